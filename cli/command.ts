@@ -1,0 +1,38 @@
+/** The shape of a cldcb-client subcommand, and option parsing shared by all of them. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CldcbError } from '../shared/errors';
+import type { CliIo } from './io';
+
+export interface Command {
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  /** Full usage text (first line: the synopsis). */
+  readonly usage: string;
+  /** Returns the process exit code. Throw CldcbError for failures. */
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+/** A command line that does not parse: exit code 2 and the usage text. */
+export class UsageError extends CldcbError {
+  constructor(message: string) {
+    super('bad_input', message);
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** `--opt=value` and `--opt value` both work (as the original cldcb programs). */
+export function parseOptions<O extends Options>(argv: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : 'bad arguments';
+    throw new UsageError(msg ?? 'bad arguments');
+  }
+}
+
+export function requireOption(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw new UsageError(`missing ${flag}`);
+  return value;
+}
