@@ -9,7 +9,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 const nodeBuiltins = [
-  'node:*', 'fs', 'fs/*', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https', 'tls', 'worker_threads',
+  'fs', 'fs/*', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https', 'tls', 'worker_threads',
   'stream', 'util', 'buffer', 'events', 'readline', 'url', 'dns', 'zlib',
 ];
 
@@ -45,11 +45,11 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['electron', 'react', 'react-dom', 'better-sqlite3', 'secp256k1'].map((name) => ({
+          paths: [...nodeBuiltins, 'electron', 'react', 'react-dom', 'better-sqlite3', 'secp256k1'].map((name) => ({
             name,
             message: 'shared/ is platform-free (Node and browser): no Node, Electron, DOM or native modules.',
           })),
-          patterns: [{ group: [...nodeBuiltins, '**/electron/**', '**/renderer/**'], message: 'shared/ is platform-free.' }],
+          patterns: [{ group: ['node:*', '**/electron/**', '**/renderer/**'], message: 'shared/ is platform-free.' }],
         },
       ],
       'no-restricted-globals': ['error', 'window', 'document', 'process', 'Buffer', 'require', '__dirname'],
@@ -64,11 +64,11 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['electron', 'better-sqlite3', 'secp256k1'].map((name) => ({
+          paths: [...nodeBuiltins, 'electron', 'better-sqlite3', 'secp256k1'].map((name) => ({
             name,
             message: 'The renderer reaches the backend only through window.api.',
           })),
-          patterns: [{ group: [...nodeBuiltins, '**/electron/**'], message: 'The renderer reaches the backend only through window.api.' }],
+          patterns: [{ group: ['node:*', '**/electron/**'], message: 'The renderer reaches the backend only through window.api.' }],
         },
       ],
     },

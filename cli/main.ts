@@ -6,7 +6,7 @@
 import { toErrorData } from '../shared/errors';
 import { UsageError, type Command } from './command';
 import { commands } from './commands/index';
-import { processIo, type CliIo } from './io';
+import type { CliIo } from './io';
 
 function helpText(list: readonly Command[]): string {
   const width = Math.max(...list.map((c) => c.name.length), 4);
