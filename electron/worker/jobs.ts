@@ -1,0 +1,26 @@
+/**
+ * The heavy jobs that run in worker_threads (style.md §10), by name. Each job
+ * gets its input (structured-clone data) and a context to report progress and
+ * to see whether the operator cancelled. Add a job: import it and list it here.
+ */
+export interface JobContext {
+  /** Report progress; cheap to call often (throttled by the pool). */
+  progress(done: number, total: number, note?: string): void;
+  /** True once the operator cancelled. Long loops must check it and stop. */
+  cancelled(): boolean;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- inputs/outputs are structured-clone data checked by each job
+export type JobFn = (input: any, ctx: JobContext) => unknown;
+
+export const jobs: Record<string, JobFn> = {
+  /** A trivial job used by the pool's own tests: counts to `n`, reporting progress. */
+  count: (input: { n: number }, ctx) => {
+    let i = 0;
+    for (; i < input.n; i++) {
+      if (ctx.cancelled()) break;
+      if (i % 1000 === 0) ctx.progress(i, input.n);
+    }
+    return i;
+  },
+};

@@ -1,0 +1,30 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { runJob, runJobParallel } from '../../electron/services/workerPool';
+
+beforeAll(() => {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+});
+
+describe('worker pool', () => {
+  it('runs a job and reports progress', async () => {
+    const seen: number[] = [];
+    const result = await runJob<number>('count', { n: 100_000 }, { onProgress: (d) => seen.push(d) });
+    expect(result).toBe(100_000);
+    expect(seen.length).toBeGreaterThan(0);
+  });
+  it('cancels a CPU-bound job through the shared flag', async () => {
+    const ac = new AbortController();
+    const p = runJob<number>('count', { n: 1e12 }, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    await expect(p).rejects.toMatchObject({ code: 'cancelled' });
+  });
+  it('reports an unknown job as an error, not a crash', async () => {
+    await expect(runJob('no-such-job', {})).rejects.toMatchObject({ code: 'internal' });
+  });
+  it('runs slices in parallel and sums progress', async () => {
+    const totals: number[] = [];
+    const r = await runJobParallel<number>('count', [{ n: 50_000 }, { n: 70_000 }], { onProgress: (_d, t) => totals.push(t) });
+    expect(r).toEqual([50_000, 70_000]);
+  });
+});
