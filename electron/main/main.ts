@@ -1,0 +1,87 @@
+/**
+ * Electron main process: one hardened window, the protocol-level network
+ * block, and the IPC registration of the handler table. Kept thin on purpose:
+ * all behaviour lives in electron/handlers.ts and electron/services/, which the
+ * tests run without Electron.
+ */
+import { app, BrowserWindow, dialog, ipcMain, net, protocol } from 'electron';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createHandlers } from '../handlers';
+import { APP_ORIGIN, APP_SCHEME, applyAppWideLockdown, isTrustedUrl, lockDownSession } from './security';
+import { CHANNELS } from '../../shared/ipc/channels';
+
+const here = path.dirname(fileURLToPath(import.meta.url)); // build/electron
+const rendererRoot = path.join(here, '..', 'renderer');
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false } },
+]);
+
+applyAppWideLockdown();
+if (!app.requestSingleInstanceLock()) app.quit();
+
+async function printToPdf(html: string): Promise<Uint8Array> {
+  const win = new BrowserWindow({
+    show: false,
+    webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, javascript: false },
+  });
+  try {
+    await win.loadURL(`data:text/html;base64,${Buffer.from(html).toString('base64')}`);
+    return new Uint8Array(await win.webContents.printToPDF({ printBackground: true, pageSize: 'A4' }));
+  } finally {
+    win.destroy();
+  }
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1180,
+    height: 820,
+    title: 'CLDCB Recovery',
+    show: false,
+    webPreferences: {
+      preload: path.join(here, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webviewTag: false,
+      spellcheck: false, // typed secrets must not reach a spell-check service
+      devTools: !app.isPackaged,
+    },
+  });
+  win.setContentProtection(true); // keep secrets out of screen capture where the OS allows
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(`${APP_ORIGIN}/index.html`);
+  return win;
+}
+
+void app.whenReady().then(() => {
+  lockDownSession();
+  // Serve the built renderer from app://cldcb/… and nothing outside it.
+  protocol.handle(APP_SCHEME, (request) => {
+    const url = new URL(request.url);
+    const file = path.normalize(path.join(rendererRoot, decodeURIComponent(url.pathname)));
+    if (url.host !== 'cldcb' || !file.startsWith(rendererRoot + path.sep)) return new Response('not found', { status: 404 });
+    return net.fetch(pathToFileURL(file).toString());
+  });
+
+  const backend = createHandlers({
+    host: 'electron',
+    version: app.getVersion(),
+    isTrustedSender: isTrustedUrl,
+    printToPdf,
+    async chooseSavePath({ title, defaultName }) {
+      const r = await dialog.showSaveDialog({ title, defaultPath: defaultName, properties: ['showOverwriteConfirmation'] });
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+  });
+  for (const channel of CHANNELS) {
+    ipcMain.handle(channel, (event, input: unknown) => backend.dispatch(channel, input, event.senderFrame?.url ?? ''));
+  }
+  app.on('before-quit', () => backend.dispose());
+  createWindow();
+});
+
+app.on('window-all-closed', () => app.quit());

@@ -1,0 +1,29 @@
+/**
+ * The channel names alone (no zod), for the preload and the e2e harness: they
+ * build `window.api` from this list. A test checks it equals the contract's keys.
+ */
+export const CHANNELS = [
+  'app.info',
+  'secret.loadFile',
+  'secret.loadText',
+  'secret.current',
+  'secret.forget',
+  'secret.reveal',
+  'secret.export',
+  'paper.compare',
+  'paper.startRepair',
+  'paper.sheet',
+  'paper.printPdf',
+  'job.status',
+  'job.cancel',
+] as const;
+
+/** Build the `api.<group>.<name>` object from an invoke function. */
+export function buildApi(invoke: (channel: string, input: unknown) => Promise<unknown>): Record<string, Record<string, (input: unknown) => Promise<unknown>>> {
+  const api: Record<string, Record<string, (input: unknown) => Promise<unknown>>> = {};
+  for (const channel of CHANNELS) {
+    const [group, name] = channel.split('.') as [string, string];
+    (api[group] ??= {})[name] = (input: unknown) => invoke(channel, input ?? {});
+  }
+  return api;
+}

@@ -1,0 +1,158 @@
+/**
+ * The one typed IPC contract between the renderer and the backend (style.md §1).
+ * Each channel: an input schema (zod — every input arrives as `unknown` and is
+ * parsed in the backend) and an output type. The renderer calls
+ * `window.api.<group>.<name>(input)` and always gets a `Result<Output>`.
+ *
+ * Secrets stay in the backend: the renderer sends what the operator typed or
+ * dropped, and receives the node id and descriptions — never secret bytes,
+ * except where the operator asked to *see* the secret (codex32 / words).
+ * Binary data crosses as base64 strings (JSON-safe for Electron and Playwright).
+ */
+import { z } from 'zod';
+import type { Result } from '../errors';
+
+/** Phantom value carrying an output type. */
+const out = <T>(): T => undefined as unknown as T;
+
+const b64 = z
+  .string()
+  .max(16 * 1024 * 1024)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+const passphrase = z.string().max(1024).optional();
+const hex66 = z.string().regex(/^0[23][0-9a-fA-F]{64}$/, 'a 66-hex-digit node id starting 02 or 03');
+const jobId = z.string().regex(/^job-[0-9]+$/);
+
+export type SecretFormat = 'plain' | 'encrypted' | 'mnemonic' | 'mnemonic-passphrase';
+export type SecretSource = 'file' | 'hex' | 'words' | 'codex32';
+
+/** What the renderer may know about the loaded secret. */
+export interface SecretInfo {
+  nodeId: string;
+  format: SecretFormat;
+  source: SecretSource;
+  /** 32 (legacy) or 64 (BIP39 seed of a mnemonic-format secret). */
+  secretLength: 32 | 64;
+  hasMnemonic: boolean;
+  /** File name the operator dropped, if any (not the path). */
+  fileName?: string;
+}
+
+export interface AppInfo {
+  version: string;
+  /** Where this backend runs: 'electron' or 'e2e' (the test harness). */
+  host: 'electron' | 'e2e';
+  online: boolean;
+}
+
+export interface ChoosePathResult {
+  /** The file written (absolute path). */
+  path: string;
+}
+
+export interface JobStatus<T = unknown> {
+  id: string;
+  kind: string;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  done: number;
+  total: number;
+  note?: string;
+  startedAt: number;
+  elapsedMs: number;
+  result?: T;
+  error?: { code: string; message: string };
+}
+
+export interface PaperDiffView {
+  kind: 'hex' | 'words' | 'codex32';
+  matches: boolean;
+  /** One entry per group (hex: 4 digits) / word / character, in order. */
+  units: { index: number; label: string; typed: string; ok: boolean }[];
+  /** Human summary: "group 7 (digits 25–28) differs", or "The copy matches." */
+  summary: string;
+  /** Node id derived from the typed copy, when it parsed. */
+  copyNodeId?: string;
+}
+
+export interface TypoCandidateView {
+  hex: string;
+  kind: string;
+  changes: { position: number; from: string; to: string }[];
+}
+
+/** The printable paper sheet, as data (the renderer shows it; the backend prints the same to PDF). */
+export interface SheetView {
+  /** Lines of hex groups, each with its short check code. */
+  lines: { index: number; groups: string[]; check: string }[];
+  codex32: string | null;
+  codex32Id: string | null;
+  words: string[] | null;
+  nodeIdGroups: string[];
+  createdAt: string;
+}
+
+export const contract = {
+  'app.info': { input: z.object({}).strict(), output: out<AppInfo>() },
+
+  'secret.loadFile': {
+    input: z.object({ fileName: z.string().max(255), bytesB64: b64, passphrase }).strict(),
+    output: out<SecretInfo>(),
+  },
+  'secret.loadText': {
+    input: z
+      .object({
+        text: z.string().max(4096),
+        passphrase,
+        mnemonicMeaning: z.enum(['mnemonic-format', 'legacy-generatehsm']).optional(),
+      })
+      .strict(),
+    output: out<SecretInfo>(),
+  },
+  'secret.current': { input: z.object({}).strict(), output: out<SecretInfo | null>() },
+  'secret.forget': { input: z.object({}).strict(), output: out<null>() },
+  /** Show the loaded secret as codex32 (with an id) or as words, like `lightning-hsmtool getsecret`. */
+  'secret.reveal': {
+    input: z.object({ as: z.enum(['codex32', 'words']), id: z.string().max(4).optional() }).strict(),
+    output: out<{ text: string }>(),
+  },
+  /** Write the loaded secret as an hsm_secret file (mode 0400, never overwriting). */
+  'secret.export': {
+    input: z.object({ format: z.enum(['plain', 'mnemonic']), passphrase }).strict(),
+    output: out<ChoosePathResult | null>(),
+  },
+
+  'paper.compare': {
+    input: z.object({ copy: z.string().max(4096), nodeId: hex66.optional() }).strict(),
+    output: out<PaperDiffView>(),
+  },
+  'paper.startRepair': {
+    input: z.object({ copy: z.string().max(4096), nodeId: hex66 }).strict(),
+    output: out<{ jobId: string }>(),
+  },
+  'paper.sheet': {
+    input: z.object({ id: z.string().max(4).optional() }).strict(),
+    output: out<SheetView>(),
+  },
+  'paper.printPdf': {
+    input: z.object({ id: z.string().max(4).optional() }).strict(),
+    output: out<ChoosePathResult | null>(),
+  },
+
+  'job.status': { input: z.object({ jobId }).strict(), output: out<JobStatus>() },
+  'job.cancel': { input: z.object({ jobId }).strict(), output: out<null>() },
+} as const;
+
+export type Channel = keyof typeof contract;
+export type Input<C extends Channel> = z.infer<(typeof contract)[C]['input']>;
+export type Output<C extends Channel> = (typeof contract)[C]['output'];
+
+/** The API the preload exposes: `api.<group>.<name>(input)`. */
+type GroupOf<C extends string> = C extends `${infer G}.${string}` ? G : never;
+type NameOf<C extends string, G extends string> = C extends `${G}.${infer N}` ? N : never;
+export type Api = {
+  [G in GroupOf<Channel>]: {
+    [N in NameOf<Channel, G>]: (
+      input: Input<`${G}.${N}` & Channel>,
+    ) => Promise<Result<Output<`${G}.${N}` & Channel>>>;
+  };
+};

@@ -1,0 +1,110 @@
+/**
+ * The e2e harness: serves build/renderer on 127.0.0.1, and gives each test a
+ * page whose `window.api` is wired (through exposeBinding) to the real handler
+ * table from electron/handlers.ts — the same one Electron's main process
+ * registers with ipcMain.handle. Only the host-specific dependencies differ:
+ * the save dialog is answered by the test, and PDFs are printed by Chromium.
+ */
+import { test as base, type Page } from '@playwright/test';
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHANNELS } from '../../shared/ipc/channels';
+import { createHandlers, type Backend } from '../../electron/handlers';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const rendererDir = path.join(root, 'build', 'renderer');
+export const screenshotDir = path.join(root, 'artifacts', 'screenshots');
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.map': 'application/json',
+};
+
+function serveRenderer(): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const file = path.normalize(path.join(rendererDir, url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname)));
+    if (!file.startsWith(rendererDir) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      resolve({ server, origin: `http://127.0.0.1:${port}` });
+    }),
+  );
+}
+
+export interface AppFixture {
+  page: Page;
+  backend: Backend;
+  /** Folder where "saved" files go (the test answers the save dialog with paths in it). */
+  outDir: string;
+  /** Paths the save dialog will answer with, in order; when empty it answers outDir/<defaultName>. */
+  savePaths: string[];
+  /** Take a screenshot into artifacts/screenshots/<name>.png for a person to look at. */
+  shot(name: string): Promise<void>;
+  origin: string;
+}
+
+export const test = base.extend<{ app: AppFixture }>({
+  app: async ({ page, context }, use) => {
+    const { server, origin } = await serveRenderer();
+    const outDir = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-'));
+    const savePaths: string[] = [];
+    const backend = createHandlers({
+      host: 'e2e',
+      version: 'e2e',
+      isTrustedSender: (url) => url.startsWith(`${origin}/`),
+      chooseSavePath: async ({ defaultName }) => savePaths.shift() ?? path.join(outDir, defaultName),
+      printToPdf: async (html) => {
+        const printer = await context.newPage();
+        try {
+          await printer.setContent(html);
+          return new Uint8Array(await printer.pdf({ format: 'A4', printBackground: true }));
+        } finally {
+          await printer.close();
+        }
+      },
+    });
+    // Offline, as in Electron: anything not served by our loopback renderer server is refused.
+    await context.route('**/*', (route) =>
+      route.request().url().startsWith(`${origin}/`) ? route.continue() : route.abort('blockedbyclient'),
+    );
+    await page.exposeBinding('__cldcbInvoke', (source, channel: string, input: unknown) =>
+      backend.dispatch(channel, input, source.frame.url()),
+    );
+    await page.addInitScript((channels: readonly string[]) => {
+      const invoke = (window as unknown as { __cldcbInvoke: (c: string, i: unknown) => Promise<unknown> }).__cldcbInvoke;
+      const api: Record<string, Record<string, (input: unknown) => Promise<unknown>>> = {};
+      for (const channel of channels) {
+        const [group, name] = channel.split('.') as [string, string];
+        (api[group] ??= {})[name] = (input: unknown) => invoke(channel, input ?? {});
+      }
+      Object.defineProperty(window, 'api', { value: Object.freeze(api), configurable: false, writable: false });
+    }, CHANNELS);
+    mkdirSync(screenshotDir, { recursive: true });
+    const shot = async (name: string) => {
+      await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+    };
+    await page.goto(`${origin}/index.html`);
+    await use({ page, backend, outDir, savePaths, shot, origin });
+    backend.dispose();
+    server.close();
+  },
+});
+
+export { expect } from '@playwright/test';
+export const fixturesDir = path.join(root, 'test', 'fixtures');
