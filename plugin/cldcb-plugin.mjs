@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+import { launch } from '../cli/launch.mjs';
+await launch('cldcb-plugin');
