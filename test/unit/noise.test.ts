@@ -296,6 +296,49 @@ describe('handshake with the cldcb prologue and random ephemeral keys', () => {
   });
 });
 
+describe('handshake properties', () => {
+  const privKey = fc.uint8Array({ minLength: 32, maxLength: 32 }).filter((k) => {
+    try {
+      publicKeyOf(k, 'k');
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  it('any keys and prologue: both sides agree and messages round-trip', () => {
+    fc.assert(
+      fc.property(privKey, privKey, fc.uint8Array({ maxLength: 16 }), fc.uint8Array({ maxLength: 300 }), (ck, sk, prologue, msg) => {
+        const ini = new NoiseInitiator(ck, publicKeyOf(sk, 's'), { prologue });
+        const res = new NoiseResponder(sk, { prologue, aead: nativeAead });
+        res.readAct1(ini.writeAct1());
+        ini.readAct2(res.writeAct2());
+        const { act3, transport: a } = ini.writeAct3();
+        const b = res.readAct3(act3);
+        expect(b.remoteStatic).toEqual(publicKeyOf(ck, 'c'));
+        const f = a.encryptMessage(msg);
+        expect(b.decryptHeader(f.subarray(0, HEADER_SIZE))).toBe(msg.length + 16);
+        expect(b.decryptBody(f.subarray(HEADER_SIZE))).toEqual(msg);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('the injected ECDH is the one used (three per side)', () => {
+    let calls = 0;
+    const ecdh = (priv: Uint8Array, pub: Uint8Array): Uint8Array => {
+      calls++;
+      return nobleEcdh(priv, pub);
+    };
+    const sk = h('21'.repeat(32));
+    const ini = new NoiseInitiator(h('11'.repeat(32)), publicKeyOf(sk, 's'), { ecdh });
+    const res = new NoiseResponder(sk, { ecdh });
+    res.readAct1(ini.writeAct1());
+    ini.readAct2(res.writeAct2());
+    res.readAct3(ini.writeAct3().act3);
+    expect(calls).toBe(6);
+  });
+});
+
 describe('handshake input validation', () => {
   const good = h('11'.repeat(32));
   const pub = publicKeyOf(h('21'.repeat(32)), 's');
