@@ -1,4 +1,11 @@
 /** Every cldcb-client subcommand, in the order `cldcb-client help` lists them. Add yours here. */
 import type { Command } from '../command';
+import { nodeidCommand } from './nodeid';
+import { getsecretCommand } from './getsecret';
+import { exportsecretCommand } from './exportsecret';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  nodeidCommand,
+  getsecretCommand,
+  exportsecretCommand,
+];

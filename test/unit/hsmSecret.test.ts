@@ -129,7 +129,7 @@ describe('legacy encrypted hsm_secret (cln-facts §1b)', () => {
     const f = await encryptLegacyHsmSecret(secret, key);
     expect(f).toHaveLength(73);
     expect(await decryptLegacyHsmSecret(f, key)).toEqual(secret);
-    f[40] ^= 1;
+    f[40] = f[40]! ^ 1;
     expect(await decryptLegacyHsmSecret(f, key)).toBeNull();
   });
 });
