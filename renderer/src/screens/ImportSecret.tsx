@@ -12,6 +12,11 @@ export function textKind(text: string): 'hex' | 'words' | 'codex32' | 'empty' {
   if (!t) return 'empty';
   if (/^cl1/i.test(t)) return 'codex32';
   if (/^[0-9a-fA-F\s-]+$/.test(t)) return 'hex';
+  // A hex copy with a stray typo (e.g. "g46e") is still a hex copy: mostly hex digits and no BIP39 word.
+  const compact = t.replace(/[\s-]/g, '');
+  const hexish = compact.replace(/[^0-9a-fA-F]/g, '').length;
+  const hasWord = t.toLowerCase().split(/\s+/).some((w) => wordlist.includes(w));
+  if (!hasWord && hexish >= 0.85 * compact.length) return 'hex';
   return 'words';
 }
 
