@@ -1,0 +1,269 @@
+/**
+ * The sealed box (cldcb-protocol §5; original `common/Crypto/Box/Sealer.cpp`, `Unsealer.cpp`,
+ * `Detail/Nonce.hpp`).
+ *
+ * A stream is made by one Sealer(sender = client privkey, receiver = node pubkey):
+ *   K      = SHA256(compressed(e · NODE_PUB))                  (no HKDF)
+ *   msg 0  = E(33, compressed e·G) ‖ sig(64) ‖ AEAD_K(n=0, pt0)  sig = ECDSA(client, SHA256(E))
+ *   msg i  = AEAD_K(n=i, pt_i)
+ * AEAD = ChaCha20-Poly1305 IETF, AD = the 8 ASCII bytes "CLDCB 00" (43 4c 44 43 42 20 30 30,
+ * `(unsigned char const*) "CLDCB 00", 8` in the original), nonce = 12-byte little-endian
+ * counter starting at 0. E's first byte (02/03) doubles as the format version.
+ *
+ * Each sealed message is one chunk (68/52) and one archive chunk, so chunk boundaries are
+ * message boundaries. There is no end-of-stream marker (§5, §8.3).
+ */
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import * as secp from '@noble/secp256k1';
+import { concatBytes, utf8, zeroize } from '../bytes';
+import { sha256 } from '../crypto/hash';
+import { CldcbError } from '../errors';
+import { isValidCompressedPubkey, nobleSecp, type SecpBackend } from './curve';
+import { checkPubkey } from './ids';
+
+/** Associated data of every box message: "CLDCB 00". */
+export const BOX_AD: Uint8Array = utf8('CLDCB 00');
+export const BOX_TAG_SIZE = 16;
+/** E(33) ‖ sig(64) before the first AEAD message. */
+export const BOX_HEADER_SIZE = 33 + 64;
+
+/**
+ * ChaCha20-Poly1305 IETF with ciphertext and tag kept together as `ct ‖ tag`. Same shape
+ * as the Noise layer's AEAD, so either implementation can be injected here.
+ */
+export interface BoxAead {
+  readonly name: string;
+  /** @returns ct ‖ tag (plaintext.length + 16 bytes). */
+  seal(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** @returns the plaintext, or null when the tag does not verify. */
+  open(key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, sealed: Uint8Array): Uint8Array | null;
+}
+
+/** Pure-JS AEAD (@noble/ciphers): the default, runs in the browser. */
+export const nobleBoxAead: BoxAead = {
+  name: 'noble',
+  seal(key, nonce, ad, plaintext) {
+    return chacha20poly1305(key, nonce, ad).encrypt(plaintext);
+  },
+  open(key, nonce, ad, sealed) {
+    if (sealed.length < BOX_TAG_SIZE) return null;
+    try {
+      return chacha20poly1305(key, nonce, ad).decrypt(sealed);
+    } catch {
+      return null;
+    }
+  },
+};
+
+/** The primitives a box needs; Node code injects native ones (electron/services/nativeSeal.ts). */
+export interface BoxCrypto {
+  readonly aead: BoxAead;
+  readonly secp: SecpBackend;
+}
+
+export const nobleBoxCrypto: BoxCrypto = { aead: nobleBoxAead, secp: nobleSecp };
+
+/**
+ * 12-byte little-endian counter nonce (`Detail/Nonce.hpp`).
+ * @throws CldcbError internal when `n` is not a safe non-negative integer.
+ */
+export function boxNonce(n: number): Uint8Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new CldcbError('internal', 'sealed box nonce out of range (a bug in CLDCB).');
+  const out = new Uint8Array(12);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, n >>> 0, true);
+  v.setUint32(4, Math.floor(n / 2 ** 32), true);
+  return out;
+}
+
+export interface SealerOptions {
+  /** Ephemeral private key (tests only); default a fresh random key. Not zeroized by the Sealer. */
+  readonly ephemeral?: Uint8Array;
+  readonly crypto?: Partial<BoxCrypto>;
+}
+
+/** Seals one stream of messages from a client to a node (§5). */
+export class Sealer {
+  /** E: the 33-byte ephemeral public key that starts the first message. */
+  readonly ephemeralPublicKey: Uint8Array;
+  private readonly header: Uint8Array;
+  private readonly key: Uint8Array;
+  private readonly aead: BoxAead;
+  private counter = 0;
+  private disposed = false;
+
+  /**
+   * @param senderPriv client private key (used here to sign H(E); not retained).
+   * @param receiverPub node id (33-byte compressed).
+   * @throws CldcbError bad_input for invalid keys.
+   */
+  constructor(senderPriv: Uint8Array, receiverPub: Uint8Array, opts: SealerOptions = {}) {
+    const s = opts.crypto?.secp ?? nobleSecp;
+    this.aead = opts.crypto?.aead ?? nobleBoxAead;
+    checkPubkey(receiverPub, 'node id');
+    const eph = opts.ephemeral ?? secp.utils.randomSecretKey();
+    try {
+      this.ephemeralPublicKey = s.publicKey(eph);
+      this.key = s.ecdhHash(eph, receiverPub);
+    } finally {
+      if (opts.ephemeral === undefined) zeroize(eph);
+    }
+    const sig = s.signHash(sha256(this.ephemeralPublicKey), senderPriv);
+    this.header = concatBytes(this.ephemeralPublicKey, sig);
+  }
+
+  /** Number of messages sealed so far. */
+  get count(): number {
+    return this.counter;
+  }
+
+  /**
+   * Seal the next message: the first carries E ‖ sig before the AEAD output.
+   * @throws CldcbError internal when used after dispose().
+   */
+  seal(plaintext: Uint8Array): Uint8Array {
+    if (this.disposed) throw new CldcbError('internal', 'Sealer used after dispose (a bug in CLDCB).');
+    const ct = this.aead.seal(this.key, boxNonce(this.counter), BOX_AD, plaintext);
+    const out = this.counter === 0 ? concatBytes(this.header, ct) : ct;
+    this.counter++;
+    return out;
+  }
+
+  /** Forget the stream key. */
+  dispose(): void {
+    zeroize(this.key);
+    this.disposed = true;
+  }
+}
+
+export interface UnsealerOptions {
+  /**
+   * The expected sender (client key, 33 bytes). When given, the first message's signature
+   * must verify against it. When omitted, the signature is only checked for form; call
+   * {@link Unsealer.signedBy} once the sender is known (e.g. from a reupload's cpk).
+   */
+  readonly sender?: Uint8Array;
+  readonly crypto?: Partial<BoxCrypto>;
+  /** Names the stream in error messages, e.g. "increment dv 7". */
+  readonly what?: string;
+}
+
+/** Opens one stream, in order (§5). Hostile input only ever yields CldcbError('not_authentic'). */
+export class Unsealer {
+  private readonly secp: SecpBackend;
+  private readonly aead: BoxAead;
+  private readonly sender: Uint8Array | undefined;
+  private readonly what: string;
+  private key: Uint8Array | undefined;
+  private ephemeral: Uint8Array | undefined;
+  private signature: Uint8Array | undefined;
+  private counter = 0;
+
+  /**
+   * @param receiverPriv node private key (kept by reference until the first message is opened).
+   * @throws CldcbError bad_input when `sender` is given but is not a valid key.
+   */
+  constructor(
+    private receiverPriv: Uint8Array | undefined,
+    opts: UnsealerOptions = {},
+  ) {
+    this.secp = opts.crypto?.secp ?? nobleSecp;
+    this.aead = opts.crypto?.aead ?? nobleBoxAead;
+    this.sender = opts.sender === undefined ? undefined : checkPubkey(opts.sender, 'expected sender');
+    this.what = opts.what ?? 'sealed stream';
+  }
+
+  /** Number of messages opened so far. */
+  get count(): number {
+    return this.counter;
+  }
+
+  private fail(reason: string): never {
+    throw new CldcbError('not_authentic', `${this.what}, message ${this.counter}: ${reason}`);
+  }
+
+  /**
+   * Open the next message.
+   * @throws CldcbError not_authentic (never anything else for bad input) when the header,
+   *   signature or tag does not verify; the stream position does not advance.
+   */
+  unseal(chunk: Uint8Array): Uint8Array {
+    if (!(chunk instanceof Uint8Array)) this.fail('not bytes.');
+    if (this.counter === 0) {
+      if (chunk.length < BOX_HEADER_SIZE + BOX_TAG_SIZE)
+        this.fail(`${chunk.length} bytes, too short for a first box message (at least ${BOX_HEADER_SIZE + BOX_TAG_SIZE}).`);
+      if (chunk[0] !== 0x02 && chunk[0] !== 0x03) this.fail(`unknown box version byte 0x${chunk[0]!.toString(16).padStart(2, '0')} (expected 02 or 03).`);
+      const e = chunk.slice(0, 33);
+      const sig = chunk.slice(33, BOX_HEADER_SIZE);
+      if (!isValidCompressedPubkey(e)) this.fail('the ephemeral key is not a valid curve point.');
+      if (this.sender !== undefined && !this.secp.verifyHash(sig, sha256(e), this.sender))
+        this.fail('the header signature does not verify for the expected client key (wrong client, or the data was altered).');
+      if (this.receiverPriv === undefined) this.fail('no receiver key (a bug in CLDCB).');
+      let key: Uint8Array;
+      try {
+        key = this.secp.ecdhHash(this.receiverPriv, e);
+      } catch {
+        this.fail('the ephemeral key is not usable.');
+      }
+      const pt = this.aead.open(key, boxNonce(0), BOX_AD, chunk.subarray(BOX_HEADER_SIZE));
+      if (pt === null) {
+        zeroize(key);
+        this.fail('the authentication tag does not verify (wrong node key, or the data was altered).');
+      }
+      this.key = key;
+      this.ephemeral = e;
+      this.signature = sig;
+      this.receiverPriv = undefined; // no longer needed
+      this.counter = 1;
+      return pt;
+    }
+    if (this.key === undefined) this.fail('the stream was disposed.');
+    if (chunk.length < BOX_TAG_SIZE) this.fail(`${chunk.length} bytes, shorter than the 16-byte tag.`);
+    const pt = this.aead.open(this.key, boxNonce(this.counter), BOX_AD, chunk);
+    if (pt === null) this.fail('the authentication tag does not verify (the data was altered, reordered or cut).');
+    this.counter++;
+    return pt;
+  }
+
+  /**
+   * After the first message: does its header signature verify for `clientKey33`? Used
+   * when the sender was not known in advance. Never throws.
+   */
+  signedBy(clientKey33: Uint8Array): boolean {
+    if (this.ephemeral === undefined || this.signature === undefined) return false;
+    return this.secp.verifyHash(this.signature, sha256(this.ephemeral), clientKey33);
+  }
+
+  /** Forget the stream key. */
+  dispose(): void {
+    zeroize(this.key);
+    this.key = undefined;
+    this.receiverPriv = undefined;
+  }
+}
+
+/**
+ * Seal several plaintexts as one stream.
+ * @throws CldcbError bad_input for invalid keys.
+ */
+export function sealStream(senderPriv: Uint8Array, receiverPub: Uint8Array, plaintexts: Iterable<Uint8Array>, opts: SealerOptions = {}): Uint8Array[] {
+  const s = new Sealer(senderPriv, receiverPub, opts);
+  try {
+    return [...plaintexts].map((p) => s.seal(p));
+  } finally {
+    s.dispose();
+  }
+}
+
+/**
+ * Open a whole stream.
+ * @throws CldcbError not_authentic
+ */
+export function unsealStream(receiverPriv: Uint8Array, chunks: Iterable<Uint8Array>, opts: UnsealerOptions = {}): Uint8Array[] {
+  const u = new Unsealer(receiverPriv, opts);
+  try {
+    return [...chunks].map((c) => u.unseal(c));
+  } finally {
+    u.dispose();
+  }
+}
