@@ -111,6 +111,11 @@ export function detectHsmSecretFormat(file: Uint8Array): HsmSecretFormat {
       `This is a text file (${n} bytes), not a binary Core Lightning hsm_secret. If it holds hex digits, a codex32 "cl1…" string or BIP39 words, load it as text.`,
     );
   if (tailIsWords) return allZero(head) ? 'mnemonic' : 'mnemonic-passphrase';
+  if (allZero(head))
+    throw new CldcbError(
+      'not_hsm_secret',
+      `The hsm_secret file (${n} bytes) starts with 32 zero bytes like a mnemonic file, but what follows is not mnemonic text. Check that this is the right file, or load the words as text.`,
+    );
   if (n < ENCRYPTED_HSM_SECRET_LEN)
     throw new CldcbError(
       'truncated',
@@ -238,8 +243,9 @@ export async function decodeHsmSecretFile(file: Uint8Array, passphrase?: string)
 
 /**
  * What a piece of typed or pasted text is. Codex32 by its "cl1"/"ms1" start;
- * hex when it is (mostly) hex digits and separators; words when most
- * whitespace-separated tokens are letters and not hex-only (e.g. "ffee").
+ * words when at least two thirds of the tokens (see splitWords) are letters
+ * and not hex-only like "ffee"; hex when it is (mostly) hex digits and
+ * separators. A heuristic: it only chooses which parser explains the errors.
  */
 export function detectSecretTextKind(text: string): 'hex' | 'words' | 'codex32' | 'unknown' {
   const t = text.trim();
@@ -248,7 +254,7 @@ export function detectSecretTextKind(text: string): 'hex' | 'words' | 'codex32' 
   if (/^(cl|ms)1/iu.test(compact)) return 'codex32';
   const tokens = splitWords(t);
   const wordLike = tokens.filter((w) => /^[a-z]+$/u.test(w) && /[g-z]/u.test(w)).length;
-  if (wordLike > 0 && wordLike * 2 >= tokens.length) return 'words';
+  if (wordLike > 0 && wordLike * 3 >= tokens.length * 2) return 'words';
   const body = compact.replace(/^0x/iu, '').replace(/[-\u2010-\u2015]/gu, '');
   const hexChars = Array.from(body).filter((c) => /[0-9a-f]/iu.test(c)).length;
   if (body.length > 0 && hexChars / body.length >= 0.8) return 'hex';
@@ -435,6 +441,19 @@ export function getsecretText(secret: LoadedSecret, id?: string): string {
     throw new CldcbError('bad_input', 'Must set an id for a codex32 secret: 4 characters of your choice from the bech32 alphabet (e.g. your node\'s alias, "leet").');
   checkCodex32Id(id);
   return encodeCodex32Secret('cl', id, 0, secret.secretData);
+}
+
+/**
+ * The codex32 string the `exposesecret` plugin gives (cln-facts §4): "cl" +
+ * threshold 0 + id + "s" + secretData[0..32], for any format. For a mnemonic
+ * secret this is only the first 32 bytes of the seed: `--recover` with it
+ * restores the same node id and channels but a **different** on-chain wallet
+ * and makesecret/rune/SCB keys. Prefer the words (getsecretText) for those.
+ * @throws CldcbError bad_input (id missing or invalid).
+ */
+export function exposesecretCodex32(secret: LoadedSecret, id: string): string {
+  checkCodex32Id(id);
+  return encodeCodex32Secret('cl', id, 0, secret.secretData.subarray(0, 32));
 }
 
 // ---------------------------------------------------------------------------

@@ -115,13 +115,19 @@ export function suggestWords(partial: string, limit = 5): string[] {
   return out;
 }
 
-/** Split typed text into lower-case words (any run of whitespace separates). */
+/**
+ * Split typed text into lower-case words. Whitespace, commas and semicolons
+ * separate; numbering copied from a paper list ("1.", "2)", "3:" — alone or
+ * stuck to the word, as in "1.abandon") is dropped, so positions in errors are
+ * the word numbers.
+ */
 export function splitWords(text: string): string[] {
   return text
     .trim()
     .toLowerCase()
-    .split(/\s+/u)
-    .filter((w) => w !== '');
+    .split(/[\s,;]+/u)
+    .map((w) => w.replace(/^\d{1,2}[.):-]?(?=\p{L})/u, ''))
+    .filter((w) => w !== '' && !/^\d{1,2}[.):-]?$/u.test(w));
 }
 
 /**

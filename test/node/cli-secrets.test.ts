@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vectors from '../vectors/cln/known-answers.json';
+import { inspectSecretFile, readSecretFile, writeHsmSecretFile } from '../../electron/services/secretFiles';
+import { nodeIdHex } from '../../shared/secrets/hsmSecret';
+import { CldcbError } from '../../shared/errors';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.join(root, 'test/fixtures/lightningd');
@@ -241,6 +244,41 @@ describe('exportsecret', () => {
   it('usage errors exit 2', () => {
     expect(cli('exportsecret', '--hsm-secret', 'plain', '--out', 'z', '--format', 'encrypted').status).toBe(2);
     expect(cli('exportsecret', '--hsm-secret', 'plain', '--format', 'plain').status).toBe(2);
+  });
+});
+
+describe('electron/services/secretFiles directly', () => {
+  it('readSecretFile asks the provider only when the file requires a passphrase', async () => {
+    let asked = 0;
+    const provider = async () => {
+      asked++;
+      return 'test_passphrase';
+    };
+    const single = await readSecretFile(path.join(fixtures, 'single-node', 'hsm_secret'), provider);
+    expect(nodeIdHex(single)).toBe(nodeIdOf('single-node'));
+    put('words-no-ask.txt', RITUAL.mnemonic!);
+    expect((await readSecretFile(tmp('words-no-ask.txt'), provider)).format).toBe('mnemonic');
+    expect(asked).toBe(0);
+    const r = await readSecretFile(tmp('ritual'), provider);
+    expect(asked).toBe(1);
+    expect(nodeIdHex(r)).toBe(RITUAL.node_id);
+    expect(inspectSecretFile(tmp('ritual'))).toEqual({ kind: 'binary', format: 'mnemonic-passphrase', passphrase: 'required' });
+    expect(inspectSecretFile(tmp('words-no-ask.txt'))).toEqual({ kind: 'text', textKind: 'words', passphrase: 'optional' });
+  });
+  it('writeHsmSecretFile: mode 0400, refuses to overwrite and refuses bytes that are not an hsm_secret', () => {
+    const target = tmp('written');
+    writeHsmSecretFile(target, Buffer.from(FFEE, 'hex'));
+    expect(statSync(target).mode & 0o777).toBe(0o400);
+    expect(() => writeHsmSecretFile(target, Buffer.from(FFEE, 'hex'))).toThrow(/already exists/);
+    let err: unknown;
+    try {
+      writeHsmSecretFile(tmp('junk'), new Uint8Array(31));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CldcbError);
+    expect((err as CldcbError).code).toBe('truncated');
+    expect(() => statSync(tmp('junk'))).toThrow();
   });
 });
 

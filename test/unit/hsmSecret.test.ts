@@ -8,6 +8,7 @@ import {
   detectSecretTextKind,
   encodeHsmSecretFile,
   getsecretText,
+  exposesecretCodex32,
   hsmSecretNeedsPassphrase,
   nodeIdHex,
   normaliseHexCopy,
@@ -312,8 +313,11 @@ describe('bad files', () => {
     const text = await rejects(() => detectHsmSecretFormat(utf8(FFEE + '\n')));
     expect(text.code).toBe('not_hsm_secret');
     expect(text.message).toMatch(/text file/);
-    // zeros followed by binary junk
+    // zeros followed by binary junk (also when shorter than 73 bytes: not an encrypted file)
     expect((await rejects(() => detectHsmSecretFormat(concatBytes(new Uint8Array(32), new Uint8Array(60).fill(1))))).code).toBe('not_hsm_secret');
+    const z = await rejects(() => detectHsmSecretFormat(concatBytes(new Uint8Array(32), new Uint8Array(20).fill(1))));
+    expect(z.code).toBe('not_hsm_secret');
+    expect(z.message).toMatch(/starts with 32 zero bytes/);
   });
   it('mnemonic file: bad checksum, unknown word, trailing newline (lightningd would refuse)', async () => {
     const mk = (t: string) => concatBytes(new Uint8Array(32), utf8(t));
@@ -369,6 +373,17 @@ describe('getsecretText ids (CLN codex32_secret_encode rules)', () => {
     const s = await parseSecretText(RITUAL, { passphrase: 'test_passphrase' });
     expect(getsecretText(s)).toBe(RITUAL);
     expect(getsecretText(s, 'junk')).toBe(RITUAL);
+  });
+});
+
+describe('exposesecretCodex32 (the exposesecret plugin: secretData[0..32] for any format, cln-facts §4)', () => {
+  it('modern l1 and abandon give the strings CLN prints', async () => {
+    const hockey = await parseSecretText(HOCKEY);
+    expect(exposesecretCodex32(hockey, 'stra')).toBe('cl10strasmms5axpgnml3svm0urkrvv2cuvxmz0xyd3dlfhaljvcy5wuu2gts07pad39rz85w6');
+    expect(exposesecretCodex32(hockey, 'junx')).toBe('cl10junxsmms5axpgnml3svm0urkrvv2cuvxmz0xyd3dlfhaljvcy5wuu2gtsfcrlankxlxmaa');
+    const abandon = await parseSecretText(ABANDON);
+    expect(exposesecretCodex32(abandon, 'peev')).toBe('cl10peevst6cqh0wu7p5ssjyf4z4ez42ks9jlt3zneju9uuypr2hddak6tlqsjhsks4laxts8q');
+    expect((await rejects(() => exposesecretCodex32(abandon, 'x'))).code).toBe('bad_input');
   });
 });
 

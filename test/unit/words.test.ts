@@ -138,7 +138,15 @@ describe('BIP39 seed without NFKD (libwally / CLN)', () => {
     expect(s).toContain('cafe\u0301');
     expect(passphraseIsNormalisationSensitive('caf\u00e9')).toBe(true);
   });
-  it('splitWords handles any whitespace', () => {
+  it('splitWords handles any whitespace, commas and list numbering', () => {
     expect(splitWords(' A\tb\n\nc ')).toEqual(['a', 'b', 'c']);
+    expect(splitWords('1. abandon 2) ability, 3:able\n10.about 11 act')).toEqual(['abandon', 'ability', 'able', 'about', 'act']);
+    expect(splitWords('ffee 1100 12ab')).toEqual(['ffee', '1100', 'ab']);
+  });
+  it('validates a numbered list copied from paper', () => {
+    const numbered = ABANDON.split(' ')
+      .map((w, i) => `${i + 1}. ${w}`)
+      .join('\n');
+    expect(validateMnemonic(numbered)).toBe(ABANDON);
   });
 });
