@@ -13,6 +13,8 @@ import vectors from '../vectors/cln/known-answers.json';
 import { inspectSecretFile, readSecretFile, writeHsmSecretFile } from '../../electron/services/secretFiles';
 import { nodeIdHex } from '../../shared/secrets/hsmSecret';
 import { CldcbError } from '../../shared/errors';
+import { runCli } from '../../cli/main';
+import type { CliIo } from '../../cli/io';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.join(root, 'test/fixtures/lightningd');
@@ -244,6 +246,48 @@ describe('exportsecret', () => {
   it('usage errors exit 2', () => {
     expect(cli('exportsecret', '--hsm-secret', 'plain', '--out', 'z', '--format', 'encrypted').status).toBe(2);
     expect(cli('exportsecret', '--hsm-secret', 'plain', '--format', 'plain').status).toBe(2);
+  });
+});
+
+/** A CliIo with a terminal that answers `answer` to a secret prompt, recording everything. */
+function fakeTerminal(answer: string) {
+  const rec = { out: '', err: '', prompts: [] as string[] };
+  const io: CliIo = {
+    out: (t) => void (rec.out += t),
+    err: (t) => void (rec.err += t),
+    interactive: true,
+    askSecret: async (prompt) => {
+      rec.prompts.push(prompt);
+      return answer;
+    },
+    askLine: async () => '',
+  };
+  return { io, rec };
+}
+
+describe('passphrase asked on the terminal (runCli with a fake terminal)', () => {
+  it('an encrypted file asks once, names the file, and never echoes the answer', async () => {
+    const { io, rec } = fakeTerminal(enc.password);
+    expect(await runCli(['nodeid', '--hsm-secret', tmp('encrypted')], io)).toBe(0);
+    expect(rec.out).toBe(`${enc.node_id}\n`);
+    expect(rec.prompts).toEqual([`Passphrase for ${tmp('encrypted')}: `]);
+    expect(rec.err).toBe('');
+  });
+  it('a wrong answer → exit 1, one line', async () => {
+    const { io, rec } = fakeTerminal('nope');
+    expect(await runCli(['nodeid', '--hsm-secret', tmp('ritual')], io)).toBe(1);
+    expect(rec.out).toBe('');
+    expect(rec.err.trimEnd().split('\n')).toHaveLength(1);
+    expect(rec.err).toMatch(/Wrong passphrase/);
+    expect(rec.err).not.toContain('nope');
+  });
+  it('files that take no passphrase (plain, mnemonic, words text) never ask', async () => {
+    put('words-term.txt', `${ABANDON.mnemonic}\n`);
+    for (const f of [tmp('plain'), path.join(fixtures, 'single-node', 'hsm_secret'), tmp('words-term.txt')]) {
+      const { io, rec } = fakeTerminal('unused');
+      expect(await runCli(['nodeid', '--hsm-secret', f], io)).toBe(0);
+      expect(rec.prompts).toEqual([]);
+    }
   });
 });
 
