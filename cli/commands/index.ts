@@ -3,9 +3,11 @@ import type { Command } from '../command';
 import { nodeidCommand } from './nodeid';
 import { getsecretCommand } from './getsecret';
 import { exportsecretCommand } from './exportsecret';
+import { scbCommand } from './scb';
 
 export const commands: Command[] = [
   nodeidCommand,
   getsecretCommand,
   exportsecretCommand,
+  scbCommand,
 ];

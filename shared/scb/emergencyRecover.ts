@@ -11,7 +11,8 @@
  * with empty TLVs (read_static_chan_backup). It then checks
  * (version & 0x5555555555555555) == (1 & 0x5555555555555555).
  */
-import { ByteReader, concatBytes, u16be, u32be, u64be, zeroize } from '../bytes';
+import { bech32 } from '@scure/base';
+import { ByteReader, concatBytes, fromUtf8, hexToBytes, u16be, u32be, u64be, zeroize } from '../bytes';
 import { CldcbError } from '../errors';
 import {
   encodeLegacyScbChan,
@@ -173,4 +174,46 @@ export async function openEmergencyRecover(file: Uint8Array, secretData: Uint8Ar
 export function sealEmergencyRecover(key: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
   if (key.length !== 32) throw new CldcbError('bad_length', `scb key: expected 32 bytes, got ${key.length}.`);
   return secretstreamSeal(key, plaintext);
+}
+
+/** hsmtool getemergencyrecover's bech32 prefix (cln-facts §5). */
+export const EMERGENCY_RECOVER_HRP = 'clnemerg';
+
+/**
+ * The raw emergency.recover bytes from what the operator has: the binary file
+ * itself, the `clnemerg1…` bech32 text of `lightning-hsmtool getemergencyrecover`,
+ * or the JSON of `getemergencyrecoverdata` ({"filedata": hex}).
+ * @throws CldcbError bad_input / bad_checksum / bad_hex for text that is none of these.
+ */
+export function emergencyRecoverBytes(input: Uint8Array, what = 'emergency.recover'): Uint8Array {
+  // Binary files are random-looking; only try text forms when the bytes are plain ASCII.
+  if (input.length === 0 || input.some((b) => b > 0x7e || (b < 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09))) return input;
+  const text = fromUtf8(input, what).trim();
+  if (text.toLowerCase().startsWith(`${EMERGENCY_RECOVER_HRP}1`)) {
+    let words: number[];
+    try {
+      const d = bech32.decode(text as `${string}1${string}`, false);
+      if (d.prefix !== EMERGENCY_RECOVER_HRP) throw new Error('prefix');
+      words = d.words;
+    } catch {
+      throw new CldcbError('bad_checksum', `${what}: looks like a clnemerg1… string but its bech32 checksum or characters are wrong. Copy it again.`);
+    }
+    try {
+      return bech32.fromWords(words);
+    } catch {
+      throw new CldcbError('bad_input', `${what}: the clnemerg1… string has bad padding; it is damaged.`);
+    }
+  }
+  if (text.startsWith('{')) {
+    let filedata: unknown;
+    try {
+      filedata = (JSON.parse(text) as { filedata?: unknown }).filedata;
+    } catch {
+      throw new CldcbError('bad_input', `${what}: text that is not valid JSON.`);
+    }
+    if (typeof filedata !== 'string')
+      throw new CldcbError('bad_input', `${what}: JSON without a "filedata" hex string; give the output of getemergencyrecoverdata or the file itself.`);
+    return hexToBytes(filedata, `${what} filedata`);
+  }
+  return input;
 }

@@ -111,13 +111,13 @@ export function walkthroughSteps(o: WalkthroughOptions): WalkthroughStep[] {
       id: 'never-old-state',
       title: 'Never run the old channel database',
       detail:
-        'If lightningd starts with an out-of-date database it may broadcast a revoked commitment and lose every channel to penalty transactions. The SCB path gives up the channels and gets the funds back through force-closes by the peers.',
+        'If lightningd starts with an out-of-date database it may broadcast a revoked commitment and lose every channel to penalty transactions. The SCB path gives up the channels and gets the funds back through force-closes by the peers. Make sure the old node is not running anywhere.',
       warning: true,
     },
     {
       id: 'fresh-node',
       title: 'Start a fresh node with the same hsm_secret',
-      detail: `Use a new, empty lightning directory on ${o.network}${o.network === 'bitcoin' ? ' (mainnet, lightningd\'s default network)' : ` (--network=${o.network})`}. Put the hsm_secret in <lightning-dir>/${o.network}/ (or start with --recover=<mnemonic or codex32>). Let it sync with bitcoind. Check that getinfo shows the expected node id.`,
+      detail: `Use a new, empty lightning directory on ${o.network}${o.network === 'bitcoin' ? ' (mainnet, lightningd\'s default network)' : ` (--network=${o.network})`}. Put the hsm_secret in <lightning-dir>/${o.network}/, or start once with --recover=<the 12 words> (v26.04+). A codex32 secret of a mnemonic node restores a legacy node: same channels, but a different on-chain wallet. Let it sync with bitcoind. Check that getinfo shows the expected node id.`,
     },
     {
       id: 'recoverchannel',
