@@ -1,0 +1,343 @@
+/**
+ * The server's `<cid>.arch` file (cldcb-protocol §6.1; original `server/STORAGE.md`,
+ * `server/Archive/*Writer.cpp`, `Reader.cpp`, `FooterJudge.cpp`):
+ *
+ *   reupload section : (u16 len ‖ chunk[len])* ‖ 00 00
+ *   increment*       : u32 dv ‖ (u16 len ‖ chunk[len])* ‖ 00 00 ‖ footer
+ *   footer (46 B)    : u64 last_length ‖ u32 dv ‖ u16 count ‖ SHA256(previous 14 bytes)
+ *
+ * `last_length` = 4 + Σ(2 + len) + 2 (the increment without its footer). `count` is
+ * meant to be "increments − 1" but drifts (bug 3, §8.2: a same-dv replace writes
+ * prev + 1), so readers only report it. Chunk length 0 is the terminator.
+ */
+import { concatBytes, equalBytes, u16be, u32be, u64be } from '../bytes';
+import { sha256 } from '../crypto/hash';
+import { CldcbError } from '../errors';
+
+export const FOOTER_SIZE = 46;
+/** Largest chunk an archive can hold (u16 length; 0 is the terminator). */
+export const MAX_ARCH_CHUNK = 0xffff;
+
+export interface ArchFooter {
+  /** Size of the increment without its footer. */
+  readonly lastLength: number;
+  readonly dataVersion: number;
+  readonly count: number;
+  /** Byte offset of the footer in the archive. */
+  readonly offset: number;
+}
+
+/**
+ * Archive events, in file order. `offset` is the byte position in the archive (absent for
+ * events made from network messages, which carry no footers).
+ */
+export type ArchEvent =
+  | { readonly type: 'reuploadChunk'; readonly chunk: Uint8Array; readonly offset?: number }
+  | { readonly type: 'reuploadEnd'; readonly offset?: number }
+  | { readonly type: 'incrementStart'; readonly dataVersion: number; readonly offset?: number }
+  | { readonly type: 'incrementChunk'; readonly chunk: Uint8Array; readonly offset?: number }
+  | { readonly type: 'incrementEnd'; readonly footer?: ArchFooter; readonly offset?: number };
+
+// ---------------------------------------------------------------------------------------------
+// Writers
+
+function checkU32(dv: number): void {
+  if (!Number.isInteger(dv) || dv < 0 || dv > 0xffffffff) throw new CldcbError('bad_input', `data_version ${dv} is not a u32.`);
+}
+
+function encodeChunks(chunks: readonly Uint8Array[], what: string): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  for (const c of chunks) {
+    if (c.length < 1 || c.length > MAX_ARCH_CHUNK) throw new CldcbError('bad_length', `${what}: chunk of ${c.length} bytes (must be 1..65535).`);
+    parts.push(u16be(c.length), c);
+  }
+  parts.push(new Uint8Array(2));
+  return parts;
+}
+
+/**
+ * The 46-byte footer.
+ * @throws CldcbError bad_input for out-of-range fields.
+ */
+export function encodeFooter(lastLength: number, dataVersion: number, count: number): Uint8Array {
+  checkU32(dataVersion);
+  if (!Number.isSafeInteger(lastLength) || lastLength < 6) throw new CldcbError('bad_input', `footer last_length ${lastLength} is invalid.`);
+  if (!Number.isInteger(count) || count < 0 || count > 0xffff) throw new CldcbError('bad_input', `footer count ${count} is not a u16.`);
+  const head = concatBytes(u64be(BigInt(lastLength)), u32be(dataVersion), u16be(count));
+  return concatBytes(head, sha256(head));
+}
+
+/** Reupload section: (u16 len ‖ chunk)* ‖ 00 00. @throws CldcbError bad_length */
+export function encodeReuploadSection(chunks: readonly Uint8Array[]): Uint8Array {
+  return concatBytes(...encodeChunks(chunks, 'reupload section'));
+}
+
+/**
+ * One increment with its footer, with an explicit footer `count`.
+ * @throws CldcbError bad_length / bad_input
+ */
+export function encodeIncrement(dataVersion: number, chunks: readonly Uint8Array[], count: number): Uint8Array {
+  checkU32(dataVersion);
+  const body = concatBytes(u32be(dataVersion), ...encodeChunks(chunks, `increment dv ${dataVersion}`));
+  return concatBytes(body, encodeFooter(body.length, dataVersion, count));
+}
+
+/**
+ * The footer count the original server writes: 0 for the first increment after a reupload
+ * (`prevCount` null), otherwise prevCount + 1 — also for a same-dv replace (bug 3).
+ */
+export function nextFooterCount(prevCount: number | null): number {
+  return prevCount === null ? 0 : (prevCount + 1) & 0xffff;
+}
+
+/** One increment with its footer, the count following the previous footer's count. */
+export function encodeIncrementAfter(dataVersion: number, chunks: readonly Uint8Array[], prevCount: number | null): Uint8Array {
+  return encodeIncrement(dataVersion, chunks, nextFooterCount(prevCount));
+}
+
+/**
+ * Rebuild an archive from events. Increments whose end event carries a footer keep its
+ * count (so a parsed archive re-encodes byte for byte); footer-less ones (from network
+ * messages) get the counts a fresh server would write: 0, 1, 2, …
+ * @throws CldcbError bad_input when the events are out of order.
+ */
+export function encodeArchive(events: Iterable<ArchEvent>): Uint8Array {
+  const out: Uint8Array[] = [];
+  const reupload: Uint8Array[] = [];
+  let phase: 'reupload' | 'between' | 'increment' = 'reupload';
+  let dv = 0;
+  let chunks: Uint8Array[] = [];
+  let prevCount: number | null = null;
+  for (const e of events) {
+    switch (e.type) {
+      case 'reuploadChunk':
+        if (phase !== 'reupload') throw new CldcbError('bad_input', 'archive events: reupload chunk after the reupload section.');
+        reupload.push(e.chunk);
+        break;
+      case 'reuploadEnd':
+        if (phase !== 'reupload') throw new CldcbError('bad_input', 'archive events: second reupload end.');
+        out.push(encodeReuploadSection(reupload));
+        phase = 'between';
+        break;
+      case 'incrementStart':
+        if (phase !== 'between') throw new CldcbError('bad_input', 'archive events: increment start out of place.');
+        dv = e.dataVersion;
+        chunks = [];
+        phase = 'increment';
+        break;
+      case 'incrementChunk':
+        if (phase !== 'increment') throw new CldcbError('bad_input', 'archive events: increment chunk outside an increment.');
+        chunks.push(e.chunk);
+        break;
+      case 'incrementEnd': {
+        if (phase !== 'increment') throw new CldcbError('bad_input', 'archive events: increment end outside an increment.');
+        const count: number = e.footer ? e.footer.count : nextFooterCount(prevCount);
+        out.push(encodeIncrement(dv, chunks, count));
+        prevCount = count;
+        phase = 'between';
+        break;
+      }
+    }
+  }
+  if (phase !== 'between') throw new CldcbError('bad_input', 'archive events: the last increment (or the reupload section) is not finished.');
+  return concatBytes(...out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming reader
+
+type ReaderState = 'reuploadLen' | 'reuploadChunk' | 'incDv' | 'incLen' | 'incChunk' | 'footer';
+
+export interface ArchReaderOptions {
+  /** Check footer hash, last_length and dv (default true). Counts are never checked (bug 3). */
+  readonly checkFooters?: boolean;
+  /** Names the archive in error messages. */
+  readonly what?: string;
+}
+
+/**
+ * Push-style reader: feed byte chunks of any size with `push`, which returns the events
+ * completed so far; call `end` at end of file. Errors carry byte offsets.
+ */
+export class ArchReader {
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private pos = 0; // archive offset of the first queued byte
+  private state: ReaderState = 'reuploadLen';
+  private need = 2;
+  private itemStart = 0;
+  private incStart = 0;
+  private incDv = 0;
+  private incLength = 0;
+  private increments = 0;
+  private readonly check: boolean;
+  private readonly what: string;
+
+  constructor(opts: ArchReaderOptions = {}) {
+    this.check = opts.checkFooters ?? true;
+    this.what = opts.what ?? 'archive';
+  }
+
+  /** Bytes consumed so far. */
+  get offset(): number {
+    return this.pos;
+  }
+
+  /** Complete increments read so far. */
+  get incrementCount(): number {
+    return this.increments;
+  }
+
+  private take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const head = this.queue[0]!;
+      const k = Math.min(head.length, n - o);
+      out.set(head.subarray(0, k), o);
+      o += k;
+      if (k === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(k);
+    }
+    this.queued -= n;
+    this.pos += n;
+    return out;
+  }
+
+  /**
+   * @returns the events completed by these bytes.
+   * @throws CldcbError bad_checksum (footer hash), bad_input (footer fields disagree with
+   *   the increment) — with byte offsets.
+   */
+  push(bytes: Uint8Array): ArchEvent[] {
+    const events: ArchEvent[] = [];
+    if (bytes.length === 0) return events;
+    this.queue.push(bytes);
+    this.queued += bytes.length;
+    while (this.queued >= this.need) {
+      const at = this.pos;
+      switch (this.state) {
+        case 'reuploadLen': {
+          const b = this.take(2);
+          const len = (b[0]! << 8) | b[1]!;
+          if (len === 0) {
+            events.push({ type: 'reuploadEnd', offset: at });
+            this.state = 'incDv';
+            this.need = 4;
+          } else {
+            this.itemStart = at;
+            this.state = 'reuploadChunk';
+            this.need = len;
+          }
+          break;
+        }
+        case 'reuploadChunk':
+          events.push({ type: 'reuploadChunk', chunk: this.take(this.need), offset: this.itemStart });
+          this.state = 'reuploadLen';
+          this.need = 2;
+          break;
+        case 'incDv': {
+          const b = this.take(4);
+          this.incDv = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+          this.incStart = at;
+          this.incLength = 4;
+          events.push({ type: 'incrementStart', dataVersion: this.incDv, offset: at });
+          this.state = 'incLen';
+          this.need = 2;
+          break;
+        }
+        case 'incLen': {
+          const b = this.take(2);
+          const len = (b[0]! << 8) | b[1]!;
+          this.incLength += 2;
+          if (len === 0) {
+            this.state = 'footer';
+            this.need = FOOTER_SIZE;
+          } else {
+            this.itemStart = at;
+            this.state = 'incChunk';
+            this.need = len;
+          }
+          break;
+        }
+        case 'incChunk':
+          this.incLength += this.need;
+          events.push({ type: 'incrementChunk', chunk: this.take(this.need), offset: this.itemStart });
+          this.state = 'incLen';
+          this.need = 2;
+          break;
+        case 'footer': {
+          const f = this.take(FOOTER_SIZE);
+          const footer = this.parseFooter(f, at);
+          this.increments++;
+          events.push({ type: 'incrementEnd', footer, offset: at });
+          this.state = 'incDv';
+          this.need = 4;
+          break;
+        }
+      }
+    }
+    return events;
+  }
+
+  private parseFooter(f: Uint8Array, at: number): ArchFooter {
+    const v = new DataView(f.buffer, f.byteOffset, f.byteLength);
+    const lastLength = v.getBigUint64(0, false);
+    const dataVersion = v.getUint32(8, false);
+    const count = v.getUint16(12, false);
+    const where = `${this.what}: footer at byte ${at} of the increment with data_version ${this.incDv} (starting at byte ${this.incStart})`;
+    if (this.check) {
+      if (!equalBytes(sha256(f.subarray(0, 14)), f.subarray(14)))
+        throw new CldcbError('bad_checksum', `${where}: checksum does not match; the archive is damaged there.`);
+      if (lastLength !== BigInt(this.incLength))
+        throw new CldcbError('bad_input', `${where}: records length ${lastLength} but the increment is ${this.incLength} bytes; the archive is damaged there.`);
+      if (dataVersion !== this.incDv)
+        throw new CldcbError('bad_input', `${where}: records data_version ${dataVersion}; the archive is damaged there.`);
+    }
+    return { lastLength: Number(lastLength), dataVersion, count, offset: at };
+  }
+
+  /**
+   * End of input: the archive must end right after a footer, with ≥ 1 increment.
+   * @throws CldcbError truncated naming where the torn tail starts.
+   */
+  end(): ArchEvent[] {
+    const total = this.pos + this.queued;
+    if (this.state === 'incDv' && this.queued === 0) {
+      if (this.increments === 0)
+        throw new CldcbError('truncated', `${this.what}: ends at byte ${total} after the reupload section, with no increment (an archive always has at least one).`);
+      return [];
+    }
+    let where: string;
+    switch (this.state) {
+      case 'reuploadLen':
+      case 'reuploadChunk':
+        where = total === 0 ? 'the file is empty' : `inside the reupload section (${this.state === 'reuploadChunk' ? `chunk at byte ${this.itemStart}` : `length at byte ${this.pos}`})`;
+        break;
+      case 'incDv':
+        where = `inside the data_version of an increment starting at byte ${this.pos}`;
+        break;
+      default:
+        where = `inside the increment with data_version ${this.incDv} starting at byte ${this.incStart} (${this.state === 'footer' ? 'its footer' : this.state === 'incChunk' ? `chunk at byte ${this.itemStart}` : 'a chunk length'})`;
+    }
+    throw new CldcbError(
+      'truncated',
+      `${this.what}: torn tail — the file ends at byte ${total}, ${where}. The last complete increment ends at byte ${this.lastGoodEnd()}.`,
+    );
+  }
+
+  /** Offset just after the last complete increment (or 0). */
+  lastGoodEnd(): number {
+    if (this.increments === 0) return 0;
+    return this.state === 'incDv' ? this.pos : this.incStart;
+  }
+}
+
+/**
+ * Read a whole archive into events.
+ * @throws CldcbError truncated / bad_checksum / bad_input with byte offsets.
+ */
+export function readArchive(bytes: Uint8Array, opts: ArchReaderOptions = {}): ArchEvent[] {
+  const r = new ArchReader(opts);
+  return [...r.push(bytes), ...r.end()];
+}
