@@ -46,7 +46,7 @@ export function normaliseHexCopy(text: string): string {
     if (SEPARATOR.test(ch)) continue;
     if (!HEXDIGIT.test(ch)) {
       const p = hexDigitPlace(out.length);
-      const hint = LOOKALIKE[ch] ? ` — perhaps the digit ${LOOKALIKE[ch]}?` : '';
+      const hint = LOOKALIKE[ch] ? ` (perhaps the digit ${LOOKALIKE[ch]})` : '';
       throw new CldcbError(
         'bad_hex',
         `Hex copy: character ${i + 1} of the text, ${describeChar(ch)}, is not a hex digit (it would be digit ${p.digit}: group ${p.group}, position ${p.inGroup} of 4)${hint}. Only 0–9 and a–f are used.`,

@@ -87,13 +87,15 @@ export const test = base.extend<{ app: AppFixture }>({
       backend.dispatch(channel, input, source.frame.url()),
     );
     await page.addInitScript((channels: readonly string[]) => {
-      const invoke = (window as unknown as { __cldcbInvoke: (c: string, i: unknown) => Promise<unknown> }).__cldcbInvoke;
+      // Runs in the page: globalThis is the window (this file is type-checked with Node types).
+      const page = globalThis as unknown as { __cldcbInvoke: (c: string, i: unknown) => Promise<unknown> };
+      const invoke = page.__cldcbInvoke;
       const api: Record<string, Record<string, (input: unknown) => Promise<unknown>>> = {};
       for (const channel of channels) {
         const [group, name] = channel.split('.') as [string, string];
         (api[group] ??= {})[name] = (input: unknown) => invoke(channel, input ?? {});
       }
-      Object.defineProperty(window, 'api', { value: Object.freeze(api), configurable: false, writable: false });
+      Object.defineProperty(page, 'api', { value: Object.freeze(api), configurable: false, writable: false });
     }, CHANNELS);
     mkdirSync(screenshotDir, { recursive: true });
     const shot = async (name: string) => {
