@@ -31,6 +31,12 @@ export const MSG = {
   responseBackedupIncrementalNew: 118,
   responseBackedupIncrementalChunk: 120,
   responseBackedupIncrementalEndall: 122,
+  // Extension v1 (docs/PROTOCOL.md §3): only between peers that negotiated it (the
+  // server advertises it with TLV 1 in its first ping; originals never see these ids).
+  setReadVerifier: 240,
+  readVerifierStored: 241,
+  proveRead: 242,
+  readGranted: 243,
 } as const;
 
 export type MessageName = keyof typeof MSG;
