@@ -54,8 +54,11 @@ export function recognitionMessageForClient(clientPriv: Uint8Array, nodeId33: Ui
 }
 
 /**
- * Make the recognition code with the node private key (what `signmessage` returns as
- * its hex `signature`; RFC 6979, low-S, so the bytes equal lightningd's).
+ * Make the recognition code with the node private key (what lightningd `signmessage`
+ * returns as its hex `signature`). Deterministic RFC 6979 nonce and low-S, byte-equal to
+ * libsecp256k1's default signer (test/node/cldcb-native.test.ts). Codes made with another
+ * nonce (e.g. the fixture's nsig) differ in bytes but verify the same: compare codes by
+ * verifying, never by bytes.
  * @throws CldcbError bad_input for invalid keys.
  */
 export function signRecognitionCode(nodePriv: Uint8Array, clientKey33: Uint8Array, secp: SecpBackend = nobleSecp): Uint8Array {
