@@ -8,7 +8,7 @@
  * funding_outnum, funding_sat, channel_type (CLN's names, e.g. ["static_remotekey",
  * "anchors"]), to_remote_address, …}], …}.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CldcbError } from '../../shared/errors';
 import { forgetSecret, nodeIdHex, type LoadedSecret } from '../../shared/secrets/hsmSecret';
 import { isNetwork, NETWORKS, type Network } from '../../shared/scb/channelKeys';
@@ -223,7 +223,9 @@ ${PASSPHRASE_HELP}
     const network = values.network ?? 'bitcoin';
     if (!isNetwork(network)) throw new UsageError(`--network must be one of ${NETWORKS.join(', ')}, not "${network}"`);
 
-    // Read the operator's RPC outputs before asking for any passphrase: a wrong path fails early.
+    // Fail before any passphrase prompt: an existing report, a wrong RPC-output path.
+    if (values.report !== undefined && existsSync(values.report))
+      throw new CldcbError('file_exists', `${values.report} already exists. Nothing was overwritten; choose another path or move the existing file away first.`);
     const rpc = {
       listpeerchannels: values.listpeerchannels !== undefined ? readTextFile(values.listpeerchannels, '--listpeerchannels') : undefined,
       listfunds: values.listfunds !== undefined ? readTextFile(values.listfunds, '--listfunds') : undefined,
