@@ -77,6 +77,8 @@ export function encodeWireAddr(a: WireAddr): Uint8Array {
 }
 
 function formatIpv6(b: Uint8Array): string {
+  // IPv4-mapped (::ffff:a.b.c.d), printed the way inet_ntop does.
+  if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) return `::ffff:${Array.from(b.subarray(12)).join('.')}`;
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
   // RFC 5952: compress the longest run (length ≥ 2) of zero groups, the first one on ties.

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { mnemonicToSeedSync } from '@scure/bip39';
+import fc from 'fast-check';
+import { utf8 } from '../../shared/bytes';
+import { emergencyRecoverBytes } from '../../shared/scb/emergencyRecover';
 import { CldcbError } from '../../shared/errors';
 import { normaliseScbChannels, type ScbChannel } from '../../shared/scb/channels';
 import { parseStaticBackup } from '../../shared/scb/staticbackup';
@@ -210,5 +213,26 @@ describe('final report', () => {
   it('decoded single entries work the same as lists', () => {
     const one = decodeModernScbChanHex(JSON.parse(text(`${CN}/staticbackup.json`)).scb[1], 'x');
     expect(recoverChannelPayload([one]).payload.scb.length).toBe(1);
+  });
+});
+
+describe('hostile operator input only ever raises CldcbError (properties)', () => {
+  const onlyCldcb = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof CldcbError)) throw e;
+    }
+  };
+  it('any JSON value or text for any tracker input', () => {
+    for (const k of ['listpeerchannels', 'listfunds', 'listclosedchannels', 'getinfo'] as const) {
+      fc.assert(fc.property(fc.jsonValue(), (v) => onlyCldcb(() => trackRecovery(channels, { [k]: v }))), { numRuns: 300 });
+      fc.assert(fc.property(fc.string(), (v) => onlyCldcb(() => trackRecovery(channels, { [k]: v }))), { numRuns: 300 });
+    }
+  });
+  it('any text as an emergency.recover (clnemerg / JSON / binary detection)', () => {
+    fc.assert(fc.property(fc.string(), (t) => onlyCldcb(() => emergencyRecoverBytes(utf8(t)))), { numRuns: 1000 });
+    fc.assert(fc.property(fc.jsonValue(), (v) => onlyCldcb(() => emergencyRecoverBytes(utf8(JSON.stringify(v))))), { numRuns: 1000 });
+    fc.assert(fc.property(fc.string(), (t) => onlyCldcb(() => emergencyRecoverBytes(utf8(`clnemerg1${t}`)))), { numRuns: 1000 });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { mnemonicToSeedSync } from '@scure/bip39';
+import fc from 'fast-check';
 import { ByteReader, bytesToHex, hexToBytes, utf8 } from '../../shared/bytes';
 import { CldcbError } from '../../shared/errors';
 import { encodeWireAddr, formatWireAddr, parseWireAddrText, readWireAddr, type WireAddr } from '../../shared/scb/wireaddr';
@@ -36,6 +37,8 @@ describe('wireaddr (BOLT 7 / common/wireaddr.c)', () => {
     ['ipv6', { type: 'ipv6', addr: hexToBytes('20010db8000000000000000000000001'), port: 9735 }, '[2001:db8::1]:9735'],
     ['ipv6 loopback', { type: 'ipv6', addr: hexToBytes('00000000000000000000000000000001'), port: 1 }, '[::1]:1'],
     ['ipv6 no run', { type: 'ipv6', addr: hexToBytes('20010db8000100020003000400050006'), port: 2 }, '[2001:db8:1:2:3:4:5:6]:2'],
+    ['ipv6 v4-mapped', { type: 'ipv6', addr: hexToBytes('00000000000000000000ffffc0000201'), port: 3 }, '[::ffff:192.0.2.1]:3'],
+    ['ipv6 two runs', { type: 'ipv6', addr: hexToBytes('20010000000000010000000000000001'), port: 4 }, '[2001:0:0:1::1]:4'],
     ['torv2', { type: 'torv2', addr: hexToBytes('00112233445566778899'), port: 9735 }, 'aaisem2ekvthpcez.onion:9735'],
     [
       'torv3',
@@ -57,9 +60,9 @@ describe('wireaddr (BOLT 7 / common/wireaddr.c)', () => {
 
   it('wire bytes for each type code', () => {
     expect(bytesToHex(encodeWireAddr(cases[0]![1]))).toBe('017f00000193c0');
-    expect(bytesToHex(encodeWireAddr(cases[6]![1]))).toBe('0510' + bytesToHex(utf8('node.example.com')) + '2607');
-    expect(bytesToHex(encodeWireAddr(cases[4]![1])).slice(0, 2)).toBe('03');
-    expect(bytesToHex(encodeWireAddr(cases[5]![1])).slice(0, 2)).toBe('04');
+    expect(bytesToHex(encodeWireAddr(cases.find((c) => c[0] === 'dns')![1]))).toBe('0510' + bytesToHex(utf8('node.example.com')) + '2607');
+    expect(bytesToHex(encodeWireAddr(cases.find((c) => c[0] === 'torv2')![1])).slice(0, 2)).toBe('03');
+    expect(bytesToHex(encodeWireAddr(cases.find((c) => c[0] === 'torv3')![1])).slice(0, 2)).toBe('04');
   });
   it('an unknown type cannot be skipped: unsupported', () => {
     expect(code(() => readWireAddr(rd('06000000'), 'addr'))).toBe('unsupported');
@@ -226,5 +229,36 @@ describe('staticbackup JSON (zod, validated as unknown)', () => {
     expect(() => parseStaticBackup({ scb: ['xyz'] })).toThrow(/scb\.0: not a hex string/);
     expect(() => parseStaticBackup({ scb: [JSON.parse(text).scb[0].slice(0, 100)] }, 'sb.json')).toThrow(/sb\.json scb\[0\]: ended early/);
     for (const bad of [null, 1, 'null', [], { scb: 'x' }, { scb: [1] }, { scb: null }]) expect(code(() => parseStaticBackup(bad))).toBe('bad_input');
+  });
+});
+
+describe('hostile input only ever raises CldcbError (properties)', () => {
+  const onlyCldcb = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof CldcbError)) throw e;
+    }
+  };
+  const sb = JSON.parse(readFileSync(`${CN}/staticbackup.json`, 'utf8')).scb as string[];
+  it('random and mutated entry hex', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (b) => onlyCldcb(() => decodeModernScbChanHex(bytesToHex(b), 'x'))), { numRuns: 2000 });
+    const good = hexToBytes(sb[0]!);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: good.length - 1 }), fc.integer({ min: 0, max: 255 }), (pos, v) => {
+        const m = good.slice();
+        m[pos] = v;
+        onlyCldcb(() => decodeModernScbChanHex(bytesToHex(m), 'x'));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+  it('any JSON value or text as a staticbackup', () => {
+    fc.assert(fc.property(fc.jsonValue(), (v) => onlyCldcb(() => parseStaticBackup(v))), { numRuns: 1000 });
+    fc.assert(fc.property(fc.string(), (v) => onlyCldcb(() => parseStaticBackup(v))), { numRuns: 1000 });
+    fc.assert(fc.property(fc.anything(), (v) => onlyCldcb(() => parseStaticBackup(v))), { numRuns: 500 });
+  });
+  it('random printable text as an address', () => {
+    fc.assert(fc.property(fc.string(), (t) => onlyCldcb(() => parseWireAddrText(t))), { numRuns: 2000 });
   });
 });
