@@ -1,0 +1,196 @@
+/**
+ * The daemon: listen, accept, handshake, one Session per connection; SIGHUP reloads
+ * `clients`; SIGINT/SIGTERM stop gracefully (stop accepting, let writes in progress finish
+ * for a short grace period, roll back the rest, flush the small files, remove the pidfile).
+ *
+ * Errors are handled per connection (session.ts): a hostile or broken client only ever
+ * ends its own connection. The process-wide `uncaughtException` hook is not an error
+ * mechanism here; it only records a bug in the log before the process dies.
+ */
+import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { zeroize } from '../shared/bytes';
+import { acceptNoise } from '../electron/services/noiseSocket';
+import { AllowList, CLIENTS_FILE } from './clients';
+import { KeyedLock } from './keyedLock';
+import { errText, type Logger } from './log';
+import { ReadVerifierStore } from './readVerifiers';
+import { RecognitionStore } from './recognitionStore';
+import {
+  checkPidfile,
+  ensureServerDir,
+  loadOrCreateServerKey,
+  removePidfile,
+  removePortFile,
+  writePidfile,
+  writePortFile,
+} from './serverDir';
+import { Session, type SessionRates, type SessionTiming } from './session';
+import { ArchiveStore, type StorageLimits } from './storage';
+
+export interface DaemonConfig {
+  readonly dir: string;
+  readonly port: number;
+  readonly bind: string;
+  readonly pidfile: string;
+  readonly maxConnections: number;
+  readonly handshakeTimeoutMs: number;
+  /** Grace period for writes in progress when stopping. */
+  readonly stopGraceMs: number;
+  readonly storage: StorageLimits;
+  readonly timing: SessionTiming;
+  readonly rates: SessionRates;
+}
+
+export interface RunningDaemon {
+  readonly port: number;
+  readonly serverId: string;
+  /** Resolves when the daemon has stopped (after a signal or `stop()`). */
+  readonly stopped: Promise<void>;
+  stop(reason: string): Promise<void>;
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    server.once('error', onError);
+    server.listen({ port, host, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Start the daemon in this process. `server_id` is written before the port listens; the
+ * pidfile and `port` file after.
+ * @throws CldcbError for an unusable server directory, key or pidfile; Error with `code`
+ *   (EADDRINUSE, EACCES…) when the port cannot be listened on.
+ */
+export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<RunningDaemon> {
+  ensureServerDir(cfg.dir);
+  checkPidfile(cfg.pidfile);
+  const key = loadOrCreateServerKey(cfg.dir);
+  if (key.created) log.info(`created a new server key in ${path.join(cfg.dir, 'secret')}`);
+
+  const archives = new ArchiveStore(cfg.dir, log, cfg.storage);
+  const removed = await archives.cleanStaleTemps();
+  for (const name of removed) log.warn(`removed stale temp file ${name} (left by an interrupted write)`);
+
+  const clients = new AllowList();
+  const loadClients = (why: string): void => {
+    let text = '';
+    try {
+      text = readFileSync(path.join(cfg.dir, CLIENTS_FILE), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        log.error(`${why}: cannot read ${CLIENTS_FILE} (${errText(e)}); keeping the previous list of ${clients.size}`);
+        return;
+      }
+    }
+    const parsed = clients.load(text);
+    for (const bad of parsed.invalid) log.warn(`${CLIENTS_FILE}: ignored ${bad.reason}`);
+    log.info(`${why}: ${clients.size} allowed clients`);
+  };
+  loadClients('loaded clients');
+
+  const recognition = new RecognitionStore(cfg.dir);
+  for (const s of await recognition.load()) log.warn(`ignored a line: ${s}`);
+  const verifiers = new ReadVerifierStore(cfg.dir);
+  for (const s of await verifiers.load()) log.warn(`ignored a line: ${s}`);
+  log.info(`loaded ${recognition.size} recognition codes, ${verifiers.size} read verifiers, ${await archives.countArchives()} archives`);
+
+  const ctx = { log, clients, recognition, verifiers, archives, locks: new KeyedLock(), timing: cfg.timing, rates: cfg.rates };
+  const handshaking = new Set<net.Socket>();
+  const sessions = new Set<Session>();
+  const tasks = new Set<Promise<void>>();
+  let seq = 0;
+  let stopping = false;
+  let lastRefusalLog = 0;
+
+  const server = net.createServer({ pauseOnConnect: false, noDelay: true });
+  server.on('connection', (socket) => {
+    socket.on('error', () => {}); // per-socket errors surface through the reader; never crash
+    if (stopping) {
+      socket.destroy();
+      return;
+    }
+    if (handshaking.size + sessions.size >= cfg.maxConnections) {
+      if (Date.now() - lastRefusalLog > 10_000) {
+        lastRefusalLog = Date.now();
+        log.warn(`refusing connections: ${handshaking.size + sessions.size} open (--max-connections=${cfg.maxConnections})`);
+      }
+      socket.destroy();
+      return;
+    }
+    const id = ++seq;
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    handshaking.add(socket);
+    const task = (async () => {
+      let conn;
+      try {
+        conn = await acceptNoise(socket, { localStatic: key.privateKey, timeoutMs: cfg.handshakeTimeoutMs });
+      } catch (e) {
+        log.info(`conn#${id} ${peer}: handshake failed: ${errText(e)}`);
+        return;
+      } finally {
+        handshaking.delete(socket);
+      }
+      if (stopping) {
+        conn.close();
+        return;
+      }
+      const s = new Session(conn, ctx, id);
+      sessions.add(s);
+      try {
+        await s.run();
+      } finally {
+        sessions.delete(s);
+      }
+    })()
+      .catch((e: unknown) => log.error(`conn#${id} ${peer}: ${errText(e)}`))
+      .finally(() => tasks.delete(task));
+    tasks.add(task);
+  });
+  server.on('error', (e) => log.error(`listener: ${errText(e)}`));
+
+  const port = await listen(server, cfg.port, cfg.bind);
+  writePidfile(cfg.pidfile);
+  writePortFile(cfg.dir, port);
+  log.info(`listening on ${cfg.bind.includes(':') ? `[${cfg.bind}]` : cfg.bind}:${port} as server ${key.serverId} (pid ${process.pid})`);
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let stopPromise: Promise<void> | undefined;
+
+  const stop = (reason: string): Promise<void> => {
+    stopPromise ??= (async () => {
+      stopping = true;
+      log.info(`stopping (${reason}): ${sessions.size} connections, ${[...sessions].filter((s) => s.writing).length} writing`);
+      server.close();
+      for (const s of handshaking) s.destroy();
+      for (const s of sessions) s.stop('server stopping', cfg.stopGraceMs);
+      const deadline = new Promise<void>((r) => setTimeout(r, cfg.stopGraceMs + 5000).unref());
+      await Promise.race([Promise.allSettled([...tasks]), deadline]);
+      await Promise.race([Promise.allSettled([recognition.flush(), verifiers.flush()]), deadline]);
+      removePidfile(cfg.pidfile);
+      removePortFile(cfg.dir, port);
+      zeroize(key.privateKey);
+      process.off('SIGHUP', onHup);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      log.info('stopped');
+      resolveStopped();
+    })();
+    return stopPromise;
+  };
+  const onHup = (): void => loadClients('SIGHUP: reloaded clients');
+  const onInt = (): void => void stop('SIGINT');
+  const onTerm = (): void => void stop('SIGTERM');
+  process.on('SIGHUP', onHup);
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+
+  return { port, serverId: key.serverId, stopped, stop };
+}
