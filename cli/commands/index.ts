@@ -4,10 +4,14 @@ import { nodeidCommand } from './nodeid';
 import { getsecretCommand } from './getsecret';
 import { exportsecretCommand } from './exportsecret';
 import { scbCommand } from './scb';
+import { runeCommand } from './rune';
+import { macaroonCommand } from './macaroon';
 
 export const commands: Command[] = [
   nodeidCommand,
   getsecretCommand,
   exportsecretCommand,
   scbCommand,
+  runeCommand,
+  macaroonCommand,
 ];
