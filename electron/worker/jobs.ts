@@ -3,6 +3,7 @@
  * gets its input (structured-clone data) and a context to report progress and
  * to see whether the operator cancelled. Add a job: import it and list it here.
  */
+import { typoRepairSlice } from '../services/typoRepair';
 export interface JobContext {
   /** Report progress; cheap to call often (throttled by the pool). */
   progress(done: number, total: number, note?: string): void;
@@ -23,4 +24,6 @@ export const jobs: Record<string, JobFn> = {
     }
     return i;
   },
+  /** One slice of a paper-copy typo search (electron/services/typoRepair.ts). Returns matches: secret, for the caller only. */
+  typoRepairSlice,
 };

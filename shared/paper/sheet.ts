@@ -33,6 +33,12 @@
  *   the words, which are the *whole* backup. The hex and codex32 copies then
  *   hold the first 32 bytes of the BIP39 seed, which restore the node id and
  *   channel keys but **not** the on-chain wallet (cln-facts §3): the sheet says so.
+ * - For a mnemonic node **with a BIP39 passphrase** only the words are printed:
+ *   the hex and codex32 copies are made from the seed *with* the passphrase,
+ *   so printing them would let anyone holding the sheet take the node's
+ *   channel funds without the passphrase (Core Lightning's `exposesecret`
+ *   refuses such secrets for the same reason). `hex` is then empty and
+ *   `codex32` null.
  * - The node id (public) in groups: "02" then 16 groups of 4, 8 groups a line,
  *   and blank boxes in the same layout for the operator to write the node id
  *   by hand when they verify the sheet.
@@ -135,15 +141,16 @@ export interface PaperSheet {
     /** The groups in lines of 8. */
     readonly lines: readonly (readonly string[])[];
   };
-  /** The 64 hex digits of secret_data[0..32], 4 lines of 4 groups, each with its check. Secret. */
+  /** The 64 hex digits of secret_data[0..32], 4 lines of 4 groups, each with its check. Secret. Empty for a passphrase node. */
   readonly hex: readonly SheetHexLine[];
+  /** The codex32 string of secret_data[0..32]. Secret. Null for a passphrase node. */
   readonly codex32: {
     readonly id: string;
     /** The whole string, lower case. Secret. */
     readonly text: string;
     readonly groups: readonly string[];
     readonly lines: readonly (readonly string[])[];
-  };
+  } | null;
   /** The BIP39 words of a mnemonic node (the whole backup), else null. Secret. */
   readonly words: { readonly words: readonly string[]; readonly passphraseUsed: boolean } | null;
   /** Blank boxes for writing the node id by hand: group sizes per line ([2] then 8 × [4], then 8 × [4]). */
@@ -197,20 +204,21 @@ export function buildPaperSheet(input: SheetInput): PaperSheet {
   const nodeGroups = groupsOf(nodeIdHex.slice(2), GROUP_DIGITS);
   const cGroups = groupsOf(codex32, CODEX32_GROUP);
   const mnemonic = input.mnemonic?.trim().split(/\s+/u) ?? null;
-  const notes = [
-    'This sheet is the secret of your Lightning node. Anyone who reads it can take your funds: keep it offline, never photograph or type it into a connected computer.',
-    'Restore: lightningd --recover=<the 64 digits without spaces> (or the codex32 string) on a new node, or load it in CLDCB Recovery.',
-    `Each line of digits ends with a check: the first 2 hex digits of SHA-256("<line number>:<the line's 16 digits>"), e.g. printf '1:<16 digits>' | sha256sum.`,
-    'Verify this sheet: type it back into CLDCB Recovery (or cldcb-client paper verify) and compare the node id it gives with the one above.',
-  ];
-  if (mnemonic) {
-    notes.splice(
-      1,
-      0,
-      'This node was made from BIP39 words: the words are the complete backup. The digits and the codex32 string hold the first 32 bytes of the BIP39 seed: they restore the node id and channels but NOT the on-chain wallet.',
+  const withPassphrase = mnemonic !== null && Boolean(input.passphraseUsed);
+  const notes = ['This sheet is the secret of your Lightning node. Anyone who reads it can take your funds: keep it offline, never photograph or type it into a connected computer.'];
+  if (!mnemonic) notes.push('Restore: lightningd --recover=<the 64 digits without spaces> (or the codex32 string) on a new node, or load it in CLDCB Recovery.');
+  else if (!withPassphrase)
+    notes.push(
+      'This node was made from BIP39 words: the words are the complete backup (restore: lightningd --recover="<the words>" with Core Lightning v26.04 or later, or CLDCB Recovery). The digits and the codex32 string hold the first 32 bytes of the BIP39 seed: they restore the node id and channels but NOT the on-chain wallet.',
     );
-    if (input.passphraseUsed) notes.splice(2, 0, 'The words need the BIP39 passphrase, which is NOT on this sheet: keep it somewhere else you will find.');
-  }
+  else
+    notes.push(
+      'This node was made from BIP39 words with a BIP39 passphrase. The words need the passphrase, which is NOT on this sheet: keep it somewhere else you will find. Restore: lightning-hsmtool generatehsm (it asks for the words, then the passphrase) or CLDCB Recovery; lightningd --recover does not take a passphrase.',
+      'The digits and the codex32 string are deliberately not printed: they would restore the node without the passphrase.',
+    );
+  if (!withPassphrase)
+    notes.push(`Each line of digits ends with a check: the first 2 hex digits of SHA-256("<line number>:<the line's 16 digits>"), e.g. printf '1:<16 digits>' | sha256sum.`);
+  notes.push('Verify this sheet: type it back into CLDCB Recovery (or cldcb-client paper verify) and compare the node id it gives with the one above.');
   return {
     version: SHEET_VERSION,
     title: 'Core Lightning node secret (hsm_secret) — paper backup',
@@ -218,9 +226,9 @@ export function buildPaperSheet(input: SheetInput): PaperSheet {
     date: input.date?.trim() || null,
     secretKind: mnemonic ? 'mnemonic' : 'plain',
     nodeId: { hex: nodeIdHex, prefix: nodeIdHex.slice(0, 2), groups: nodeGroups, lines: chunk(nodeGroups, NODE_ID_GROUPS_PER_LINE) },
-    hex: hexLines,
-    codex32: { id, text: codex32, groups: cGroups, lines: chunk(cGroups, CODEX32_GROUPS_PER_LINE) },
-    words: mnemonic ? { words: mnemonic, passphraseUsed: Boolean(input.passphraseUsed) } : null,
+    hex: withPassphrase ? [] : hexLines,
+    codex32: withPassphrase ? null : { id, text: codex32, groups: cGroups, lines: chunk(cGroups, CODEX32_GROUPS_PER_LINE) },
+    words: mnemonic ? { words: mnemonic, passphraseUsed: withPassphrase } : null,
     handwrittenNodeId: [[2, ...new Array<number>(NODE_ID_GROUPS_PER_LINE).fill(GROUP_DIGITS)], new Array<number>(NODE_ID_GROUPS_PER_LINE).fill(GROUP_DIGITS)],
     notes,
   };
@@ -270,7 +278,7 @@ export function renderSheetHtml(sheet: PaperSheet): string {
         `<tr><td class="n">line ${l.index + 1}</td>${l.groups.map((g) => `<td class="mono">${esc(g)}</td>`).join('')}<td class="mono check">${esc(l.check)}</td></tr>`,
     )
     .join('\n');
-  const codexLines = sheet.codex32.lines.map((line) => `<div class="mono">${line.map((g) => `<span>${esc(g)}</span>`).join('')}</div>`).join('\n');
+  const codexLines = (sheet.codex32?.lines ?? []).map((line) => `<div class="mono">${line.map((g) => `<span>${esc(g)}</span>`).join('')}</div>`).join('\n');
   const nodeLines = sheet.nodeId.lines
     .map((line, i) => `<div class="mono">${i === 0 ? `<span>${esc(sheet.nodeId.prefix)}</span>` : '<span>&nbsp;&nbsp;</span>'}${line.map((g) => `<span>${esc(g)}</span>`).join('')}</div>`)
     .join('\n');
@@ -303,17 +311,25 @@ ${meta ? `<p class="meta">${meta}</p>` : ''}
 ${nodeLines}
 </div>
 ${words}
-<h2>hsm_secret as 64 hex digits${sheet.secretKind === 'mnemonic' ? ' (first 32 bytes of the BIP39 seed)' : ''} — 4 lines, each with its check</h2>
+${
+  sheet.hex.length === 0
+    ? ''
+    : `<h2>hsm_secret as 64 hex digits${sheet.secretKind === 'mnemonic' ? ' (first 32 bytes of the BIP39 seed)' : ''} — 4 lines, each with its check</h2>
 <table class="hex">
 ${hexRows}
 </table>
-<h2>codex32 string (BIP-93, "cl", identifier ${esc(sheet.codex32.id)})</h2>
+`
+}${
+  sheet.codex32 === null
+    ? ''
+    : `<h2>codex32 string (BIP-93, "cl", identifier ${esc(sheet.codex32.id)})</h2>
 <div class="codex32">
 ${codexLines}
 </div>
-<h2>Verification: write the node id that your typed-back copy gives</h2>
+`
+}<h2>Verification: write the node id that your typed-back copy gives</h2>
 ${boxes}
-<p class="small">Checked on ______________ by ______________ &nbsp; ☐ node id matches &nbsp; ☐ all line checks match</p>
+<p class="small">Checked on ______________ by ______________ &nbsp; ☐ node id matches${sheet.hex.length ? ' &nbsp; ☐ all line checks match' : ''}</p>
 <h2>Notes</h2>
 <ol class="notes">
 ${sheet.notes.map((n) => `<li>${esc(n)}</li>`).join('\n')}
@@ -347,10 +363,14 @@ export function renderSheetText(sheet: PaperSheet): string {
     }
     if (sheet.words.passphraseUsed) out.push('  These words need the BIP39 passphrase, which is not on this sheet.');
   }
-  out.push('', `hsm_secret as ${HEX_DIGITS} hex digits${sheet.secretKind === 'mnemonic' ? ' (first 32 bytes of the BIP39 seed)' : ''}:`);
-  for (const l of sheet.hex) out.push(`  line ${l.index + 1}:  ${l.groups.join(' ')}   check ${l.check}`);
-  out.push('', `codex32 (identifier ${sheet.codex32.id}):`);
-  for (const line of sheet.codex32.lines) out.push('  ' + line.join(' '));
+  if (sheet.hex.length > 0) {
+    out.push('', `hsm_secret as ${HEX_DIGITS} hex digits${sheet.secretKind === 'mnemonic' ? ' (first 32 bytes of the BIP39 seed)' : ''}:`);
+    for (const l of sheet.hex) out.push(`  line ${l.index + 1}:  ${l.groups.join(' ')}   check ${l.check}`);
+  }
+  if (sheet.codex32) {
+    out.push('', `codex32 (identifier ${sheet.codex32.id}):`);
+    for (const line of sheet.codex32.lines) out.push('  ' + line.join(' '));
+  }
   out.push('', 'Verification: write the node id your typed-back copy gives:');
   for (const line of sheet.handwrittenNodeId) out.push('  ' + line.map((n) => '_'.repeat(n)).join(' '));
   out.push('', 'Notes:');

@@ -15,14 +15,17 @@
  *    non-hex characters); each single look-alike substitution (b→6, 0→d …);
  *    each "systematic" substitution (every occurrence of one typed character
  *    replaced by one of its look-alikes, when it occurs 3 times or more — a
- *    hand that always writes b like 6); each pair of look-alike substitutions
- *    at two different places.
+ *    hand that always writes b like 6).
  * 2. **transposition**: digits p and p+1 swapped (63 slots, p = 0…62).
  * 3. **single**: every one-digit substitution, 64 × 15 = 960 slots.
- * 4. **double**: every two-digit substitution, C(64,2) × 15 × 15 = 453,600 slots.
+ * 4. **look-alike** pairs: each pair of look-alike substitutions at two
+ *    different places (a few thousand: the likeliest pairs first).
+ * 5. **double**: every two-digit substitution, C(64,2) × 15 × 15 = 453,600 slots.
  *
- * `phase1End` is where the doubles begin: the service searches `[0, phase1End)`
- * first and the doubles only when nothing matched there.
+ * Stages for the service: `[0, phase1End)` (slots 1–3: about a thousand
+ * candidates, "any one wrong digit at once"), `[phase1End, phase2End)` (the
+ * look-alike pairs) and `[phase2End, size)` (the other pairs). The service
+ * searches a stage only when the previous ones matched nothing.
  *
  * **Dedupe.** A slot whose candidate already appeared in an earlier slot is a
  * *hole*: `write`/`changesAt` return false/null for it and a search skips it
@@ -135,14 +138,17 @@ export class HexRepairSpace {
   readonly typed: TypedHexCopy;
   /** Total slots (holes included). */
   readonly size: number;
-  /** Slots before the doubles (look-alike, transposition, single). */
+  /** End of stage 1 (look-alike, transposition, single). */
   readonly phase1End: number;
+  /** End of stage 2 (look-alike pairs); the other pairs follow. */
+  readonly phase2End: number;
   readonly segments: readonly Segment<RepairKind>[];
 
   private readonly base: Uint8Array; // 64 nibbles as read
   private readonly baseBytes: Uint8Array; // 32 bytes as read
   private readonly isMove: Uint8Array; // [pos * 16 + value] = 1 for a look-alike substitution
-  private readonly lookalikeSets: Uint8Array[]; // flattened (pos, value) pairs
+  private readonly lookalikeSets: Uint8Array[]; // flattened (pos, value) pairs: stage-1 sets, then the pairs
+  private readonly lookalikeSingles: number; // how many of lookalikeSets are stage-1 sets
 
   static fromText(text: string): HexRepairSpace {
     return new HexRepairSpace(parseTypedHexCopy(text));
@@ -189,6 +195,7 @@ export class HexRepairSpace {
         sets.push(set);
       }
     }
+    this.lookalikeSingles = sets.length;
     for (let a = 0; a < moves.length; a++)
       for (let b = a + 1; b < moves.length; b++)
         if (moves[a]![0] !== moves[b]![0]) sets.push(Uint8Array.of(moves[a]![0], moves[a]![1], moves[b]![0], moves[b]![1]));
@@ -201,12 +208,14 @@ export class HexRepairSpace {
       return s;
     };
     this.segments = [
-      seg('lookalike', sets.length),
+      seg('lookalike', this.lookalikeSingles),
       seg('transposition', TRANSPOSITION_SLOTS),
       seg('single', SINGLE_SLOTS),
+      seg('lookalike', sets.length - this.lookalikeSingles),
       seg('double', DOUBLE_SLOTS),
     ];
     this.phase1End = this.segments[3]!.start;
+    this.phase2End = this.segments[4]!.start;
     this.size = at;
   }
 
@@ -224,10 +233,16 @@ export class HexRepairSpace {
    */
   private substitutions(k: number, into: Uint8Array): number {
     const base = this.base;
-    const [la, tr, si, du] = this.segments as [Segment<RepairKind>, Segment<RepairKind>, Segment<RepairKind>, Segment<RepairKind>];
-    if (k < la.end) {
+    const [la, tr, si, lp, du] = this.segments as readonly Segment<RepairKind>[] as [
+      Segment<RepairKind>,
+      Segment<RepairKind>,
+      Segment<RepairKind>,
+      Segment<RepairKind>,
+      Segment<RepairKind>,
+    ];
+    if (k < la.end || (k >= lp.start && k < lp.end)) {
       if (k < 0) throw new RangeError(`slot ${k} is negative`);
-      const set = this.lookalikeSets[k]!;
+      const set = this.lookalikeSets[k < la.end ? k : this.lookalikeSingles + (k - lp.start)]!;
       into.set(set);
       return set.length;
     }

@@ -158,8 +158,8 @@ describe('compareCodex32Copy', () => {
   });
   it('compares with the typed identifier: another id is a valid copy with a different label', () => {
     const s = buildPaperSheet({ secretData: secret, codex32Id: 'cln2' });
-    expect(compareCodex32Copy(s.codex32.text, secret).matches).toBe(true);
-    const c = compareCodex32Copy(s.codex32.text, hexToBytes(setDigit(FFEE, 40, '0')));
+    expect(compareCodex32Copy(s.codex32!.text, secret).matches).toBe(true);
+    const c = compareCodex32Copy(s.codex32!.text, hexToBytes(setDigit(FFEE, 40, '0')));
     expect(c.matches).toBe(false);
   });
   it('flags characters that cannot be in codex32', () => {

@@ -67,9 +67,9 @@ describe('buildPaperSheet', () => {
     }
     expect(s.hex.flatMap((l) => l.groups).join('')).toBe(FFEE);
     expect(s.hex.map((l) => l.check)).toEqual(['d2', '65', '15', 'd6']);
-    expect(s.codex32.text).toBe('cl10leetsllhdmn9m42vcsamx24zrxgs3qrl7ahwvhw4fnzrhve25gvezzyqqjdsjnzedu43ns'); // cln-facts §4
-    expect(s.codex32.groups.join('')).toBe(s.codex32.text);
-    expect(s.codex32.lines.flat().join('')).toBe(s.codex32.text);
+    expect(s.codex32!.text).toBe('cl10leetsllhdmn9m42vcsamx24zrxgs3qrl7ahwvhw4fnzrhve25gvezzyqqjdsjnzedu43ns'); // cln-facts §4
+    expect(s.codex32!.groups.join('')).toBe(s.codex32!.text);
+    expect(s.codex32!.lines.flat().join('')).toBe(s.codex32!.text);
     expect(s.nodeId.hex).toBe(FFEE_ID);
     expect(s.nodeId.prefix + s.nodeId.groups.join('')).toBe(FFEE_ID);
     expect(s.nodeId.lines).toHaveLength(2);
@@ -82,13 +82,25 @@ describe('buildPaperSheet', () => {
     const s = buildPaperSheet({ secretData: hexToBytes(MODERN_L1.secret_data_hex), mnemonic: MODERN_L1.mnemonic!, codex32Id: 'cln2' });
     expect(s.secretKind).toBe('mnemonic');
     expect(s.words!.words.join(' ')).toBe(MODERN_L1.mnemonic);
-    expect(s.codex32.text).toBe('cl10cln2smms5axpgnml3svm0urkrvv2cuvxmz0xyd3dlfhaljvcy5wuu2gtse0ls5gdqx00px'); // cln-facts §4
+    expect(s.codex32!.text).toBe('cl10cln2smms5axpgnml3svm0urkrvv2cuvxmz0xyd3dlfhaljvcy5wuu2gtse0ls5gdqx00px'); // cln-facts §4
     expect(s.hex.flatMap((l) => l.groups).join('')).toBe(MODERN_L1.secret_data_hex.slice(0, 64));
     expect(s.nodeId.hex).toBe(MODERN_L1.node_id);
     expect(s.notes.join(' ')).toMatch(/NOT the on-chain wallet/);
+  });
+
+  it('for a mnemonic node with a passphrase prints only the words (the digits would bypass the passphrase)', () => {
     const p = buildPaperSheet({ secretData: hexToBytes(RITUAL.secret_data_hex), mnemonic: RITUAL.mnemonic!, passphraseUsed: true });
+    expect(p.words!.passphraseUsed).toBe(true);
+    expect(p.hex).toEqual([]);
+    expect(p.codex32).toBeNull();
     expect(p.notes.join(' ')).toMatch(/passphrase, which is NOT on this sheet/);
-    expect(renderSheetText(p)).not.toContain('test_passphrase');
+    expect(p.nodeId.hex).toBe(RITUAL.node_id);
+    for (const text of [renderSheetText(p), renderSheetHtml(p)]) {
+      expect(text).not.toContain('test_passphrase');
+      expect(text).not.toContain(RITUAL.secret_data_hex.slice(0, 4) + ' ' + RITUAL.secret_data_hex.slice(4, 8));
+      expect(text).not.toMatch(/cl10/);
+      expect(text).toContain('wedding');
+    }
   });
 
   it('refuses wrong inputs', () => {
@@ -108,7 +120,7 @@ describe('buildPaperSheet', () => {
         const c = compareHexCopy(typed, secret);
         expect(c.matches).toBe(true);
         expect(c.lines.every((l) => l.checkOk === true)).toBe(true);
-        expect(decodeCodex32(s.codex32.text, 'cl').payload).toEqual(secret);
+        expect(decodeCodex32(s.codex32!.text, 'cl').payload).toEqual(secret);
       }),
       { numRuns: 25 },
     );
@@ -127,7 +139,7 @@ describe('renderings', () => {
       for (const g of l.groups) expect(html).toContain(`>${g}<`);
       expect(html).toContain(`>${l.check}<`);
     }
-    for (const g of s.codex32.groups) expect(html).toContain(`>${g}<`);
+    for (const g of s.codex32!.groups) expect(html).toContain(`>${g}<`);
     expect(html).toContain('&lt;b&gt;&quot;x&quot;&lt;/b&gt; &amp; co');
     expect(html).not.toContain('<b>"x"</b>');
   });

@@ -47,13 +47,15 @@ describe('look-alike table', () => {
 });
 
 describe('HexRepairSpace', () => {
-  it('has the documented segments in order: look-alike, transposition, single (960), double (453,600)', () => {
+  it('has the documented segments in order: look-alike, transposition, single (960), look-alike pairs, double (453,600)', () => {
     const s = HexRepairSpace.fromText(FFEE);
-    expect(s.segments.map((g) => g.kind)).toEqual(['lookalike', 'transposition', 'single', 'double']);
+    expect(s.segments.map((g) => g.kind)).toEqual(['lookalike', 'transposition', 'single', 'lookalike', 'double']);
     const len = s.segments.map((g) => g.end - g.start);
-    expect(len.slice(1)).toEqual([63, 960, 453_600]);
+    expect([len[1], len[2], len[4]]).toEqual([63, 960, 453_600]);
     expect(s.phase1End).toBe(s.segments[3]!.start);
-    expect(s.size).toBe(s.segments[3]!.end);
+    expect(s.phase1End).toBeLessThan(1_500); // stage 1 is about a thousand candidates
+    expect(s.phase2End).toBe(s.segments[4]!.start);
+    expect(s.size).toBe(s.segments[4]!.end);
     expect(() => s.kindAt(s.size)).toThrow(RangeError);
     expect(() => s.kindAt(-1)).toThrow(RangeError);
   });
@@ -89,7 +91,7 @@ describe('HexRepairSpace', () => {
   it('finds a known change at the slot the index formula says', () => {
     const s = HexRepairSpace.fromText(FFEE);
     // double: digits 10 and 40 (0-based) changed to the 3rd and 7th other values
-    const d = s.segments[3]!.start + rankPair(10, 40) * 225 + 3 * 15 + 7;
+    const d = s.phase2End + rankPair(10, 40) * 225 + 3 * 15 + 7;
     const c = s.candidateAt(d)!;
     expect(c.changes.map((x) => x.position)).toEqual([10, 40]);
     const other = (r: number, base: number) => (r < base ? r : r + 1);
@@ -128,7 +130,7 @@ describe('HexRepairSpace', () => {
     expect(s.candidateAt(0)!.changes.map((c) => c.position)).toEqual([3, 60, 62]);
   });
 
-  it('orders a look-alike before a transposition before a single before a double', () => {
+  it('orders a look-alike before a transposition before a single before a look-alike pair before a double', () => {
     const s = HexRepairSpace.fromText(FFEE);
     const firstOf = (pred: (h: string) => boolean): number => {
       const out = new Uint8Array(32);
@@ -139,22 +141,27 @@ describe('HexRepairSpace', () => {
     const swap = firstOf((h) => h === 'fefe' + FFEE.slice(4)); // digits 2 and 3 swapped
     const single = firstOf((h) => h === '3' + FFEE.slice(1));
     const dbl = firstOf((h) => h === '33' + FFEE.slice(2));
+    const lookPair = firstOf((h) => h === '77' + FFEE.slice(2)); // f→7 twice
     expect(s.kindAt(lookalike)).toBe('lookalike');
     expect(s.kindAt(swap)).toBe('transposition');
     expect(s.kindAt(single)).toBe('single');
     expect(s.kindAt(dbl)).toBe('double');
     expect(lookalike).toBeLessThan(swap);
     expect(swap).toBeLessThan(single);
-    expect(single).toBeLessThan(dbl);
+    expect(single).toBeLessThan(lookPair);
+    expect(lookPair).toBeLessThan(dbl);
+    expect(s.kindAt(lookPair)).toBe('lookalike');
+    expect(lookPair).toBeGreaterThanOrEqual(s.phase1End);
+    expect(lookPair).toBeLessThan(s.phase2End);
   });
 
   it('search() reports every match in a range, skips holes and stops when cancelled', () => {
     const s = HexRepairSpace.fromText(FFEE);
     const test = (c: Uint8Array) => c[0]! >> 4 === 0; // first digit 0
-    const r = s.search(s.phase1End, s.phase1End + 20_000, test);
+    const r = s.search(s.phase2End, s.phase2End + 20_000, test);
     let brute = 0;
     const out = new Uint8Array(32);
-    for (let k = s.phase1End; k < s.phase1End + 20_000; k++) if (s.write(k, out) && out[0]! >> 4 === 0) brute++;
+    for (let k = s.phase2End; k < s.phase2End + 20_000; k++) if (s.write(k, out) && out[0]! >> 4 === 0) brute++;
     expect(r.matches.length).toBe(brute);
     expect(brute).toBeGreaterThan(1);
     for (const k of r.matches) expect(s.candidateAt(k)!.hex.startsWith('0')).toBe(true);
