@@ -4,6 +4,7 @@ import { nodeidCommand } from './nodeid';
 import { getsecretCommand } from './getsecret';
 import { exportsecretCommand } from './exportsecret';
 import { scbCommand } from './scb';
+import { paperCommand } from './paper';
 import { runeCommand } from './rune';
 import { macaroonCommand } from './macaroon';
 
@@ -12,6 +13,7 @@ export const commands: Command[] = [
   getsecretCommand,
   exportsecretCommand,
   scbCommand,
+  paperCommand,
   runeCommand,
   macaroonCommand,
 ];
