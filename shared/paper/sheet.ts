@@ -261,6 +261,7 @@ ol.words { columns: 3; column-gap: 8mm; font-size: 13pt; margin: 0; padding-left
 ol.words li { margin: 0.6mm 0; }
 .boxes { margin: 1.5mm 0; white-space: nowrap; }
 .boxes .g { display: inline-block; margin-right: 2.8mm; }
+.boxes .pad { visibility: hidden; }
 .boxes .b { display: inline-block; width: 5.6mm; height: 7.5mm; border: 0.3mm solid #000; margin-right: -0.3mm; }
 .notes { font-size: 9pt; padding-left: 5mm; }
 .small { font-size: 8.5pt; color: #333; }
@@ -283,7 +284,10 @@ export function renderSheetHtml(sheet: PaperSheet): string {
     .map((line, i) => `<div class="mono">${i === 0 ? `<span>${esc(sheet.nodeId.prefix)}</span>` : '<span>&nbsp;&nbsp;</span>'}${line.map((g) => `<span>${esc(g)}</span>`).join('')}</div>`)
     .join('\n');
   const boxes = sheet.handwrittenNodeId
-    .map((line) => `<div class="boxes">${line.map((n) => `<span class="g">${'<span class="b"></span>'.repeat(n)}</span>`).join('')}</div>`)
+    .map(
+      (line, i) =>
+        `<div class="boxes">${i > 0 ? `<span class="g pad">${'<span class="b"></span>'.repeat(2)}</span>` : ''}${line.map((n) => `<span class="g">${'<span class="b"></span>'.repeat(n)}</span>`).join('')}</div>`,
+    )
     .join('\n');
   const words = sheet.words
     ? `<h2>BIP39 words (the complete backup of this node)</h2>
@@ -316,6 +320,7 @@ ${
     ? ''
     : `<h2>hsm_secret as 64 hex digits${sheet.secretKind === 'mnemonic' ? ' (first 32 bytes of the BIP39 seed)' : ''} — 4 lines, each with its check</h2>
 <table class="hex">
+<tr><td class="n"></td><td colspan="4"></td><td class="n check">check</td></tr>
 ${hexRows}
 </table>
 `
@@ -372,7 +377,7 @@ export function renderSheetText(sheet: PaperSheet): string {
     for (const line of sheet.codex32.lines) out.push('  ' + line.join(' '));
   }
   out.push('', 'Verification: write the node id your typed-back copy gives:');
-  for (const line of sheet.handwrittenNodeId) out.push('  ' + line.map((n) => '_'.repeat(n)).join(' '));
+  sheet.handwrittenNodeId.forEach((line, i) => out.push((i > 0 ? '     ' : '  ') + line.map((n) => '_'.repeat(n)).join(' ')));
   out.push('', 'Notes:');
   sheet.notes.forEach((n, i) => out.push(`  ${i + 1}. ${n}`));
   out.push('');
