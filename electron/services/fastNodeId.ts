@@ -110,7 +110,10 @@ export function mnemonicNodeIdMatcher(
     let bit = 0;
     for (const w of words) {
       const v = index.get(w);
-      if (v === undefined) return false;
+      if (v === undefined) {
+        entropy.fill(0);
+        return false;
+      }
       for (let b = 10; b >= 0; b--, bit++) if ((v >> b) & 1) entropy[bit >> 3]! |= 0x80 >> (bit & 7);
     }
     const h = createHash('sha256').update(entropy.subarray(0, entBytes)).digest();
