@@ -10,6 +10,7 @@
  * read a credential from --…-file or stdin.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CldcbError } from '../../shared/errors';
 import { fromUtf8, zeroize } from '../../shared/bytes';
 import { forgetSecret } from '../../shared/secrets/hsmSecret';
@@ -182,7 +183,7 @@ at a terminal, or piped). It is never taken from the command line.
 Output: the rune and a newline on stdout, or with --out FILE written to FILE
 (mode 0600; an existing file is never overwritten). --json prints JSON.
 
-Restrictions (each option adds one restriction; all of them must hold):
+Restrictions (each option adds one restriction, in the order given; all must hold):
   --method NAME        may call only NAME; repeat for a choice (listpeers or getinfo)
   --readonly           createrune's "readonly": list*, get*, summary; not listdatastore
   --id NODEID          only for this peer (66 hex digits)
@@ -210,33 +211,57 @@ const RESTRICTION_OPTIONS = {
   'restrictions-json': { type: 'string' },
 } as const;
 
-function restrictionsFrom(values: {
-  method?: string[];
-  readonly?: boolean;
-  id?: string;
-  pnum?: string;
-  expires?: string;
-  rate?: string;
-  restriction?: string[];
-  'restrictions-json'?: string;
-}): RuneRestriction[] {
-  const out = restrictionsFromOptions({
-    methods: values.method,
-    readonly: values.readonly,
-    peerId: values.id,
-    pnum: values.pnum,
-    raw: values.restriction,
-    expires: values.expires,
-    rate: values.rate,
-  });
-  if (values['restrictions-json'] !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(values['restrictions-json']);
-    } catch {
-      throw new UsageError('--restrictions-json is not valid JSON (quote it for the shell)');
+type ParsedOptions = NonNullable<ParseArgsConfig['options']>;
+
+function jsonRestrictions(text: string): RuneRestriction[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError('--restrictions-json is not valid JSON (quote it for the shell)');
+  }
+  return restrictionsFromCreateruneJson(parsed);
+}
+
+/**
+ * The restriction options in the order they were given on the command line (all --method
+ * options form one restriction, at the place of the first). `argv` was already checked by
+ * parseOptions with the same `options`.
+ */
+function restrictionsFrom(argv: string[], options: ParsedOptions): RuneRestriction[] {
+  const { tokens, values } = parseArgs({ args: argv, options, strict: true, tokens: true });
+  const out: RuneRestriction[] = [];
+  let methodsDone = false;
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const v = t.value ?? '';
+    switch (t.name) {
+      case 'method':
+        if (!methodsDone) out.push(...restrictionsFromOptions({ methods: values.method as string[] }));
+        methodsDone = true;
+        break;
+      case 'readonly':
+        out.push(...restrictionsFromOptions({ readonly: true }));
+        break;
+      case 'id':
+        out.push(...restrictionsFromOptions({ peerId: v }));
+        break;
+      case 'pnum':
+        out.push(...restrictionsFromOptions({ pnum: v }));
+        break;
+      case 'expires':
+        out.push(...restrictionsFromOptions({ expires: v }));
+        break;
+      case 'rate':
+        out.push(...restrictionsFromOptions({ rate: v }));
+        break;
+      case 'restriction':
+        out.push(...restrictionsFromOptions({ raw: [v] }));
+        break;
+      case 'restrictions-json':
+        out.push(...jsonRestrictions(v));
+        break;
     }
-    out.push(...restrictionsFromCreateruneJson(parsed));
   }
   return out;
 }
@@ -336,7 +361,7 @@ export const runeCommand: Command = {
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === 'mint') {
-      const { values } = parseOptions(rest, {
+      const options = {
         ...RESTRICTION_OPTIONS,
         'hsm-secret': { type: 'string' },
         'passphrase-file': { type: 'string' },
@@ -344,9 +369,10 @@ export const runeCommand: Command = {
         'hsmtool-makerune': { type: 'boolean' },
         out: { type: 'string' },
         json: { type: 'boolean' },
-      });
+      } as const;
+      const { values } = parseOptions(rest, options);
       const path = requireOption(values['hsm-secret'], '--hsm-secret FILE');
-      const restrictions = restrictionsFrom(values);
+      const restrictions = restrictionsFrom(rest, options);
       const uid = values['unique-id'] ?? '0';
       const secret = await masterSecretFrom(
         io,
@@ -362,15 +388,16 @@ export const runeCommand: Command = {
       return 0;
     }
     if (sub === 'restrict') {
-      const { values } = parseOptions(rest, {
+      const options = {
         ...RESTRICTION_OPTIONS,
         'rune-file': { type: 'string' },
         'hsm-secret': { type: 'string' },
         'passphrase-file': { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
-      });
-      const restrictions = restrictionsFrom(values);
+      } as const;
+      const { values } = parseOptions(rest, options);
+      const restrictions = restrictionsFrom(rest, options);
       if (restrictions.length === 0)
         throw new UsageError('give at least one restriction (e.g. --method listpeers, --expires TIME)');
       const rune = await runeFromInput(io, values['rune-file']);
