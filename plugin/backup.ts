@@ -1,0 +1,382 @@
+/**
+ * Backs up each db_write to the cldcb server before lightningd commits it
+ * (cldcb-protocol §3.3, §5, §7; docs/PROTOCOL.md §2–§3).
+ *
+ * Per db_write:
+ *  1. Connect if needed (Noise, recognition code, extension probe — electron/services/cldcbClient.ts).
+ *  2. Plan the increment (v1 plaintext: data_version, time, prev, statements) — see `plan`.
+ *  3. Seal it with a fresh Sealer (one stream per db_write, as the original), split into
+ *     ≤ 64,887-byte pieces, so writes of any size fit (the original crashed at 64,887 bytes).
+ *  4. Upload; when the server asks for a re-upload (36), send a consistent snapshot of
+ *     lightningd.sqlite3 (plugin/snapshot.ts) sealed in a second stream.
+ *  5. Only after the server's acknowledgement (38): save the chain head (plugin/chainState.ts)
+ *     and tell lightningd to continue.
+ *
+ * Failure handling (fail closed): connect/upload errors are retried with backoff
+ * (RETRY_BACKOFF_MS, doubling up to MAX_BACKOFF_MS) while DEADLINE_MS has not passed since
+ * the db_write arrived; an attempt that is still making progress (each message is sent or
+ * answered within its timeout) may finish after the deadline. Then the write fails: the
+ * caller answers lightningd with an error, so lightningd does not commit and stops. No
+ * background loop runs between writes: a server that is away costs nothing until the next
+ * write. After any failure the connection is dropped and the next attempt reconnects.
+ *
+ * Repeated data_version (PROTOCOL.md §2, cldcb-protocol §8.2a). lightningd reports calls made
+ * outside a transaction (`PRAGMA foreign_keys = OFF/ON` around table rebuilds) with the same
+ * data_version as the call before, and redoes a data_version when it crashed after the
+ * hook but before COMMIT (such a redo carries the data_version bump).
+ *  - Our server (extension v1 advertised) never truncates: every call is sent as its own
+ *    increment; the recovering client keeps repeats without the bump and lets a redo
+ *    replace the increment whose prev it repeats.
+ *  - An original server replaces the last increment on a repeated data_version. So a
+ *    repeat without the bump is sent as the previous increment's statements followed by
+ *    the new ones (kept in memory: `last`), with the previous increment's prev. After a
+ *    plugin restart the previous statements are unknown. If the new call holds only
+ *    `PRAGMA foreign_keys` statements — a connection setting, no stored data — it is not
+ *    sent on its own (that would make the server drop the previous increment); it is
+ *    answered at once and its statements lead the next increment. lightningd ran them
+ *    outside a transaction right before that next transaction, so a replayer that runs an
+ *    increment's leading PRAGMA statements before BEGIN and trailing ones after COMMIT
+ *    (test/node/helpers/replay.ts) reproduces lightningd's sequence exactly; if lightningd
+ *    stops before a next call, only a connection setting is lost. Any other repeat whose
+ *    previous statements are unknown fails closed (it cannot happen with lightningd's
+ *    commit logic, and sending it would lose the previous increment).
+ *
+ * Chain (PROTOCOL.md §3): prev = SHA-256 of the previous increment's plaintext; a redo
+ * carries the prev of the increment it replaces; the first increment after a re-upload
+ * carries SHA256("cldcb snapshot" ‖ header36 ‖ SHA256(snapshot)). The increment is sealed
+ * and sent before the server says whether it wants a re-upload, so:
+ *  - when the plugin knows a re-upload is due (no chain head: first run or lost state; a
+ *    data_version gap or rewind), it takes the snapshot first and chains to it;
+ *  - when the server asks unexpectedly (its archive is missing or damaged, its increment
+ *    limit, our server's "increments outgrew the snapshot"), the plugin leaves before
+ *    `reupload_end` — the server stores nothing and rolls back — and immediately repeats
+ *    the upload, now snapshot first.
+ * A re-sent attempt after an unknown outcome (the connection died before the
+ * acknowledgement) carries byte-identical plaintext, so a server that did store the first
+ * copy holds an exact duplicate, which is harmless to replay.
+ */
+import { bytesToHex, zeroize } from '../shared/bytes';
+import { CldcbError } from '../shared/errors';
+import type { PluginConfig } from '../shared/cldcb/ids';
+import { formatClientId } from '../shared/cldcb/ids';
+import { encodeReuploadHeader, REUPLOAD_PIECE_SIZE, splitIncrementPlaintext } from '../shared/cldcb/plaintexts';
+import { nobleBoxCrypto, Sealer, type BoxCrypto } from '../shared/cldcb/seal';
+import { CldcbClient, readToken, readVerifier, type ClientLogLevel, type ReuploadSource } from '../electron/services/cldcbClient';
+import { nativeBoxCrypto } from '../electron/services/nativeSeal';
+import { ChainStateFile } from './chainState';
+import {
+  encodeIncrementV1,
+  isDataVersionBump,
+  isForeignKeysPragma,
+  sha256,
+  snapshotChainValue,
+  u32Next,
+  u32Prev,
+} from './increment';
+import { cleanStaleSnapshots, takeSnapshot, type Snapshot } from './snapshot';
+
+/** Give up on a db_write when no attempt succeeded within this time (ms). */
+export const DEADLINE_MS = 30_000;
+/** First pause between attempts; doubles up to MAX_BACKOFF_MS. */
+export const RETRY_BACKOFF_MS = 250;
+export const MAX_BACKOFF_MS = 5000;
+/** TCP connect and each handshake act. */
+export const CONNECT_TIMEOUT_MS = 5000;
+/** Each reply / each sent message. */
+export const REPLY_TIMEOUT_MS = 20_000;
+/** An attempt that is making progress gets at least this much per message after the deadline. */
+const PROGRESS_FLOOR_MS = 5000;
+/** File beside lightningd.sqlite3 holding the chain head. */
+export const STATE_FILE = 'cldcb-plugin.state';
+
+export type Log = (level: ClientLogLevel, message: string) => void;
+
+export interface BackupOptions {
+  /** Overrides for tests and benchmarks (DEADLINE_MS etc. otherwise). */
+  readonly deadlineMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly replyTimeoutMs?: number;
+  /** Unix time in seconds (tests). */
+  readonly now?: () => number;
+}
+
+interface UploadPlan {
+  readonly kind: 'upload';
+  /** Statements of the increment to send. */
+  readonly body: string[];
+  /** Needs a snapshot first (re-upload due); prev is then the snapshot chain value. */
+  readonly reupload: boolean;
+  /** prev for a non-reupload plan. */
+  readonly prev?: Uint8Array;
+  /** runPrev of the new chain head (undefined: = prev). */
+  readonly runPrev?: Uint8Array;
+  /** data_version the snapshot must be at. */
+  readonly snapshotDv?: number;
+  readonly why: string;
+}
+type Plan = UploadPlan | { readonly kind: 'defer'; readonly why: string };
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Errors that another attempt cannot fix. */
+function isPermanent(e: unknown): boolean {
+  return e instanceof CldcbError && ['integrity_failed', 'file_not_found', 'bad_input', 'bad_length', 'internal', 'unsupported'].includes(e.code);
+}
+
+export class BackupSession {
+  private client: CldcbClient | undefined;
+  private connecting: Promise<CldcbClient> | undefined;
+  private readonly state: ChainStateFile;
+  /** Statements of the last increment stored by this process (for original-server merges). */
+  private last: { dataVersion: number; statements: string[] } | undefined;
+  /** PRAGMA-only calls held for the next increment (original server, after a restart). */
+  private pendingPragmas: string[] = [];
+  private readonly verifierSent = new WeakSet<CldcbClient>();
+  private readonly verifier: Uint8Array;
+  private readonly crypto: BoxCrypto;
+  private readonly serverName: string;
+  private readonly deadlineMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly replyTimeoutMs: number;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(
+    private readonly cfg: PluginConfig,
+    private readonly dir: string,
+    private readonly log: Log,
+    opts: BackupOptions = {},
+  ) {
+    this.deadlineMs = opts.deadlineMs ?? DEADLINE_MS;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    this.replyTimeoutMs = opts.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    let crypto: BoxCrypto;
+    try {
+      crypto = nativeBoxCrypto();
+    } catch {
+      crypto = nobleBoxCrypto;
+    }
+    this.crypto = crypto;
+    this.serverName = cfg.server.host.includes(':') ? `[${cfg.server.host}]:${cfg.server.port}` : `${cfg.server.host}:${cfg.server.port}`;
+    const s = this.crypto.secp.ecdhHash(cfg.clientPrivateKey, cfg.nodeId);
+    const t = readToken(s);
+    this.verifier = readVerifier(t);
+    zeroize(s, t);
+    cleanStaleSnapshots(dir);
+    const binding = sha256(cfg.clientId, cfg.serverId);
+    this.state = new ChainStateFile(`${dir}/${STATE_FILE}`, binding, (m) => this.log('warn', m));
+  }
+
+  /** Connect in the background at startup (as the original); a failure is only logged. */
+  warmUp(): void {
+    this.connect(this.connectTimeoutMs).catch((e: unknown) => {
+      this.log('warn', `Cannot reach the cldcb server at ${this.serverName} yet (${(e as Error).message}); will try again when lightningd writes.`);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.client?.close();
+    this.client = undefined;
+    this.state.close();
+  }
+
+  private connect(timeoutMs: number): Promise<CldcbClient> {
+    if (this.client && !this.client.closed) return Promise.resolve(this.client);
+    this.connecting ??= CldcbClient.connect({
+      host: this.cfg.server.host,
+      port: this.cfg.server.port,
+      serverKey: this.cfg.serverId,
+      clientPrivateKey: this.cfg.clientPrivateKey,
+      ...(this.cfg.proxy ? { proxy: this.cfg.proxy } : {}),
+      connectTimeoutMs: timeoutMs,
+      replyTimeoutMs: this.replyTimeoutMs,
+      recognitionCode: this.cfg.nodeSignature,
+      probe: true,
+      onLog: (level, message) => this.log(level, message),
+    })
+      .then((c) => {
+        if (this.closed) {
+          c.close();
+          throw new CldcbError('cancelled', 'The plugin is shutting down.');
+        }
+        this.client = c;
+        this.log(
+          'info',
+          `Connected to the cldcb server at ${this.serverName} as ${formatClientId(this.cfg.clientId)} (${c.supportsExtension ? `extension v${c.extensionVersion}` : 'original protocol'}).`,
+        );
+        return c;
+      })
+      .finally(() => {
+        this.connecting = undefined;
+      });
+    return this.connecting;
+  }
+
+  private dropConnection(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  /**
+   * Decide what to send for this call (see the module comment).
+   * @throws CldcbError integrity_failed for a repeat that cannot be sent without loss.
+   */
+  private plan(dv: number, writes: readonly string[], extension: boolean, forceReupload: boolean): Plan {
+    const hasBump = writes.some(isDataVersionBump);
+    const body = [...this.pendingPragmas, ...writes];
+    const snapshotDv = hasBump ? u32Prev(dv) : dv;
+    const st = this.state.current;
+    if (forceReupload) return { kind: 'upload', body, reupload: true, snapshotDv, why: 'the server asked for a re-upload' };
+    if (!st) return { kind: 'upload', body, reupload: true, snapshotDv, why: 'no chain head yet (first run, or the state file was lost)' };
+    if (dv === u32Next(st.dataVersion)) return { kind: 'upload', body, reupload: false, prev: st.head, why: 'next data_version' };
+    if (dv !== st.dataVersion)
+      return { kind: 'upload', body, reupload: true, snapshotDv, why: `data_version ${dv} does not follow ${st.dataVersion} (lightningd's database was replaced or restored)` };
+    // Repeated data_version.
+    if (hasBump) return { kind: 'upload', body, reupload: false, prev: st.runPrev, runPrev: st.runPrev, why: 'redo of an uncommitted transaction' };
+    if (extension) return { kind: 'upload', body, reupload: false, prev: st.head, runPrev: st.runPrev, why: 'more writes at the same data_version' };
+    if (this.last && this.last.dataVersion === dv)
+      return {
+        kind: 'upload',
+        body: [...this.last.statements, ...body],
+        reupload: false,
+        prev: st.runPrev,
+        runPrev: st.runPrev,
+        why: 'more writes at the same data_version, merged with the previous increment (the original server replaces it)',
+      };
+    if (writes.length > 0 && writes.every(isForeignKeysPragma))
+      return { kind: 'defer', why: 'PRAGMA foreign_keys at a repeated data_version whose previous statements are unknown after a restart (original server)' };
+    throw new CldcbError(
+      'integrity_failed',
+      `lightningd repeated data_version ${dv} with statements other than PRAGMA foreign_keys, and this plugin no longer knows the previous increment's statements (it restarted): the original cldcb server would replace that increment and lose its writes.`,
+    );
+  }
+
+  /**
+   * Back up one db_write. Resolves once the server acknowledged it (or it was deferred).
+   * @throws CldcbError when the write is not backed up: the caller must fail the hook.
+   */
+  async write(dv: number, writes: readonly string[]): Promise<void> {
+    if (!Number.isInteger(dv) || dv < 0 || dv > 0xffffffff) throw new CldcbError('bad_input', `data_version ${String(dv)} is not a u32.`);
+    const started = Date.now();
+    const deadline = started + this.deadlineMs;
+    const time = this.now();
+    let forceReupload = false;
+    let backoff = RETRY_BACKOFF_MS;
+    let attempts = 0;
+    let snapshot: Snapshot | undefined;
+    let lastError: unknown;
+    const remaining = (floor: number, cap: number): number => Math.min(cap, Math.max(floor, deadline - Date.now()));
+    try {
+      for (;;) {
+        attempts++;
+        try {
+          const client = await this.connect(remaining(1000, this.connectTimeoutMs));
+          const plan = this.plan(dv, writes, client.supportsExtension, forceReupload);
+          if (plan.kind === 'defer') {
+            this.pendingPragmas.push(...writes);
+            this.log('info', `data_version ${dv}: ${plan.why}; held for the next increment.`);
+            return;
+          }
+          if (plan.reupload && !snapshot) snapshot = await takeSnapshot(this.dir, plan.snapshotDv!);
+          const result = await this.upload(client, dv, time, plan, snapshot, remaining(PROGRESS_FLOOR_MS, this.replyTimeoutMs));
+          if (result === 'retry_with_reupload') {
+            if (forceReupload) throw new CldcbError('protocol_error', `The cldcb server at ${this.serverName} asked for a re-upload twice in a row.`);
+            forceReupload = true;
+            this.log('info', `data_version ${dv}: the server asked for a re-upload; sending the database snapshot first.`);
+            continue;
+          }
+          return;
+        } catch (e) {
+          lastError = e;
+          this.dropConnection();
+          if (isPermanent(e) || this.closed) throw e;
+          const wait = Math.min(backoff, MAX_BACKOFF_MS);
+          if (Date.now() + wait >= deadline) break;
+          this.log('warn', `data_version ${dv}: attempt ${attempts} failed (${(e as Error).message}); retrying in ${wait} ms.`);
+          await sleep(wait);
+          backoff *= 2;
+        }
+      }
+    } finally {
+      snapshot?.dispose();
+    }
+    const why = lastError instanceof CldcbError ? lastError.message : 'unexpected error';
+    throw new CldcbError(
+      lastError instanceof CldcbError && lastError.code === 'timeout' ? 'timeout' : 'server_unreachable',
+      `data_version ${dv} was NOT backed up after ${attempts} attempt${attempts > 1 ? 's' : ''} in ${Math.round((Date.now() - started) / 100) / 10} s: ${why}`,
+      { cause: lastError },
+    );
+  }
+
+  private async upload(
+    client: CldcbClient,
+    dv: number,
+    time: number,
+    plan: UploadPlan,
+    snapshot: Snapshot | undefined,
+    timeoutMs: number,
+  ): Promise<'done' | 'retry_with_reupload'> {
+    let header: Uint8Array | undefined;
+    let prev: Uint8Array;
+    if (plan.reupload) {
+      header = encodeReuploadHeader(this.cfg.clientPrivateKey, dv);
+      prev = snapshotChainValue(header, snapshot!.sha256);
+    } else prev = plan.prev!;
+    try {
+      const pt = encodeIncrementV1(dv, time, prev, plan.body);
+      const sealer = new Sealer(this.cfg.clientPrivateKey, this.cfg.nodeId, { crypto: this.crypto });
+      let chunks: Uint8Array[];
+      try {
+        chunks = splitIncrementPlaintext(pt).map((p) => sealer.seal(p));
+      } finally {
+        sealer.dispose();
+      }
+      const source: ReuploadSource | undefined = plan.reupload ? () => this.reuploadChunks(header!, snapshot!) : undefined;
+      const outcome = await client.uploadIncrement(dv, chunks, { timeoutMs, ...(source ? { reupload: source } : {}) });
+      if (outcome === 'reupload_requested') return 'retry_with_reupload';
+      if (plan.reupload && outcome === 'stored')
+        this.log(
+          'warn',
+          `data_version ${dv}: a re-upload was due (${plan.why}) but the server kept its archive; recovery will report the chain as broken at this data_version until the next re-upload.`,
+        );
+      if (outcome === 'stored_with_reupload') this.log('info', `data_version ${dv}: re-uploaded the database (${snapshot!.size} bytes) to ${this.serverName}.`);
+      const head = sha256(pt);
+      this.last = { dataVersion: dv, statements: plan.body };
+      this.pendingPragmas = [];
+      try {
+        this.state.save({ dataVersion: dv, head, runPrev: plan.runPrev ?? prev });
+      } catch (e) {
+        this.log('warn', `${(e as Error).message} The backup itself is stored; after a restart the chain restarts at a re-upload.`);
+      }
+      this.log('debug', `data_version ${dv}: stored (${plan.body.length} statements, ${pt.length} bytes in ${chunks.length} chunk${chunks.length > 1 ? 's' : ''}; ${plan.why}).`);
+      if (client.supportsExtension && !this.verifierSent.has(client)) await this.sendVerifier(client, timeoutMs);
+      return 'done';
+    } finally {
+      zeroize(header);
+    }
+  }
+
+  private async *reuploadChunks(header: Uint8Array, snapshot: Snapshot): AsyncIterable<Uint8Array> {
+    const sealer = new Sealer(this.cfg.clientPrivateKey, this.cfg.nodeId, { crypto: this.crypto });
+    try {
+      yield sealer.seal(header);
+      for await (const piece of snapshot.pieces(REUPLOAD_PIECE_SIZE)) yield sealer.seal(piece);
+    } finally {
+      sealer.dispose();
+    }
+  }
+
+  /** Extension v1 read protection (PROTOCOL.md §3); a failure never fails the write. */
+  private async sendVerifier(client: CldcbClient, timeoutMs: number): Promise<void> {
+    try {
+      await client.setReadVerifier(this.verifier, timeoutMs);
+      this.verifierSent.add(client);
+      this.log('debug', `Read protection set on ${this.serverName} (verifier ${bytesToHex(this.verifier).slice(0, 8)}…).`);
+    } catch (e) {
+      this.dropConnection();
+      this.log('warn', `Could not set read protection on ${this.serverName} (${(e as Error).message}); will try again on the next connection.`);
+    }
+  }
+}

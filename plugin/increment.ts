@@ -1,0 +1,73 @@
+/**
+ * Increment plaintext v1 and the chain values (docs/PROTOCOL.md §3):
+ *
+ *   0x01 ‖ u32 data_version ‖ u64 unix_time ‖ prev[32] ‖ u64 n ‖ n × (u64 len ‖ utf8 statement)
+ *
+ *   prev = SHA256(previous increment's whole plaintext), or for the first increment after
+ *          a re-upload SHA256("cldcb snapshot" ‖ reupload_header36 ‖ SHA256(snapshot bytes)).
+ *
+ * The plaintext is cut into ≤ 64,887-byte pieces and each piece sealed as one chunk
+ * (shared/cldcb/plaintexts.ts `splitIncrementPlaintext`), so writes of any size fit.
+ */
+import { createHash } from 'node:crypto';
+import { CldcbError } from '../shared/errors';
+
+export const PLAINTEXT_V1 = 1;
+export const V1_HEADER_SIZE = 53;
+
+const enc = new TextEncoder();
+
+/**
+ * Encode a v1 increment plaintext.
+ * @throws CldcbError bad_input for out-of-range fields.
+ */
+export function encodeIncrementV1(dataVersion: number, unixTime: number, prev32: Uint8Array, statements: readonly string[]): Uint8Array {
+  if (!Number.isInteger(dataVersion) || dataVersion < 0 || dataVersion > 0xffffffff) throw new CldcbError('bad_input', `data_version ${dataVersion} is not a u32.`);
+  if (!Number.isSafeInteger(unixTime) || unixTime < 0) throw new CldcbError('bad_input', `time ${unixTime} is not a unix time.`);
+  if (prev32.length !== 32) throw new CldcbError('bad_length', `prev: expected 32 bytes, got ${prev32.length}.`);
+  const bodies = statements.map((s) => enc.encode(s));
+  const out = new Uint8Array(V1_HEADER_SIZE + bodies.reduce((a, b) => a + 8 + b.length, 0));
+  const v = new DataView(out.buffer);
+  out[0] = PLAINTEXT_V1;
+  v.setUint32(1, dataVersion, false);
+  v.setBigUint64(5, BigInt(unixTime), false);
+  out.set(prev32, 13);
+  v.setBigUint64(45, BigInt(statements.length), false);
+  let o = V1_HEADER_SIZE;
+  for (const b of bodies) {
+    v.setBigUint64(o, BigInt(b.length), false);
+    out.set(b, o + 8);
+    o += 8 + b.length;
+  }
+  return out;
+}
+
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+const SNAPSHOT_TAG = enc.encode('cldcb snapshot');
+
+/** The `prev` of the first increment after a re-upload. */
+export function snapshotChainValue(reuploadHeader36: Uint8Array, snapshotSha256: Uint8Array): Uint8Array {
+  if (reuploadHeader36.length !== 36) throw new CldcbError('bad_length', `reupload header: expected 36 bytes, got ${reuploadHeader36.length}.`);
+  return sha256(SNAPSHOT_TAG, reuploadHeader36, snapshotSha256);
+}
+
+/** The data_version bump every transactional db_write ends with (cln-facts §8). */
+const BUMP_RE = /^\s*UPDATE\s+vars\s+SET\s+intval\s*=[\s\S]*?\bWHERE\s+name\s*=\s*'data_version'/i;
+const FK_PRAGMA_RE = /^\s*PRAGMA\s+foreign_keys\s*=\s*(ON|OFF|0|1|TRUE|FALSE|YES|NO)\s*;?\s*$/i;
+
+export function isDataVersionBump(statement: string): boolean {
+  return BUMP_RE.test(statement);
+}
+
+/** `PRAGMA foreign_keys = ON/OFF;`: changes a connection setting, never stored data. */
+export function isForeignKeysPragma(statement: string): boolean {
+  return FK_PRAGMA_RE.test(statement);
+}
+
+export const u32Next = (dv: number): number => (dv + 1) % 0x100000000;
+export const u32Prev = (dv: number): number => (dv + 0xffffffff) % 0x100000000;

@@ -1,0 +1,122 @@
+/**
+ * cldcb-plugin: a Core Lightning plugin that backs up every database write to a cldcb server
+ * before lightningd commits it (cldcb-protocol §7; docs/PROTOCOL.md).
+ *
+ *   cldcb-plugin -- WRAPPER      (what the wrapper's `exec … -- "$0"` runs)
+ *   cldcb-plugin WRAPPER
+ *   cldcb-plugin -h | -v
+ *
+ * Configuration comes only from WRAPPER's `# key = value` comment lines (cid cpk nid nsig
+ * sid shost [proxy]), parsed with the original's rules (shared/cldcb/ids.ts
+ * parsePluginWrapper); there are no command-line options for it. The working directory is
+ * lightningd's network directory, where lightningd.sqlite3 lives.
+ *
+ * stdout carries only JSON-RPC; diagnostics go to lightningd as `log` notifications and,
+ * for startup failures, to stderr (lightningd logs a plugin's stderr).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { CldcbError } from '../shared/errors';
+import { formatClientId, parsePluginWrapper, type PluginConfig } from '../shared/cldcb/ids';
+import { BackupSession, DEADLINE_MS } from './backup';
+import { JsonObjectStream } from './jsonStream';
+import { CldcbPluginRpc } from './plugin';
+
+export const PLUGIN_VERSION = '0.1.0';
+
+const USAGE = `usage: cldcb-plugin [--] WRAPPER
+       cldcb-plugin -h | -v
+
+A Core Lightning plugin. lightningd starts it through WRAPPER, a shell script that
+cldcb-client installplugin writes; the plugin reads its configuration (cid, cpk, nid,
+nsig, sid, shost, proxy) from WRAPPER's "# key = value" comment lines.
+`;
+
+/** Deadline override for tests only (milliseconds, 1000..300000). Operators leave it unset. */
+function deadlineFromEnv(): number {
+  const v = process.env.CLDCB_PLUGIN_DEADLINE_MS;
+  if (v === undefined || !/^[0-9]+$/.test(v)) return DEADLINE_MS;
+  return Math.min(300_000, Math.max(1000, Number(v)));
+}
+
+function parseArgs(argv: string[]): { wrapper?: string; exit?: number; text?: string } {
+  if (argv.length === 1 && (argv[0] === '-h' || argv[0] === '--help')) return { exit: 0, text: USAGE };
+  if (argv.length === 1 && (argv[0] === '-v' || argv[0] === '--version')) return { exit: 0, text: `cldcb-plugin ${PLUGIN_VERSION}\n` };
+  const rest = argv[0] === '--' ? argv.slice(1) : argv;
+  if (rest.length !== 1 || rest[0] === '' || (argv[0] !== '--' && rest[0]!.startsWith('-'))) return { exit: 1, text: USAGE };
+  return { wrapper: rest[0]! };
+}
+
+function loadConfig(wrapper: string, warn: (m: string) => void): PluginConfig {
+  let text: string;
+  try {
+    text = readFileSync(wrapper, 'utf8');
+  } catch (e) {
+    throw new CldcbError('file_not_found', `cannot read the wrapper ${wrapper} (${(e as NodeJS.ErrnoException).code ?? 'I/O error'}).`);
+  }
+  try {
+    if ((statSync(wrapper).mode & 0o077) !== 0) warn(`${wrapper} is readable by other users, but it holds the client private key: chmod 700 it.`);
+  } catch {
+    /* already read it */
+  }
+  return parsePluginWrapper(text, wrapper);
+}
+
+/** Run the plugin until lightningd closes stdin. @returns the exit code. */
+export async function runPlugin(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.exit !== undefined) {
+    (args.exit === 0 ? process.stdout : process.stderr).write(args.text ?? '');
+    return args.exit;
+  }
+  const send = (obj: unknown): void => {
+    process.stdout.write(JSON.stringify(obj) + '\n');
+  };
+  const early = (level: string, message: string): void => send({ jsonrpc: '2.0', method: 'log', params: { level, message: `cldcb: ${message}` } });
+  let cfg: PluginConfig;
+  try {
+    cfg = loadConfig(args.wrapper!, (m) => early('warn', m));
+  } catch (e) {
+    const message = e instanceof CldcbError ? e.message : 'internal error while reading the wrapper';
+    early('error', `cannot start: ${message}`);
+    process.stderr.write(`cldcb-plugin: ${message}\n`);
+    return 1;
+  }
+
+  const holder: { rpc?: CldcbPluginRpc } = {};
+  const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => holder.rpc?.log(level, message);
+  const session = new BackupSession(cfg, process.cwd(), log, { deadlineMs: deadlineFromEnv() });
+  const rpc = new CldcbPluginRpc(session, { send }, () =>
+    log('info', `ready: backing up to ${cfg.server.host}:${cfg.server.port} as ${formatClientId(cfg.clientId)}.`),
+  );
+  holder.rpc = rpc;
+  session.warmUp();
+
+  const stream = new JsonObjectStream();
+  process.stdin.setEncoding('utf8');
+  return new Promise<number>((resolve) => {
+    let done = false;
+    const finish = (code: number): void => {
+      if (done) return;
+      done = true;
+      session.close();
+      resolve(code);
+    };
+    process.stdin.on('data', (text: string) => {
+      let values: unknown[];
+      try {
+        values = stream.push(text);
+      } catch (e) {
+        log('error', `lightningd sent something that is not JSON (${(e as Error).message}); stopping.`);
+        process.stderr.write(`cldcb-plugin: input is not JSON-RPC: ${(e as Error).message}\n`);
+        finish(1);
+        return;
+      }
+      for (const v of values) rpc.handle(v);
+    });
+    process.stdin.on('end', () => {
+      // lightningd is gone: nothing more will be committed. Let queued writes finish answering.
+      void rpc.idle().finally(() => finish(0));
+    });
+    process.stdin.on('error', () => finish(1));
+  });
+}
