@@ -30,6 +30,7 @@ import {
   type Macaroon,
 } from '../../shared/credentials/macaroons';
 import { cidrContains, formatCidr, formatIp, parseCidr, parseIp } from '../../shared/credentials/ip';
+import { inspectMacaroon } from '../../shared/credentials';
 
 /** The go-macaroon JS port (npm `macaroon` 3.0.4), used only as an independent oracle. */
 interface JsMacaroon {
@@ -437,5 +438,28 @@ describe('against the go-macaroon JS port (npm macaroon 3.0.4)', () => {
     bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
     expect(() => jsMacaroon.importMacaroon(bad).verify(ROOT, () => null)).toThrow();
     expect(verifyMacaroon(decodeMacaroon(bad), ROOT).signatureValid).toBe(false);
+  });
+});
+
+describe('inspectMacaroon (shared/credentials/index.ts, for the UI)', () => {
+  it('describes, verifies when given the root key, and is plain JSON', () => {
+    const hex = gen.cases[1]!.macaroon_hex;
+    const d = inspectMacaroon(hex);
+    expect(d.verification).toBeUndefined();
+    expect(d.lncli).toEqual(gen.cases[1]!.printmacaroon);
+    const v = inspectMacaroon(hexToBytes(hex), ROOT, {
+      now: new Date('2026-01-01T00:00:00Z'),
+      ip: '192.168.1.50',
+    });
+    expect(v.verification?.caveats.map((c) => c.status)).toEqual([
+      'satisfied',
+      'satisfied',
+      'failed',
+      'depends',
+    ]);
+    expect(JSON.parse(JSON.stringify(v))).toEqual(v);
+    expect(cldcbError(() => inspectMacaroon(hex, new Uint8Array(31))).code).toBe('bad_length');
+    cldcbError(() => inspectMacaroon(hex, 'ab' as unknown as Uint8Array));
+    cldcbError(() => inspectMacaroon('0201'));
   });
 });

@@ -38,6 +38,7 @@ import {
   stateToBytes,
   withEndMarker,
 } from '../../shared/credentials/sha256State';
+import { inspectRune } from '../../shared/credentials';
 
 /** Expect `fn` to throw a CldcbError (and nothing else); returns it. */
 function cldcbError(fn: () => unknown): CldcbError {
@@ -547,5 +548,25 @@ describe('round trips (fast-check)', () => {
         expect(parseRestriction(restrictionToString(r))).toEqual(r);
       }),
     );
+  });
+});
+
+describe('inspectRune (shared/credentials/index.ts, for the UI)', () => {
+  it('describes, checks authenticity, and is plain JSON', () => {
+    const secret = nodeSecret('modern_l2');
+    const text = docs.createrune_examples[3]!.response.rune;
+    const r = inspectRune(text, secret);
+    expect(r).toMatchObject({
+      uniqueId: '1',
+      authentic: true,
+      summary: ['only for peers whose id starts with 038194b5f32bdf0aa598', 'may call only listpeers'],
+    });
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+    expect(inspectRune(text, nodeSecret('modern_l1'))).toMatchObject({
+      authentic: false,
+      notAuthenticReason: expect.stringMatching(/not derived/),
+    });
+    expect(inspectRune(text).authentic).toBeUndefined();
+    cldcbError(() => inspectRune('nope'));
   });
 });
