@@ -4,6 +4,8 @@
  * to see whether the operator cancelled. Add a job: import it and list it here.
  */
 import { typoRepairSlice } from '../services/typoRepair';
+import { rebuildJob, type RebuildInput } from '../services/recovery/rebuild';
+import { recognizeSliceJob } from '../services/recovery/recognize';
 export interface JobContext {
   /** Report progress; cheap to call often (throttled by the pool). */
   progress(done: number, total: number, note?: string): void;
@@ -26,4 +28,10 @@ export const jobs: Record<string, JobFn> = {
   },
   /** One slice of a paper-copy typo search (electron/services/typoRepair.ts). Returns matches: secret, for the caller only. */
   typoRepairSlice,
+  /** Recovery: one slice of the recognition-code search (electron/services/recovery/recognize.ts). */
+  'recovery.recognize': recognizeSliceJob,
+  /** Recovery: unseal, verify and plan one archive, no database (electron/services/recovery/rebuild.ts). */
+  'recovery.analyze': (input: RebuildInput, ctx) => rebuildJob({ ...input, analyzeOnly: true }, ctx),
+  /** Recovery: rebuild the database from an archive into a temp file, check, commit. */
+  'recovery.rebuild': rebuildJob,
 };

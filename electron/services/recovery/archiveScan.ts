@@ -1,0 +1,278 @@
+/**
+ * Pass 1 over a `<cid>.arch` file (cldcb-protocol §5, §6.1), streaming from disk so memory
+ * stays flat whatever the archive size:
+ *  - the re-upload: first box = cpk ‖ dv (the cpk must be the key of the expected client id,
+ *    and the box header must be signed by it), then the database, written to `snapshotFd`
+ *    as it is unsealed (when given) and hashed for the v1 chain;
+ *  - every increment: unsealed chunk by chunk (tag checked), decoded (v0/v1), summarised
+ *    (data_version, bump, PRAGMA-only, hash of the plaintext, v1 time and prev) — statements
+ *    are not kept;
+ *  - footers: checked (hash, length, data_version) and reported as warnings only: they are
+ *    the server's bookkeeping, not part of the sealed data;
+ *  - a torn tail (the file ends inside an increment: the server died while appending it, so
+ *    it was never acknowledged and lightningd never committed it) is dropped with a warning.
+ *
+ * Reads with a plain file descriptor (no streams): the same code runs in a worker thread
+ * and inline, and cancellation is a cheap flag check between blocks.
+ */
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { CldcbError } from '../../../shared/errors';
+import { bytesToHex, equalBytes, zeroize } from '../../../shared/bytes';
+import { ArchReader, FOOTER_SIZE, type ArchEvent } from '../../../shared/cldcb/arch';
+import { formatClientId, checkPubkey } from '../../../shared/cldcb/ids';
+import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
+import { Unsealer, type BoxCrypto } from '../../../shared/cldcb/seal';
+import { nativeBoxCrypto } from '../nativeSeal';
+import { StatementFacts, type IncrementSummary, type RecoveryWarning, type SnapshotSummary } from './chain';
+import { IncrementReader, type IncrementalHash } from './plaintext';
+
+/** Read size: large enough for speed, small enough for flat memory. */
+export const READ_BLOCK = 1 << 20;
+
+export function sha256Stream(): IncrementalHash & { digestBytes(): Uint8Array } {
+  const h = createHash('sha256');
+  return {
+    update(d: Uint8Array) {
+      h.update(d);
+    },
+    digestHex: () => h.digest('hex'),
+    digestBytes: () => new Uint8Array(h.digest()),
+  };
+}
+
+/** SHA256("cldcb snapshot" ‖ header36 ‖ SHA256(snapshot)) — what the first v1 increment's prev must be. */
+export function snapshotChainHash(header36: Uint8Array, snapshotSha: Uint8Array): string {
+  return createHash('sha256').update('cldcb snapshot').update(header36).update(snapshotSha).digest('hex');
+}
+
+export interface ScanOptions {
+  /** Node private key (not zeroized here). */
+  readonly nodePriv: Uint8Array;
+  /** Expected client (33-byte compressed key, 02/03). */
+  readonly clientKey: Uint8Array;
+  readonly crypto?: BoxCrypto;
+  /** Write the unsealed database here, as it arrives. */
+  readonly snapshotFd?: number;
+  /** Keep the re-upload's client private key in the result (for a fresh wrapper). */
+  readonly returnClientKey?: boolean;
+  readonly cancelled?: () => boolean;
+  /** Bytes of the archive read so far, of `total`. */
+  readonly progress?: (bytes: number, total: number) => void;
+  /** Names the archive in messages. */
+  readonly what?: string;
+}
+
+export interface ScanResult {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly snapshot: SnapshotSummary;
+  readonly increments: IncrementSummary[];
+  readonly warnings: RecoveryWarning[];
+  /** Byte offset of the first increment (just after the re-upload section). */
+  readonly incrementsOffset: number;
+  /** The client private key from the re-upload (only with returnClientKey). Zeroize after use. */
+  readonly clientPrivateKey?: Uint8Array;
+}
+
+export function cancelledError(): CldcbError {
+  return new CldcbError('cancelled', 'Cancelled. Nothing was written.');
+}
+
+/**
+ * Scan an archive file.
+ * @throws CldcbError not_authentic (a box does not open, or was made by another client),
+ *   truncated (the re-upload section is incomplete, an increment's plaintext ends early),
+ *   unsupported / bad_input (malformed plaintext), file_not_found / io_error, cancelled.
+ */
+export function scanArchive(path: string, opts: ScanOptions): ScanResult {
+  const clientKey = checkPubkey(opts.clientKey, 'client key');
+  const cid = formatClientId(clientKey);
+  const what = opts.what ?? `archive ${cid}.arch`;
+  const crypto = opts.crypto ?? nativeBoxCrypto();
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CldcbError(code === 'ENOENT' ? 'file_not_found' : 'io_error', `${path}: cannot open the archive (${code ?? 'I/O error'}).`);
+  }
+  const warnings: RecoveryWarning[] = [];
+  const increments: IncrementSummary[] = [];
+  let clientPriv: Uint8Array | undefined;
+  try {
+    const st = fstatSync(fd);
+    const reader = new ArchReader({ checkFooters: false, what });
+    const snapSha = sha256Stream();
+    let header36: Uint8Array | undefined;
+    let reuploadDv = 0;
+    let snapshotSize = 0;
+    let reupload: Unsealer | undefined;
+    let incrementsOffset = -1;
+    let inc: { unsealer: Unsealer; reader: IncrementReader; facts: StatementFacts; framingDv: number; chunks: number; offset: number; length: number } | undefined;
+
+    const onEvent = (e: ArchEvent): void => {
+      switch (e.type) {
+        case 'reuploadChunk': {
+          if (reupload === undefined) {
+            reupload = new Unsealer(opts.nodePriv, { sender: clientKey, crypto, what: `${what}: re-upload` });
+            const pt = reupload.unseal(e.chunk);
+            let h: { clientPrivateKey: Uint8Array; dataVersion: number };
+            try {
+              h = decodeReuploadHeader(pt);
+            } catch {
+              throw new CldcbError('not_authentic', `${what}: the first re-upload box is not a re-upload header (${pt.length} bytes, expected 36).`);
+            } finally {
+              header36 = pt.slice();
+              zeroize(pt);
+            }
+            const pub = crypto.secp.publicKey(h.clientPrivateKey);
+            if (!equalBytes(pub, clientKey)) {
+              zeroize(h.clientPrivateKey, header36);
+              throw new CldcbError('not_authentic', `${what}: the re-upload carries the key of another client (${formatClientId(pub)}); the archives were swapped or mixed.`);
+            }
+            reuploadDv = h.dataVersion;
+            if (opts.returnClientKey) clientPriv = h.clientPrivateKey;
+            else zeroize(h.clientPrivateKey);
+          } else {
+            const pt = reupload.unseal(e.chunk);
+            snapSha.update(pt);
+            snapshotSize += pt.length;
+            if (opts.snapshotFd !== undefined) writeAll(opts.snapshotFd, pt);
+            zeroize(pt);
+          }
+          break;
+        }
+        case 'reuploadEnd':
+          if (reupload === undefined) throw new CldcbError('truncated', `${what}: the re-upload section is empty (no header box).`);
+          reupload.dispose();
+          incrementsOffset = e.offset! + 2;
+          break;
+        case 'incrementStart': {
+          const w = `${what}: increment ${increments.length} (data_version ${e.dataVersion})`;
+          inc = {
+            unsealer: new Unsealer(opts.nodePriv, { sender: clientKey, crypto, what: w }),
+            reader: new IncrementReader(sha256Stream(), w),
+            facts: new StatementFacts(),
+            framingDv: e.dataVersion,
+            chunks: 0,
+            offset: e.offset!,
+            length: 6,
+          };
+          break;
+        }
+        case 'incrementChunk': {
+          const pt = inc!.unsealer.unseal(e.chunk);
+          inc!.chunks++;
+          inc!.length += 2 + e.chunk.length;
+          for (const s of inc!.reader.push(pt)) inc!.facts.add(s);
+          break;
+        }
+        case 'incrementEnd': {
+          const i = inc!;
+          inc = undefined;
+          i.unsealer.dispose();
+          const index = increments.length;
+          if (i.chunks === 0) throw new CldcbError('truncated', `${what}: increment ${index} (data_version ${i.framingDv}, byte ${i.offset}) has no sealed chunk.`);
+          const end = i.reader.finish();
+          const f = e.footer!;
+          checkFooter(fd, f.offset, i.length, i.framingDv, f, index, warnings);
+          increments.push({
+            index,
+            framingDv: i.framingDv,
+            dataVersion: end.dataVersion,
+            format: end.format,
+            ...(end.time !== undefined ? { time: end.time } : {}),
+            ...(end.prev !== undefined ? { prev: end.prev } : {}),
+            hash: end.hash,
+            statements: end.count,
+            hasBump: i.facts.hasBump,
+            ...(i.facts.bumpOld !== undefined ? { bumpOld: i.facts.bumpOld } : {}),
+            pragmaOnly: i.facts.onlyPragmas,
+            firstWords: i.facts.firstWords,
+            chunks: i.chunks,
+            offset: i.offset,
+            footerCount: f.count,
+          });
+          break;
+        }
+      }
+    };
+
+    const buf = new Uint8Array(READ_BLOCK);
+    let pos = 0;
+    for (;;) {
+      if (opts.cancelled?.()) throw cancelledError();
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      pos += n;
+      // ArchReader keeps views into what it is given until consumed: give it a copy.
+      for (const e of reader.push(buf.slice(0, n))) onEvent(e);
+      opts.progress?.(pos, st.size);
+    }
+    try {
+      reader.end();
+    } catch (err) {
+      if (!(err instanceof CldcbError) || err.code !== 'truncated' || reader.incrementCount === 0 || incrementsOffset < 0) throw err;
+      if (inc) inc.unsealer.dispose();
+      warnings.push({
+        kind: 'torn_tail',
+        severity: 'warning',
+        message: `${what} ends inside an increment after the last complete one (data_version ${increments[increments.length - 1]!.dataVersion}): the server stopped while appending it, so it was never acknowledged and lightningd did not commit it. It is ignored. (${err.message})`,
+      });
+    }
+    if (header36 === undefined) throw new CldcbError('truncated', `${what}: no re-upload header.`);
+    const snapshot: SnapshotSummary = {
+      reuploadDataVersion: reuploadDv,
+      chainHash: snapshotChainHash(header36, snapSha.digestBytes()),
+      size: snapshotSize,
+    };
+    zeroize(header36);
+    return {
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      snapshot,
+      increments,
+      warnings,
+      incrementsOffset,
+      ...(clientPriv ? { clientPrivateKey: clientPriv } : {}),
+    };
+  } catch (e) {
+    zeroize(clientPriv);
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writeAll(fd: number, data: Uint8Array): void {
+  let o = 0;
+  while (o < data.length) o += writeSync(fd, data, o, data.length - o);
+}
+
+/** Footer check (§6.2): hash of the first 14 bytes, last_length and dv. Warnings only. */
+function checkFooter(
+  fd: number,
+  at: number,
+  length: number,
+  framingDv: number,
+  f: { lastLength: number; dataVersion: number },
+  index: number,
+  warnings: RecoveryWarning[],
+): void {
+  const raw = new Uint8Array(FOOTER_SIZE);
+  const n = readSync(fd, raw, 0, FOOTER_SIZE, at);
+  const hashOk = n === FOOTER_SIZE && bytesToHex(createHash('sha256').update(raw.subarray(0, 14)).digest()) === bytesToHex(raw.subarray(14));
+  const problems: string[] = [];
+  if (!hashOk) problems.push('its checksum does not match');
+  if (f.lastLength !== length) problems.push(`it records length ${f.lastLength}, not ${length}`);
+  if (f.dataVersion !== framingDv) problems.push(`it records data_version ${f.dataVersion}, not ${framingDv}`);
+  if (problems.length > 0)
+    warnings.push({
+      kind: 'footer_damaged',
+      severity: 'warning',
+      index,
+      dataVersion: framingDv,
+      message: `the footer of increment ${index} (byte ${at}) is damaged: ${problems.join('; ')}. The sealed data verified, so the database is not affected, but the server's copy is corrupted: check its disk.`,
+    });
+}

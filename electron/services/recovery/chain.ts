@@ -1,0 +1,330 @@
+/**
+ * Which increments to replay, and whether the archive can be trusted — a pure function of
+ * what the first pass over an archive learnt (no statements kept: memory stays flat).
+ *
+ * Rules (docs/PROTOCOL.md §2 "Repeated data_version rule", §3 "Increment plaintext v1";
+ * cldcb-protocol §8.2a), the same as shared/cldcb/archiveDecode.ts `ArchiveDecoder` for
+ * v0 archives (test/unit/recovery-chain.test.ts checks both agree), plus the v1 chain:
+ *  - the first increment carries the re-upload's data_version (the snapshot is the state
+ *    just before it, §5.2);
+ *  - each next one is dv + 1 (u32 wrap), or a repeat of dv:
+ *      · with the data_version bump: the redo of a transaction lightningd never committed;
+ *        it replaces the earlier increment(s) of that version (v0: from the first one with
+ *        the bump; v1: from the one whose `prev` it repeats — the chain says exactly which);
+ *      · without the bump (`PRAGMA foreign_keys` around table rebuilds): more writes at the
+ *        same version, kept;
+ *  - v1: each replayed increment's `prev` is the SHA-256 of the replayed increment before
+ *    it, or for the first, SHA256("cldcb snapshot" ‖ header36 ‖ SHA256(snapshot)).
+ * Anything else — a gap, a first increment of another version, a broken chain — means
+ * writes lightningd committed are missing or the data was mixed: fatal
+ * ('archive_lost_writes'). A dropped *tail* cannot be seen by any single archive: the
+ * verdict says so and shows the data_version and time of the last increment.
+ */
+import type { ErrorCode } from '../../../shared/errors';
+
+export type WarningSeverity = 'info' | 'warning' | 'error';
+
+export type RecoveryWarningKind =
+  // archive content (this module)
+  | 'repeat_redo'
+  | 'repeat_same_version'
+  | 'missing_bump'
+  | 'bump_mismatch'
+  | 'dv_mismatch'
+  | 'no_chain'
+  | 'mixed_chain'
+  | 'tail_undetectable'
+  // archive file (archiveScan)
+  | 'torn_tail'
+  | 'footer_damaged'
+  | 'count_drift'
+  // recovery as a whole (engine)
+  | 'mtime_time'
+  | 'no_time'
+  | 'found_by_archive'
+  | 'code_not_ours'
+  | 'other_entries'
+  | 'source_served_less'
+  | 'source_failed'
+  | 'older_than_known'
+  | 'fk_violations'
+  | 'synthesized_bump'
+  | 'wrapper'
+  | 'chosen_not_freshest';
+
+export interface RecoveryWarning {
+  readonly kind: RecoveryWarningKind;
+  readonly severity: WarningSeverity;
+  /** Plain sentence for the operator; never contains SQL data values or secrets. */
+  readonly message: string;
+  /** Increment position in the archive, when about one increment. */
+  readonly index?: number;
+  readonly dataVersion?: number;
+}
+
+/** What the first pass learnt about one increment (structured-clone data). */
+export interface IncrementSummary {
+  /** Position in the archive (0-based). */
+  readonly index: number;
+  /** data_version in the archive framing (u32 before the increment / message 118); not authenticated. */
+  readonly framingDv: number;
+  /** data_version in the sealed plaintext (authenticated). */
+  readonly dataVersion: number;
+  readonly format: 0 | 1;
+  /** v1: unix seconds. */
+  readonly time?: number;
+  /** v1: hex SHA-256 of the previous increment's plaintext (or the snapshot chain value). */
+  readonly prev?: string;
+  /** Hex SHA-256 of this increment's whole plaintext. */
+  readonly hash: string;
+  readonly statements: number;
+  /** Contains `UPDATE vars SET intval=… WHERE name='data_version'`. */
+  readonly hasBump: boolean;
+  /** The bump's `AND intval = K`, when present. */
+  readonly bumpOld?: number;
+  /** Every statement is a PRAGMA (replayed outside a transaction). */
+  readonly pragmaOnly: boolean;
+  /** First statement's verb and table (e.g. "INSERT INTO channels"): no data values. */
+  readonly firstWords: string;
+  readonly chunks: number;
+  /** Byte offset of the increment in the archive file. */
+  readonly offset?: number;
+  /** Footer count, when read from a file (drifts on the original server: bug 3). */
+  readonly footerCount?: number;
+}
+
+export interface SnapshotSummary {
+  /** data_version in the re-upload header (the db_write that triggered it). */
+  readonly reuploadDataVersion: number;
+  /** Hex SHA256("cldcb snapshot" ‖ header36 ‖ SHA256(snapshot)): what the first v1 `prev` must be. */
+  readonly chainHash: string;
+  readonly size: number;
+}
+
+export interface ReplayPlan {
+  /** Indices (archive positions) of the increments to replay, in order. */
+  readonly replay: number[];
+  readonly warnings: RecoveryWarning[];
+  /** Set when the archive must be refused. */
+  readonly fatal?: { readonly code: ErrorCode; readonly message: string };
+  /** Format of the replayed increments. */
+  readonly chain: 'v1' | 'v0' | 'mixed' | 'none';
+  /** dv of the last replayed increment (or the re-upload's when none). */
+  readonly finalDataVersion: number;
+  /** unix time of the last replayed v1 increment. */
+  readonly lastTime?: number;
+  /** Replayed increments that advance data_version without the bump statement. */
+  readonly missingBumps: number[];
+}
+
+const next = (dv: number): number => (dv + 1) % 0x100000000;
+const prevDv = (dv: number): number => (dv + 0xffffffff) % 0x100000000;
+
+// ---------------------------------------------------------------------------------------------
+// Statement classification (no data values ever leave these helpers)
+
+/** The data_version bump every transactional db_write ends with (cln-facts §8). */
+const BUMP_RE = /^\s*UPDATE\s+vars\s+SET\s+intval\s*=[\s\S]*?\bWHERE\s+name\s*=\s*'data_version'/i;
+const BUMP_OLD_RE = /\bAND\s+intval\s*=\s*(\d+)\s*;?\s*$/i;
+const PRAGMA_RE = /^\s*PRAGMA\b/i;
+const FK_PRAGMA_RE = /^\s*PRAGMA\s+foreign_keys\b/i;
+const VERB_RE =
+  /^\s*(INSERT(?:\s+OR\s+[A-Z]+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+[A-Z]+)?|DELETE\s+FROM|CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX|VIEW|TRIGGER)(?:\s+IF\s+NOT\s+EXISTS)?|DROP\s+(?:TABLE|INDEX|VIEW|TRIGGER)(?:\s+IF\s+EXISTS)?|ALTER\s+TABLE|PRAGMA)\s+["`[]?([A-Za-z_][A-Za-z0-9_]*)/i;
+
+/** Does this statement bump data_version? */
+export function isBump(statement: string): boolean {
+  return BUMP_RE.test(statement);
+}
+
+/** The K of the bump's `AND intval = K`, if any. */
+export function bumpOldValue(statement: string): number | undefined {
+  const m = BUMP_OLD_RE.exec(statement);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function isPragma(statement: string): boolean {
+  return PRAGMA_RE.test(statement);
+}
+
+/** `PRAGMA foreign_keys = …`: a no-op during replay (foreign keys stay off). */
+export function isForeignKeysPragma(statement: string): boolean {
+  return FK_PRAGMA_RE.test(statement);
+}
+
+/** "INSERT INTO channels", "CREATE TABLE vars", or the first word: safe to show (no values). */
+export function statementWords(statement: string): string {
+  const m = VERB_RE.exec(statement);
+  if (m) return `${m[1]!.replace(/\s+/g, ' ').toUpperCase()} ${m[2]}`;
+  const w = /^\s*([A-Za-z]+)/.exec(statement);
+  return w ? w[1]!.toUpperCase() : '(empty)';
+}
+
+/** Accumulates the per-statement facts of one increment. */
+export class StatementFacts {
+  statements = 0;
+  hasBump = false;
+  bumpOld: number | undefined;
+  pragmaOnly = true;
+  firstWords = '';
+
+  add(s: string): void {
+    if (this.statements === 0) this.firstWords = statementWords(s);
+    this.statements++;
+    if (this.pragmaOnly && !isPragma(s)) this.pragmaOnly = false;
+    if (!this.hasBump && isBump(s)) {
+      this.hasBump = true;
+      this.bumpOld = bumpOldValue(s);
+    }
+  }
+
+  /** PRAGMA-only needs at least one statement. */
+  get onlyPragmas(): boolean {
+    return this.statements > 0 && this.pragmaOnly;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The plan
+
+function describe(d: IncrementSummary): string {
+  if (d.statements === 0) return 'no statements';
+  return `${d.statements} statement${d.statements > 1 ? 's' : ''}, first ${d.firstWords}`;
+}
+
+/**
+ * Decide the replay and judge the chain.
+ * @param snapshot the re-upload's facts.
+ * @param increments every increment stored, in archive order.
+ */
+export function planReplay(snapshot: SnapshotSummary, increments: readonly IncrementSummary[]): ReplayPlan {
+  const warnings: RecoveryWarning[] = [];
+  const warn = (kind: RecoveryWarningKind, severity: WarningSeverity, message: string, d?: IncrementSummary): void => {
+    warnings.push({ kind, severity, message, ...(d ? { index: d.index, dataVersion: d.dataVersion } : {}) });
+  };
+  const R = snapshot.reuploadDataVersion;
+  const replay: IncrementSummary[] = [];
+  let fatal: ReplayPlan['fatal'];
+  const lost = (message: string): void => {
+    fatal ??= { code: 'archive_lost_writes', message };
+  };
+  const expectedPrev = (pos: number): string => (pos === 0 ? snapshot.chainHash : replay[pos - 1]!.hash);
+  const checkLink = (d: IncrementSummary, pos: number): void => {
+    if (d.format !== 1) return;
+    if (d.prev !== expectedPrev(pos))
+      lost(
+        `the chain of increments is broken at increment ${d.index} (data_version ${d.dataVersion}): it does not follow ${pos === 0 ? 'the snapshot' : `increment ${replay[pos - 1]!.index}`}. An increment was dropped, reordered or mixed in from another backup; the database would miss writes lightningd committed.`,
+      );
+  };
+
+  if (increments.length === 0)
+    lost(`the archive holds the snapshot but no increment; the snapshot was made for data_version ${R}, whose writes are missing.`);
+
+  for (const d of increments) {
+    if (fatal) break;
+    if (d.dataVersion !== d.framingDv)
+      warn('dv_mismatch', 'warning', `increment ${d.index}: the archive framing says data_version ${d.framingDv} but the sealed data says ${d.dataVersion}; the sealed value is used (the server's copy was altered there).`, d);
+    if (d.hasBump && d.bumpOld !== undefined && d.bumpOld !== prevDv(d.dataVersion))
+      warn('bump_mismatch', 'warning', `increment ${d.index} (data_version ${d.dataVersion}): its data_version bump expects the old value ${d.bumpOld}, not ${prevDv(d.dataVersion)}.`, d);
+    const prev = replay[replay.length - 1];
+    if (!prev) {
+      if (d.dataVersion !== R) {
+        lost(`the first increment has data_version ${d.dataVersion} but the snapshot was made for ${R}: writes are missing or the archive was mixed with another.`);
+        break;
+      }
+      checkLink(d, 0);
+      replay.push(d);
+      continue;
+    }
+    if (d.dataVersion === prev.dataVersion) {
+      if (d.hasBump) {
+        let runStart = replay.length;
+        while (runStart > 0 && replay[runStart - 1]!.dataVersion === d.dataVersion) runStart--;
+        let cut = replay.length;
+        if (d.format === 1) {
+          // The chain names the increment it replaces: the one whose `prev` it repeats.
+          cut = -1;
+          for (let i = runStart; i < replay.length; i++)
+            if (expectedPrev(i) === d.prev) {
+              cut = i;
+              break;
+            }
+          if (cut < 0) {
+            lost(`increment ${d.index} repeats data_version ${d.dataVersion} but follows none of the increments of that version: the chain is broken (dropped, reordered or mixed-in increments).`);
+            break;
+          }
+        } else {
+          for (let i = runStart; i < replay.length; i++)
+            if (replay[i]!.hasBump) {
+              cut = i;
+              break;
+            }
+        }
+        const dropped = replay.splice(cut);
+        warn(
+          'repeat_redo',
+          'info',
+          dropped.length > 0
+            ? `increment ${d.index} repeats data_version ${d.dataVersion} with the data_version bump: it is the redo of a transaction lightningd never committed and replaces increment${dropped.length > 1 ? 's' : ''} ${dropped.map((x) => x.index).join(', ')}.`
+            : `increment ${d.index} repeats data_version ${d.dataVersion} with the bump after writes without it; kept after them.`,
+          d,
+        );
+        checkLink(d, replay.length);
+        replay.push(d);
+        continue;
+      }
+      warn('repeat_same_version', 'info', `increment ${d.index} repeats data_version ${d.dataVersion} without the bump (${describe(d)}): more writes at the same version, kept.`, d);
+      checkLink(d, replay.length);
+      replay.push(d);
+      continue;
+    }
+    if (d.dataVersion !== next(prev.dataVersion)) {
+      lost(
+        d.dataVersion > prev.dataVersion
+          ? `increment ${d.index} has data_version ${d.dataVersion} right after ${prev.dataVersion}: ${d.dataVersion - prev.dataVersion - 1} version(s) of writes are missing.`
+          : `increment ${d.index} has data_version ${d.dataVersion} after ${prev.dataVersion}: the increments are out of order or mixed from another backup.`,
+      );
+      break;
+    }
+    checkLink(d, replay.length);
+    replay.push(d);
+  }
+
+  const missingBumps: number[] = [];
+  for (let i = 0; i < replay.length; i++) {
+    const d = replay[i]!;
+    const before = i === 0 ? undefined : replay[i - 1]!;
+    const advances = before === undefined || before.dataVersion !== d.dataVersion;
+    if (advances && !d.hasBump) missingBumps.push(d.index);
+  }
+  if (missingBumps.length > 0)
+    warn(
+      'missing_bump',
+      'warning',
+      `${missingBumps.length} increment${missingBumps.length > 1 ? 's' : ''} (${missingBumps.slice(0, 8).join(', ')}${missingBumps.length > 8 ? ', …' : ''}) advance${missingBumps.length > 1 ? '' : 's'} data_version without lightningd's data_version bump statement: not written by lightningd's own commit (hand-made or test data). data_version is set to each one's value, as lightningd's commit would.`,
+    );
+
+  const drift = increments.filter((d) => d.footerCount !== undefined && d.footerCount !== d.index).length;
+  if (drift > 0)
+    warn('count_drift', 'info', `footer counts differ from the increment numbers in ${drift} place(s): the original server's count drift after a same-version replace (its bug 3); harmless.`);
+
+  const formats = new Set(replay.map((d) => d.format));
+  const chain: ReplayPlan['chain'] = replay.length === 0 ? 'none' : formats.size > 1 ? 'mixed' : formats.has(1) ? 'v1' : 'v0';
+  const last = replay[replay.length - 1];
+  if (chain === 'v0')
+    warn('no_chain', 'warning', 'These increments carry no chain (made by the original cldcb plugin): a dropped tail cannot be excluded, and no time is recorded in them.');
+  else if (chain === 'mixed')
+    warn('mixed_chain', 'warning', 'Some increments are chained (v1) and some are not (v0): links to and from the unchained ones rest on data_version order only.');
+  if (chain === 'v1' || (chain === 'mixed' && last?.format === 1))
+    warn('tail_undetectable', 'info', 'A dropped tail cannot be detected inside one archive: compare the time and data_version of the last increment with the node\'s last known activity, and with other servers.');
+
+  const lastV1 = [...replay].reverse().find((d) => d.format === 1 && d.time !== undefined);
+  return {
+    replay: replay.map((d) => d.index),
+    warnings,
+    ...(fatal ? { fatal } : {}),
+    chain,
+    finalDataVersion: last ? last.dataVersion : R,
+    ...(lastV1 && last?.format === 1 ? { lastTime: lastV1.time! } : {}),
+    missingBumps,
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * The rebuild (docs/shared design "Recovery, as data flows" §3–4), as a worker job:
+ *
+ *   pass 1  scan the archive: unseal everything, write the snapshot to a temp file in the
+ *           target directory as it arrives, summarise each increment (archiveScan.ts)
+ *   plan    which increments to replay; refuse a broken archive (chain.ts)
+ *   pass 2  replay increment by increment into the temp database (replay.ts)
+ *   checks  PRAGMA integrity_check = ok, PRAGMA foreign_key_check (reported),
+ *           vars.data_version = the last increment's data_version
+ *   commit  close, fsync, mode 0600, link into place without ever replacing an existing
+ *           database (atomicFile.ts commitTempFile), fsync the directory.
+ *
+ * The temp file (and SQLite's -journal/-wal/-shm beside it) is removed on any failure or
+ * cancel; temps left by a killed earlier run are removed at the start. At no moment does
+ * a partial database exist under the target name.
+ *
+ * Pure data in and out (structured-clone), so it runs in a worker thread (`recovery.rebuild`
+ * in electron/worker/jobs.ts) or inline.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, statSync, unlinkSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { CldcbError } from '../../../shared/errors';
+import { zeroize } from '../../../shared/bytes';
+import { commitTempFile, tempPathFor } from '../atomicFile';
+import { scanArchive, cancelledError, type ScanResult } from './archiveScan';
+import { planReplay, type RecoveryWarning, type ReplayPlan, type IncrementSummary, type SnapshotSummary } from './chain';
+import { replayArchive, safeSqliteMessage, type ReplayStats } from './replay';
+
+/** What a job reports through `progress(done, total, note)`: `note` is this, as JSON. */
+export type RebuildProgressNote =
+  | { phase: 'scan'; bytes: number; total: number }
+  | { phase: 'replay'; increments: number; total: number; statements: number; bytes: number }
+  | { phase: 'check'; check: 'integrity_check' | 'foreign_key_check' | 'data_version' }
+  | { phase: 'commit' };
+
+/** The job context (same shape as electron/worker/jobs.ts JobContext). */
+export interface RebuildContext {
+  progress(done: number, total: number, note?: string): void;
+  cancelled(): boolean;
+}
+
+export interface RebuildInput {
+  readonly archivePath: string;
+  /** Node private key. The job zeroizes it when done: pass a copy. */
+  readonly nodePriv: Uint8Array;
+  /** Expected client, 33-byte compressed key (02/03). */
+  readonly clientKey: Uint8Array;
+  /** Where the database goes (e.g. DIR/lightningd.sqlite3). Not needed for analyzeOnly. */
+  readonly targetPath?: string;
+  /** Scan and plan only (no temp file, no database): for comparing candidates. */
+  readonly analyzeOnly?: boolean;
+  /** Return the re-upload's client private key (for a fresh plugin wrapper). */
+  readonly returnClientKey?: boolean;
+}
+
+export interface DatabaseChecks {
+  /** `['ok']` when PRAGMA integrity_check is clean; otherwise its first lines. */
+  readonly integrity: string[];
+  readonly foreignKeyViolations: number;
+  readonly foreignKeyTables: string[];
+  /** vars.data_version after the replay (null: no vars row). */
+  readonly dataVersionFound: number | null;
+}
+
+export interface Timing {
+  readonly step: string;
+  readonly ms: number;
+}
+
+export interface RebuildOutput {
+  readonly archive: { readonly path: string; readonly size: number; readonly mtimeMs: number };
+  readonly snapshot: SnapshotSummary;
+  readonly increments: IncrementSummary[];
+  readonly plan: ReplayPlan;
+  /** Scan warnings then plan warnings. */
+  readonly warnings: RecoveryWarning[];
+  readonly replay?: ReplayStats;
+  readonly checks?: DatabaseChecks;
+  readonly database?: { readonly path: string; readonly bytes: number };
+  readonly timings: Timing[];
+  readonly clientPrivateKey?: Uint8Array;
+}
+
+const TEMP_SUFFIXES = ['', '-journal', '-wal', '-shm'];
+
+function removeQuietly(p: string): void {
+  try {
+    unlinkSync(p);
+  } catch {
+    /* not there */
+  }
+}
+
+/** Remove temp files a killed earlier rebuild left for this target (`.<name>.<12 hex>.tmp[-journal|-wal|-shm]`). */
+export function removeStaleTemps(target: string): string[] {
+  const dir = path.dirname(target);
+  const base = path.basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^\\.${base}\\.[0-9a-f]{12}\\.tmp(-journal|-wal|-shm)?$`);
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const n of names)
+    if (re.test(n)) {
+      removeQuietly(path.join(dir, n));
+      removed.push(n);
+    }
+  return removed;
+}
+
+function note(ctx: RebuildContext, done: number, total: number, n: RebuildProgressNote): void {
+  ctx.progress(done, total, JSON.stringify(n));
+}
+
+/**
+ * Run the rebuild (or, with analyzeOnly, the scan and plan).
+ * @throws CldcbError file_exists (target exists), not_authentic, truncated,
+ *   archive_lost_writes, integrity_failed, cancelled, io_error, unsupported.
+ */
+export function rebuildJob(input: RebuildInput, ctx: RebuildContext): RebuildOutput {
+  const timings: Timing[] = [];
+  const t = (): number => performance.now();
+  const nodePriv = input.nodePriv;
+  let temp: string | undefined;
+  let fd: number | undefined;
+  let db: Database.Database | undefined;
+  let scan: ScanResult | undefined;
+  try {
+    if (!input.analyzeOnly) {
+      if (!input.targetPath) throw new CldcbError('internal', 'rebuild without a target path (a bug in CLDCB).');
+      if (existsSync(input.targetPath))
+        throw new CldcbError('file_exists', `${input.targetPath} already exists. Nothing was overwritten; recover into an empty lightning directory or move the existing database away first.`);
+      removeStaleTemps(input.targetPath);
+      temp = tempPathFor(input.targetPath);
+      try {
+        fd = openSync(temp, 'wx', 0o600);
+      } catch (e) {
+        throw new CldcbError('io_error', `Cannot create a temporary file in ${path.dirname(input.targetPath)} (${(e as NodeJS.ErrnoException).code ?? 'I/O error'}). Check the directory exists and is writable.`);
+      }
+    }
+
+    // Pass 1
+    let t0 = t();
+    scan = scanArchive(input.archivePath, {
+      nodePriv,
+      clientKey: input.clientKey,
+      ...(fd !== undefined ? { snapshotFd: fd } : {}),
+      returnClientKey: Boolean(input.returnClientKey) && !input.analyzeOnly,
+      cancelled: () => ctx.cancelled(),
+      progress: (b, total) => note(ctx, b, total, { phase: 'scan', bytes: b, total }),
+    });
+    timings.push({ step: 'unseal and verify', ms: t() - t0 });
+    const plan = planReplay(scan.snapshot, scan.increments);
+    const warnings = [...scan.warnings, ...plan.warnings];
+    const base = {
+      archive: { path: input.archivePath, size: scan.size, mtimeMs: scan.mtimeMs },
+      snapshot: scan.snapshot,
+      increments: scan.increments,
+      plan,
+      warnings,
+      timings,
+    };
+    if (input.analyzeOnly) return base;
+    if (plan.fatal) throw new CldcbError(plan.fatal.code, plan.fatal.message);
+
+    fsyncSync(fd!);
+    closeSync(fd!);
+    fd = undefined;
+
+    // Pass 2
+    t0 = t();
+    db = new Database(temp!);
+    let journal: string;
+    try {
+      journal = String(db.pragma('journal_mode', { simple: true }));
+    } catch (e) {
+      throw new CldcbError('integrity_failed', `The snapshot in the archive is not a usable SQLite database (${safeSqliteMessage((e as Error).message)}).`);
+    }
+    db.pragma('foreign_keys = OFF');
+    db.pragma('journal_mode = MEMORY');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -16384');
+    const stats = replayArchive(db, input.archivePath, scan.incrementsOffset, scan.increments, plan.replay, {
+      nodePriv,
+      clientKey: input.clientKey,
+      cancelled: () => ctx.cancelled(),
+      progress: (done, total, statements, bytes) => note(ctx, done, total, { phase: 'replay', increments: done, total, statements, bytes }),
+    });
+    timings.push({ step: 'replay', ms: t() - t0 });
+
+    // Checks
+    t0 = t();
+    note(ctx, 0, 3, { phase: 'check', check: 'integrity_check' });
+    const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).slice(0, 20).map((r) => r.integrity_check);
+    if (ctx.cancelled()) throw cancelledError();
+    note(ctx, 1, 3, { phase: 'check', check: 'foreign_key_check' });
+    const fk = db.pragma('foreign_key_check') as { table: string }[];
+    note(ctx, 2, 3, { phase: 'check', check: 'data_version' });
+    let dataVersionFound: number | null = null;
+    try {
+      const row = db.prepare("SELECT intval FROM vars WHERE name = 'data_version'").get() as { intval: number | bigint | null } | undefined;
+      dataVersionFound = row && row.intval !== null ? Number(row.intval) : null;
+    } catch {
+      dataVersionFound = null;
+    }
+    const checks: DatabaseChecks = {
+      integrity,
+      foreignKeyViolations: fk.length,
+      foreignKeyTables: [...new Set(fk.map((r) => r.table))].sort(),
+      dataVersionFound,
+    };
+    timings.push({ step: 'checks', ms: t() - t0 });
+    if (integrity.length !== 1 || integrity[0] !== 'ok')
+      throw new CldcbError('integrity_failed', `The rebuilt database fails PRAGMA integrity_check (${integrity.slice(0, 3).join('; ')}). Nothing was written.`);
+    if (dataVersionFound !== plan.finalDataVersion)
+      throw new CldcbError(
+        'integrity_failed',
+        `The rebuilt database has data_version ${dataVersionFound ?? 'none'} but the last increment is ${plan.finalDataVersion}: the replay did not reproduce lightningd's state. Nothing was written.`,
+      );
+
+    // Commit
+    t0 = t();
+    note(ctx, 0, 1, { phase: 'commit' });
+    if (journal !== 'memory') db.pragma(`journal_mode = ${journal === 'wal' ? 'WAL' : 'DELETE'}`);
+    db.close();
+    db = undefined;
+    for (const s of TEMP_SUFFIXES.slice(1)) removeQuietly(temp! + s);
+    const wfd = openSync(temp!, 'r+');
+    try {
+      fsyncSync(wfd);
+    } finally {
+      closeSync(wfd);
+    }
+    chmodSync(temp!, 0o600);
+    if (ctx.cancelled()) throw cancelledError();
+    commitTempFile(temp!, input.targetPath!); // removes the temp itself, also on failure
+    temp = undefined;
+    timings.push({ step: 'commit', ms: t() - t0 });
+    return {
+      ...base,
+      replay: stats,
+      checks,
+      database: { path: input.targetPath!, bytes: statSync(input.targetPath!).size },
+      ...(scan.clientPrivateKey ? { clientPrivateKey: scan.clientPrivateKey } : {}),
+    };
+  } catch (e) {
+    zeroize(scan?.clientPrivateKey);
+    if (e instanceof CldcbError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_'))
+      throw new CldcbError('integrity_failed', `SQLite failed while rebuilding (${safeSqliteMessage((e as Error).message)}). Nothing was written.`);
+    if (typeof code === 'string') throw new CldcbError('io_error', `I/O error while rebuilding (${code}). Nothing was written.`);
+    throw e;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    if (db !== undefined) {
+      try {
+        if (db.inTransaction) db.exec('ROLLBACK');
+      } catch {
+        /* closing anyway */
+      }
+      db.close();
+    }
+    if (temp !== undefined) for (const s of TEMP_SUFFIXES) removeQuietly(temp + s);
+    zeroize(nodePriv);
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * Pass 2: replay the planned increments into the snapshot with better-sqlite3, streaming
+ * from the archive file again (memory stays flat: statements live only until their batch
+ * is executed).
+ *
+ * - Foreign keys are OFF for the whole replay (lightningd already validated these writes);
+ *   the log's own `PRAGMA foreign_keys = …` statements are skipped: no-ops here.
+ * - Each increment runs in its own transaction; an increment of PRAGMAs only runs outside
+ *   one (SQLite ignores many PRAGMAs inside a transaction, lightningd ran them outside).
+ * - Statements are executed in batches with `exec()` (one prepare per statement inside
+ *   SQLite, no JS round trip per statement): toolchain.md §10 measured this at ~2× the
+ *   sqlite3 CLI. Each batch sits in a SAVEPOINT so a failing batch is re-run statement by
+ *   statement to name the failing statement precisely.
+ * - Every increment is unsealed again and its plaintext hash must equal pass 1's: the file
+ *   cannot change between the passes unnoticed.
+ * - An increment that advances data_version without lightningd's bump statement (only
+ *   hand-made data does that) gets the bump lightningd's commit would have made.
+ *
+ * Errors never carry SQL text with data values: the increment, the statement number, its
+ * verb and table, and SQLite's message with any quoted token removed.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import type BetterSqlite3 from 'better-sqlite3';
+import { CldcbError } from '../../../shared/errors';
+import { ArchReader, type ArchEvent } from '../../../shared/cldcb/arch';
+import { formatClientId } from '../../../shared/cldcb/ids';
+import { Unsealer, type BoxCrypto } from '../../../shared/cldcb/seal';
+import { nativeBoxCrypto } from '../nativeSeal';
+import { cancelledError, READ_BLOCK, sha256Stream } from './archiveScan';
+import { isForeignKeysPragma, statementWords, type IncrementSummary } from './chain';
+import { IncrementReader } from './plaintext';
+
+/** Text executed per exec() call. */
+export const BATCH_CHARS = 1 << 20;
+
+/** SQLite messages that name only schema objects are shown as they are. */
+const SAFE_SQLITE = /^(no such table|no such column|no such index|no such function|table \S+ has no column named|table \S+ already exists|index \S+ already exists|(UNIQUE|NOT NULL|FOREIGN KEY|CHECK|PRIMARY KEY) constraint failed|datatype mismatch|database disk image is malformed|database or disk is full)/;
+
+/** SQLite's message without anything quoted (which could be a data value). */
+export function safeSqliteMessage(message: string): string {
+  if (SAFE_SQLITE.test(message)) return message;
+  return message.replace(/"[^"]*"/g, '"…"').replace(/'[^']*'/g, "'…'");
+}
+
+export interface ReplayOptions {
+  readonly nodePriv: Uint8Array;
+  readonly clientKey: Uint8Array;
+  readonly crypto?: BoxCrypto;
+  readonly cancelled?: () => boolean;
+  /** Called after each replayed increment. */
+  readonly progress?: (done: number, total: number, statements: number, bytes: number) => void;
+  readonly what?: string;
+  readonly batchChars?: number;
+}
+
+export interface ReplayStats {
+  readonly increments: number;
+  readonly statements: number;
+  readonly skippedPragmas: number;
+  readonly synthesizedBumps: number;
+  /** Plaintext bytes replayed. */
+  readonly bytes: number;
+}
+
+/**
+ * Apply `plan` (archive positions, in order) from `path` into `db`.
+ * @param incrementsOffset byte offset of the first increment (from pass 1).
+ * @param summaries pass 1's summaries, by archive position.
+ * @throws CldcbError archive_lost_writes (a statement failed: names increment, dv, statement,
+ *   SQLite's reason), not_authentic (the file changed since pass 1, or a box does not open),
+ *   cancelled, io_error.
+ */
+export function replayArchive(
+  db: BetterSqlite3.Database,
+  path: string,
+  incrementsOffset: number,
+  summaries: readonly IncrementSummary[],
+  plan: readonly number[],
+  opts: ReplayOptions,
+): ReplayStats {
+  const crypto = opts.crypto ?? nativeBoxCrypto();
+  const what = opts.what ?? `archive ${formatClientId(opts.clientKey)}.arch`;
+  const batchChars = opts.batchChars ?? BATCH_CHARS;
+  const planned = new Map<number, number>(plan.map((idx, k) => [idx, k]));
+  const advances = new Set<number>();
+  for (let k = 0; k < plan.length; k++) {
+    const d = summaries[plan[k]!]!;
+    const before = k === 0 ? undefined : summaries[plan[k - 1]!]!;
+    if ((before === undefined || before.dataVersion !== d.dataVersion) && !d.hasBump) advances.add(d.index);
+  }
+  const hasVarsRow = (): boolean => {
+    try {
+      return db.prepare("SELECT 1 FROM vars WHERE name = 'data_version'").get() !== undefined;
+    } catch {
+      return false;
+    }
+  };
+  const stats = { increments: 0, statements: 0, skippedPragmas: 0, synthesizedBumps: 0, bytes: 0 };
+  const lastIndex = plan.length > 0 ? plan[plan.length - 1]! : -1;
+  if (lastIndex < 0) return stats;
+
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new CldcbError('io_error', `${path}: cannot open the archive again (${(e as NodeJS.ErrnoException).code ?? 'I/O error'}).`);
+  }
+  try {
+    const reader = new ArchReader({ checkFooters: false, what });
+    // The reader expects a re-upload section first: give it an empty one and start at the increments.
+    reader.push(new Uint8Array(2));
+    let index = -1;
+    let cur:
+      | {
+          d: IncrementSummary;
+          unsealer: Unsealer;
+          reader: IncrementReader;
+          batch: string[];
+          chars: number;
+          n: number;
+          inTx: boolean;
+        }
+      | undefined;
+    let done = false;
+
+    const fail = (d: IncrementSummary, n: number, words: string, msg: string): never => {
+      throw new CldcbError(
+        'archive_lost_writes',
+        `increment ${d.index} (data_version ${d.dataVersion}) cannot be applied: statement ${n} of ${d.statements} (${words}) fails: ${safeSqliteMessage(msg)}. The archive lacks writes this one depends on; refusing to present an incomplete database.`,
+      );
+    };
+
+    const runOne = (d: IncrementSummary, n: number, s: string): void => {
+      try {
+        db.exec(s);
+      } catch (e) {
+        fail(d, n, statementWords(s), (e as Error).message);
+      }
+    };
+
+    const flush = (): void => {
+      const c = cur!;
+      if (c.batch.length === 0) return;
+      const first = c.n - c.batch.length + 1;
+      if (!c.inTx) {
+        c.batch.forEach((s, k) => runOne(c.d, first + k, s));
+      } else {
+        db.exec('SAVEPOINT cldcb_batch');
+        try {
+          db.exec(c.batch.join(';\n'));
+          db.exec('RELEASE cldcb_batch');
+        } catch {
+          db.exec('ROLLBACK TO cldcb_batch');
+          // Name the failing statement (or, if all pass alone, the batch joining was the issue).
+          c.batch.forEach((s, k) => runOne(c.d, first + k, s));
+          db.exec('RELEASE cldcb_batch');
+        }
+      }
+      c.batch = [];
+      c.chars = 0;
+    };
+
+    const onEvent = (e: ArchEvent): void => {
+      switch (e.type) {
+        case 'incrementStart': {
+          index++;
+          if (index > lastIndex) {
+            done = true;
+            return;
+          }
+          if (!planned.has(index)) return;
+          const d = summaries[index]!;
+          if (d.framingDv !== e.dataVersion)
+            throw new CldcbError('not_authentic', `${what}: the archive changed while it was being read (increment ${index}). Nothing was written; copy the archive again.`);
+          const w = `${what}: increment ${index} (data_version ${d.dataVersion})`;
+          cur = {
+            d,
+            unsealer: new Unsealer(opts.nodePriv, { sender: opts.clientKey, crypto, what: w }),
+            reader: new IncrementReader(sha256Stream(), w),
+            batch: [],
+            chars: 0,
+            n: 0,
+            inTx: !d.pragmaOnly,
+          };
+          if (cur.inTx) db.exec('BEGIN');
+          break;
+        }
+        case 'incrementChunk': {
+          if (!cur || done) return;
+          const pt = cur.unsealer.unseal(e.chunk);
+          stats.bytes += pt.length;
+          for (const s of cur.reader.push(pt)) {
+            cur.n++;
+            if (isForeignKeysPragma(s)) {
+              stats.skippedPragmas++;
+              continue;
+            }
+            cur.batch.push(s);
+            cur.chars += s.length;
+            if (cur.chars >= batchChars) flush();
+          }
+          break;
+        }
+        case 'incrementEnd': {
+          if (!cur || done) return;
+          const c = cur;
+          c.unsealer.dispose();
+          const end = c.reader.finish();
+          if (end.hash !== c.d.hash)
+            throw new CldcbError('not_authentic', `${what}: increment ${c.d.index} differs from the first reading: the archive changed while it was being read. Nothing was written; copy the archive again.`);
+          flush();
+          if (advances.has(c.d.index) && hasVarsRow()) {
+            db.prepare("UPDATE vars SET intval = ? WHERE name = 'data_version'").run(c.d.dataVersion);
+            stats.synthesizedBumps++;
+          }
+          if (c.inTx) {
+            if (!db.inTransaction)
+              throw new CldcbError('archive_lost_writes', `increment ${c.d.index} (data_version ${c.d.dataVersion}) ended its own transaction: it is not a lightningd write set.`);
+            db.exec('COMMIT');
+          }
+          stats.statements += c.n;
+          stats.increments++;
+          cur = undefined;
+          opts.progress?.(stats.increments, plan.length, stats.statements, stats.bytes);
+          if (index === lastIndex) done = true;
+          break;
+        }
+        default:
+          break;
+      }
+    };
+
+    const buf = new Uint8Array(READ_BLOCK);
+    let pos = incrementsOffset;
+    try {
+      while (!done) {
+        if (opts.cancelled?.()) throw cancelledError();
+        const n = readSync(fd, buf, 0, buf.length, pos);
+        if (n === 0) break;
+        pos += n;
+        for (const e of reader.push(buf.slice(0, n))) {
+          onEvent(e);
+          if (done) break;
+        }
+      }
+    } catch (e) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw e;
+    }
+    if (stats.increments !== plan.length)
+      throw new CldcbError('not_authentic', `${what}: the archive became shorter while it was being read (${stats.increments} of ${plan.length} increments replayed). Nothing was written; copy the archive again.`);
+    return stats;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * Where the entries come from (cldcb-protocol §1.4, §3.3):
+ *  - a copy of a server directory (ours or the original's): `recognition_codes`, `clients`,
+ *    `<cid>.arch`, `server_id` / `secret`;
+ *  - one `.arch` file, with a recognition-codes file or without;
+ *  - a live server (online only): its recognition records (2 → 4…/6) and downloads (112…122)
+ *    written to a scratch `.arch` file, so online and offline recovery share one path.
+ *
+ * The original server loses recognition codes at restart (its bug 2, §4, §8.2): a dead
+ * node's code is typically *missing* from `recognition_codes` — exactly the case recovery
+ * needs. So archives are also recognised directly: the first box of an archive is
+ * `E ‖ sig_client(H(E)) ‖ AEAD_{SHA256(e·NODE)}(cpk ‖ dv)`. It is ours iff the signature
+ * verifies for the client id in the file name, the box opens with our node key (ECDH +
+ * tag), and the cpk inside is that client id's private key. One ECDH and one verify per
+ * archive, reading 149 bytes (`probeArchive`).
+ */
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { CldcbError } from '../../../shared/errors';
+import { equalBytes, hexToBytes, zeroize } from '../../../shared/bytes';
+import { encodeFooter, type ArchEvent } from '../../../shared/cldcb/arch';
+import { isValidPrivateKey } from '../../../shared/cldcb/curve';
+import { formatClientId, formatServerId, parseOptFile, parseServerId } from '../../../shared/cldcb/ids';
+import { RECOGNITION_RECORD_SIZE } from '../../../shared/cldcb/messages';
+import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
+import { Unsealer } from '../../../shared/cldcb/seal';
+import { nativeBoxCrypto } from '../nativeSeal';
+
+const ARCH_NAME_RE = /^c([23][0-9a-f]{64})\.arch$/i;
+const LINE_RE = /^(0[23][0-9a-fA-F]{64})\s+([0-9a-fA-F]{128})$/;
+
+export interface Malformed {
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface RecordSet {
+  /** n × 97 bytes: cid33 ‖ code64. */
+  readonly records: Uint8Array;
+  readonly count: number;
+  /** File line number of each record (1-based), when read from a file. */
+  readonly lines?: Uint32Array;
+  /** Lines that do not parse (details for the first 1,000). */
+  readonly malformed: Malformed[];
+  readonly malformedCount: number;
+}
+
+/** Grow-able record buffer. */
+class RecordBuilder {
+  private buf = new Uint8Array(RECOGNITION_RECORD_SIZE * 1024);
+  private lines = new Uint32Array(1024);
+  count = 0;
+
+  add(record: Uint8Array | Buffer, line: number): void {
+    if ((this.count + 1) * RECOGNITION_RECORD_SIZE > this.buf.length) {
+      const b = new Uint8Array(this.buf.length * 2);
+      b.set(this.buf);
+      this.buf = b;
+      const l = new Uint32Array(this.lines.length * 2);
+      l.set(this.lines);
+      this.lines = l;
+    }
+    this.buf.set(record, this.count * RECOGNITION_RECORD_SIZE);
+    this.lines[this.count] = line;
+    this.count++;
+  }
+
+  addHex(cidHex: string, codeHex: string, line: number): void {
+    const o = this.count;
+    this.add(new Uint8Array(RECOGNITION_RECORD_SIZE), line);
+    const b = Buffer.from(this.buf.buffer, this.buf.byteOffset + o * RECOGNITION_RECORD_SIZE, RECOGNITION_RECORD_SIZE);
+    b.write(cidHex, 0, 'hex');
+    b.write(codeHex, 33, 'hex');
+  }
+
+  finish(): { records: Uint8Array; lines: Uint32Array } {
+    return { records: this.buf.slice(0, this.count * RECOGNITION_RECORD_SIZE), lines: this.lines.slice(0, this.count) };
+  }
+}
+
+/**
+ * Parse a `recognition_codes` file (`<02/03 cid hex> <128 hex code>` per line), streaming,
+ * tolerant: a line that does not parse is reported (as an invalid entry) and the others
+ * are kept — a damaged line must not hide our own code.
+ * @throws CldcbError io_error / file_not_found naming the file.
+ */
+export function readRecognitionCodesFile(file: string): RecordSet {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CldcbError(code === 'ENOENT' ? 'file_not_found' : 'io_error', `${file}: cannot read it (${code ?? 'I/O error'}).`);
+  }
+  const rb = new RecordBuilder();
+  const malformed: Malformed[] = [];
+  let malformedCount = 0;
+  let lineNo = 0;
+  let rest = '';
+  const onLine = (raw: string): void => {
+    lineNo++;
+    const line = raw.trim();
+    if (line.length === 0) return;
+    const m = LINE_RE.exec(line);
+    if (m) {
+      rb.addHex(m[1]!, m[2]!, lineNo);
+      return;
+    }
+    malformedCount++;
+    if (malformed.length < 1000) {
+      const tokens = line.split(/\s+/);
+      const reason =
+        tokens.length !== 2
+          ? `expected "<client key> <code>", got ${tokens.length} field(s)`
+          : !/^0[23][0-9a-fA-F]{64}$/.test(tokens[0]!)
+            ? 'the client key is not 66 hex digits starting 02 or 03'
+            : 'the code is not 128 hex digits';
+      malformed.push({ line: lineNo, reason });
+    }
+  };
+  try {
+    const buf = Buffer.alloc(4 << 20);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      const text = rest + buf.toString('latin1', 0, n);
+      const parts = text.split('\n');
+      rest = parts.pop()!;
+      for (const p of parts) onLine(p);
+    }
+    if (rest.length > 0) onLine(rest);
+  } finally {
+    closeSync(fd);
+  }
+  const { records, lines } = rb.finish();
+  return { records, count: rb.count, lines, malformed, malformedCount };
+}
+
+/** Records (from message 4) → a RecordSet. */
+export function recordSetFrom(records: readonly { clientKey: Uint8Array; code: Uint8Array }[]): RecordSet {
+  const out = new Uint8Array(records.length * RECOGNITION_RECORD_SIZE);
+  records.forEach((r, i) => {
+    out.set(r.clientKey, i * RECOGNITION_RECORD_SIZE);
+    out.set(r.code, i * RECOGNITION_RECORD_SIZE + 33);
+  });
+  return { records: out, count: records.length, malformed: [], malformedCount: 0 };
+}
+
+export interface ServerDirListing {
+  readonly dir: string;
+  readonly codes: RecordSet;
+  /** hex of the 02/03 client key → archive path. */
+  readonly archives: Map<string, string>;
+  /** Client ids from `clients` (c…, lowercase). */
+  readonly clients: string[];
+  readonly serverId?: string;
+  readonly notes: string[];
+}
+
+/**
+ * Read a server directory copy.
+ * @throws CldcbError file_not_found (no such directory), bad_input (not a server directory:
+ *   neither recognition_codes nor any <cid>.arch), io_error.
+ */
+export function readServerDir(dir: string): ServerDirListing {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CldcbError('file_not_found', `${dir}: no such directory. Give the copy of the cldcb server's directory.`);
+    if (code === 'ENOTDIR') throw new CldcbError('bad_input', `${dir} is a file, not a directory. For a single archive use the archive source.`);
+    throw new CldcbError('io_error', `${dir}: cannot list it (${code ?? 'I/O error'}).`);
+  }
+  const notes: string[] = [];
+  const archives = new Map<string, string>();
+  for (const n of names) {
+    const m = ARCH_NAME_RE.exec(n);
+    if (m) archives.set(('0' + m[1]!).toLowerCase(), path.join(dir, n));
+  }
+  const codesFile = path.join(dir, 'recognition_codes');
+  const hasCodes = names.includes('recognition_codes');
+  if (!hasCodes && archives.size === 0)
+    throw new CldcbError('bad_input', `${dir} holds neither recognition_codes nor any <client id>.arch: it is not a cldcb server directory.`);
+  const codes: RecordSet = hasCodes ? readRecognitionCodesFile(codesFile) : { records: new Uint8Array(0), count: 0, malformed: [], malformedCount: 0 };
+  if (!hasCodes) notes.push('no recognition_codes file: every archive is opened with the node key instead.');
+  let clients: string[] = [];
+  if (names.includes('clients')) {
+    try {
+      clients = readFileSync(path.join(dir, 'clients'), 'latin1')
+        .split(/\s+/)
+        .filter((s) => /^[cC][23][0-9a-fA-F]{64}$/.test(s))
+        .map((s) => s.toLowerCase());
+    } catch {
+      notes.push('the clients file cannot be read; ignored.');
+    }
+  }
+  const serverId = readServerIdFrom(dir, names);
+  return { dir, codes, archives, clients, ...(serverId ? { serverId } : {}), notes };
+}
+
+/** sid from `server_id` (`# sid = 5…`) or, failing that, from `secret` (raw 32-byte key). */
+function readServerIdFrom(dir: string, names: string[]): string | undefined {
+  if (names.includes('server_id')) {
+    try {
+      const sid = parseOptFile(readFileSync(path.join(dir, 'server_id'), 'utf8')).get('sid');
+      if (sid) return formatServerId(parseServerId(sid));
+    } catch {
+      /* fall through */
+    }
+  }
+  if (names.includes('secret')) {
+    let key: Uint8Array | undefined;
+    try {
+      key = new Uint8Array(readFileSync(path.join(dir, 'secret')));
+      if (key.length === 32 && isValidPrivateKey(key)) return formatServerId(nativeBoxCrypto().secp.publicKey(key));
+    } catch {
+      /* unreadable */
+    } finally {
+      zeroize(key);
+    }
+  }
+  return undefined;
+}
+
+/** The client key named by an archive file name (`c…arch`), or undefined. */
+export function clientKeyFromArchiveName(file: string): Uint8Array | undefined {
+  const m = ARCH_NAME_RE.exec(path.basename(file));
+  return m ? hexToBytes('0' + m[1]!, 'archive name', 33) : undefined;
+}
+
+export interface ProbeResult {
+  readonly ours: boolean;
+  /** The client key (from the name, or — when the name says nothing — from the cpk inside). */
+  readonly clientKey?: Uint8Array;
+  readonly reason?: string;
+}
+
+/**
+ * Is this archive ours? Reads only the first box (≤ 65,535 bytes; the header box is 149).
+ * @param clientKey the expected client (from the file name); without it the client is taken
+ *   from the cpk inside and the signature checked against it.
+ * Never throws: unreadable or foreign archives give `{ ours: false, reason }`.
+ */
+export function probeArchive(file: string, nodePriv: Uint8Array, clientKey?: Uint8Array): ProbeResult {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(2);
+    if (readSync(fd, head, 0, 2, 0) !== 2) return { ours: false, reason: 'the file is too short' };
+    const len = (head[0]! << 8) | head[1]!;
+    if (len === 0 || len + 2 > size) return { ours: false, reason: 'the file does not start with a sealed box' };
+    const chunk = new Uint8Array(len);
+    if (readSync(fd, chunk, 0, len, 2) !== len) return { ours: false, reason: 'the file is too short' };
+    const crypto = nativeBoxCrypto();
+    const u = new Unsealer(nodePriv, { ...(clientKey ? { sender: clientKey } : {}), crypto, what: path.basename(file) });
+    let pt: Uint8Array;
+    try {
+      pt = u.unseal(chunk);
+    } catch (e) {
+      return { ours: false, reason: e instanceof CldcbError ? e.message : 'the first box does not open' };
+    }
+    let cpk: Uint8Array | undefined;
+    try {
+      cpk = decodeReuploadHeader(pt).clientPrivateKey;
+      const pub = crypto.secp.publicKey(cpk);
+      if (clientKey && !equalBytes(pub, clientKey)) return { ours: false, reason: `it holds the key of another client (${formatClientId(pub)})` };
+      if (!clientKey && !u.signedBy(pub)) return { ours: false, reason: 'its header is not signed by the client key inside' };
+      return { ours: true, clientKey: clientKey ?? pub };
+    } catch {
+      return { ours: false, reason: 'the first box is not a re-upload header' };
+    } finally {
+      zeroize(pt, cpk);
+      u.dispose();
+    }
+  } catch (e) {
+    return { ours: false, reason: `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'I/O error'})` };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing a downloaded backup as an .arch file (§6.1), streaming
+
+/**
+ * Turns recovery-download events (no footers) into an `.arch` file with correct footers
+ * (count = increment number), so the offline code reads it. Buffered writes.
+ */
+export class ArchFileWriter {
+  private readonly fd: number;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private incDv = 0;
+  private incLen = 0;
+  private count = 0;
+  bytes = 0;
+  messages = 0;
+
+  constructor(readonly file: string) {
+    try {
+      this.fd = openSync(file, 'wx', 0o600);
+    } catch (e) {
+      throw new CldcbError('io_error', `Cannot create ${file} for the download (${(e as NodeJS.ErrnoException).code ?? 'I/O error'}).`);
+    }
+  }
+
+  private put(b: Uint8Array): void {
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+    this.bytes += b.length;
+    if (this.pendingBytes >= 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    const all = Buffer.concat(this.pending);
+    let o = 0;
+    while (o < all.length) o += writeSync(this.fd, all, o, all.length - o);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private len(n: number): Uint8Array {
+    return new Uint8Array([n >> 8, n & 0xff]);
+  }
+
+  event(e: ArchEvent): void {
+    this.messages++;
+    switch (e.type) {
+      case 'reuploadChunk':
+        this.put(this.len(e.chunk.length));
+        this.put(e.chunk.slice());
+        break;
+      case 'reuploadEnd':
+        this.put(new Uint8Array(2));
+        break;
+      case 'incrementStart': {
+        const b = new Uint8Array(4);
+        new DataView(b.buffer).setUint32(0, e.dataVersion, false);
+        this.put(b);
+        this.incDv = e.dataVersion;
+        this.incLen = 4;
+        break;
+      }
+      case 'incrementChunk':
+        this.put(this.len(e.chunk.length));
+        this.put(e.chunk.slice());
+        this.incLen += 2 + e.chunk.length;
+        break;
+      case 'incrementEnd':
+        this.put(new Uint8Array(2));
+        this.incLen += 2;
+        this.put(encodeFooter(this.incLen, this.incDv, this.count & 0xffff));
+        this.count++;
+        break;
+    }
+  }
+
+  close(): void {
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+}
+
+/** `SID@HOST[:PORT]` → parts. @throws CldcbError bad_input */
+export function parseServerAddress(address: string): { serverKey: Uint8Array; serverId: string; hostPort: string } {
+  const at = address.indexOf('@');
+  if (at < 0) throw new CldcbError('bad_input', `server "${address}": expected SID@HOST:PORT (SID is the server id, 52… or 53…).`);
+  const serverKey = parseServerId(address.slice(0, at), 'server id');
+  const hostPort = address.slice(at + 1);
+  if (hostPort.length === 0) throw new CldcbError('bad_input', `server "${address}": the host is missing after @.`);
+  return { serverKey, serverId: formatServerId(serverKey), hostPort };
+}
+
+export function archiveExists(file: string): boolean {
+  return existsSync(file);
+}
