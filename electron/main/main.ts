@@ -76,6 +76,10 @@ void app.whenReady().then(() => {
       const r = await dialog.showSaveDialog({ title, defaultPath: defaultName, properties: ['showOverwriteConfirmation'] });
       return r.canceled || !r.filePath ? null : r.filePath;
     },
+    async chooseDirectory({ title }) {
+      const r = await dialog.showOpenDialog({ title, properties: ['openDirectory'] });
+      return r.canceled || !r.filePaths[0] ? null : r.filePaths[0];
+    },
   });
   for (const channel of CHANNELS) {
     ipcMain.handle(channel, (event, input: unknown) => backend.dispatch(channel, input, event.senderFrame?.url ?? ''));

@@ -9,8 +9,9 @@ import { NodeIdConfirm } from './screens/NodeIdConfirm';
 import { PaperVerify } from './screens/PaperVerify';
 import { PrintSheet } from './screens/PrintSheet';
 import { ExportSecret } from './screens/ExportSecret';
+import { ScbRecovery } from './screens/ScbRecovery';
 
-export type Screen = 'home' | 'import' | 'nodeid' | 'paper' | 'sheet' | 'export';
+export type Screen = 'home' | 'import' | 'nodeid' | 'paper' | 'sheet' | 'export' | 'scb';
 
 /** What every screen gets: the loaded secret's public facts, navigation and the one error surface. */
 export interface ScreenProps {
@@ -28,6 +29,7 @@ const NAV: { screen: Screen; label: string; needsSecret?: boolean }[] = [
   { screen: 'paper', label: 'Verify paper backup' },
   { screen: 'sheet', label: 'Print sheet', needsSecret: true },
   { screen: 'export', label: 'Export secret', needsSecret: true },
+  { screen: 'scb', label: 'SCB force-close recovery', needsSecret: true },
 ];
 
 export function App() {
@@ -113,6 +115,7 @@ export function App() {
         {screen === 'paper' && <PaperVerify {...props} />}
         {screen === 'sheet' && <PrintSheet {...props} />}
         {screen === 'export' && <ExportSecret {...props} />}
+        {screen === 'scb' && <ScbRecovery {...props} />}
       </main>
     </div>
   );

@@ -14,6 +14,10 @@ export const CHANNELS = [
   'paper.startRepair',
   'paper.sheet',
   'paper.printPdf',
+  'scb.load',
+  'scb.track',
+  'scb.savePayload',
+  'scb.saveReport',
   'job.status',
   'job.cancel',
 ] as const;

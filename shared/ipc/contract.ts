@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import type { Result } from '../errors';
+import type { Network, RecoveryProgress, ScbChannel, ScbSource, WalkthroughStep } from '../scb';
 
 /** Phantom value carrying an output type. */
 const out = <T>(): T => undefined as unknown as T;
@@ -75,7 +76,8 @@ export interface PaperDiffView {
 }
 
 export interface TypoCandidateView {
-  hex: string;
+  /** The corrected copy (hex digits or words): it is the secret, shown only to the operator who asked. */
+  text: string;
   kind: string;
   changes: { position: number; from: string; to: string }[];
 }
@@ -90,6 +92,23 @@ export interface SheetView {
   nodeIdGroups: string[];
   createdAt: string;
 }
+
+/** A loaded channel list for SCB force-close recovery, with the walkthrough. */
+export interface ScbView {
+  source: ScbSource;
+  network: Network;
+  channels: ScbChannel[];
+  /** Which scb key opened emergency.recover, in a sentence; null for other sources. */
+  keyNote: string | null;
+  /** emergency.recover's write time (unix seconds), when known. */
+  backupTimestamp: number | null;
+  steps: WalkthroughStep[];
+  recoverChannel: { json: string; command: string; qrSvgDataUrl: string | null };
+  skippedDbids: number[];
+}
+
+const network = z.enum(['bitcoin', 'testnet', 'signet', 'regtest']);
+const rpcText = z.string().max(32 * 1024 * 1024).optional();
 
 export const contract = {
   'app.info': { input: z.object({}).strict(), output: out<AppInfo>() },
@@ -137,6 +156,25 @@ export const contract = {
     input: z.object({ id: z.string().max(4).optional() }).strict(),
     output: out<ChoosePathResult | null>(),
   },
+
+  'scb.load': {
+    input: z
+      .object({
+        source: z.enum(['emergency.recover', 'staticbackup', 'database']),
+        fileName: z.string().max(255),
+        bytesB64: b64,
+        network,
+      })
+      .strict(),
+    output: out<ScbView>(),
+  },
+  /** Update the tracker from RPC outputs the operator brought back (JSON text). */
+  'scb.track': {
+    input: z.object({ listpeerchannels: rpcText, listfunds: rpcText, listclosedchannels: rpcText, getinfo: rpcText }).strict(),
+    output: out<RecoveryProgress>(),
+  },
+  'scb.savePayload': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
+  'scb.saveReport': { input: z.object({ format: z.enum(['json', 'pdf']) }).strict(), output: out<ChoosePathResult | null>() },
 
   'job.status': { input: z.object({ jobId }).strict(), output: out<JobStatus>() },
   'job.cancel': { input: z.object({ jobId }).strict(), output: out<null>() },

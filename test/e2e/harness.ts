@@ -54,6 +54,8 @@ export interface AppFixture {
   outDir: string;
   /** Paths the save dialog will answer with, in order; when empty it answers outDir/<defaultName>. */
   savePaths: string[];
+  /** Directories the directory picker will answer with, in order (null = operator cancels). */
+  dirPaths: (string | null)[];
   /** Take a screenshot into artifacts/screenshots/<name>.png for a person to look at. */
   shot(name: string): Promise<void>;
   origin: string;
@@ -64,11 +66,13 @@ export const test = base.extend<{ app: AppFixture }>({
     const { server, origin } = await serveRenderer();
     const outDir = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-'));
     const savePaths: string[] = [];
+    const dirPaths: (string | null)[] = [];
     const backend = createHandlers({
       host: 'e2e',
       version: 'e2e',
       isTrustedSender: (url) => url.startsWith(`${origin}/`),
       chooseSavePath: async ({ defaultName }) => savePaths.shift() ?? path.join(outDir, defaultName),
+      chooseDirectory: async () => dirPaths.shift() ?? null,
       printToPdf: async (html) => {
         const printer = await context.newPage();
         try {
@@ -102,7 +106,7 @@ export const test = base.extend<{ app: AppFixture }>({
       await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
     };
     await page.goto(`${origin}/index.html`);
-    await use({ page, backend, outDir, savePaths, shot, origin });
+    await use({ page, backend, outDir, savePaths, dirPaths, shot, origin });
     backend.dispose();
     server.close();
   },

@@ -85,9 +85,16 @@ export function PaperVerify({ secret, run }: ScreenProps) {
               </span>
             ))}
           </div>
-          {!diff.matches && diff.kind === 'hex' && (secret || targetValid) && !jobId && (
+          {diff.copyNodeId && (
+            <p className="mono small" data-testid="copy-node-id">
+              The copy gives node id {diff.copyNodeId}
+            </p>
+          )}
+          {!diff.matches && diff.kind !== 'codex32' && (secret || targetValid) && !jobId && (
             <button type="button" onClick={() => void repair()}>
-              Search for typos (look-alikes, swaps, one or two wrong digits)
+              {diff.kind === 'hex'
+                ? 'Search for typos (look-alikes, swaps, one or two wrong digits)'
+                : 'Search for typos (swapped, similar or wrong words)'}
             </button>
           )}
         </div>
@@ -105,7 +112,9 @@ export function PaperVerify({ secret, run }: ScreenProps) {
             {job.result.candidates.map((c, i) => (
               <li key={i}>
                 {c.kind}:{' '}
-                {c.changes.map((ch) => `digit ${ch.position + 1}: "${ch.from}" → "${ch.to}"`).join(', ')}
+                {c.changes
+                  .map((ch) => `${diff?.kind === 'words' ? 'word' : 'digit'} ${ch.position + 1}: "${ch.from}" → "${ch.to}"`)
+                  .join(', ')}
               </li>
             ))}
           </ol>

@@ -1,0 +1,85 @@
+/**
+ * What every group of IPC handlers shares: the host's dependencies, the job
+ * registry, and the session (the loaded secret, kept in the backend only).
+ */
+import type { Channel, Input, Output, SecretInfo } from '../../shared/ipc/contract';
+import { CldcbError } from '../../shared/errors';
+import { bytesToHex, zeroize } from '../../shared/bytes';
+import { nodeIdFromSecret } from '../../shared/secrets/nodeKey';
+import type { LoadedSecret } from '../../shared/secrets/hsmSecret';
+import { JobRegistry } from '../services/jobs';
+
+export interface HandlerDeps {
+  host: 'electron' | 'e2e';
+  version: string;
+  /** Ask the operator where to save a file; null when they cancel. */
+  chooseSavePath(opts: { title: string; defaultName: string }): Promise<string | null>;
+  /** Ask the operator for a directory (e.g. a copy of a server directory, a lightning dir); null when they cancel. */
+  chooseDirectory(opts: { title: string }): Promise<string | null>;
+  /** Render self-contained HTML to PDF bytes (Electron: printToPDF; e2e: Chromium's page.pdf). */
+  printToPdf(html: string): Promise<Uint8Array>;
+  /** Is this frame URL our own renderer? Anything else is refused. */
+  isTrustedSender(url: string): boolean;
+  /** The clock (tests fix it). */
+  now?(): Date;
+}
+
+export type SessionSecret = LoadedSecret & { fileName?: string };
+
+export class Session {
+  private secret: SessionSecret | null = null;
+  readonly jobs = new JobRegistry();
+  /** Per-feature state that must be dropped with the secret (SCB channels, recovery results…). */
+  private readonly resetters: (() => void)[] = [];
+
+  onForget(fn: () => void): void {
+    this.resetters.push(fn);
+  }
+
+  set(s: LoadedSecret, fileName?: string): SecretInfo {
+    this.forget();
+    this.secret = fileName === undefined ? s : { ...s, fileName };
+    return this.describe();
+  }
+
+  get(): SessionSecret {
+    if (!this.secret) throw new CldcbError('bad_input', 'No secret is loaded: import the hsm_secret first (Import secret).');
+    return this.secret;
+  }
+
+  current(): SessionSecret | null {
+    return this.secret;
+  }
+
+  describe(): SecretInfo {
+    const s = this.get();
+    return {
+      nodeId: bytesToHex(nodeIdFromSecret(s.secretData)),
+      format: s.format,
+      source: s.source,
+      secretLength: s.secretData.length === 64 ? 64 : 32,
+      hasMnemonic: s.mnemonic !== undefined,
+      ...(s.fileName !== undefined ? { fileName: s.fileName } : {}),
+    };
+  }
+
+  forget(): void {
+    if (this.secret) zeroize(this.secret.secretData);
+    this.secret = null;
+    this.jobs.clear();
+    for (const r of this.resetters) r();
+  }
+}
+
+export interface BackendContext {
+  deps: HandlerDeps;
+  session: Session;
+  now(): Date;
+}
+
+export type Handler<C extends Channel> = (input: Input<C>) => Promise<Output<C>> | Output<C>;
+export type HandlerGroup<C extends Channel> = { [K in C]: Handler<K> };
+
+export function b64ToBytes(b64: string): Uint8Array {
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
