@@ -526,7 +526,7 @@ export class ArchiveStore {
   /** Start a re-upload after a judgement 'reupload' (lock held). */
   async beginReupload(clientKey33: Uint8Array, dv: number, replacesDamaged: boolean): Promise<ReuploadWriter> {
     const incPath = this.tempPath(clientKey33, 'i');
-    const fh = await open(incPath, 'wx', 0o600);
+    const fh = await open(incPath, 'wx+', 0o600); // read back at commit
     return new ReuploadWriter(this, clientKey33, fh, incPath, dv, replacesDamaged);
   }
 
