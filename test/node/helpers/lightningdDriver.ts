@@ -45,6 +45,8 @@ const PRAGMA_RE = /^\s*PRAGMA\b/i;
 export class LightningdDriver {
   readonly logs: LogLine[] = [];
   readonly stderr: string[] = [];
+  /** Every response received, in order. */
+  readonly replies: Record<string, unknown>[] = [];
   private readonly child: ChildProcess;
   private buf = '';
   private nextId = 1;
@@ -96,6 +98,7 @@ export class LightningdDriver {
         this.logs.push({ level: p.level, message: p.message });
         continue;
       }
+      this.replies.push(msg);
       const id = JSON.stringify(msg.id);
       const r = this.pending.get(id);
       if (r) {
@@ -141,7 +144,7 @@ export class LightningdDriver {
    * One db_write as lightningd does it (see module comment).
    * @returns ok, or the failing reply (the driver is then dead, like lightningd after fatal()).
    */
-  async dbWrite(call: TraceCall): Promise<HookResult> {
+  async dbWrite(call: TraceCall, opts: { crashBeforeCommit?: boolean } = {}): Promise<HookResult> {
     if (this.dead) throw new Error('lightningd already died (an earlier hook failed)');
     const pragmaOnly = call.writes.length > 0 && call.writes.every((w) => PRAGMA_RE.test(w));
     const t0 = performance.now();
@@ -160,7 +163,8 @@ export class LightningdDriver {
     const ms = performance.now() - t0;
     const result = reply.result as { result?: unknown } | undefined;
     const ok = result !== undefined && result !== null && typeof result === 'object' && result.result === 'continue';
-    if (!pragmaOnly) this.db.exec(ok ? 'COMMIT' : 'ROLLBACK');
+    if (!pragmaOnly) this.db.exec(ok && !opts.crashBeforeCommit ? 'COMMIT' : 'ROLLBACK');
+    if (opts.crashBeforeCommit) this.dead = true; // lightningd died between the hook and COMMIT
     if (!ok) {
       this.dead = true;
       return { ok: false, reply, ms };

@@ -69,7 +69,7 @@ export class TestCldcbServer {
   readonly archives = new Map<string, StoredArchive>();
   readonly codes = new Map<string, Uint8Array>();
   readonly verifiers = new Map<string, Uint8Array>();
-  /** Set to make the next request_incremental get a 36 whatever the archive says. */
+  /** Set to answer 36 to every request_incremental until a re-upload completes (like a judgement on the archive). */
   forceReuploadNext = false;
   /** Messages seen, by type (for assertions). */
   readonly seen: string[] = [];
@@ -219,7 +219,6 @@ export class TestCldcbServer {
     else if (dv === last.dataVersion) {
       if (this.opts.mode === 'original') replaceLast = true;
     } else if (dv !== (last.dataVersion + 1) % 2 ** 32) reupload = true;
-    this.forceReuploadNext = false;
     if (reupload) await conn.send(responseReupload());
     const chunks: Uint8Array[] = [];
     for (;;) {
@@ -243,6 +242,7 @@ export class TestCldcbServer {
     if (reupload) {
       this.archives.set(key, { reupload: reuploadChunks, increments: [{ dataVersion: dv, chunks }] });
       this.reuploads++;
+      this.forceReuploadNext = false;
     } else {
       if (replaceLast) a!.increments.pop();
       a!.increments.push({ dataVersion: dv, chunks });
