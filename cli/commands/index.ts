@@ -7,6 +7,9 @@ import { scbCommand } from './scb';
 import { paperCommand } from './paper';
 import { runeCommand } from './rune';
 import { macaroonCommand } from './macaroon';
+import { newclientCommand } from './newclient';
+import { installpluginCommand } from './installplugin';
+import { recoverCommand } from './recover';
 
 export const commands: Command[] = [
   nodeidCommand,
@@ -16,4 +19,7 @@ export const commands: Command[] = [
   paperCommand,
   runeCommand,
   macaroonCommand,
+  newclientCommand,
+  installpluginCommand,
+  recoverCommand,
 ];
