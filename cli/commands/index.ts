@@ -9,6 +9,8 @@ import { runeCommand } from './rune';
 import { macaroonCommand } from './macaroon';
 import { newclientCommand } from './newclient';
 import { installpluginCommand } from './installplugin';
+import { newclientCommand } from './newclient';
+import { installpluginCommand } from './installplugin';
 import { recoverCommand } from './recover';
 
 export const commands: Command[] = [
@@ -19,6 +21,8 @@ export const commands: Command[] = [
   paperCommand,
   runeCommand,
   macaroonCommand,
+  newclientCommand,
+  installpluginCommand,
   newclientCommand,
   installpluginCommand,
   recoverCommand,

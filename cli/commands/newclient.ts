@@ -1,0 +1,50 @@
+/**
+ * `cldcb-client newclient FILE`: make a client key (cldcb-protocol §1.3).
+ *
+ * Writes exactly what the original writes — `# cid = c…\n# cpk = <64 hex>\n` (148 bytes) —
+ * with mode 0400, atomically, and never over an existing file. Unlike the original it also
+ * prints the cid (the original's README promised it; the program printed nothing), so the
+ * operator can hand it to the server operator (`cldcb-server add … <cid>`).
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../../electron/services/atomicFile';
+import { zeroize } from '../../shared/bytes';
+import { isValidPrivateKey, nobleSecp } from '../../shared/cldcb/curve';
+import { formatClientId, formatClientKeyFile } from '../../shared/cldcb/ids';
+import { parseOptions, UsageError, type Command } from '../command';
+
+/** A fresh secp256k1 private key from the OS CSPRNG (retried until valid, as the original). */
+export function newClientKey(): Uint8Array {
+  for (;;) {
+    const k = new Uint8Array(randomBytes(32));
+    if (isValidPrivateKey(k)) return k;
+    zeroize(k);
+  }
+}
+
+export const newclientCommand: Command = {
+  name: 'newclient',
+  summary: 'make a client key file for the cldcb plugin (prints the client id)',
+  usage: `usage: cldcb-client newclient FILE
+
+Makes a new client key and writes it to FILE as
+  # cid = c…     (the client id: give it to the server operator)
+  # cpk = …      (the client private key)
+with mode 0400. FILE must not exist: nothing is ever overwritten.
+Prints the client id. Next: cldcb-client installplugin.
+`,
+  async run(argv, io) {
+    const { positionals } = parseOptions(argv, {}, true);
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing FILE' : 'expected exactly one FILE');
+    const file = positionals[0]!;
+    const priv = newClientKey();
+    try {
+      const cid = formatClientId(nobleSecp.publicKey(priv));
+      writeFileAtomic(file, formatClientKeyFile(priv), { mode: 0o400 });
+      io.out(`${cid}\n`);
+      return 0;
+    } finally {
+      zeroize(priv);
+    }
+  },
+};
