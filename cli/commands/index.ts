@@ -9,8 +9,6 @@ import { runeCommand } from './rune';
 import { macaroonCommand } from './macaroon';
 import { newclientCommand } from './newclient';
 import { installpluginCommand } from './installplugin';
-import { newclientCommand } from './newclient';
-import { installpluginCommand } from './installplugin';
 import { recoverCommand } from './recover';
 
 export const commands: Command[] = [
@@ -21,8 +19,6 @@ export const commands: Command[] = [
   paperCommand,
   runeCommand,
   macaroonCommand,
-  newclientCommand,
-  installpluginCommand,
   newclientCommand,
   installpluginCommand,
   recoverCommand,
