@@ -119,6 +119,7 @@ export class Session {
   private lastReceived = Date.now();
   private stopping: string | undefined;
   private writer: AppendWriter | ReuploadWriter | null = null;
+  private inBackup = false;
 
   constructor(
     private readonly conn: NoiseConnection,
@@ -132,9 +133,9 @@ export class Session {
     this.downloadBucket = new TokenBucket(ctx.rates.downloadBurst, ctx.rates.downloadIntervalMs);
   }
 
-  /** Is a write to an archive in progress (for shutdown diagnostics)? */
+  /** Is a backup sequence (request_incremental … acknowledge_upload) in progress? */
   get writing(): boolean {
-    return this.writer !== null;
+    return this.inBackup;
   }
 
   /**
@@ -144,7 +145,7 @@ export class Session {
    */
   stop(reason: string, graceMs = 0): void {
     this.stopping ??= reason;
-    if (this.writer === null || graceMs <= 0) {
+    if (!this.inBackup || graceMs <= 0) {
       this.conn.close();
       return;
     }
@@ -293,8 +294,10 @@ export class Session {
 
   private async backup(dv: number): Promise<void> {
     this.requireListed(`request_incremental(dv ${dv})`);
-    const release = await this.lock(`request_incremental(dv ${dv})`);
+    this.inBackup = true;
+    let release: (() => void) | undefined;
     try {
+      release = await this.lock(`request_incremental(dv ${dv})`);
       const { judgement, inspection } = await this.ctx.archives.judge(this.clientKey, dv);
       this.ctx.log.info(`${this.tag} ${this.clientId}: request_incremental dv ${dv}: ${judgement.action} (${judgement.reason})`);
       if (judgement.action === 'append' && inspection.kind === 'ok') {
@@ -343,7 +346,8 @@ export class Session {
       this.writer = null;
       throw e;
     } finally {
-      release();
+      release?.();
+      this.inBackup = false;
     }
   }
 

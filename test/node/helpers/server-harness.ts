@@ -4,7 +4,7 @@
  * Shared by test/node/server*.test.ts and scripts/bench/server.bench.ts; no vitest import.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseServerId } from '../../../shared/cldcb/ids';
@@ -141,7 +141,11 @@ export async function startServer(dir: string, opts: StartOptions = {}): Promise
     }),
   );
   let dead = false;
-  void exited.then(() => (dead = true));
+  void exited.then(() => {
+    dead = true;
+    // Debugging aid: CLDCB_SERVER_TEST_LOG=/tmp/x.log keeps every server's log.
+    if (process.env.CLDCB_SERVER_TEST_LOG) appendFileSync(process.env.CLDCB_SERVER_TEST_LOG, `==== ${dir}\n${text}`);
+  });
   const waitForLog = (re: RegExp, timeoutMs = 10_000, from = 0): Promise<RegExpMatchArray> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
