@@ -355,6 +355,17 @@ export async function searchEntries(input: SearchInput, opts: ProgressOptions = 
         }
         const key = hex === '?' ? undefined : hexToBytes(hex, 'client key', 33);
         const r = probeArchive(file, input.nodePrivateKey, key);
+        if (r.misfiled && key) {
+          addCandidate(s, key, 'archive', file);
+          Object.assign(candidates[candidates.length - 1]!, {
+            error: {
+              code: 'not_authentic',
+              message: `${path.basename(file)} is sealed to this node but holds the backup of ${formatClientId(r.misfiled)}, not of ${formatClientId(key)}: archives were swapped or renamed. Refusing to guess; restore the server's original files.`,
+            },
+          });
+          emit({ type: 'entry', source: s.index, clientId: formatClientId(key), status: 'invalid', via: 'archive' });
+          continue;
+        }
         if (!r.ours) continue;
         const clientId = formatClientId(r.clientKey!);
         emit({ type: 'entry', source: s.index, clientId, status: 'ours', via: 'archive' });

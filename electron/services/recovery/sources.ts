@@ -233,6 +233,8 @@ export interface ProbeResult {
   readonly ours: boolean;
   /** The client key (from the name, or — when the name says nothing — from the cpk inside). */
   readonly clientKey?: Uint8Array;
+  /** Sealed to this node but made by this other client: the file was swapped or renamed. */
+  readonly misfiled?: Uint8Array;
   readonly reason?: string;
 }
 
@@ -259,6 +261,11 @@ export function probeArchive(file: string, nodePriv: Uint8Array, clientKey?: Uin
     try {
       pt = u.unseal(chunk);
     } catch (e) {
+      if (clientKey) {
+        // Sealed to us but signed by someone else? Then it is a swapped or renamed archive.
+        const other = probeArchive(file, nodePriv);
+        if (other.ours) return { ours: false, misfiled: other.clientKey!, reason: `it is sealed to this node but holds the backup of ${formatClientId(other.clientKey!)}` };
+      }
       return { ours: false, reason: e instanceof CldcbError ? e.message : 'the first box does not open' };
     }
     let cpk: Uint8Array | undefined;
