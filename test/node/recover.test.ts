@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../cli/main';
@@ -71,7 +71,6 @@ function io(): CliIo & { stdout: string; stderr: string } {
   return o;
 }
 
-const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
 
 describe('recover --from a copy of the original server directory', () => {
   it('finds client 1 by opening its archive and rebuilds the database row-identical', async () => {
