@@ -56,30 +56,50 @@ export interface Setup {
   readonly server: TestCldcbServer;
 }
 
+
 let counter = 0;
 
-/** A fresh network directory with a wrapper for a new client key, and a server (started unless given). */
+export interface ClientSetup {
+  readonly dir: string;
+  readonly wrapper: string;
+  readonly clientPriv: Uint8Array;
+  readonly clientKey: Uint8Array;
+}
+
+/** A fresh network directory with a wrapper for a client key (new unless given) pointed at port/serverKey. */
+export function setupClient(
+  work: string,
+  node: NodeFixture,
+  target: { port: number; serverKey: Uint8Array; proxy?: { host: string; port: number } },
+  clientPriv: Uint8Array = new Uint8Array(randomBytes(32)),
+): ClientSetup {
+  const dir = path.join(work, `n${process.pid}-${counter++}`);
+  mkdirSync(dir, { recursive: true });
+  const clientKey = publicKeyOf(clientPriv, 'client');
+  const wrapper = writeWrapper(path.join(dir, 'cldcb-plugin-wrapper'), {
+    clientPrivateKey: clientPriv,
+    nodeId: node.nodeId,
+    nodeSignature: signRecognitionCode(node.nodePriv, clientKey),
+    serverId: target.serverKey,
+    host: '127.0.0.1',
+    port: target.port,
+    ...(target.proxy ? { proxy: target.proxy } : {}),
+  });
+  return { dir, wrapper, clientPriv, clientKey };
+}
+
+/** setupClient plus an in-test server that allows the client (started unless given). */
 export async function setupPlugin(
   work: string,
   node: NodeFixture,
   mode: 'ours' | 'original',
   opts: { server?: TestCldcbServer; port?: number; serverKey?: Uint8Array; proxy?: { host: string; port: number } } = {},
 ): Promise<Setup> {
-  const dir = path.join(work, `n${process.pid}-${counter++}`);
-  mkdirSync(dir, { recursive: true });
   const clientPriv = new Uint8Array(randomBytes(32));
   const clientKey = publicKeyOf(clientPriv, 'client');
   const server = opts.server ?? (await TestCldcbServer.start({ mode, clients: [clientKey] }));
-  const wrapper = writeWrapper(path.join(dir, 'cldcb-plugin-wrapper'), {
-    clientPrivateKey: clientPriv,
-    nodeId: node.nodeId,
-    nodeSignature: signRecognitionCode(node.nodePriv, clientKey),
-    serverId: opts.serverKey ?? server.publicKey,
-    host: '127.0.0.1',
-    port: opts.port ?? server.port,
-    ...(opts.proxy ? { proxy: opts.proxy } : {}),
-  });
-  return { dir, wrapper, clientPriv, clientKey, server };
+  const c = setupClient(work, node, { port: opts.port ?? server.port, serverKey: opts.serverKey ?? server.publicKey, ...(opts.proxy ? { proxy: opts.proxy } : {}) }, clientPriv);
+  return { ...c, server };
 }
 
 export const TEST_DEADLINE_MS = '4000';
