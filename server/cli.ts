@@ -213,7 +213,10 @@ async function runForeground(values: Parsed<typeof daemonOptions>['values'], io:
 async function daemonize(argv: string[], io: Io): Promise<number> {
   const script = process.argv[1];
   if (!script) throw new CldcbError('internal', 'cannot find the cldcb-server program path to detach.');
-  const child = spawn(process.execPath, [...process.execArgv, script, 'daemon', ...argv, '--foreground', '--notify-fd=3'], {
+  // The detached child logs to DIR/debug.log unless told otherwise (its stderr is /dev/null).
+  const { cfg, logfile } = daemonConfig(parse(argv, daemonOptions, true).values);
+  const extra = argv.some((a) => a === '--logfile' || a.startsWith('--logfile=')) ? [] : [`--logfile=${logfile ?? path.join(cfg.dir, DEFAULT_LOGFILE)}`];
+  const child = spawn(process.execPath, [...process.execArgv, script, 'daemon', ...argv, ...extra, '--foreground', '--notify-fd=3'], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
   });

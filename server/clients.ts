@@ -103,9 +103,9 @@ export function readClientsFile(dir: string): ParsedClients {
 }
 
 export interface LockOptions {
-  /** Attempts before giving up (original: 5). */
+  /** Attempts before giving up (default 41; the original: 5). */
   tries?: number;
-  /** Pause between attempts in ms (original: 2000). */
+  /** Pause between attempts in ms (default 200; the original: 2000). */
   delayMs?: number;
 }
 
@@ -160,8 +160,9 @@ export async function changeClients(
   change: (ids: string[]) => string[],
   opts: LockOptions = {},
 ): Promise<{ ids: string[]; dropped: { token: string; reason: string }[] }> {
-  const tries = opts.tries ?? 5;
-  const delayMs = opts.delayMs ?? 2000;
+  // The original tried 5 times, 2 s apart; the same 8 s budget in finer steps.
+  const tries = opts.tries ?? 41;
+  const delayMs = opts.delayMs ?? 200;
   const lockPath = path.join(dir, CLIENTS_LOCK);
   let lock: { fd: number; unique: string } | null = null;
   for (let i = 0; i < tries && lock === null; i++) {
