@@ -5,7 +5,6 @@
  * research notes rebuilt; the same decision as shared/cldcb/archiveDecode.ts; tampering.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -25,6 +24,7 @@ import { scanArchive } from '../../electron/services/recovery/archiveScan';
 import { planReplay } from '../../electron/services/recovery/chain';
 import type { RecoveryVerdict } from '../../electron/services/recovery/types';
 import { CldcbError } from '../../shared/errors';
+import { ensureServerBuilt } from './helpers/server-harness';
 
 const FIX = path.resolve('test/fixtures/cldcb');
 const CID1 = 'c2f8853660663e584024d4efbd84c77b61de13941cffeb0e8a41fb06ce46373637';
@@ -36,8 +36,8 @@ const NID = '026e373091ec9644ae7bd820233fc2225bb9f7f12fd2c74dabfdc2ff261988c935'
 const SID = '53a4684420eed17f05508233500cf0c03fad14d62fc8fd7b3d62f54f9a2ef14bad';
 
 let tmp: string;
-beforeAll(() => {
-  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+beforeAll(async () => {
+  await ensureServerBuilt(); // node scripts/build.mjs (the worker bundle too), once, under a lock
   tmp = mkdtempSync(path.join(os.tmpdir(), 'cldcb-recover-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

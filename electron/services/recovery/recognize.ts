@@ -223,6 +223,7 @@ export function recognizeSliceJob(input: RecognizeSliceInput, ctx: SliceContext)
       const noteData: RecognizeNote = { first: input.first, checked: to, ours: matches.map((m) => m.index), notOurs, invalid };
       ctx.progress(to, n, JSON.stringify(noteData));
     }
+    matches.sort((a, b) => a.index - b.index);
     return { statuses, matches };
   } finally {
     rec.dispose();
