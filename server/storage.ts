@@ -49,8 +49,9 @@ export interface ArchiveInfo {
   readonly lastDataVersion: number;
   /** Count field of the last footer as stored (the original's drift included). */
   readonly lastFooterCount: number;
-  /** Inode of the file the info describes (to notice outside changes). */
+  /** Inode and modification time of the file the info describes (to notice outside changes). */
   readonly ino: number;
+  readonly mtimeMs: number;
 }
 
 export type Inspection =
@@ -192,6 +193,7 @@ export async function scanArchive(fh: FileHandle, what: string): Promise<ScanRes
     lastDataVersion: lastDv,
     lastFooterCount: lastCount,
     ino: st.ino,
+    mtimeMs: st.mtimeMs,
   };
   return torn === undefined ? { kind: 'ok', info } : { kind: 'ok', info, tornFrom: info.size, tornWhy: torn };
 }
@@ -239,9 +241,11 @@ export class AppendWriter {
     this.pos += tail.length;
     await this.fh.datasync();
     this.done = true;
+    const st = await this.fh.stat().catch(() => null);
     await this.fh.close().catch(() => {});
     const info: ArchiveInfo = {
       ...this.info,
+      mtimeMs: st?.mtimeMs ?? NaN, // NaN: never equal, so the next use rescans
       size: this.pos,
       increments: this.info.increments + 1,
       incrementBytes: this.info.incrementBytes + (this.pos - body),
@@ -377,6 +381,7 @@ export class ReuploadWriter {
       lastDataVersion: this.dataVersion,
       lastFooterCount: 0,
       ino: st.ino,
+      mtimeMs: st.mtimeMs,
     };
     this.store.remember(this.clientKey, info);
     return info;
@@ -471,21 +476,23 @@ export class ArchiveStore {
       throw e;
     }
     const cached = this.cache.get(id);
-    if (cached && cached.ino === st.ino && cached.size === st.size) return { kind: 'ok', info: cached };
+    if (cached && cached.ino === st.ino && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return { kind: 'ok', info: cached };
     this.cache.delete(id);
     const fh = await open(file, 'r+');
     try {
       const r = await scanArchive(fh, `${id}.arch`);
       if (r.kind === 'damaged') return { kind: 'damaged', reason: r.reason };
+      let info = r.info;
       if (r.tornFrom !== undefined) {
         await fh.truncate(r.tornFrom);
         await fh.datasync();
+        info = { ...info, mtimeMs: (await fh.stat()).mtimeMs };
         this.log.warn(
           `${id}.arch: removed a torn tail of ${st.size - r.tornFrom} bytes (${r.tornWhy}) — an append interrupted by a crash, never acknowledged.`,
         );
       }
-      this.cache.set(id, r.info);
-      return { kind: 'ok', info: r.info };
+      this.cache.set(id, info);
+      return { kind: 'ok', info };
     } finally {
       await fh.close().catch(() => {});
     }
@@ -515,7 +522,8 @@ export class ArchiveStore {
     const fh = await open(this.archivePath(clientKey33), 'r+');
     try {
       const st = await fh.stat();
-      if (st.ino !== info.ino || st.size !== info.size) throw new CldcbError('io_error', 'the archive changed while it was being judged; try again.');
+      if (st.ino !== info.ino || st.size !== info.size || st.mtimeMs !== info.mtimeMs)
+        throw new CldcbError('io_error', 'the archive changed while it was being judged; try again.');
     } catch (e) {
       await fh.close().catch(() => {});
       throw e;
