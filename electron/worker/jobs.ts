@@ -6,6 +6,7 @@
 import { typoRepairSlice } from '../services/typoRepair';
 import { rebuildJob, type RebuildInput } from '../services/recovery/rebuild';
 import { recognizeSliceJob } from '../services/recovery/recognize';
+import { deriveStreamKeysJob } from '../services/recovery/keys';
 export interface JobContext {
   /** Report progress; cheap to call often (throttled by the pool). */
   progress(done: number, total: number, note?: string): void;
@@ -34,4 +35,6 @@ export const jobs: Record<string, JobFn> = {
   'recovery.analyze': (input: RebuildInput, ctx) => rebuildJob({ ...input, analyzeOnly: true }, ctx),
   /** Recovery: rebuild the database from an archive into a temp file, check, commit. */
   'recovery.rebuild': rebuildJob,
+  /** Recovery: one slice of the per-increment stream keys (electron/services/recovery/keys.ts). */
+  'recovery.keys': deriveStreamKeysJob,
 };

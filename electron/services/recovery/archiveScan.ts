@@ -24,7 +24,8 @@ import { formatClientId, checkPubkey } from '../../../shared/cldcb/ids';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
 import { Unsealer, type BoxCrypto } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../nativeSeal';
-import { StatementFacts, type IncrementSummary, type RecoveryWarning, type SnapshotSummary } from './chain';
+import { openingAead, SnapshotHasher, StreamOpener } from './fastPaths';
+import { StatementBytesFacts, type IncrementSummary, type RecoveryWarning, type SnapshotSummary } from './chain';
 import { IncrementReader, type IncrementalHash } from './plaintext';
 
 /** Read size: large enough for speed, small enough for flat memory. */
@@ -61,6 +62,8 @@ export interface ScanOptions {
   readonly progress?: (bytes: number, total: number) => void;
   /** Names the archive in messages. */
   readonly what?: string;
+  /** Stream keys derived beforehand (keys.ts), 32 bytes per increment, zero = derive here. */
+  readonly streamKeys?: Uint8Array;
 }
 
 export interface ScanResult {
@@ -73,6 +76,8 @@ export interface ScanResult {
   readonly incrementsOffset: number;
   /** The client private key from the re-upload (only with returnClientKey). Zeroize after use. */
   readonly clientPrivateKey?: Uint8Array;
+  /** Every increment's stream key (32 bytes each) for pass 2. Zeroize after use. */
+  readonly streamKeys: Uint8Array;
 }
 
 export function cancelledError(): CldcbError {
@@ -89,7 +94,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
   const clientKey = checkPubkey(opts.clientKey, 'client key');
   const cid = formatClientId(clientKey);
   const what = opts.what ?? `archive ${cid}.arch`;
-  const crypto = opts.crypto ?? nativeBoxCrypto();
+  const crypto = opts.crypto ?? recoveryCrypto();
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -100,16 +105,25 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
   const warnings: RecoveryWarning[] = [];
   const increments: IncrementSummary[] = [];
   let clientPriv: Uint8Array | undefined;
+  let snapSha: SnapshotHasher | undefined;
+  const keysOut: Uint8Array[] = [];
   try {
     const st = fstatSync(fd);
     const reader = new ArchReader({ checkFooters: false, what });
-    const snapSha = sha256Stream();
+    snapSha = new SnapshotHasher(st.size);
+    const hasher = snapSha;
     let header36: Uint8Array | undefined;
     let reuploadDv = 0;
     let snapshotSize = 0;
     let reupload: Unsealer | undefined;
     let incrementsOffset = -1;
-    let inc: { unsealer: Unsealer; reader: IncrementReader; facts: StatementFacts; framingDv: number; chunks: number; offset: number; length: number } | undefined;
+    let inc: { unsealer: StreamOpener; reader: IncrementReader; facts: StatementBytesFacts; framingDv: number; chunks: number; offset: number; length: number } | undefined;
+    const given = opts.streamKeys;
+    const keyAt = (i: number): Uint8Array | undefined => {
+      if (!given || given.length < (i + 1) * 32) return undefined;
+      const k = given.subarray(i * 32, i * 32 + 32);
+      return k.some((x) => x !== 0) ? k.slice() : undefined;
+    };
 
     const onEvent = (e: ArchEvent): void => {
       switch (e.type) {
@@ -136,10 +150,9 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
             else zeroize(h.clientPrivateKey);
           } else {
             const pt = reupload.unseal(e.chunk);
-            snapSha.update(pt);
             snapshotSize += pt.length;
             if (opts.snapshotFd !== undefined) writeAll(opts.snapshotFd, pt);
-            zeroize(pt);
+            hasher.update(pt); // takes ownership (may move it to the hashing thread)
           }
           break;
         }
@@ -150,10 +163,12 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
           break;
         case 'incrementStart': {
           const w = `${what}: increment ${increments.length} (data_version ${e.dataVersion})`;
+          const known = keyAt(increments.length);
+          const facts = new StatementBytesFacts();
           inc = {
-            unsealer: new Unsealer(opts.nodePriv, { sender: clientKey, crypto, what: w }),
-            reader: new IncrementReader(sha256Stream(), w),
-            facts: new StatementFacts(),
+            unsealer: known ? StreamOpener.withKey(known, w, crypto.aead) : new StreamOpener(opts.nodePriv, clientKey, w, crypto.aead),
+            reader: new IncrementReader(sha256Stream(), w, facts),
+            facts,
             framingDv: e.dataVersion,
             chunks: 0,
             offset: e.offset!,
@@ -162,15 +177,16 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
           break;
         }
         case 'incrementChunk': {
-          const pt = inc!.unsealer.unseal(e.chunk);
+          const pt = inc!.unsealer.open(e.chunk);
           inc!.chunks++;
           inc!.length += 2 + e.chunk.length;
-          for (const s of inc!.reader.push(pt)) inc!.facts.add(s);
+          inc!.reader.push(pt);
           break;
         }
         case 'incrementEnd': {
           const i = inc!;
           inc = undefined;
+          if (i.unsealer.streamKey) keysOut.push(i.unsealer.streamKey.slice());
           i.unsealer.dispose();
           const index = increments.length;
           if (i.chunks === 0) throw new CldcbError('truncated', `${what}: increment ${index} (data_version ${i.framingDv}, byte ${i.offset}) has no sealed chunk.`);
@@ -199,15 +215,15 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
       }
     };
 
-    const buf = new Uint8Array(READ_BLOCK);
     let pos = 0;
     for (;;) {
       if (opts.cancelled?.()) throw cancelledError();
+      // A fresh block per read: ArchReader keeps views into what it is given until consumed.
+      const buf = readBlock();
       const n = readSync(fd, buf, 0, buf.length, pos);
       if (n === 0) break;
       pos += n;
-      // ArchReader keeps views into what it is given until consumed: give it a copy.
-      for (const e of reader.push(buf.slice(0, n))) onEvent(e);
+      for (const e of reader.push(buf.subarray(0, n))) onEvent(e);
       opts.progress?.(pos, st.size);
     }
     try {
@@ -224,7 +240,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
     if (header36 === undefined) throw new CldcbError('truncated', `${what}: no re-upload header.`);
     const snapshot: SnapshotSummary = {
       reuploadDataVersion: reuploadDv,
-      chainHash: snapshotChainHash(header36, snapSha.digestBytes()),
+      chainHash: snapshotChainHash(header36, snapSha.digest()),
       size: snapshotSize,
     };
     zeroize(header36);
@@ -236,13 +252,37 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
       warnings,
       incrementsOffset,
       ...(clientPriv ? { clientPrivateKey: clientPriv } : {}),
+      streamKeys: joinKeys(keysOut),
     };
   } catch (e) {
     zeroize(clientPriv);
     throw e;
   } finally {
+    snapSha?.dispose();
     closeSync(fd);
   }
+}
+
+function joinKeys(keys: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(keys.length * 32);
+  keys.forEach((k, i) => {
+    out.set(k, i * 32);
+    k.fill(0);
+  });
+  return out;
+}
+
+/** A 1 MiB read buffer, not zero-filled (every byte used is read into it first). */
+export function readBlock(): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(READ_BLOCK);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+let cachedCrypto: BoxCrypto | undefined;
+/** Native secp256k1 and the copy-free opening AEAD. */
+export function recoveryCrypto(): BoxCrypto {
+  cachedCrypto ??= { aead: openingAead, secp: nativeBoxCrypto().secp };
+  return cachedCrypto;
 }
 
 export function writeAll(fd: number, data: Uint8Array): void {

@@ -159,6 +159,48 @@ export function statementWords(statement: string): string {
   return w ? w[1]!.toUpperCase() : '(empty)';
 }
 
+const looseDecoder = new TextDecoder('utf-8');
+
+/** Case-insensitive ASCII keyword at b[o…] followed by a non-identifier byte (or the end). */
+function keywordAt(b: Uint8Array, o: number, word: string): boolean {
+  if (b.length - o < word.length) return false;
+  for (let i = 0; i < word.length; i++) if ((b[o + i]! | 0x20) !== word.charCodeAt(i)) return false;
+  const next = b[o + word.length];
+  return next === undefined || !((next >= 0x30 && next <= 0x39) || ((next | 0x20) >= 0x61 && (next | 0x20) <= 0x7a) || next === 0x5f);
+}
+
+/**
+ * The same facts as {@link StatementFacts}, from statement bytes without decoding them all
+ * (pass 1): only statements starting with UPDATE are decoded (to see the bump), and the
+ * first statement's first 200 bytes (for its verb and table).
+ */
+export class StatementBytesFacts {
+  statements = 0;
+  hasBump = false;
+  bumpOld: number | undefined;
+  pragmaOnly = true;
+  firstWords = '';
+
+  statement(b: Uint8Array): void {
+    let o = 0;
+    while (o < b.length && (b[o] === 0x20 || (b[o]! >= 0x09 && b[o]! <= 0x0d))) o++;
+    if (this.statements === 0) this.firstWords = statementWords(looseDecoder.decode(b.subarray(0, Math.min(b.length, 200))));
+    this.statements++;
+    if (this.pragmaOnly && !keywordAt(b, o, 'pragma')) this.pragmaOnly = false;
+    if (!this.hasBump && keywordAt(b, o, 'update')) {
+      const s = looseDecoder.decode(b);
+      if (isBump(s)) {
+        this.hasBump = true;
+        this.bumpOld = bumpOldValue(s);
+      }
+    }
+  }
+
+  get onlyPragmas(): boolean {
+    return this.statements > 0 && this.pragmaOnly;
+  }
+}
+
 /** Accumulates the per-statement facts of one increment. */
 export class StatementFacts {
   statements = 0;

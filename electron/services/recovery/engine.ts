@@ -25,6 +25,7 @@ import { CldcbClient } from '../cldcbClient';
 import { makeNativeSecp } from '../nativeSeal';
 import { coreCount, runJob, runJobParallel } from '../workerPool';
 import type { RecoveryWarning } from './chain';
+import { deriveStreamKeysJob, mergeKeys, type KeysInput, type KeysOutput } from './keys';
 import { rebuildJob, type RebuildInput, type RebuildOutput, type RebuildProgressNote } from './rebuild';
 import { recognizeSliceJob, STATUS, STATUS_NAMES, type RecognizeNote, type RecognizeSliceOutput } from './recognize';
 import {
@@ -60,11 +61,15 @@ export const PROBE_ALL_LIMIT = 5000;
 // ---------------------------------------------------------------------------------------------
 // Jobs: in a worker thread, or inline (tests)
 
-type JobName = 'recovery.recognize' | 'recovery.analyze' | 'recovery.rebuild';
+type JobName = 'recovery.recognize' | 'recovery.analyze' | 'recovery.rebuild' | 'recovery.keys';
+
+/** Archives at least this big get their stream keys derived on all cores first (keys.ts). */
+export const PARALLEL_KEYS_MIN_BYTES = 16 << 20;
 
 function inlineJob(name: JobName, input: unknown, ctx: { progress(d: number, t: number, n?: string): void; cancelled(): boolean }): unknown {
   if (name === 'recovery.recognize') return recognizeSliceJob(input as Parameters<typeof recognizeSliceJob>[0], ctx);
   if (name === 'recovery.analyze') return rebuildJob({ ...(input as RebuildInput), analyzeOnly: true }, ctx);
+  if (name === 'recovery.keys') return deriveStreamKeysJob(input as KeysInput, ctx);
   return rebuildJob(input as RebuildInput, ctx);
 }
 
@@ -246,7 +251,7 @@ export async function searchEntries(input: SearchInput, opts: ProgressOptions = 
         const a = i * per;
         const b = Math.min(total, a + per);
         if (a >= b) break;
-        slices.push({ nodePriv: input.nodePrivateKey.slice(), records: all.subarray(a * RECOGNITION_RECORD_SIZE, b * RECOGNITION_RECORD_SIZE), first: a });
+        slices.push({ nodePriv: new Uint8Array(input.nodePrivateKey), records: all.subarray(a * RECOGNITION_RECORD_SIZE, b * RECOGNITION_RECORD_SIZE), first: a });
       }
       const notes = new Map<number, RecognizeNote>();
       const announced = new Set<number>();
@@ -459,7 +464,7 @@ export async function searchEntries(input: SearchInput, opts: ProgressOptions = 
         try {
           const out = await runTask<RebuildOutput>(
             'recovery.analyze',
-            { archivePath: c.archivePath!, nodePriv: input.nodePrivateKey.slice(), clientKey: c.clientKey, analyzeOnly: true } satisfies RebuildInput,
+            { archivePath: c.archivePath!, nodePriv: new Uint8Array(input.nodePrivateKey), clientKey: c.clientKey, analyzeOnly: true } satisfies RebuildInput,
             Boolean(input.inline),
             (d, t) => emit({ type: 'analysis', clientId: c.clientId, source: c.source, bytes: d, total: t }),
             signal,
@@ -621,17 +626,36 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
     const src = input.sources[chosen.source]!;
     const srcResult = search.sources[chosen.source]!;
 
-    // Rebuild
+    // Rebuild (stream keys first, on every core, for big archives)
     emit({ type: 'step', step: 'rebuild', state: 'started' });
     const tr = performance.now();
+    let streamKeys: Uint8Array | undefined;
+    if (!input.inline && statSync(chosen.archivePath!).size >= PARALLEL_KEYS_MIN_BYTES) {
+      const tk = performance.now();
+      const slices = Math.max(1, input.threads ?? coreCount());
+      const jobs: KeysInput[] = Array.from({ length: slices }, (_, slice) => ({
+        archivePath: chosen.archivePath!,
+        nodePriv: new Uint8Array(input.nodePrivateKey),
+        clientKey: parseClientId(chosen.clientId),
+        slice,
+        slices,
+      }));
+      try {
+        streamKeys = mergeKeys(await runJobParallel<KeysOutput>('recovery.keys', jobs, signal ? { signal } : {}));
+      } finally {
+        for (const j of jobs) zeroize(j.nodePriv);
+      }
+      timings.push({ step: 'stream keys', ms: performance.now() - tk });
+    }
     const out = await runTask<RebuildOutput>(
       'recovery.rebuild',
       {
         archivePath: chosen.archivePath!,
-        nodePriv: input.nodePrivateKey.slice(),
+        nodePriv: new Uint8Array(input.nodePrivateKey),
         clientKey: parseClientId(chosen.clientId),
         targetPath: target,
         returnClientKey: input.writeWrapper !== false,
+        ...(streamKeys ? { streamKeys } : {}),
       } satisfies RebuildInput,
       Boolean(input.inline),
       (d, t, n) => {

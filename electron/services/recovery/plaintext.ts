@@ -5,15 +5,20 @@
  *   v0: 0x00 ‖ u32 data_version ‖ u64 n ‖ n × (u64 len ‖ utf8 statement)
  *   v1: 0x01 ‖ u32 data_version ‖ u64 unix_time ‖ prev[32] ‖ u64 n ‖ n × (u64 len ‖ utf8 statement)
  *
- * The statement part is the same in both, so the statements are decoded by
- * shared/cldcb/plaintexts.ts `IncrementPlaintextDecoder` (v0 only) fed a v0 header
- * `00 ‖ dv ‖ n` in place of the v1 header. The SHA-256 of the whole plaintext (all
- * formats) is what the next v1 increment's `prev` must equal.
+ * The SHA-256 of the whole plaintext (all formats) is what the next v1 increment's `prev`
+ * must equal.
+ *
+ * Same rules and errors as shared/cldcb/plaintexts.ts `IncrementPlaintextDecoder` (which
+ * reads v0 only; test/unit/recovery-plaintext.test.ts checks both agree on random splits),
+ * written for throughput: statements are cut out of each piece in place (no per-statement
+ * queue copies), pieces are only joined for a statement that spans them, and in `facts`
+ * mode (pass 1) statements are not decoded at all — only the bytes needed to see whether
+ * a statement is the data_version bump or a PRAGMA, and the first statement's verb.
  *
  * Pure: the hash is injected (Node passes node:crypto's incremental SHA-256).
  */
 import { CldcbError } from '../../../shared/errors';
-import { IncrementPlaintextDecoder } from '../../../shared/cldcb/plaintexts';
+import { MAX_STATEMENT_BYTES } from '../../../shared/cldcb/plaintexts';
 
 /** v0 header: format ‖ u32 dv ‖ u64 n. */
 export const V0_HEADER_SIZE = 13;
@@ -44,74 +49,142 @@ export interface IncrementEnd extends IncrementHeader {
   readonly size: number;
 }
 
+/** What pass 1 needs to know about a statement without decoding it. */
+export interface StatementSink {
+  /** A complete statement's bytes (a view, valid only during the call). */
+  statement(bytes: Uint8Array, index: number): void;
+}
+
 const hex = (b: Uint8Array): string => {
   let s = '';
   for (let i = 0; i < b.length; i++) s += b[i]!.toString(16).padStart(2, '0');
   return s;
 };
 
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+type State = 'header' | 'length' | 'statement' | 'done';
+
 /**
  * Streaming reader of one increment plaintext: `push` the plaintexts of the increment's
- * sealed chunks in order (returns the statements completed so far), then `finish`.
+ * sealed chunks in order, then `finish`. With `decode` (default) `push` returns the
+ * statements completed so far as strings; without, each statement's bytes go to `sink`.
  */
 export class IncrementReader {
-  private head: Uint8Array[] = [];
-  private headLen = 0;
-  private header: Omit<IncrementHeader, 'count'> & { count?: number } | undefined;
-  private readonly inner: IncrementPlaintextDecoder;
+  private state: State = 'header';
+  /** Bytes of the item being assembled across pieces (header, length or statement). */
+  private parts: Uint8Array[] = [];
+  private partLen = 0;
+  private need = 1;
+  private header: { format: 0 | 1; dataVersion: number; time?: number; prev?: string; count: number } | undefined;
+  private remaining = 0;
+  private index = 0;
   private size = 0;
 
   constructor(
     private readonly hash: IncrementalHash,
     private readonly what = 'increment',
-  ) {
-    this.inner = new IncrementPlaintextDecoder(what);
-  }
+    private readonly sink?: StatementSink,
+  ) {}
 
   /** The header, once its bytes have arrived. */
   get headerInfo(): IncrementHeader | undefined {
-    const h = this.header;
-    return h && h.count !== undefined ? (h as IncrementHeader) : undefined;
+    return this.header;
+  }
+
+  private take(piece: Uint8Array, o: number, n: number): Uint8Array | undefined {
+    // Returns `n` bytes starting at piece[o] joined with what was kept, or undefined (all kept).
+    const avail = piece.length - o;
+    if (this.partLen === 0 && avail >= n) return piece.subarray(o, o + n);
+    const k = Math.min(avail, n - this.partLen);
+    this.parts.push(piece.subarray(o, o + k));
+    this.partLen += k;
+    if (this.partLen < n) return undefined;
+    const out = new Uint8Array(n);
+    let p = 0;
+    for (const x of this.parts) {
+      out.set(x, p);
+      p += x.length;
+    }
+    this.parts = [];
+    this.partLen = 0;
+    return out;
+  }
+
+  /** How many bytes of `piece` from `o` the current item consumes. */
+  private consumed(item: Uint8Array | undefined, piece: Uint8Array, o: number, n: number, before: number): number {
+    if (item === undefined) return piece.length - o;
+    return n - before;
   }
 
   /**
-   * @returns statements completed by this piece.
-   * @throws CldcbError unsupported (unknown format byte), bad_input (corrupt lengths, bad UTF-8, extra bytes).
+   * @returns statements completed by this piece (decode mode; empty in sink mode).
+   * @throws CldcbError unsupported (unknown format byte), bad_input (absurd lengths, bad UTF-8, extra bytes).
    */
   push(piece: Uint8Array): string[] {
-    if (piece.length === 0) return [];
+    const out: string[] = [];
+    if (piece.length === 0) return out;
     this.hash.update(piece);
     this.size += piece.length;
-    if (this.header !== undefined) return this.inner.push(piece);
-    this.head.push(piece);
-    this.headLen += piece.length;
-    const all = this.headLen === piece.length ? piece : concat(this.head, this.headLen);
-    const format = all[0]!;
-    if (format !== 0 && format !== 1)
-      throw new CldcbError('unsupported', `${this.what}: plaintext format ${format} is not supported (0 = original, 1 = chained).`);
-    const need = format === 0 ? V0_HEADER_SIZE : V1_HEADER_SIZE;
-    if (all.length < need) {
-      if (this.head.length > 1) this.head = [all];
-      return [];
+    let o = 0;
+    while (o < piece.length) {
+      if (this.state === 'done')
+        throw new CldcbError('bad_input', `${this.what}: ${piece.length - o} extra bytes after the last statement (byte ${this.size - (piece.length - o)} of the plaintext).`);
+      if (this.state === 'header') {
+        const format = this.partLen > 0 ? this.parts[0]![0]! : piece[o]!;
+        if (format !== 0 && format !== 1)
+          throw new CldcbError('unsupported', `${this.what}: plaintext format ${format} is not supported (0 = original, 1 = chained).`);
+        const n = format === 0 ? V0_HEADER_SIZE : V1_HEADER_SIZE;
+        const before = this.partLen;
+        const h = this.take(piece, o, n);
+        o += this.consumed(h, piece, o, n, before);
+        if (!h) break;
+        const v = new DataView(h.buffer, h.byteOffset, h.byteLength);
+        const dataVersion = v.getUint32(1, false);
+        const count = v.getBigUint64(format === 0 ? 5 : 45, false);
+        if (count > BigInt(Number.MAX_SAFE_INTEGER)) throw new CldcbError('bad_input', `${this.what}: declares ${count} statements; the plaintext is corrupt.`);
+        this.header =
+          format === 0
+            ? { format: 0, dataVersion, count: Number(count) }
+            : { format: 1, dataVersion, time: Number(v.getBigUint64(5, false)), prev: hex(h.subarray(13, 45)), count: Number(count) };
+        this.remaining = Number(count);
+        this.state = this.remaining === 0 ? 'done' : 'length';
+        continue;
+      }
+      if (this.state === 'length') {
+        const before = this.partLen;
+        const l = this.take(piece, o, 8);
+        o += this.consumed(l, piece, o, 8, before);
+        if (!l) break;
+        const len = new DataView(l.buffer, l.byteOffset, 8).getBigUint64(0, false);
+        if (len > BigInt(MAX_STATEMENT_BYTES))
+          throw new CldcbError('bad_input', `${this.what}: statement ${this.index} declares ${len} bytes (more than ${MAX_STATEMENT_BYTES}); the plaintext is corrupt.`);
+        this.need = Number(len);
+        this.state = 'statement';
+        if (this.need > 0) continue;
+      }
+      // statement
+      let bytes: Uint8Array | undefined;
+      if (this.need === 0) bytes = new Uint8Array(0);
+      else {
+        const before = this.partLen;
+        bytes = this.take(piece, o, this.need);
+        o += this.consumed(bytes, piece, o, this.need, before);
+        if (!bytes) break;
+      }
+      if (this.sink) this.sink.statement(bytes, this.index);
+      else {
+        try {
+          out.push(textDecoder.decode(bytes));
+        } catch {
+          throw new CldcbError('bad_input', `${this.what}: statement ${this.index} is not valid UTF-8.`);
+        }
+      }
+      this.index++;
+      this.remaining--;
+      this.state = this.remaining === 0 ? 'done' : 'length';
     }
-    this.head = [];
-    const v = new DataView(all.buffer, all.byteOffset, all.byteLength);
-    const dataVersion = v.getUint32(1, false);
-    if (format === 0) {
-      this.header = { format: 0, dataVersion, count: Number(v.getBigUint64(5, false)) };
-      return this.inner.push(all);
-    }
-    const time = Number(v.getBigUint64(5, false));
-    const prev = hex(all.subarray(13, 45));
-    const n = all.subarray(45, 53);
-    this.header = { format: 1, dataVersion, time, prev, count: Number(v.getBigUint64(45, false)) };
-    // The statement part is identical to v0: give the v0 decoder a v0 header.
-    const v0 = new Uint8Array(V0_HEADER_SIZE + all.length - V1_HEADER_SIZE);
-    v0[0] = 0;
-    v0.set(all.subarray(1, 5), 1);
-    v0.set(n, 5);
-    v0.set(all.subarray(V1_HEADER_SIZE), V0_HEADER_SIZE);
-    return this.inner.push(v0);
+    return out;
   }
 
   /**
@@ -119,20 +192,14 @@ export class IncrementReader {
    */
   finish(): IncrementEnd {
     if (this.header === undefined)
-      throw new CldcbError('truncated', `${this.what}: plaintext ended after ${this.headLen} bytes, inside its header.`);
-    const { count } = this.inner.finish();
-    return { ...(this.header as IncrementHeader), count, hash: this.hash.digestHex(), size: this.size };
+      throw new CldcbError('truncated', `${this.what}: plaintext ended after ${this.size} bytes, inside its header.`);
+    if (this.state !== 'done')
+      throw new CldcbError(
+        'truncated',
+        `${this.what}: plaintext ended after ${this.size} bytes, in statement ${this.index} of ${this.header.count} (${this.state === 'length' ? 'its length' : 'its text'}).`,
+      );
+    return { ...this.header, hash: this.hash.digestHex(), size: this.size };
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /**

@@ -52,6 +52,8 @@ export interface RebuildInput {
   readonly analyzeOnly?: boolean;
   /** Return the re-upload's client private key (for a fresh plugin wrapper). */
   readonly returnClientKey?: boolean;
+  /** Stream keys derived beforehand on other cores (keys.ts); zeroized by the job. */
+  readonly streamKeys?: Uint8Array;
 }
 
 export interface DatabaseChecks {
@@ -150,6 +152,7 @@ export function rebuildJob(input: RebuildInput, ctx: RebuildContext): RebuildOut
       clientKey: input.clientKey,
       ...(fd !== undefined ? { snapshotFd: fd } : {}),
       returnClientKey: Boolean(input.returnClientKey) && !input.analyzeOnly,
+      ...(input.streamKeys ? { streamKeys: input.streamKeys } : {}),
       cancelled: () => ctx.cancelled(),
       progress: (b, total) => note(ctx, b, total, { phase: 'scan', bytes: b, total }),
     });
@@ -189,6 +192,7 @@ export function rebuildJob(input: RebuildInput, ctx: RebuildContext): RebuildOut
       clientKey: input.clientKey,
       cancelled: () => ctx.cancelled(),
       progress: (done, total, statements, bytes) => note(ctx, done, total, { phase: 'replay', increments: done, total, statements, bytes }),
+      streamKeys: scan.streamKeys,
     });
     timings.push({ step: 'replay', ms: t() - t0 });
 
@@ -266,6 +270,6 @@ export function rebuildJob(input: RebuildInput, ctx: RebuildContext): RebuildOut
       db.close();
     }
     if (temp !== undefined) for (const s of TEMP_SUFFIXES) removeQuietly(temp + s);
-    zeroize(nodePriv);
+    zeroize(nodePriv, input.streamKeys, scan?.streamKeys);
   }
 }

@@ -24,9 +24,9 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { CldcbError } from '../../../shared/errors';
 import { ArchReader, type ArchEvent } from '../../../shared/cldcb/arch';
 import { formatClientId } from '../../../shared/cldcb/ids';
-import { Unsealer, type BoxCrypto } from '../../../shared/cldcb/seal';
-import { nativeBoxCrypto } from '../nativeSeal';
-import { cancelledError, READ_BLOCK, sha256Stream } from './archiveScan';
+import type { BoxCrypto } from '../../../shared/cldcb/seal';
+import { cancelledError, readBlock, recoveryCrypto, sha256Stream } from './archiveScan';
+import { StreamOpener } from './fastPaths';
 import { isForeignKeysPragma, statementWords, type IncrementSummary } from './chain';
 import { IncrementReader } from './plaintext';
 
@@ -51,6 +51,8 @@ export interface ReplayOptions {
   readonly progress?: (done: number, total: number, statements: number, bytes: number) => void;
   readonly what?: string;
   readonly batchChars?: number;
+  /** Pass 1's stream keys (32 bytes per increment); without, each stream is opened from scratch. */
+  readonly streamKeys?: Uint8Array;
 }
 
 export interface ReplayStats {
@@ -78,7 +80,7 @@ export function replayArchive(
   plan: readonly number[],
   opts: ReplayOptions,
 ): ReplayStats {
-  const crypto = opts.crypto ?? nativeBoxCrypto();
+  const crypto = opts.crypto ?? recoveryCrypto();
   const what = opts.what ?? `archive ${formatClientId(opts.clientKey)}.arch`;
   const batchChars = opts.batchChars ?? BATCH_CHARS;
   const planned = new Map<number, number>(plan.map((idx, k) => [idx, k]));
@@ -94,6 +96,10 @@ export function replayArchive(
     } catch {
       return false;
     }
+  };
+  const keyAt = (i: number): Uint8Array | undefined => {
+    const k = opts.streamKeys?.subarray(i * 32, i * 32 + 32);
+    return k && k.length === 32 && k.some((x) => x !== 0) ? k.slice() : undefined;
   };
   const stats = { increments: 0, statements: 0, skippedPragmas: 0, synthesizedBumps: 0, bytes: 0 };
   const lastIndex = plan.length > 0 ? plan[plan.length - 1]! : -1;
@@ -113,7 +119,7 @@ export function replayArchive(
     let cur:
       | {
           d: IncrementSummary;
-          unsealer: Unsealer;
+          unsealer: StreamOpener;
           reader: IncrementReader;
           batch: string[];
           chars: number;
@@ -175,7 +181,7 @@ export function replayArchive(
           const w = `${what}: increment ${index} (data_version ${d.dataVersion})`;
           cur = {
             d,
-            unsealer: new Unsealer(opts.nodePriv, { sender: opts.clientKey, crypto, what: w }),
+            unsealer: keyAt(index) ? StreamOpener.withKey(keyAt(index)!, w, crypto.aead) : new StreamOpener(opts.nodePriv, opts.clientKey, w, crypto.aead),
             reader: new IncrementReader(sha256Stream(), w),
             batch: [],
             chars: 0,
@@ -187,7 +193,7 @@ export function replayArchive(
         }
         case 'incrementChunk': {
           if (!cur || done) return;
-          const pt = cur.unsealer.unseal(e.chunk);
+          const pt = cur.unsealer.open(e.chunk);
           stats.bytes += pt.length;
           for (const s of cur.reader.push(pt)) {
             cur.n++;
@@ -230,15 +236,15 @@ export function replayArchive(
       }
     };
 
-    const buf = new Uint8Array(READ_BLOCK);
     let pos = incrementsOffset;
     try {
       while (!done) {
         if (opts.cancelled?.()) throw cancelledError();
+        const buf = readBlock();
         const n = readSync(fd, buf, 0, buf.length, pos);
         if (n === 0) break;
         pos += n;
-        for (const e of reader.push(buf.slice(0, n))) {
+        for (const e of reader.push(buf.subarray(0, n))) {
           onEvent(e);
           if (done) break;
         }

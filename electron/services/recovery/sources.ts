@@ -337,7 +337,7 @@ export class ArchFileWriter {
     switch (e.type) {
       case 'reuploadChunk':
         this.put(this.len(e.chunk.length));
-        this.put(e.chunk.slice());
+        this.put(new Uint8Array(e.chunk));
         break;
       case 'reuploadEnd':
         this.put(new Uint8Array(2));
@@ -352,7 +352,7 @@ export class ArchFileWriter {
       }
       case 'incrementChunk':
         this.put(this.len(e.chunk.length));
-        this.put(e.chunk.slice());
+        this.put(new Uint8Array(e.chunk));
         this.incLen += 2 + e.chunk.length;
         break;
       case 'incrementEnd':

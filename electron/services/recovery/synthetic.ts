@@ -98,7 +98,7 @@ function rowText(id: number, bytes: number): string {
 /** Make a synthetic archive. */
 export function makeSyntheticArchive(o: SyntheticOptions): SyntheticArchive {
   const crypto = nativeBoxCrypto();
-  let cpk = o.clientPrivateKey?.slice();
+  let cpk = o.clientPrivateKey ? new Uint8Array(o.clientPrivateKey) : undefined;
   while (!cpk || !isValidPrivateKey(cpk)) cpk = new Uint8Array(randomBytes(32));
   const rowBytes = o.rowBytes ?? 200;
   const format = o.format ?? 1;

@@ -1,0 +1,106 @@
+/**
+ * The fast increment reader (electron/services/recovery/plaintext.ts) against the shared
+ * decoder (shared/cldcb/plaintexts.ts) on random statements and random piece boundaries,
+ * and the byte-level statement facts against the string ones.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createHash } from 'node:crypto';
+import { encodeIncrementPlaintext, IncrementPlaintextDecoder } from '../../shared/cldcb/plaintexts';
+import { IncrementReader } from '../../electron/services/recovery/plaintext';
+import { StatementBytesFacts, StatementFacts } from '../../electron/services/recovery/chain';
+
+const hashOf = () => {
+  const x = createHash('sha256');
+  return { update: (d: Uint8Array) => x.update(d), digestHex: () => x.digest('hex') };
+};
+
+const statement = fc.oneof(
+  fc.string({ maxLength: 300 }),
+  fc.constantFrom(
+    'PRAGMA foreign_keys = OFF;',
+    '  pragma foreign_keys=ON',
+    "UPDATE vars SET intval = intval + 1 WHERE name = 'data_version' AND intval = 41",
+    "update vars set intval=intval+1 where name='data_version'",
+    "UPDATE channels SET state = 2 WHERE id = 1",
+    "INSERT INTO outputs VALUES (x'00ff', 'é', NULL)",
+    '',
+    'PRAGMATIC nonsense',
+  ),
+);
+
+function cuts(len: number, seeds: number[]): number[] {
+  const c = [...new Set(seeds.map((s) => s % (len + 1)))].sort((a, b) => a - b);
+  return [0, ...c, len];
+}
+
+describe('IncrementReader = IncrementPlaintextDecoder', () => {
+  it('same statements, data_version and count for any split', () => {
+    fc.assert(
+      fc.property(fc.array(statement, { maxLength: 20 }), fc.nat({ max: 0xffffffff }), fc.array(fc.nat(), { maxLength: 12 }), (stmts, dv, seeds) => {
+        const pt = encodeIncrementPlaintext(dv, stmts);
+        const c = cuts(pt.length, seeds);
+        const a = new IncrementReader(hashOf());
+        const b = new IncrementPlaintextDecoder();
+        const ga: string[] = [];
+        const gb: string[] = [];
+        for (let i = 0; i + 1 < c.length; i++) {
+          ga.push(...a.push(pt.subarray(c[i], c[i + 1])));
+          gb.push(...b.push(pt.subarray(c[i], c[i + 1])));
+        }
+        expect(ga).toEqual(gb);
+        expect(ga).toEqual(stmts);
+        const ea = a.finish();
+        const eb = b.finish();
+        expect([ea.dataVersion, ea.count]).toEqual([eb.dataVersion, eb.count]);
+        expect(ea.hash).toBe(createHash('sha256').update(pt).digest('hex'));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('both refuse the same truncations and trailing bytes', () => {
+    fc.assert(
+      fc.property(fc.array(statement, { minLength: 1, maxLength: 6 }), fc.nat(), (stmts, cut) => {
+        const pt = encodeIncrementPlaintext(7, stmts);
+        const at = cut % pt.length;
+        const outcome = (d: { push(p: Uint8Array): unknown; finish(): unknown }, bytes: Uint8Array): string => {
+          try {
+            d.push(bytes);
+            d.finish();
+            return 'ok';
+          } catch (e) {
+            return (e as { code: string }).code;
+          }
+        };
+        expect(outcome(new IncrementReader(hashOf()), pt.subarray(0, at))).toBe(outcome(new IncrementPlaintextDecoder(), pt.subarray(0, at)));
+        const extra = new Uint8Array([...pt, 1]);
+        expect(outcome(new IncrementReader(hashOf()), extra)).toBe(outcome(new IncrementPlaintextDecoder(), extra));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('facts from bytes (pass 1) equal facts from strings', () => {
+    fc.assert(
+      fc.property(fc.array(statement, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 6 }), (stmts, seeds) => {
+        const pt = encodeIncrementPlaintext(3, stmts);
+        const bytesFacts = new StatementBytesFacts();
+        const r = new IncrementReader(hashOf(), 'x', bytesFacts);
+        const c = cuts(pt.length, seeds);
+        for (let i = 0; i + 1 < c.length; i++) expect(r.push(pt.subarray(c[i], c[i + 1]))).toEqual([]);
+        r.finish();
+        const f = new StatementFacts();
+        for (const s of stmts) f.add(s);
+        expect({ n: bytesFacts.statements, b: bytesFacts.hasBump, o: bytesFacts.bumpOld, p: bytesFacts.onlyPragmas, w: bytesFacts.firstWords }).toEqual({
+          n: f.statements,
+          b: f.hasBump,
+          o: f.bumpOld,
+          p: f.onlyPragmas,
+          w: f.firstWords,
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
