@@ -177,8 +177,8 @@ async function recognition(): Promise<Row[]> {
   for (let i = 0; i < N; i++) {
     records.set(p, i * 97);
     records.set(code.subarray((i % 1024) * 64, (i % 1024) * 64 + 64), i * 97 + 33);
-    records[i * 97 + 33] &= 0x7f; // r < n
-    records[i * 97 + 65] &= 0x7f; // s < n
+    records[i * 97 + 33]! &= 0x7f; // r < n
+    records[i * 97 + 65]! &= 0x7f; // s < n
     p = lib.publicKeyTweakAdd(p, one, true);
   }
   const ours = [17, Math.floor(N / 2), N - 1];

@@ -206,7 +206,7 @@ describe('tampering with the archive', () => {
     const outcomes: Record<string, number> = {};
     for (const pos of positions) {
       const bad = Buffer.from(archive);
-      bad[pos] ^= 0x5a;
+      bad[pos]! ^= 0x5a;
       const a = path.join(tmp, `flip-${pos}.arch`);
       writeFileSync(a, bad);
       const sd = serverDirCopy(a);
