@@ -10,6 +10,7 @@ import { macaroonCommand } from './macaroon';
 import { newclientCommand } from './newclient';
 import { installpluginCommand } from './installplugin';
 import { recoverCommand } from './recover';
+import { drillCommand } from './drill';
 
 export const commands: Command[] = [
   nodeidCommand,
@@ -22,4 +23,5 @@ export const commands: Command[] = [
   newclientCommand,
   installpluginCommand,
   recoverCommand,
+  drillCommand,
 ];

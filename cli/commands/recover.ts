@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../../electron/services/atomicFile';
 import { parseOptions, requireOption, UsageError, type Command } from '../command';
 import type { CliIo } from '../io';
 import { loadSecretForCli, PASSPHRASE_HELP } from './nodeid';
+import { findRepoRoot, wrapperText } from './installplugin';
 
 /** Exit code when the database was written but is (or may be) stale. */
 export const EXIT_STALE = 3;
@@ -205,6 +206,7 @@ ${PASSPHRASE_HELP}
             sources,
             online: servers.length > 0,
             lightningDir: dir,
+            makeWrapper: (w) => wrapperText({ ...w, node: process.execPath, plugin: path.join(findRepoRoot(), 'plugin', 'cldcb-plugin.mjs') }),
             ...(values['client-id'] ? { clientId: values['client-id'] } : {}),
             ...(lastKnownDataVersion !== undefined ? { lastKnownDataVersion } : {}),
             ...(lastKnownTime !== undefined ? { lastKnownTime } : {}),

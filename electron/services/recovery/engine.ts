@@ -804,16 +804,16 @@ function writeWrapper(
   const secp = makeNativeSecp();
   const nodeId = secp.publicKey(input.nodePrivateKey);
   const clientKey = secp.publicKey(cpk);
-  const text = formatPluginWrapper(
-    {
-      clientPrivateKey: cpk,
-      nodeId,
-      nodeSignature: signRecognitionCode(input.nodePrivateKey, clientKey, secp),
-      serverId: parseServerId(serverId),
-      server: parseHostPort(shost, DEFAULT_SERVER_PORT, 'shost'),
-    },
-    input.wrapperCommand ? { command: input.wrapperCommand } : {},
-  );
+  const fields = {
+    clientPrivateKey: cpk,
+    nodeId,
+    nodeSignature: signRecognitionCode(input.nodePrivateKey, clientKey, secp),
+    serverKey: parseServerId(serverId),
+    server: parseHostPort(shost, DEFAULT_SERVER_PORT, 'shost'),
+  };
+  const text = input.makeWrapper
+    ? input.makeWrapper(fields)
+    : formatPluginWrapper({ ...fields, serverId: fields.serverKey }, input.wrapperCommand ? { command: input.wrapperCommand } : {});
   let file = path.join(dir, WRAPPER_NAME);
   if (existsSync(file)) {
     const alt = `${file}.new`;

@@ -48,12 +48,29 @@ export interface RecoverInput extends SearchInput {
   readonly writeWrapper?: boolean;
   /** argv of the plugin in the wrapper's exec line (default `['cldcb-plugin']`). */
   readonly wrapperCommand?: readonly string[];
+  /**
+   * Makes the wrapper text instead of the default (shared/cldcb/ids.ts formatPluginWrapper);
+   * the CLI passes installplugin's, which runs our plugin by absolute path.
+   */
+  readonly makeWrapper?: (w: WrapperFields) => string;
   /** The operator's last known data_version of the node (from memory, logs, a monitoring tool). */
   readonly lastKnownDataVersion?: number;
   /** The operator's last known activity of the node (unix seconds). */
   readonly lastKnownTime?: number;
   /** Reuse a search made before (e.g. after the operator picked an entry); it is disposed at the end. */
   readonly search?: SearchResult;
+}
+
+/** What a fresh plugin wrapper needs (installplugin's WrapperSpec without the paths). */
+export interface WrapperFields {
+  /** The recovered client private key (cpk). */
+  readonly clientPrivateKey: Uint8Array;
+  readonly nodeId: Uint8Array;
+  /** The recognition code, signed now with the node key. */
+  readonly nodeSignature: Uint8Array;
+  /** The server's 33-byte key (sid without the 0x50). */
+  readonly serverKey: Uint8Array;
+  readonly server: { readonly host: string; readonly port: number };
 }
 
 export interface ProgressOptions {
