@@ -14,7 +14,8 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'build/**', 'dist/**', 'test-results/**', 'artifacts/**', 'playwright-report/**'] },
+  // Dot-folders are scratch space (helpers' experiments), never project code.
+  { ignores: ['.*/**', 'node_modules/**', 'build/**', 'dist/**', 'test-results/**', 'artifacts/**', 'playwright-report/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -54,7 +54,7 @@ test('a tampered emergency.recover is refused as not authentic', async ({ app })
   await page.getByTestId('secret-file').setInputFiles(path.join(node, 'hsm_secret'));
   await page.getByRole('button', { name: 'SCB force-close recovery' }).click();
   const bytes = readFileSync(path.join(node, 'emergency.recover'));
-  bytes[100] ^= 1;
+  bytes.writeUInt8(bytes.readUInt8(100) ^ 1, 100);
   await page.getByTestId('scb-file').setInputFiles({ name: 'emergency.recover', mimeType: 'application/octet-stream', buffer: bytes });
   await expect(page.getByRole('alert')).toContainText('Not authentic');
   await app.shot('16-scb-tampered');
