@@ -173,7 +173,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       for (const s of sessions) s.stop('server stopping', cfg.stopGraceMs);
       const deadline = new Promise<void>((r) => setTimeout(r, cfg.stopGraceMs + 5000).unref());
       await Promise.race([Promise.allSettled([...tasks]), deadline]);
-      await Promise.race([Promise.allSettled([recognition.flush(), verifiers.flush()]), deadline]);
+      await Promise.race([Promise.allSettled([recognition.flush(), verifiers.flush(), archives.closeAll()]), deadline]);
       removePidfile(cfg.pidfile);
       removePortFile(cfg.dir, port);
       zeroize(key.privateKey);

@@ -26,11 +26,11 @@
  * from an {@link ArchiveReadHandle}, which reads a fixed committed prefix of an open inode.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { link, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { concatBytes, equalBytes, u16be, u32be } from '../shared/bytes';
+import { bytesToHex, concatBytes, equalBytes, u16be, u32be } from '../shared/bytes';
 import { encodeFooter, FOOTER_SIZE } from '../shared/cldcb/arch';
-import { formatClientId } from '../shared/cldcb/ids';
 import { sha256 } from '../shared/crypto/hash';
 import { CldcbError } from '../shared/errors';
 import { fsyncDirAsync, isAtomicTemp, readAt, writeAllAt } from './fsutil';
@@ -88,6 +88,13 @@ const ARCH_RE = /^c[23][0-9a-f]{64}\.arch$/;
 const ARCH_TEMP_RE = /^c[23][0-9a-f]{64}\.[ri](\.[0-9a-f]{12})?\.tmp$/;
 /** Small files written by writeFileAtomicAsync / atomicFile.ts in the server directory. */
 const ATOMIC_BASES = ['recognition_codes', 'read_verifiers', 'server_id', 'port', 'secret', 'cldcb-server.pid'];
+
+/**
+ * `c…` text of a 33-byte client key that was already validated (by the Noise handshake, or
+ * by the message decoder for message 112). Unlike ids.ts formatClientId it does not check
+ * the point again: that costs a square root (~0.1 ms), and this runs several times per request.
+ */
+export const cidText = (clientKey33: Uint8Array): string => 'c' + bytesToHex(clientKey33).slice(1);
 
 const u16At = (b: Uint8Array, o = 0): number => (b[o]! << 8) | b[o + 1]!;
 const u32At = (b: Uint8Array, o = 0): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
@@ -198,12 +205,19 @@ export async function scanArchive(fh: FileHandle, what: string): Promise<ScanRes
   return torn === undefined ? { kind: 'ok', info } : { kind: 'ok', info, tornFrom: info.size, tornWhy: torn };
 }
 
-/** An increment being appended in place. */
+/**
+ * An increment being appended in place. The newest chunk is held back until the next
+ * message shows whether more follow, so a one-chunk increment costs one write (chunk,
+ * terminator and footer together) and one fdatasync; memory stays at one chunk.
+ */
 export class AppendWriter {
   private pos: number;
-  private pending: Uint8Array | null;
+  /** u32 dv until the first write. */
+  private head: Uint8Array | null;
+  /** The newest chunk, not yet written. */
+  private held: Uint8Array | null = null;
   private done = false;
-  /** Bytes of chunks (with their lengths) written so far. */
+  /** Bytes of chunks (with their lengths) received so far. */
   bytes = 0;
 
   constructor(
@@ -214,38 +228,49 @@ export class AppendWriter {
     readonly dataVersion: number,
   ) {
     this.pos = info.size;
-    this.pending = u32be(dataVersion);
+    this.head = u32be(dataVersion);
   }
 
-  /** Write one chunk (1..65535 bytes) after the ones before. @throws CldcbError bad_length over the limit; fs errors. */
+  /** Bytes to write for the held chunk (with the dv before the first one). */
+  private takeHeld(): Uint8Array[] {
+    const parts: Uint8Array[] = [];
+    if (this.head) parts.push(this.head);
+    this.head = null;
+    if (this.held) parts.push(u16be(this.held.length), this.held);
+    this.held = null;
+    return parts;
+  }
+
+  /** Accept one chunk (1..65535 bytes); writes the previous one. @throws CldcbError bad_length over the limit; fs errors. */
   async chunk(c: Uint8Array): Promise<void> {
     if (c.length < 1 || c.length > 0xffff) throw new CldcbError('bad_length', `chunk of ${c.length} bytes (must be 1..65535).`);
     this.bytes += 2 + c.length;
     if (this.bytes > this.store.limits.maxIncrementBytes)
       throw new CldcbError('bad_length', `increment larger than the limit of ${this.store.limits.maxIncrementBytes} bytes.`);
-    const data = this.pending ? concatBytes(this.pending, u16be(c.length), c) : concatBytes(u16be(c.length), c);
-    this.pending = null;
-    await writeAllAt(this.fh, data, this.pos);
-    this.pos += data.length;
+    if (this.held) {
+      const data = concatBytes(...this.takeHeld());
+      await writeAllAt(this.fh, data, this.pos);
+      this.pos += data.length;
+    }
+    this.held = c;
   }
 
-  /** Terminator + footer (true count), fdatasync, close. After this resolves the increment is durable. */
+  /** Held chunk + terminator + footer (true count), fdatasync. After this resolves the increment is durable. */
   async commit(): Promise<ArchiveInfo> {
     const body = this.info.size;
-    const head = this.pending ?? new Uint8Array(0);
-    this.pending = null;
-    const lastLength = this.pos + head.length + 2 - body;
+    const parts = this.takeHeld();
+    const before = parts.reduce((n, p) => n + p.length, 0);
+    const lastLength = this.pos + before + 2 - body;
     const count = this.info.increments & 0xffff; // index of this increment since the re-upload
-    const tail = concatBytes(head, new Uint8Array(2), encodeFooter(lastLength, this.dataVersion, count));
+    const tail = concatBytes(...parts, new Uint8Array(2), encodeFooter(lastLength, this.dataVersion, count));
     await writeAllAt(this.fh, tail, this.pos);
     this.pos += tail.length;
     await this.fh.datasync();
     this.done = true;
-    const st = await this.fh.stat().catch(() => null);
-    await this.fh.close().catch(() => {});
+    this.store.releaseHandle(this.clientKey, this.fh);
     const info: ArchiveInfo = {
       ...this.info,
-      mtimeMs: st?.mtimeMs ?? NaN, // NaN: never equal, so the next use rescans
+      mtimeMs: NaN, // learnt from the next stat (ino and size identify our own write)
       size: this.pos,
       increments: this.info.increments + 1,
       incrementBytes: this.info.incrementBytes + (this.pos - body),
@@ -256,19 +281,26 @@ export class AppendWriter {
     return info;
   }
 
-  /** Undo: truncate back to the previous size (fdatasync'ed) and close. Never throws. */
+  /** Undo: truncate back to the previous size (fdatasync'ed). Never throws. */
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    this.held = null;
+    if (this.pos === this.info.size) {
+      this.store.releaseHandle(this.clientKey, this.fh); // nothing was written
+      return;
+    }
     try {
       await this.fh.truncate(this.info.size);
       await this.fh.datasync();
+      this.store.remember(this.clientKey, { ...this.info, mtimeMs: NaN });
+      this.store.releaseHandle(this.clientKey, this.fh);
     } catch (e) {
       // The torn tail stays; it is cut when the archive is next opened (scanArchive).
       this.store.forget(this.clientKey);
-      this.store.log.error(`${formatClientId(this.clientKey)}.arch: could not roll back an unfinished increment (${errText(e)}); it will be cut at the next open.`);
+      this.store.releaseHandle(this.clientKey, this.fh, true);
+      this.store.log.error(`${cidText(this.clientKey)}.arch: could not roll back an unfinished increment (${errText(e)}); it will be cut at the next open.`);
     }
-    await this.fh.close().catch(() => {});
   }
 }
 
@@ -370,6 +402,7 @@ export class ReuploadWriter {
     this.recPath = undefined;
     this.done = true;
     this.store.forget(this.clientKey);
+    this.store.replaced(this.clientKey);
     await fsyncDirAsync(this.store.dir);
     await this.incFh.close().catch(() => {});
     await unlink(this.incPath).catch(() => {});
@@ -405,8 +438,12 @@ export interface ArchiveReadHandle {
   readonly info: ArchiveInfo;
 }
 
+/** Archive files kept open between appends (per client, most recently used last). */
+const MAX_OPEN_HANDLES = 256;
+
 export class ArchiveStore {
   private readonly cache = new Map<string, ArchiveInfo>();
+  private readonly handles = new Map<string, { fh: FileHandle; ino: number; inUse: boolean }>();
   readonly limits: StorageLimits;
 
   constructor(
@@ -418,21 +455,93 @@ export class ArchiveStore {
   }
 
   archivePath(clientKey33: Uint8Array): string {
-    return path.join(this.dir, `${formatClientId(clientKey33)}.arch`);
+    return path.join(this.dir, `${cidText(clientKey33)}.arch`);
   }
 
   tempPath(clientKey33: Uint8Array, kind: 'r' | 'i'): string {
-    return path.join(this.dir, `${formatClientId(clientKey33)}.${kind}.${randomBytes(6).toString('hex')}.tmp`);
+    return path.join(this.dir, `${cidText(clientKey33)}.${kind}.${randomBytes(6).toString('hex')}.tmp`);
   }
 
   /** @internal */
   remember(clientKey33: Uint8Array, info: ArchiveInfo): void {
-    this.cache.set(formatClientId(clientKey33), info);
+    this.cache.set(cidText(clientKey33), info);
   }
 
   /** @internal */
   forget(clientKey33: Uint8Array): void {
-    this.cache.delete(formatClientId(clientKey33));
+    this.cache.delete(cidText(clientKey33));
+  }
+
+  /**
+   * An open handle (r+) on this client's archive, which must be inode `ino` (lock held).
+   * Reuses the one kept from the previous append when it is still that inode.
+   */
+  private async acquireHandle(clientKey33: Uint8Array, ino: number): Promise<FileHandle> {
+    const id = cidText(clientKey33);
+    const h = this.handles.get(id);
+    if (h && !h.inUse && h.ino === ino) {
+      this.handles.delete(id); // re-insert: most recently used
+      this.handles.set(id, { ...h, inUse: true });
+      return h.fh;
+    }
+    if (h && !h.inUse) {
+      this.handles.delete(id);
+      await h.fh.close().catch(() => {});
+    }
+    const fh = await open(this.archivePath(clientKey33), 'r+');
+    try {
+      if ((await fh.stat()).ino !== ino) throw new CldcbError('io_error', 'the archive was replaced while it was being judged; try again.');
+    } catch (e) {
+      await fh.close().catch(() => {});
+      throw e;
+    }
+    if (!h) {
+      this.handles.set(id, { fh, ino, inUse: true });
+      this.evictHandles();
+    }
+    return fh;
+  }
+
+  /** @internal Return a handle after a write; `drop` closes it instead of keeping it. */
+  releaseHandle(clientKey33: Uint8Array, fh: FileHandle, drop = false): void {
+    const id = cidText(clientKey33);
+    const h = this.handles.get(id);
+    if (h && h.fh === fh && !drop) {
+      h.inUse = false;
+      return;
+    }
+    if (h && h.fh === fh) this.handles.delete(id);
+    void fh.close().catch(() => {});
+  }
+
+  /** @internal The archive file was replaced: the kept handle is for the old inode. */
+  replaced(clientKey33: Uint8Array): void {
+    this.dropHandle(cidText(clientKey33));
+  }
+
+  /** Close this client's kept handle (its archive is being replaced). */
+  private dropHandle(id: string): void {
+    const h = this.handles.get(id);
+    if (h && !h.inUse) {
+      this.handles.delete(id);
+      void h.fh.close().catch(() => {});
+    }
+  }
+
+  private evictHandles(): void {
+    for (const [id, h] of this.handles) {
+      if (this.handles.size <= MAX_OPEN_HANDLES) break;
+      if (h.inUse) continue;
+      this.handles.delete(id);
+      void h.fh.close().catch(() => {});
+    }
+  }
+
+  /** Close every kept handle (at shutdown). */
+  async closeAll(): Promise<void> {
+    const all = [...this.handles.values()].filter((h) => !h.inUse);
+    this.handles.clear();
+    await Promise.all(all.map((h) => h.fh.close().catch(() => {})));
   }
 
   /** Remove temp files left by a crash (ours and the original's). @returns the names removed. */
@@ -463,11 +572,13 @@ export class ArchiveStore {
    * @throws fs errors other than ENOENT.
    */
   async inspect(clientKey33: Uint8Array): Promise<Inspection> {
-    const id = formatClientId(clientKey33);
+    const id = cidText(clientKey33);
     const file = this.archivePath(clientKey33);
     let st;
     try {
-      st = await stat(file);
+      // Synchronous on purpose: a stat of a hot local inode takes microseconds, a trip
+      // through the libuv thread pool a tenth of a millisecond or more, once per request.
+      st = statSync(file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         this.cache.delete(id);
@@ -476,8 +587,13 @@ export class ArchiveStore {
       throw e;
     }
     const cached = this.cache.get(id);
-    if (cached && cached.ino === st.ino && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return { kind: 'ok', info: cached };
+    if (cached && cached.ino === st.ino && cached.size === st.size && (cached.mtimeMs === st.mtimeMs || Number.isNaN(cached.mtimeMs))) {
+      const info = Number.isNaN(cached.mtimeMs) ? { ...cached, mtimeMs: st.mtimeMs } : cached;
+      this.cache.set(id, info);
+      return { kind: 'ok', info };
+    }
     this.cache.delete(id);
+    this.dropHandle(id);
     const fh = await open(file, 'r+');
     try {
       const r = await scanArchive(fh, `${id}.arch`);
@@ -519,15 +635,10 @@ export class ArchiveStore {
 
   /** Start an append after a judgement 'append' (lock held). */
   async beginAppend(clientKey33: Uint8Array, dv: number, info: ArchiveInfo): Promise<AppendWriter> {
-    const fh = await open(this.archivePath(clientKey33), 'r+');
-    try {
-      const st = await fh.stat();
-      if (st.ino !== info.ino || st.size !== info.size || st.mtimeMs !== info.mtimeMs)
-        throw new CldcbError('io_error', 'the archive changed while it was being judged; try again.');
-    } catch (e) {
-      await fh.close().catch(() => {});
-      throw e;
-    }
+    const current = this.cache.get(cidText(clientKey33));
+    if (!current || current.ino !== info.ino || current.size !== info.size || current.mtimeMs !== info.mtimeMs)
+      throw new CldcbError('io_error', 'the archive changed while it was being judged; try again.');
+    const fh = await this.acquireHandle(clientKey33, info.ino);
     return new AppendWriter(this, fh, clientKey33, info, dv);
   }
 
