@@ -178,6 +178,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
       removePortFile(cfg.dir, port);
       zeroize(key.privateKey);
       process.off('SIGHUP', onHup);
+      process.off('SIGUSR2', onUsr2);
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       log.info('stopped');
@@ -186,9 +187,18 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
     return stopPromise;
   };
   const onHup = (): void => loadClients('SIGHUP: reloaded clients');
+  // Diagnostics: SIGUSR2 logs memory use (after a full GC when node runs with --expose-gc).
+  const onUsr2 = (): void => {
+    (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    log.info(
+      `memory: rss=${m.rss} heapUsed=${m.heapUsed} external=${m.external} arrayBuffers=${m.arrayBuffers} connections=${sessions.size} handshaking=${handshaking.size}`,
+    );
+  };
   const onInt = (): void => void stop('SIGINT');
   const onTerm = (): void => void stop('SIGTERM');
   process.on('SIGHUP', onHup);
+  process.on('SIGUSR2', onUsr2);
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
 

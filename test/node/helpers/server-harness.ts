@@ -4,12 +4,22 @@
  * Shared by test/node/server*.test.ts and scripts/bench/server.bench.ts; no vitest import.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseServerId } from '../../../shared/cldcb/ids';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The repository root: the nearest parent with server/cldcb-server.mjs (works from the source and from a bundle in build/). */
+function findRoot(): string {
+  let d = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(d, 'server/cldcb-server.mjs')) && existsSync(path.join(d, 'package.json'))) return d;
+    const up = path.dirname(d);
+    if (up === d) throw new Error('cannot find the repository root above ' + fileURLToPath(import.meta.url));
+    d = up;
+  }
+}
+export const ROOT = findRoot();
 export const SERVER_BIN = path.join(ROOT, 'server/cldcb-server.mjs');
 const BUNDLE = path.join(ROOT, 'build/cldcb-server.mjs');
 
@@ -89,6 +99,8 @@ export interface StartOptions {
   prlimit?: string[];
   /** Log level (default debug). */
   logLevel?: string;
+  /** Options for node itself (e.g. ['--expose-gc']). */
+  nodeArgs?: string[];
 }
 
 export interface ServerProcess {
@@ -114,6 +126,7 @@ export interface ServerProcess {
 /** Spawn `cldcb-server daemon --server-dir=DIR --bind=127.0.0.1 --port=0 --foreground` and wait until it listens. */
 export async function startServer(dir: string, opts: StartOptions = {}): Promise<ServerProcess> {
   const args = [
+    ...(opts.nodeArgs ?? []),
     SERVER_BIN,
     'daemon',
     `--server-dir=${dir}`,
@@ -123,6 +136,7 @@ export async function startServer(dir: string, opts: StartOptions = {}): Promise
     `--log-level=${opts.logLevel ?? 'debug'}`,
     ...(opts.args ?? []),
   ];
+  rmSync(path.join(dir, 'port'), { force: true }); // left by a killed server
   const proc = opts.prlimit
     ? spawn('prlimit', [...opts.prlimit, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -169,12 +183,25 @@ export async function startServer(dir: string, opts: StartOptions = {}): Promise
       listeners.add(check);
       check();
     });
-  const m = await waitForLog(/listening on 127\.0\.0\.1:(\d+) as server (5[23][0-9a-f]{64})/);
+  // Listening ⇒ DIR/port is written (after server_id and the pidfile). A stale one was removed above.
+  const t0 = Date.now();
+  let port: number | undefined;
+  while (port === undefined) {
+    try {
+      const text = readFileSync(path.join(dir, 'port'), 'utf8');
+      if (/^\d+\n$/.test(text)) port = Number(text.trim());
+    } catch {
+      /* not yet */
+    }
+    if (port !== undefined) break;
+    if (dead) throw new Error(`server exited before listening; log:\n${text}`);
+    if (Date.now() - t0 > 10_000) throw new Error(`server not listening after 10 s; log:\n${text}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
   const sid = /^# sid = (5[23][0-9a-f]{64})\n$/.exec(readFileSync(path.join(dir, 'server_id'), 'utf8'))![1]!;
-  if (sid !== m[2]) throw new Error('server_id file and log disagree');
   return {
     dir,
-    port: Number(m[1]),
+    port,
     serverId: sid,
     serverPub: parseServerId(sid),
     proc,
