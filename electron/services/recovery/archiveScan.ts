@@ -216,10 +216,10 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
     };
 
     let pos = 0;
+    const ring = new BlockRing();
     for (;;) {
       if (opts.cancelled?.()) throw cancelledError();
-      // A fresh block per read: ArchReader keeps views into what it is given until consumed.
-      const buf = readBlock();
+      const buf = ring.get();
       const n = readSync(fd, buf, 0, buf.length, pos);
       if (n === 0) break;
       pos += n;
@@ -272,10 +272,26 @@ function joinKeys(keys: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A 1 MiB read buffer, not zero-filled (every byte used is read into it first). */
-export function readBlock(): Uint8Array {
-  const b = Buffer.allocUnsafeSlow(READ_BLOCK);
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+/**
+ * Read buffers, reused round-robin. ArchReader keeps views only into the last item that is
+ * not complete yet — at most two blocks back, since an item (≤ 65,535-byte chunk, 46-byte
+ * footer) is smaller than a block — so a ring of three is never overwritten while in use,
+ * and memory does not wait for the garbage collector (1 MiB blocks are external memory).
+ */
+export class BlockRing {
+  private readonly blocks: Uint8Array[] = [];
+  private next = 0;
+  constructor(private readonly size = 3) {}
+  get(): Uint8Array {
+    let b = this.blocks[this.next];
+    if (!b) {
+      const x = Buffer.allocUnsafeSlow(READ_BLOCK);
+      b = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+      this.blocks[this.next] = b;
+    }
+    this.next = (this.next + 1) % this.size;
+    return b;
+  }
 }
 
 let cachedCrypto: BoxCrypto | undefined;

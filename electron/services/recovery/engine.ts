@@ -63,7 +63,11 @@ export const PROBE_ALL_LIMIT = 5000;
 
 type JobName = 'recovery.recognize' | 'recovery.analyze' | 'recovery.rebuild' | 'recovery.keys';
 
-/** Archives at least this big get their stream keys derived on all cores first (keys.ts). */
+/**
+ * Deriving the stream keys on all cores first (keys.ts) only pays when worker start-up is
+ * small against the increments' public-key work; on the 2-core machine measured it did not
+ * (scripts/bench/recover.bench.ts), so it is opt-in (`parallelKeys`).
+ */
 export const PARALLEL_KEYS_MIN_BYTES = 16 << 20;
 
 function inlineJob(name: JobName, input: unknown, ctx: { progress(d: number, t: number, n?: string): void; cancelled(): boolean }): unknown {
@@ -630,7 +634,7 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
     emit({ type: 'step', step: 'rebuild', state: 'started' });
     const tr = performance.now();
     let streamKeys: Uint8Array | undefined;
-    if (!input.inline && statSync(chosen.archivePath!).size >= PARALLEL_KEYS_MIN_BYTES) {
+    if (input.parallelKeys && !input.inline && statSync(chosen.archivePath!).size >= PARALLEL_KEYS_MIN_BYTES) {
       const tk = performance.now();
       const slices = Math.max(1, input.threads ?? coreCount());
       const jobs: KeysInput[] = Array.from({ length: slices }, (_, slice) => ({

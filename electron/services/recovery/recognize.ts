@@ -86,7 +86,6 @@ export function makeBatchRecognizer(nodePriv: Uint8Array, native: NativeSecp256k
   const sv = new Array<bigint>(BATCH);
   const rv = new Array<bigint>(BATCH);
   const idx = new Array<number>(BATCH);
-  const ecdhs = new Array<Buffer>(BATCH);
   let disposed = false;
 
   /**
@@ -124,7 +123,6 @@ export function makeBatchRecognizer(nodePriv: Uint8Array, native: NativeSecp256k
         sv[k] = s;
         rv[k] = r;
         idx[k] = i;
-        ecdhs[k] = Buffer.from(ecdhOut);
         k++;
       }
       if (k === 0) continue;
@@ -150,10 +148,12 @@ export function makeBatchRecognizer(nodePriv: Uint8Array, native: NativeSecp256k
         if (x >= N) x -= N;
         if (x === rv[j]) {
           statuses[i] = STATUS.ours;
-          onMatch({ index: i, readToken: readTokenFromEcdh(ecdhs[j]!) });
+          // Rare: recompute S for the read token rather than keep every record's.
+          const o = i * RECOGNITION_RECORD_SIZE;
+          lib.ecdh(buf.subarray(o, o + 33), priv, {}, ecdhOut);
+          onMatch({ index: i, readToken: readTokenFromEcdh(ecdhOut) });
         } else statuses[i] = STATUS.notOurs;
       }
-      for (let j = 0; j < k; j++) ecdhs[j]!.fill(0);
       ecdhOut.fill(0);
     }
   }

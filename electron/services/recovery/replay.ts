@@ -25,7 +25,7 @@ import { CldcbError } from '../../../shared/errors';
 import { ArchReader, type ArchEvent } from '../../../shared/cldcb/arch';
 import { formatClientId } from '../../../shared/cldcb/ids';
 import type { BoxCrypto } from '../../../shared/cldcb/seal';
-import { cancelledError, readBlock, recoveryCrypto, sha256Stream } from './archiveScan';
+import { BlockRing, cancelledError, recoveryCrypto, sha256Stream } from './archiveScan';
 import { StreamOpener } from './fastPaths';
 import { isForeignKeysPragma, statementWords, type IncrementSummary } from './chain';
 import { IncrementReader } from './plaintext';
@@ -237,10 +237,11 @@ export function replayArchive(
     };
 
     let pos = incrementsOffset;
+    const ring = new BlockRing();
     try {
       while (!done) {
         if (opts.cancelled?.()) throw cancelledError();
-        const buf = readBlock();
+        const buf = ring.get();
         const n = readSync(fd, buf, 0, buf.length, pos);
         if (n === 0) break;
         pos += n;

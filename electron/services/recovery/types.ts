@@ -35,6 +35,8 @@ export interface SearchInput {
   readonly inline?: boolean;
   /** Worker threads for the recognition search (default: one per core). */
   readonly threads?: number;
+  /** Derive the increments' stream keys on all cores before the rebuild (engine.ts PARALLEL_KEYS_MIN_BYTES). */
+  readonly parallelKeys?: boolean;
 }
 
 export interface RecoverInput extends SearchInput {
