@@ -22,7 +22,6 @@
  */
 import { bytesToHex } from '../shared/bytes';
 import { ArchReader } from '../shared/cldcb/arch';
-import { formatClientId } from '../shared/cldcb/ids';
 import {
   acknowledgeUpload,
   decodeMessage,
@@ -51,7 +50,7 @@ import { TokenBucket } from './rateLimit';
 import type { ReadVerifierStore } from './readVerifiers';
 import type { RecognitionStore } from './recognitionStore';
 import { readAt } from './fsutil';
-import type { AppendWriter, ArchiveStore, ReuploadWriter } from './storage';
+import { cidText, type AppendWriter, type ArchiveReadHandle, type ArchiveStore, type ReuploadWriter } from './storage';
 
 export interface SessionTiming {
   /** Idle time before the server pings (original: 59.1 s). */
@@ -127,7 +126,7 @@ export class Session {
     readonly id: number,
   ) {
     this.clientKey = conn.remoteStatic;
-    this.clientId = formatClientId(conn.remoteStatic);
+    this.clientId = cidText(conn.remoteStatic);
     this.tag = `conn#${id}`;
     this.listBucket = new TokenBucket(ctx.rates.listBurst, ctx.rates.listIntervalMs);
     this.downloadBucket = new TokenBucket(ctx.rates.downloadBurst, ctx.rates.downloadIntervalMs);
@@ -352,16 +351,18 @@ export class Session {
   }
 
   private async download(key: Uint8Array): Promise<void> {
-    const target = formatClientId(key);
+    const target = cidText(key);
     if (this.ctx.verifiers.has(key) && !this.granted.has(bytesToHex(key)))
       throw new EndSession('warn', `download of ${target} refused: that archive is read-protected and no valid prove_read was given`);
     await this.throttle(this.downloadBucket, 'download');
-    const release = await this.lock(`download of ${target}`);
-    let h;
-    try {
-      h = await this.ctx.archives.openRead(key);
-    } finally {
-      release();
+    let h: ArchiveReadHandle | null | undefined = await this.ctx.archives.openCommitted(key);
+    if (h === undefined) {
+      const release = await this.lock(`download of ${target}`);
+      try {
+        h = await this.ctx.archives.openRead(key);
+      } finally {
+        release();
+      }
     }
     if (!h) throw new EndSession('info', `download of ${target} refused: no usable archive`);
     let sent = 0;
@@ -434,7 +435,7 @@ export class Session {
     } catch (e) {
       throw new EndSession('warn', errText(e));
     }
-    const target = formatClientId(p.clientKey);
+    const target = cidText(p.clientKey);
     if (this.ctx.verifiers.has(p.clientKey)) {
       if (!this.ctx.verifiers.check(p.clientKey, p.token)) throw new EndSession('warn', `prove_read for ${target}: wrong read token`);
       this.granted.add(bytesToHex(p.clientKey));

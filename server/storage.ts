@@ -654,6 +654,30 @@ export class ArchiveStore {
    * committed prefix of the current inode, unaffected by later appends or re-uploads.
    * @returns null when there is no usable archive.
    */
+  /**
+   * Open the committed prefix of an archive the store already knows, without the lock, so
+   * a download does not wait for a write in progress (an append only adds bytes after the
+   * committed size, a rollback truncates back to it, a re-upload renames a new inode in).
+   * @returns undefined when the store has no current knowledge of the archive: then take
+   *   the lock and use {@link openRead}.
+   */
+  async openCommitted(clientKey33: Uint8Array): Promise<ArchiveReadHandle | undefined> {
+    const info = this.cache.get(cidText(clientKey33));
+    if (!info) return undefined;
+    let fh: FileHandle;
+    try {
+      fh = await open(this.archivePath(clientKey33), 'r');
+    } catch {
+      return undefined;
+    }
+    const st = await fh.stat().catch(() => null);
+    if (!st || st.ino !== info.ino || st.size < info.size) {
+      await fh.close().catch(() => {});
+      return undefined;
+    }
+    return { fh, size: info.size, info };
+  }
+
   async openRead(clientKey33: Uint8Array): Promise<ArchiveReadHandle | null> {
     const ins = await this.inspect(clientKey33);
     if (ins.kind !== 'ok') return null;

@@ -377,16 +377,46 @@ describe('cldcb-server: keepalive, sequence timeout, per-client lock', () => {
     second.close();
   });
 
+  it('a download does not wait for a write in progress: it gets the committed archive', async () => {
+    const committed = archOf(dir, K);
+    const writer = await connect();
+    const mark = srv.mark();
+    await writer.send(requestIncremental(4));
+    await writer.send(incrementalChunk(fakeChunk(40, 1000)));
+    await writer.send(incrementalChunk(fakeChunk(41, 1000))); // the first one is on disk now
+    await srv.waitForLog(/request_incremental dv 4: append/, 5000, mark);
+    const reader = await TestClient.connect({ port: srv.port, serverPub: srv.serverPub, key: newClientKey() });
+    const t0 = Date.now();
+    const { events } = await reader.download(K.pub);
+    expect(Date.now() - t0).toBeLessThan(300); // no lock wait (--lock-wait is 600 ms)
+    expect(bytesToHex(encodeArchive(events))).toBe(bytesToHex(committed));
+    await writer.send(incrementalEnd());
+    await writer.expect('acknowledge_upload');
+    expect(bytesToHex(encodeArchive((await reader.download(K.pub)).events))).toBe(bytesToHex(archOf(dir, K)));
+    writer.close();
+    reader.close();
+  });
+
+  it('rate-limits recognition listings per connection (delayed, not refused)', async () => {
+    const c = await connect();
+    const mark = srv.mark();
+    const t0 = Date.now();
+    for (let i = 0; i < 5; i++) await c.listCodes(); // burst of 4, then one per second
+    expect(Date.now() - t0).toBeGreaterThan(600);
+    await srv.waitForLog(/recognition listing rate-limited, waiting \d+ ms/, 1000, mark);
+    c.close();
+  });
+
   it('the second connection gives up after --lock-wait and is closed; the first still finishes', async () => {
     const first = await connect();
     const second = await connect();
     const mark = srv.mark();
-    await first.send(requestIncremental(4));
+    await first.send(requestIncremental(5));
     for (let i = 0; i < 4; i++) {
       await first.send(incrementalChunk(fakeChunk(10 + i, 50)));
       if (i === 0) {
-        await srv.waitForLog(/request_incremental dv 4: append/, 5000, mark); // the first holds the lock
-        await second.send(requestIncremental(5));
+        await srv.waitForLog(/request_incremental dv 5: append/, 5000, mark); // the first holds the lock
+        await second.send(requestIncremental(6));
         await second.send(incrementalEnd());
       }
       await sleep(250); // < sequence timeout, keeps the first alive past the lock wait
