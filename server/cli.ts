@@ -184,6 +184,7 @@ async function runForeground(values: Parsed<typeof daemonOptions>['values'], io:
   try {
     const { cfg, logLevel, logfile } = daemonConfig(values);
     ensureServerDir(cfg.dir);
+    process.chdir(cfg.dir); // as the original: keep no other directory busy (all paths are absolute)
     log = createLogger(logLevel, logfile);
     const l = log;
     // A file-size limit (RLIMIT_FSIZE) must fail the write (EFBIG), not kill the server.

@@ -71,8 +71,6 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
 export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<RunningDaemon> {
   ensureServerDir(cfg.dir);
   checkPidfile(cfg.pidfile);
-  const key = loadOrCreateServerKey(cfg.dir);
-  if (key.created) log.info(`created a new server key in ${path.join(cfg.dir, 'secret')}`);
 
   const archives = new ArchiveStore(cfg.dir, log, cfg.storage);
   const removed = await archives.cleanStaleTemps();
@@ -100,6 +98,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
   const verifiers = new ReadVerifierStore(cfg.dir);
   for (const s of await verifiers.load()) log.warn(`ignored a line: ${s}`);
   log.info(`loaded ${recognition.size} recognition codes, ${verifiers.size} read verifiers, ${await archives.countArchives()} archives`);
+
+  // The key and server_id last, right before listening: whoever reads server_id can connect.
+  const key = loadOrCreateServerKey(cfg.dir);
+  if (key.created) log.info(`created a new server key in ${path.join(cfg.dir, 'secret')}`);
 
   const ctx = { log, clients, recognition, verifiers, archives, locks: new KeyedLock(), timing: cfg.timing, rates: cfg.rates };
   const handshaking = new Set<net.Socket>();
