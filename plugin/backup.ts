@@ -171,7 +171,7 @@ export class BackupSession {
   /** Connect in the background at startup (as the original); a failure is only logged. */
   warmUp(): void {
     this.connect(this.connectTimeoutMs).catch((e: unknown) => {
-      this.log('warn', `Cannot reach the cldcb server at ${this.serverName} yet (${(e as Error).message}); will try again when lightningd writes.`);
+      this.log('warn', `Not connected yet: ${(e as Error).message} Will try again when lightningd writes.`);
     });
   }
 
