@@ -20,6 +20,11 @@ export interface HandlerDeps {
   printToPdf(html: string): Promise<Uint8Array>;
   /** Is this frame URL our own renderer? Anything else is refused. */
   isTrustedSender(url: string): boolean;
+  /**
+   * A Node.js binary for the drill demo's server and plugin processes. Electron's own binary
+   * cannot serve (its RunAsNode fuse is off), so the main process looks for `node` on PATH.
+   */
+  nodeBinary?: string;
   /** The clock (tests fix it). */
   now?(): Date;
 }

@@ -6,6 +6,7 @@
  */
 import { app, BrowserWindow, dialog, ipcMain, net, protocol } from 'electron';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from '../handlers';
 import { APP_ORIGIN, APP_SCHEME, applyAppWideLockdown, isTrustedUrl, lockDownSession } from './security';
@@ -32,6 +33,15 @@ async function printToPdf(html: string): Promise<Uint8Array> {
   } finally {
     win.destroy();
   }
+}
+
+/** `node` on the PATH, for the drill demo's child processes (Electron's RunAsNode fuse is off). */
+function nodeOnPath(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, process.platform === 'win32' ? 'node.exe' : 'node');
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 function createWindow(): BrowserWindow {
@@ -72,6 +82,7 @@ void app.whenReady().then(() => {
     version: app.getVersion(),
     isTrustedSender: isTrustedUrl,
     printToPdf,
+    nodeBinary: nodeOnPath(),
     async chooseSavePath({ title, defaultName }) {
       const r = await dialog.showSaveDialog({ title, defaultPath: defaultName, properties: ['showOverwriteConfirmation'] });
       return r.canceled || !r.filePath ? null : r.filePath;

@@ -10,8 +10,11 @@ import { PaperVerify } from './screens/PaperVerify';
 import { PrintSheet } from './screens/PrintSheet';
 import { ExportSecret } from './screens/ExportSecret';
 import { ScbRecovery } from './screens/ScbRecovery';
+import { Recover } from './screens/Recover';
+import { Drill } from './screens/Drill';
+import { Install } from './screens/Install';
 
-export type Screen = 'home' | 'import' | 'nodeid' | 'paper' | 'sheet' | 'export' | 'scb';
+export type Screen = 'home' | 'import' | 'nodeid' | 'paper' | 'sheet' | 'export' | 'scb' | 'recover' | 'drill' | 'install';
 
 /** What every screen gets: the loaded secret's public facts, navigation and the one error surface. */
 export interface ScreenProps {
@@ -25,11 +28,14 @@ export interface ScreenProps {
 const NAV: { screen: Screen; label: string; needsSecret?: boolean }[] = [
   { screen: 'home', label: 'Home' },
   { screen: 'import', label: 'Import secret' },
+  { screen: 'recover', label: 'Recover database', needsSecret: true },
   { screen: 'nodeid', label: 'Node id', needsSecret: true },
   { screen: 'paper', label: 'Verify paper backup' },
   { screen: 'sheet', label: 'Print sheet', needsSecret: true },
   { screen: 'export', label: 'Export secret', needsSecret: true },
   { screen: 'scb', label: 'SCB force-close recovery', needsSecret: true },
+  { screen: 'install', label: 'Install backup', needsSecret: true },
+  { screen: 'drill', label: 'Drill' },
 ];
 
 export function App() {
@@ -116,6 +122,9 @@ export function App() {
         {screen === 'sheet' && <PrintSheet {...props} />}
         {screen === 'export' && <ExportSecret {...props} />}
         {screen === 'scb' && <ScbRecovery {...props} />}
+        {screen === 'recover' && <Recover {...props} />}
+        {screen === 'drill' && <Drill {...props} />}
+        {screen === 'install' && <Install {...props} />}
       </main>
     </div>
   );

@@ -30,7 +30,7 @@ export function useJob<T>(jobId: string | null): JobStatus<T> | null {
 
 export function ProgressBar({ status, onCancel }: { status: JobStatus | null; onCancel?: () => void }) {
   if (!status) return null;
-  const pct = status.total > 0 ? Math.min(100, Math.floor((100 * status.done) / status.total)) : 0;
+  const pct = status.state === 'done' ? 100 : status.total > 0 ? Math.min(100, Math.floor((100 * status.done) / status.total)) : 0;
   return (
     <div className="progress" aria-live="polite">
       <progress max={100} value={pct} aria-label="Progress" />

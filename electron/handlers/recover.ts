@@ -1,0 +1,234 @@
+/**
+ * recover.* and drill.*: find this node's entries, rebuild lightningd.sqlite3,
+ * verify, report; and the disaster-recovery drill. Paths chosen in dialogs
+ * stay in the backend (the renderer never names a path to read or write).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CldcbError } from '../../shared/errors';
+import { zeroize } from '../../shared/bytes';
+import type { DrillView, EntriesPage, EntryStatus, SearchProgressView, SearchView, VerdictView } from '../../shared/ipc/contract';
+import { nodePrivateKey } from '../../shared/secrets/nodeKey';
+import { disposeSearch, recover, searchEntries } from '../services/recovery/engine';
+import { drillHtml, drillJson, findDemoRoot, runDemoDrill, type DrillReport } from '../services/recovery/drill';
+import { verdictHtml, verdictJson } from '../services/recovery/report';
+import type { RecoveryEvent, RecoveryVerdict, RecoverySource, SearchResult } from '../services/recovery/types';
+import { writeFileAtomic } from '../services/atomicFile';
+import type { JobControl } from '../services/jobs';
+import type { BackendContext, HandlerGroup } from './context';
+
+type C =
+  | 'recover.chooseServerDir'
+  | 'recover.chooseLightningDir'
+  | 'recover.startSearch'
+  | 'recover.searchProgress'
+  | 'recover.entries'
+  | 'recover.startRebuild'
+  | 'recover.saveReport'
+  | 'drill.startDemo'
+  | 'drill.saveReport';
+
+const STATUS_VIEW: readonly EntryStatus[] = ['checking', 'not_ours', 'ours', 'invalid'];
+
+/** Forward engine events to the job's progress bar. */
+function progressFrom(ctl: JobControl, live?: (e: RecoveryEvent) => void) {
+  return (e: RecoveryEvent | { type: string; name?: string; state?: string }) => {
+    const ev = e as RecoveryEvent;
+    live?.(ev);
+    switch (ev.type) {
+      case 'recognition':
+        ctl.onProgress(ev.checked, ev.total, `checking recognition codes (${Math.round(ev.perSecond).toLocaleString('en-US')}/s)`);
+        break;
+      case 'rebuild':
+        ctl.onProgress(ev.done, ev.total, `rebuild: ${ev.phase}`);
+        break;
+      case 'step':
+        if (ev.state === 'started') ctl.onProgress(0, 0, ev.step);
+        break;
+      case 'download':
+        ctl.onProgress(ev.bytes, 0, `downloading ${Math.round(ev.bytes / 1024)} KiB`);
+        break;
+      default: {
+        const d = e as { type: string; name?: string; state?: string };
+        if (d.type === 'drill-step' && d.state === 'started' && d.name) ctl.onProgress(0, 0, d.name);
+      }
+    }
+  };
+}
+
+export function searchView(r: SearchResult): SearchView {
+  return {
+    sources: r.sources.map((s) => ({
+      label: s.label,
+      kind: s.kind,
+      records: s.records,
+      archives: s.archives,
+      ...(s.speaksV1 !== undefined ? { speaksV1: s.speaksV1 } : {}),
+      ...(s.error ? { error: { ...s.error } } : {}),
+    })),
+    candidates: r.candidates.map((c) => ({ ...c, readToken: undefined, archivePath: undefined })),
+    freshest: r.freshest,
+    warnings: r.warnings,
+  };
+}
+
+export const verdictView = (v: RecoveryVerdict): VerdictView => v;
+export const drillView = (r: DrillReport): DrillView => ({ ...r, ...(r.verdict ? { verdict: verdictView(r.verdict) } : {}) });
+
+export function recoverHandlers({ deps, session }: BackendContext): HandlerGroup<C> {
+  let serverDir: string | null = null;
+  let lightningDir: string | null = null;
+  let search: { result: SearchResult; sources: RecoverySource[] } | null = null;
+  let progress: SearchProgressView | null = null;
+  let verdict: RecoveryVerdict | null = null;
+  let drill: DrillReport | null = null;
+  const dropSearch = () => {
+    if (search) disposeSearch(search.result);
+    search = null;
+    progress = null;
+  };
+  session.onForget(() => {
+    dropSearch();
+    verdict = null;
+  });
+
+  /** Run with a fresh copy of the node private key, zeroized afterwards. */
+  const withNodeKey = async <T>(fn: (key: Uint8Array) => Promise<T>): Promise<T> => {
+    const key = nodePrivateKey(session.get().secretData);
+    try {
+      return await fn(key);
+    } finally {
+      zeroize(key);
+    }
+  };
+
+  const sourcesFor = (kind: 'dir' | 'server', address?: string, serverHost?: string): RecoverySource[] => {
+    if (kind === 'dir') {
+      if (!serverDir) throw new CldcbError('bad_input', 'Choose the copy of the server directory first.');
+      return [{ kind: 'serverDir', dir: serverDir, ...(serverHost?.trim() ? { serverHost: serverHost.trim() } : {}) }];
+    }
+    if (!address) throw new CldcbError('bad_input', 'Type the server as SID@HOST:PORT (the server id 52…/53… from its server_id file, then its address).');
+    return [{ kind: 'server', address }];
+  };
+
+  const save = async (what: string, defaultName: string, format: 'json' | 'pdf', json: () => unknown, html: () => string) => {
+    const target = await deps.chooseSavePath({ title: `Save the ${what}`, defaultName: `${defaultName}.${format}` });
+    if (target === null) return null;
+    writeFileAtomic(target, format === 'json' ? JSON.stringify(json(), null, 2) + '\n' : await deps.printToPdf(html()), { mode: 0o600 });
+    return { path: target };
+  };
+
+  return {
+    'recover.chooseServerDir': async () => {
+      const dir = await deps.chooseDirectory({ title: 'Choose the copy of the backup server directory' });
+      if (dir === null) return null;
+      serverDir = dir;
+      return { path: dir };
+    },
+    'recover.chooseLightningDir': async () => {
+      const dir = await deps.chooseDirectory({ title: 'Choose the lightning directory to restore into (…/bitcoin)' });
+      if (dir === null) return null;
+      lightningDir = dir;
+      return { path: dir };
+    },
+
+    'recover.startSearch': ({ source, address, serverHost, online }) => {
+      session.get();
+      const sources = sourcesFor(source, address, serverHost);
+      if (source === 'server' && !online)
+        throw new CldcbError('offline', 'This laptop is offline. Switch on online mode for this action to contact the server, or use a copy of its directory.');
+      dropSearch();
+      const jobId = session.jobs.start('recover-search', (ctl) =>
+        withNodeKey(async (key) => {
+          const result = await searchEntries(
+            { nodePrivateKey: key, sources, online },
+            {
+              signal: ctl.signal,
+              onEvent: progressFrom(ctl, (e) => {
+                if (e.type === 'recognition')
+                  progress = { checked: e.checked, total: e.total, ours: e.ours, notOurs: e.notOurs, invalid: e.invalid, perSecond: e.perSecond };
+              }),
+            },
+          );
+          search = { result, sources };
+          return searchView(result);
+        }),
+      );
+      return { jobId };
+    },
+
+    'recover.searchProgress': () => progress,
+
+    'recover.entries': ({ offset, limit }): EntriesPage => {
+      const counts: Record<EntryStatus, number> = { checking: 0, not_ours: 0, ours: 0, invalid: 0 };
+      if (!search) return { total: 0, counts, rows: [] };
+      const srcs = search.result.sources;
+      let total = 0;
+      for (const s of srcs) {
+        total += s.statuses.length;
+        for (const b of s.statuses) counts[STATUS_VIEW[b] ?? 'checking']++;
+      }
+      const rows: EntriesPage['rows'] = [];
+      let base = 0;
+      for (let si = 0; si < srcs.length && rows.length < limit; si++) {
+        const s = srcs[si]!;
+        for (let i = Math.max(0, offset - base); i < s.statuses.length && rows.length < limit; i++)
+          rows.push({ index: base + i, source: si, clientId: s.clientIds[i] ?? null, status: STATUS_VIEW[s.statuses[i]!] ?? 'checking' });
+        base += s.statuses.length;
+      }
+      return { total, counts, rows };
+    },
+
+    'recover.startRebuild': ({ clientId, lastKnownDataVersion, lastKnownTime, online }) => {
+      session.get();
+      if (!lightningDir) throw new CldcbError('bad_input', 'Choose the lightning directory to restore into first.');
+      if (!search) throw new CldcbError('bad_input', 'Find the entries first.');
+      const dir = lightningDir;
+      const found = search;
+      const jobId = session.jobs.start('recover-rebuild', (ctl) =>
+        withNodeKey(async (key) => {
+          const v = await recover(
+            {
+              nodePrivateKey: key,
+              sources: found.sources,
+              online,
+              lightningDir: dir,
+              search: found.result,
+              ...(clientId ? { clientId: clientId.toLowerCase() } : {}),
+              ...(lastKnownDataVersion !== undefined ? { lastKnownDataVersion } : {}),
+              ...(lastKnownTime !== undefined ? { lastKnownTime } : {}),
+            },
+            { signal: ctl.signal, onEvent: progressFrom(ctl) },
+          );
+          verdict = v;
+          return verdictView(v);
+        }),
+      );
+      return { jobId };
+    },
+
+    'recover.saveReport': ({ format }) => {
+      if (!verdict) throw new CldcbError('bad_input', 'There is no recovery to report yet.');
+      const v = verdict;
+      return save('recovery report', 'cldcb-recovery-report', format, () => verdictJson(v), () => verdictHtml(v));
+    },
+
+    'drill.startDemo': () => {
+      const here = path.dirname(fileURLToPath(import.meta.url));
+      const jobId = session.jobs.start('drill-demo', async (ctl) => {
+        const r = await runDemoDrill(
+          { root: findDemoRoot(here), ...(deps.nodeBinary ? { node: deps.nodeBinary } : {}) },
+          { signal: ctl.signal, onEvent: progressFrom(ctl) },
+        );
+        drill = r;
+        return drillView(r);
+      });
+      return { jobId };
+    },
+    'drill.saveReport': ({ format }) => {
+      if (!drill) throw new CldcbError('bad_input', 'Run a drill first.');
+      const r = drill;
+      return save('drill report', 'cldcb-drill-report', format, () => drillJson(r), () => drillHtml(r));
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The recovery wizard end to end: a server directory holding several clients'
+ * archives (only one of them ours), found by recognition code, rebuilt into an
+ * empty lightning directory, verified, reported. And the entry list with tens
+ * of thousands of entries stays virtualised.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { test, expect } from './harness';
+import { makeSyntheticArchive } from '../../electron/services/recovery/synthetic';
+import { nobleSecp } from '../../shared/cldcb/curve';
+import { formatClientId } from '../../shared/cldcb/ids';
+import { formatRecognitionCodesFile, signRecognitionCode, type RecognitionRecord } from '../../shared/cldcb/recognition';
+import { hexToBytes } from '../../shared/bytes';
+import { nodeIdFromSecret, nodePrivateKey } from '../../shared/secrets/nodeKey';
+import { makeNativeSecp } from '../../electron/services/nativeSeal';
+
+const vectors = JSON.parse(
+  readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../vectors/cln/known-answers.json'), 'utf8'),
+) as typeof import('../vectors/cln/known-answers.json');
+const ours = vectors.hsm_secret_cases[0]!;
+
+/** A server directory with our archive and `others` other nodes' archives, and their codes. */
+function makeServerDir(others: number): { dir: string; ourClientId: string; finalDv: number } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-server-'));
+  const records: RecognitionRecord[] = [];
+  const clients: string[] = [];
+  let ourClientId = '';
+  let finalDv = 0;
+  for (let i = 0; i <= others; i++) {
+    const secret = i === 0 ? hexToBytes(ours.secret_data_hex) : new Uint8Array(randomBytes(32));
+    const nodeId = nodeIdFromSecret(secret);
+    const clientPrivateKey = new Uint8Array(randomBytes(32));
+    const clientKey = nobleSecp.publicKey(clientPrivateKey);
+    const cid = formatClientId(clientKey);
+    const a = makeSyntheticArchive({
+      archivePath: path.join(dir, `${cid}.arch`),
+      scratchDb: path.join(dir, `.scratch-${i}.sqlite3`),
+      nodeId,
+      clientPrivateKey,
+      snapshotRows: 40,
+      increments: 4 + i,
+      statementsPerIncrement: 3,
+    });
+    records.push({ clientKey, code: signRecognitionCode(nodePrivateKey(secret), clientKey) });
+    clients.push(cid);
+    if (i === 0) {
+      ourClientId = cid;
+      finalDv = a.finalDataVersion;
+    }
+  }
+  writeFileSync(path.join(dir, 'recognition_codes'), formatRecognitionCodesFile(records));
+  writeFileSync(path.join(dir, 'clients'), clients.join('\n') + '\n');
+  writeFileSync(path.join(dir, 'server_id'), readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/cldcb/server_id')));
+  return { dir, ourClientId, finalDv };
+}
+
+/** A recognition_codes file with `n` entries of other nodes (valid points, codes that are not ours). */
+function makeBigCodesDir(n: number): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-many-'));
+  const secp = makeNativeSecp();
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = secp.publicKey(new Uint8Array(randomBytes(32)));
+    const code = Buffer.alloc(64);
+    code.fill(i % 200 + 1, 0, 32);
+    code.fill(7, 32, 64);
+    lines.push(`${Buffer.from(key).toString('hex')} ${code.toString('hex')}`);
+  }
+  writeFileSync(path.join(dir, 'recognition_codes'), lines.join('\n') + '\n');
+  return dir;
+}
+
+async function loadOurSecret(page: import('@playwright/test').Page) {
+  await page.getByRole('button', { name: 'Import secret' }).click();
+  await page.getByRole('tab', { name: 'Type or paste' }).click();
+  await page.getByLabel(/64 hex digits/).fill(ours.secret_data_hex);
+  await page.getByRole('button', { name: 'Load secret' }).click();
+  await expect(page.getByRole('heading', { name: 'Is this your node?' })).toBeVisible();
+}
+
+test('recover from a copy of a server directory with several clients: find ours, rebuild, verify, report', async ({ app }) => {
+  const { page } = app;
+  const server = makeServerDir(3);
+  const target = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-ldir-'));
+  await loadOurSecret(page);
+  await page.getByRole('button', { name: 'Recover database' }).click();
+  app.dirPaths.push(server.dir);
+  await page.getByRole('button', { name: 'Choose folder…' }).click();
+  await expect(page.getByTestId('server-dir')).toHaveText(server.dir);
+  await page.getByLabel(/server's address/).fill('backup.example:29735');
+  await app.shot('17-recover-source');
+  await page.getByRole('button', { name: 'Find my entries' }).click();
+  await expect(page.getByTestId('search-summary')).toContainText('4 entries', { timeout: 60_000 });
+  await expect(page.getByTestId('entries').locator('.entry.ours')).toHaveCount(1);
+  await expect(page.getByTestId('entries').locator('.entry.not_ours')).toHaveCount(3);
+  await expect(page.getByTestId('candidates')).toContainText(server.ourClientId);
+  await app.shot('18-recover-entries');
+
+  app.dirPaths.push(target);
+  await page.getByRole('button', { name: 'Choose the lightning directory…' }).click();
+  await page.getByRole('button', { name: 'Rebuild and verify' }).click();
+  await expect(page.getByTestId('verdict')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('verdict-dv')).toHaveText(String(server.finalDv));
+  await expect(page.getByTestId('verdict')).toContainText('Rebuilt and verified');
+  await app.shot('19-recover-verdict');
+  const db = path.join(target, 'lightningd.sqlite3');
+  expect(existsSync(db)).toBe(true);
+  expect(statSync(db).mode & 0o777).toBe(0o600);
+  expect(readFileSync(path.join(target, 'cldcb-plugin-wrapper'), 'utf8')).toContain('# shost = backup.example:29735');
+
+  await page.getByRole('button', { name: 'Save report as JSON…' }).click();
+  const report = JSON.parse(readFileSync(path.join(app.outDir, 'cldcb-recovery-report.json'), 'utf8'));
+  expect(JSON.stringify(report)).toContain(server.ourClientId);
+
+  // a second rebuild into the same directory is refused: nothing is overwritten
+  await page.getByRole('button', { name: 'Rebuild and verify' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'already exists' })).toBeVisible({ timeout: 60_000 });
+});
+
+test('online recovery is refused unless online mode is switched on for the action', async ({ app }) => {
+  const { page } = app;
+  await loadOurSecret(page);
+  await page.getByRole('button', { name: 'Recover database' }).click();
+  await page.getByLabel(/The backup server itself/).check();
+  await page.getByLabel('Server (SID@HOST:PORT)').fill('53a4684420eed17f05508233500cf0c03fad14d62fc8fd7b3d62f54f9a2ef14bad@127.0.0.1:9');
+  await page.getByRole('button', { name: 'Find my entries' }).click();
+  await expect(page.getByRole('alert')).toContainText('offline');
+});
+
+test('fifty thousand entries: the list stays virtualised and reaches the last one', async ({ app }) => {
+  const { page } = app;
+  const dir = makeBigCodesDir(50_000);
+  mkdirSync(dir, { recursive: true });
+  await loadOurSecret(page);
+  await page.getByRole('button', { name: 'Recover database' }).click();
+  app.dirPaths.push(dir);
+  await page.getByRole('button', { name: 'Choose folder…' }).click();
+  await page.getByRole('button', { name: 'Find my entries' }).click();
+  await expect(page.getByTestId('search-summary')).toContainText('50000 entries', { timeout: 90_000 });
+  const list = page.getByTestId('entries');
+  await expect(list.locator('.entry').first()).toBeVisible();
+  expect(await list.locator('.entry').count()).toBeLessThan(80);
+  await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await expect(list.getByText('#50000', { exact: true })).toBeVisible();
+  await expect(list.locator('.entry.not_ours').last()).toBeVisible();
+  await app.shot('20-recover-many-entries');
+});
