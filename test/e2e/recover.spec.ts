@@ -144,7 +144,10 @@ test('fifty thousand entries: the list stays virtualised and reaches the last on
   const list = page.getByTestId('entries');
   await expect(list.locator('.entry').first()).toBeVisible();
   expect(await list.locator('.entry').count()).toBeLessThan(80);
-  await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await list.evaluate((el) => {
+    const box = el as unknown as { scrollTop: number; scrollHeight: number };
+    box.scrollTop = box.scrollHeight;
+  });
   await expect(list.getByText('#50000', { exact: true })).toBeVisible();
   await expect(list.locator('.entry.not_ours').last()).toBeVisible();
   await app.shot('20-recover-many-entries');
