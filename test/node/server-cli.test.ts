@@ -26,10 +26,16 @@ beforeAll(async () => {
   await ensureServerBuilt();
 });
 
+/** Running and not a zombie (a detached daemon is reaped by init, maybe later). */
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return false;
   }

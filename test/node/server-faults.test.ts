@@ -201,7 +201,7 @@ describe('one server, many hostile and broken clients', () => {
     expect(Date.now() - t0).toBeGreaterThan(800);
   });
 
-  it.each([
+  it.concurrent.each([
     ['random bytes', (s: net.Socket) => s.write(new Uint8Array(50).fill(0x42))],
     ['an HTTP request', (s: net.Socket) => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')],
     ['act 1 with version 1', (s: net.Socket) => s.write(concatBytes(new Uint8Array([1]), new Uint8Array(49)))],
