@@ -41,6 +41,10 @@
  *    previous statements are unknown fails closed (it cannot happen with lightningd's
  *    commit logic, and sending it would lose the previous increment).
  *
+ * Stale database guard: a data_version more than one step below the last backed-up one means
+ * lightningd runs on an older copy of its database; the write is refused (see `plan`) rather
+ * than re-uploading that copy over the newer backup. Deleting the state file accepts it.
+ *
  * Chain (PROTOCOL.md §3): prev = SHA-256 of the previous increment's plaintext; a redo
  * carries the prev of the increment it replaces; the first increment after a re-upload
  * carries SHA256("cldcb snapshot" ‖ header36 ‖ SHA256(snapshot)). The increment is sealed
@@ -120,7 +124,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Errors that another attempt cannot fix. */
 function isPermanent(e: unknown): boolean {
-  return e instanceof CldcbError && ['integrity_failed', 'file_not_found', 'bad_input', 'bad_length', 'internal', 'unsupported'].includes(e.code);
+  return e instanceof CldcbError && ['integrity_failed', 'stale_state', 'file_not_found', 'bad_input', 'bad_length', 'internal', 'unsupported'].includes(e.code);
 }
 
 export class BackupSession {
@@ -231,8 +235,19 @@ export class BackupSession {
     if (forceReupload) return { kind: 'upload', body, reupload: true, snapshotDv, why: 'the server asked for a re-upload' };
     if (!st) return { kind: 'upload', body, reupload: true, snapshotDv, why: 'no chain head yet (first run, or the state file was lost)' };
     if (dv === u32Next(st.dataVersion)) return { kind: 'upload', body, reupload: false, prev: st.head, why: 'next data_version' };
-    if (dv !== st.dataVersion)
+    if (dv !== st.dataVersion) {
+      const back = (st.dataVersion - dv + 0x100000000) % 0x100000000;
+      // One step back is lightningd's own restart after a crash between the hook and COMMIT
+      // (its first call may be a PRAGMA at the committed version). More means lightningd now
+      // runs on an older database than the one backed up: running on stale channel state can
+      // lose funds, and the re-upload would replace the newer backup on the server.
+      if (back >= 2 && back < 0x80000000)
+        throw new CldcbError(
+          'stale_state',
+          `lightningd's database is at data_version ${dv}, older than the last backed-up data_version ${st.dataVersion}: it was replaced by an older copy. Running on stale channel state can lose funds, and backing it up would replace the newer backup. If this is a mistake, stop lightningd and restore with \`cldcb-client recover\`. If it is intended (a new database), delete ${STATE_FILE} in lightningd's network directory to start a new backup chain.`,
+        );
       return { kind: 'upload', body, reupload: true, snapshotDv, why: `data_version ${dv} does not follow ${st.dataVersion} (lightningd's database was replaced or restored)` };
+    }
     // Repeated data_version.
     if (hasBump) return { kind: 'upload', body, reupload: false, prev: st.runPrev, runPrev: st.runPrev, why: 'redo of an uncommitted transaction' };
     if (extension) return { kind: 'upload', body, reupload: false, prev: st.head, runPrev: st.runPrev, why: 'more writes at the same data_version' };

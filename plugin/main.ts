@@ -68,6 +68,8 @@ export async function runPlugin(argv: string[]): Promise<number> {
     (args.exit === 0 ? process.stdout : process.stderr).write(args.text ?? '');
     return args.exit;
   }
+  // lightningd gone: a write to the closed pipe must not crash us before we notice stdin's end.
+  process.stdout.on('error', () => {});
   const send = (obj: unknown): void => {
     process.stdout.write(JSON.stringify(obj) + '\n');
   };

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { publicKeyOf } from '../../shared/noise/primitives';
-import { compareDatabases } from './helpers/replay';
+import { compareDatabases, replayTrace } from './helpers/replay';
 import { buildPlugin, PLUGIN_SHIM } from './helpers/plugin-build';
 import { loadNode, playCalls, replayServerArchive, setupPlugin, startDriver, TestCldcbServer, type NodeFixture } from './helpers/plugin-fixtures';
 
@@ -188,6 +188,42 @@ describe('wrapper configuration', () => {
       expect(await d2.waitExit()).toEqual({ code: 1, signal: null });
       expect(d2.stderr.join('')).toMatch(/cannot read the wrapper .*no-such-wrapper \(ENOENT\)/);
       d2.closeDb();
+    } finally {
+      await s.server.stop();
+    }
+  });
+});
+
+describe('stale database guard', () => {
+  it('a database older than the last backup is refused (no re-upload over the newer backup) until the state file is removed', async () => {
+    const s = await setupPlugin(work, single, 'ours');
+    try {
+      const d = startDriver(s);
+      await d.getmanifest();
+      await d.init();
+      await playCalls(d, single.trace.slice(0, 20));
+      await d.stop();
+      // "Restore" an older database: replay only the first 10 calls into a fresh one.
+      const db = path.join(s.dir, 'lightningd.sqlite3');
+      rmSync(db);
+      replayTrace(single.trace.slice(0, 10), db);
+      const d2 = startDriver(s);
+      await d2.getmanifest();
+      const r = await d2.dbWrite(single.trace[10]!);
+      expect(r.ok).toBe(false);
+      expect(d2.logs.find((l) => l.level === 'error')?.message).toMatch(/older than the last backed-up data_version .*delete cldcb-plugin\.state/);
+      await d2.stop();
+      expect(s.server.reuploads).toBe(1);
+      // Deliberate: remove the state file; the next write re-uploads that database.
+      rmSync(path.join(s.dir, 'cldcb-plugin.state'));
+      const d3 = startDriver(s);
+      await d3.getmanifest();
+      await playCalls(d3, single.trace.slice(10));
+      await d3.stop();
+      expect(s.server.reuploads).toBe(2);
+      const plan = replayServerArchive(s, single, path.join(s.dir, 'recovered.sqlite3'));
+      expect(plan.errors).toEqual([]);
+      expect(compareDatabases(path.join(s.dir, 'recovered.sqlite3'), single.db)).toEqual([]);
     } finally {
       await s.server.stop();
     }
