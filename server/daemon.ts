@@ -77,13 +77,15 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
   for (const name of removed) log.warn(`removed stale temp file ${name} (left by an interrupted write)`);
 
   const clients = new AllowList();
-  const loadClients = (why: string): void => {
+  const loadClients = (why: string, reloading = false): void => {
     let text = '';
     try {
       text = readFileSync(path.join(cfg.dir, CLIENTS_FILE), 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        log.error(`${why}: cannot read ${CLIENTS_FILE} (${errText(e)}); keeping the previous list of ${clients.size}`);
+      // At start a missing file means nobody may write yet; on a reload, as the original,
+      // a file that cannot be read (even a missing one) leaves the list as it was.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || reloading) {
+        log.warn(`${why}: cannot read ${CLIENTS_FILE} (${errText(e)}); keeping the previous list of ${clients.size}`);
         return;
       }
     }
@@ -188,7 +190,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
     })();
     return stopPromise;
   };
-  const onHup = (): void => loadClients('SIGHUP: reloaded clients');
+  const onHup = (): void => loadClients('SIGHUP: reloaded clients', true);
   // Diagnostics: SIGUSR2 logs memory use (after a full GC when node runs with --expose-gc).
   const onUsr2 = (): void => {
     (globalThis as { gc?: () => void }).gc?.();

@@ -378,9 +378,8 @@ export class ReuploadWriter {
     await writeAllAt(fh, new Uint8Array(2), this.recPos);
     const reuploadBytes = this.recPos + 2;
     let pos = reuploadBytes;
-    const buf = new Uint8Array(Math.min(this.incPos, 1 << 16));
     for (let off = 0; off < this.incPos; ) {
-      const part = await readAt(this.incFh, Math.min(buf.length, this.incPos - off), off);
+      const part = await readAt(this.incFh, Math.min(1 << 16, this.incPos - off), off);
       if (part.length === 0) throw new CldcbError('io_error', 'increment temp file shrank while copying.');
       await writeAllAt(fh, part, pos);
       pos += part.length;
