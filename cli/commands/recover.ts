@@ -113,8 +113,8 @@ export function progressPrinter(io: CliIo): (e: RecoveryEvent) => void {
         break;
       }
       case 'rebuild':
-        if (e.phase === 'scan') throttled('scan', `  unsealing: ${e.done}/${e.total} bytes`, e.done === e.total);
-        else if (e.phase === 'replay') throttled('replay', `  replaying: increment ${e.done}/${e.total}, ${e.statements} statements`, e.done === e.total);
+        if (e.phase === 'scan') throttled('scan', `  unsealing: ${e.done}${e.total ? `/${e.total}` : ''} bytes`, e.done === e.total);
+        else if (e.phase === 'replay') throttled('replay', `  replaying: increment ${e.done}${e.total ? `/${e.total}` : ''}, ${e.statements} statements`, e.done === e.total);
         else if (e.phase === 'check') io.err(`  checking: ${e.check}\n`);
         else io.err('  writing the database\n');
         break;

@@ -7,6 +7,7 @@ import { typoRepairSlice } from '../services/typoRepair';
 import { rebuildJob, type RebuildInput } from '../services/recovery/rebuild';
 import { recognizeSliceJob } from '../services/recovery/recognize';
 import { deriveStreamKeysJob } from '../services/recovery/keys';
+import { feedJob } from '../services/recovery/pipeline';
 export interface JobContext {
   /** Report progress; cheap to call often (throttled by the pool). */
   progress(done: number, total: number, note?: string): void;
@@ -37,4 +38,6 @@ export const jobs: Record<string, JobFn> = {
   'recovery.rebuild': rebuildJob,
   /** Recovery: one slice of the per-increment stream keys (electron/services/recovery/keys.ts). */
   'recovery.keys': deriveStreamKeysJob,
+  /** Recovery: the unsealing half of the pipelined rebuild (electron/services/recovery/pipeline.ts). */
+  'recovery.feed': feedJob,
 };

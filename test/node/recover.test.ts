@@ -5,7 +5,16 @@
  * research notes rebuilt; the same decision as shared/cldcb/archiveDecode.ts; tampering.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +23,11 @@ import type { CliIo } from '../../cli/io';
 import { hexToBytes } from '../../shared/bytes';
 import { encodeArchive, readArchive, type ArchEvent } from '../../shared/cldcb/arch';
 import { decodeArchive } from '../../shared/cldcb/archiveDecode';
-import { formatRecognitionCodesFile, signRecognitionCode, verifyRecognitionAsClient } from '../../shared/cldcb/recognition';
+import {
+  formatRecognitionCodesFile,
+  signRecognitionCode,
+  verifyRecognitionAsClient,
+} from '../../shared/cldcb/recognition';
 import { formatClientId, parseClientId, parsePluginWrapper } from '../../shared/cldcb/ids';
 import { sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
@@ -52,7 +65,8 @@ const fresh = (name: string): string => {
 /** A copy of the original server directory with client 1's archive (as the server had it). */
 function serverDirCopy(archive = ARCH): string {
   const d = fresh('server');
-  for (const f of readdirSync(path.join(FIX, 'server_dir'))) copyFileSync(path.join(FIX, 'server_dir', f), path.join(d, f));
+  for (const f of readdirSync(path.join(FIX, 'server_dir')))
+    copyFileSync(path.join(FIX, 'server_dir', f), path.join(d, f));
   copyFileSync(path.join(FIX, 'server_id'), path.join(d, 'server_id'));
   copyFileSync(archive, path.join(d, `${CID1}.arch`));
   return d;
@@ -71,18 +85,33 @@ function io(): CliIo & { stdout: string; stderr: string } {
   return o;
 }
 
-
 describe('recover --from a copy of the original server directory', () => {
   it('finds client 1 by opening its archive and rebuilds the database row-identical', async () => {
     const sd = serverDirCopy();
     const ld = fresh('ld');
     const t = io();
-    const code = await runCli(['recover', `--lightning-dir=${ld}`, `--from=${sd}`, `--node-key-file=${NODE_KEY_FILE}`, '--json'], t);
+    const code = await runCli(
+      ['recover', `--lightning-dir=${ld}`, `--from=${sd}`, `--node-key-file=${NODE_KEY_FILE}`, '--json'],
+      t,
+    );
     expect(t.stderr).toBe('');
     expect(code).toBe(0);
     const v = JSON.parse(t.stdout);
-    expect(v).toMatchObject({ ok: true, stale: false, client_id: CID1, node_id: NID, data_version: 9, increments: 5, integrity: 'ok', found_by: 'archive', chain: 'v0', time_basis: 'mtime' });
-    expect(v.warnings.map((w: { kind: string }) => w.kind)).toEqual(expect.arrayContaining(['found_by_archive', 'no_chain', 'mtime_time', 'missing_bump']));
+    expect(v).toMatchObject({
+      ok: true,
+      stale: false,
+      client_id: CID1,
+      node_id: NID,
+      data_version: 9,
+      increments: 5,
+      integrity: 'ok',
+      found_by: 'archive',
+      chain: 'v0',
+      time_basis: 'mtime',
+    });
+    expect(v.warnings.map((w: { kind: string }) => w.kind)).toEqual(
+      expect.arrayContaining(['found_by_archive', 'no_chain', 'mtime_time', 'missing_bump']),
+    );
     const db = path.join(ld, 'lightningd.sqlite3');
     const cmp = compareDatabases(db, EXPECTED);
     expect(cmp.differences).toEqual([]);
@@ -105,14 +134,28 @@ describe('recover --from a copy of the original server directory', () => {
     const ld = fresh('ld');
     const t = io();
     const report = path.join(fresh('report'), 'r.html');
-    expect(await runCli(['recover', `--lightning-dir=${ld}`, `--from=${sd}`, `--node-key-file=${NODE_KEY_FILE}`, `--report=${report}`, '--shost=backup.example:29735'], t)).toBe(0);
+    expect(
+      await runCli(
+        [
+          'recover',
+          `--lightning-dir=${ld}`,
+          `--from=${sd}`,
+          `--node-key-file=${NODE_KEY_FILE}`,
+          `--report=${report}`,
+          '--shost=backup.example:29735',
+        ],
+        t,
+      ),
+    ).toBe(0);
     expect(t.stderr).toMatch(/recognition…/);
     expect(t.stderr).toMatch(/ours ✓ c2f885/);
     expect(t.stdout).toMatch(/Verdict: rebuilt and verified/);
     const html = readFileSync(report, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).not.toMatch(/<script|src=|href=/i);
-    expect(readFileSync(path.join(ld, 'cldcb-plugin-wrapper'), 'utf8')).toContain('# shost = backup.example:29735');
+    expect(readFileSync(path.join(ld, 'cldcb-plugin-wrapper'), 'utf8')).toContain(
+      '# shost = backup.example:29735',
+    );
   });
 
   it('refuses when lightningd.sqlite3 exists: exit 1, one line, nothing touched', async () => {
@@ -121,7 +164,12 @@ describe('recover --from a copy of the original server directory', () => {
     const db = path.join(ld, 'lightningd.sqlite3');
     writeFileSync(db, 'precious');
     const t = io();
-    expect(await runCli(['recover', `--lightning-dir=${ld}`, `--from=${sd}`, `--node-key-file=${NODE_KEY_FILE}`], t)).toBe(1);
+    expect(
+      await runCli(
+        ['recover', `--lightning-dir=${ld}`, `--from=${sd}`, `--node-key-file=${NODE_KEY_FILE}`],
+        t,
+      ),
+    ).toBe(1);
     expect(t.stderr.trim().split('\n')).toHaveLength(1);
     expect(t.stderr).toMatch(/already exists\. Nothing was overwritten/);
     expect(readFileSync(db, 'utf8')).toBe('precious');
@@ -130,7 +178,9 @@ describe('recover --from a copy of the original server directory', () => {
 
   it('needs the hsm_secret in the lightning directory and says so', async () => {
     const t = io();
-    expect(await runCli(['recover', `--lightning-dir=${fresh('ld')}`, `--from=${serverDirCopy()}`], t)).toBe(1);
+    expect(await runCli(['recover', `--lightning-dir=${fresh('ld')}`, `--from=${serverDirCopy()}`], t)).toBe(
+      1,
+    );
     expect(t.stderr).toMatch(/hsm_secret: no such file/);
   });
 
@@ -145,7 +195,12 @@ describe('recover --from a copy of the original server directory', () => {
     const a = path.join(fresh('a'), `${CID1}.arch`);
     copyFileSync(ARCH, a);
     const t = io();
-    expect(await runCli(['recover', `--lightning-dir=${ld}`, `--from=${a}`, `--node-key-file=${NODE_KEY_FILE}`, '--json'], t)).toBe(0);
+    expect(
+      await runCli(
+        ['recover', `--lightning-dir=${ld}`, `--from=${a}`, `--node-key-file=${NODE_KEY_FILE}`, '--json'],
+        t,
+      ),
+    ).toBe(0);
     expect(compareDatabases(path.join(ld, 'lightningd.sqlite3'), EXPECTED).identical).toBe(true);
     // no server_id next to a lone archive: no wrapper, and a warning says so
     expect(JSON.parse(t.stdout).warnings.some((w: { kind: string }) => w.kind === 'wrapper')).toBe(true);
@@ -168,13 +223,30 @@ describe('the engine agrees with shared/cldcb/archiveDecode.ts', () => {
 // ---------------------------------------------------------------------------------------------
 // Tampering: every change is refused or flagged, never a wrong database presented as good
 
-const REFUSALS = ['not_authentic', 'truncated', 'archive_lost_writes', 'integrity_failed', 'not_found', 'unsupported', 'bad_input'];
+const REFUSALS = [
+  'not_authentic',
+  'truncated',
+  'archive_lost_writes',
+  'integrity_failed',
+  'not_found',
+  'unsupported',
+  'bad_input',
+];
 const DAMAGE_FLAGS = ['footer_damaged', 'dv_mismatch', 'torn_tail'];
 
-async function tryRecover(sd: string, extra: Partial<Parameters<typeof recover>[0]> = {}): Promise<{ v?: RecoveryVerdict; err?: CldcbError; ld: string }> {
+async function tryRecover(
+  sd: string,
+  extra: Partial<Parameters<typeof recover>[0]> = {},
+): Promise<{ v?: RecoveryVerdict; err?: CldcbError; ld: string }> {
   const ld = fresh('ld');
   try {
-    const v = await recover({ nodePrivateKey: NPK, sources: [{ kind: 'serverDir', dir: sd }], lightningDir: ld, inline: true, ...extra });
+    const v = await recover({
+      nodePrivateKey: NPK,
+      sources: [{ kind: 'serverDir', dir: sd }],
+      lightningDir: ld,
+      inline: true,
+      ...extra,
+    });
     return { v, ld };
   } catch (e) {
     if (!(e instanceof CldcbError)) throw e;
@@ -193,38 +265,44 @@ describe('tampering with the archive', () => {
   const structural: number[] = [0, 1];
   for (const e of events) {
     if (e.offset === undefined) continue;
-    if (e.type === 'reuploadChunk' || e.type === 'incrementChunk') structural.push(e.offset, e.offset + 1, e.offset + 2, e.offset + 40);
+    if (e.type === 'reuploadChunk' || e.type === 'incrementChunk')
+      structural.push(e.offset, e.offset + 1, e.offset + 2, e.offset + 40);
     if (e.type === 'reuploadEnd') structural.push(e.offset, e.offset + 1);
     if (e.type === 'incrementStart') structural.push(e.offset, e.offset + 3);
-    if (e.type === 'incrementEnd') for (const k of [0, 7, 8, 11, 12, 13, 14, 30, 45]) structural.push(e.offset + k);
+    if (e.type === 'incrementEnd')
+      for (const k of [0, 7, 8, 11, 12, 13, 14, 30, 45]) structural.push(e.offset + k);
   }
   let seed = 7;
   const rand = (m: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % m);
-  const positions = [...new Set([...structural, ...Array.from({ length: 30 }, () => rand(archive.length))])].sort((a, b) => a - b);
+  const positions = [
+    ...new Set([...structural, ...Array.from({ length: 30 }, () => rand(archive.length))]),
+  ].sort((a, b) => a - b);
 
-  it(`a flipped byte anywhere (${positions.length} positions) is refused or flagged`, async () => {
-    const outcomes: Record<string, number> = {};
-    for (const pos of positions) {
-      const bad = Buffer.from(archive);
-      bad[pos]! ^= 0x5a;
-      const a = path.join(tmp, `flip-${pos}.arch`);
-      writeFileSync(a, bad);
-      const sd = serverDirCopy(a);
-      const r = await tryRecover(sd);
-      if (r.err) {
-        expect(REFUSALS, `flip at ${pos}: ${r.err.code} ${r.err.message}`).toContain(r.err.code);
-        expectNoDatabase(r.ld);
-        outcomes[r.err.code] = (outcomes[r.err.code] ?? 0) + 1;
-        continue;
+  for (const pipeline of [true, false])
+    it(`a flipped byte anywhere (${positions.length} positions) is refused or flagged (${pipeline ? 'pipelined' : 'two-pass'} rebuild)`, async () => {
+      const outcomes: Record<string, number> = {};
+      for (const pos of positions) {
+        const bad = Buffer.from(archive);
+        bad[pos]! ^= 0x5a;
+        const a = path.join(tmp, `flip-${pos}.arch`);
+        writeFileSync(a, bad);
+        const sd = serverDirCopy(a);
+        const r = await tryRecover(sd, { pipeline });
+        if (r.err) {
+          expect(REFUSALS, `flip at ${pos}: ${r.err.code} ${r.err.message}`).toContain(r.err.code);
+          expectNoDatabase(r.ld);
+          outcomes[r.err.code] = (outcomes[r.err.code] ?? 0) + 1;
+          continue;
+        }
+        const kinds = r.v!.warnings.map((w) => w.kind);
+        const flagged = kinds.filter((k) => DAMAGE_FLAGS.includes(k));
+        expect(flagged.length, `flip at ${pos} accepted without a damage warning`).toBeGreaterThan(0);
+        if (!kinds.includes('torn_tail'))
+          expect(compareDatabases(r.v!.database.path, EXPECTED).identical, `flip at ${pos}`).toBe(true);
+        outcomes[`flagged:${flagged.join('+')}`] = (outcomes[`flagged:${flagged.join('+')}`] ?? 0) + 1;
       }
-      const kinds = r.v!.warnings.map((w) => w.kind);
-      const flagged = kinds.filter((k) => DAMAGE_FLAGS.includes(k));
-      expect(flagged.length, `flip at ${pos} accepted without a damage warning`).toBeGreaterThan(0);
-      if (!kinds.includes('torn_tail')) expect(compareDatabases(r.v!.database.path, EXPECTED).identical, `flip at ${pos}`).toBe(true);
-      outcomes[`flagged:${flagged.join('+')}`] = (outcomes[`flagged:${flagged.join('+')}`] ?? 0) + 1;
-    }
-    expect(outcomes['not_authentic']).toBeGreaterThan(10);
-  }, 240_000);
+      expect(outcomes['not_authentic']).toBeGreaterThan(10);
+    }, 240_000);
 
   it('truncation inside the re-upload is refused', async () => {
     const a = path.join(tmp, 'trunc-reupload.arch');
@@ -294,17 +372,26 @@ describe('tampering with the archive', () => {
     const nodeId = hexToBytes(NID);
     const dbBytes = readFileSync(path.join(FIX, 'lightningd.sqlite3.initial_dv4'));
     const evs: ArchEvent[] = [
-      ...sealReupload(c2priv, nodeId, 5, dbBytes, { crypto }).map((chunk) => ({ type: 'reuploadChunk' as const, chunk })),
+      ...sealReupload(c2priv, nodeId, 5, dbBytes, { crypto }).map((chunk) => ({
+        type: 'reuploadChunk' as const,
+        chunk,
+      })),
       { type: 'reuploadEnd' },
       { type: 'incrementStart', dataVersion: 5 },
-      ...sealIncrement(c2priv, nodeId, 5, ["INSERT INTO notes(txt) VALUES('other client')"], { crypto }).map((chunk) => ({ type: 'incrementChunk' as const, chunk })),
+      ...sealIncrement(c2priv, nodeId, 5, ["INSERT INTO notes(txt) VALUES('other client')"], { crypto }).map(
+        (chunk) => ({ type: 'incrementChunk' as const, chunk }),
+      ),
       { type: 'incrementEnd' },
     ];
     const sd = serverDirCopy();
     const c2file = path.join(sd, `${formatClientId(c2)}.arch`);
     writeFileSync(c2file, encodeArchive(evs));
     // Sanity: both are ours and recoverable before the swap.
-    const s = await searchEntries({ nodePrivateKey: NPK, sources: [{ kind: 'serverDir', dir: sd }], inline: true });
+    const s = await searchEntries({
+      nodePrivateKey: NPK,
+      sources: [{ kind: 'serverDir', dir: sd }],
+      inline: true,
+    });
     expect(s.candidates.map((c) => c.clientId).sort()).toEqual([CID1, formatClientId(c2)].sort());
     const c1file = path.join(sd, `${CID1}.arch`);
     const b1 = readFileSync(c1file);
@@ -320,7 +407,10 @@ describe('tampering with the archive', () => {
     const sd = serverDirCopy();
     const otherNode = new Uint8Array(randomBytes(32));
     const cid1 = parseClientId(CID1);
-    writeFileSync(path.join(sd, 'recognition_codes'), formatRecognitionCodesFile([{ clientKey: cid1, code: signRecognitionCode(otherNode, cid1) }]));
+    writeFileSync(
+      path.join(sd, 'recognition_codes'),
+      formatRecognitionCodesFile([{ clientKey: cid1, code: signRecognitionCode(otherNode, cid1) }]),
+    );
     const r = await tryRecover(sd);
     expect(r.v?.clientId).toBe(CID1);
     expect(r.v?.warnings.find((w) => w.kind === 'code_not_ours')?.message).toMatch(/altered or damaged/);
@@ -333,7 +423,11 @@ describe('tampering with the archive', () => {
   it('our own code, when present, is recognised by the code (no probe needed)', async () => {
     const sd = serverDirCopy();
     const cid1 = parseClientId(CID1);
-    writeFileSync(path.join(sd, 'recognition_codes'), formatRecognitionCodesFile([{ clientKey: cid1, code: signRecognitionCode(NPK, cid1) }]) + 'garbage line\n');
+    writeFileSync(
+      path.join(sd, 'recognition_codes'),
+      formatRecognitionCodesFile([{ clientKey: cid1, code: signRecognitionCode(NPK, cid1) }]) +
+        'garbage line\n',
+    );
     const r = await tryRecover(sd, { probe: 'none' });
     expect(r.v?.via).toBe('code');
     expect(r.v?.clientId).toBe(CID1);
@@ -345,7 +439,9 @@ describe('tampering with the archive', () => {
     const r = await tryRecover(oldDir, { lastKnownDataVersion: 9 });
     expect(r.v?.dataVersion).toBe(8);
     expect(r.v?.stale).toBe(true);
-    expect(r.v?.staleReasons.join(' ')).toMatch(/last known data_version is 9, but this backup ends at 8 \(1 behind\)/);
+    expect(r.v?.staleReasons.join(' ')).toMatch(
+      /last known data_version is 9, but this backup ends at 8 \(1 behind\)/,
+    );
 
     const newDir = serverDirCopy();
     const ld = fresh('ld');
@@ -363,13 +459,21 @@ describe('tampering with the archive', () => {
     );
     expect(v.dataVersion).toBe(9);
     expect(v.source.label).toBe('new server');
-    expect(v.warnings.find((w) => w.kind === 'source_served_less')?.message).toMatch(/old server served c2f885\S* only up to data_version 8, while new server has 9/);
+    expect(v.warnings.find((w) => w.kind === 'source_served_less')?.message).toMatch(
+      /old server served c2f885\S* only up to data_version 8, while new server has 9/,
+    );
     expect(compareDatabases(v.database.path, EXPECTED).identical).toBe(true);
 
     // Choosing the older one explicitly is possible, and stale.
     const ld2 = fresh('ld');
     const v2 = await recover(
-      { nodePrivateKey: NPK, sources: [{ kind: 'serverDir', dir: oldDir }], lightningDir: ld2, inline: true, lastKnownTime: Math.floor(Date.now() / 1000) + 3600 },
+      {
+        nodePrivateKey: NPK,
+        sources: [{ kind: 'serverDir', dir: oldDir }],
+        lightningDir: ld2,
+        inline: true,
+        lastKnownTime: Math.floor(Date.now() / 1000) + 3600,
+      },
       {},
     );
     expect(v2.stale).toBe(true);
@@ -377,14 +481,24 @@ describe('tampering with the archive', () => {
   });
 
   it('a node key that owns nothing gets a clear not_found', async () => {
-    const r = await recover({ nodePrivateKey: new Uint8Array(32).fill(7), sources: [{ kind: 'serverDir', dir: serverDirCopy() }], lightningDir: fresh('ld'), inline: true }).catch((e) => e);
+    const r = await recover({
+      nodePrivateKey: new Uint8Array(32).fill(7),
+      sources: [{ kind: 'serverDir', dir: serverDirCopy() }],
+      lightningDir: fresh('ld'),
+      inline: true,
+    }).catch((e) => e);
     expect(r).toBeInstanceOf(CldcbError);
     expect(r.code).toBe('not_found');
     expect(r.message).toMatch(/1 recognition code\(s\) and 1 archive\(s\) checked/);
   });
 
   it('online sources need online mode', async () => {
-    const r = await recover({ nodePrivateKey: NPK, sources: [{ kind: 'server', address: `${SID}@127.0.0.1:1` }], lightningDir: fresh('ld'), inline: true }).catch((e) => e);
+    const r = await recover({
+      nodePrivateKey: NPK,
+      sources: [{ kind: 'server', address: `${SID}@127.0.0.1:1` }],
+      lightningDir: fresh('ld'),
+      inline: true,
+    }).catch((e) => e);
     expect(r.code).toBe('offline');
   });
 });

@@ -233,76 +233,101 @@ function describe(d: IncrementSummary): string {
   return `${d.statements} statement${d.statements > 1 ? 's' : ''}, first ${d.firstWords}`;
 }
 
+/** What the planner decided about one more increment. */
+export interface PlanStep {
+  /** Replayed increments to drop (from this position of the replay list on) before this one is applied. */
+  readonly cutTo?: number;
+  /** Archive positions dropped by the cut. */
+  readonly dropped?: number[];
+  /** Set when the archive must be refused (the increment is not applied). */
+  readonly fatal?: { readonly code: ErrorCode; readonly message: string };
+}
+
 /**
- * Decide the replay and judge the chain.
- * @param snapshot the re-upload's facts.
- * @param increments every increment stored, in archive order.
+ * The plan, one increment at a time (the pipelined rebuild applies increments as they
+ * are unsealed and rolls back to a savepoint when a redo cuts). {@link planReplay} is the
+ * same planner over a whole list.
  */
-export function planReplay(snapshot: SnapshotSummary, increments: readonly IncrementSummary[]): ReplayPlan {
-  const warnings: RecoveryWarning[] = [];
-  const warn = (kind: RecoveryWarningKind, severity: WarningSeverity, message: string, d?: IncrementSummary): void => {
-    warnings.push({ kind, severity, message, ...(d ? { index: d.index, dataVersion: d.dataVersion } : {}) });
-  };
-  const R = snapshot.reuploadDataVersion;
-  const replay: IncrementSummary[] = [];
-  let fatal: ReplayPlan['fatal'];
-  const lost = (message: string): void => {
-    fatal ??= { code: 'archive_lost_writes', message };
-  };
-  const expectedPrev = (pos: number): string => (pos === 0 ? snapshot.chainHash : replay[pos - 1]!.hash);
-  const checkLink = (d: IncrementSummary, pos: number): void => {
-    if (d.format !== 1) return;
-    if (d.prev !== expectedPrev(pos))
-      lost(
-        `the chain of increments is broken at increment ${d.index} (data_version ${d.dataVersion}): it does not follow ${pos === 0 ? 'the snapshot' : `increment ${replay[pos - 1]!.index}`}. An increment was dropped, reordered or mixed in from another backup; the database would miss writes lightningd committed.`,
-      );
-  };
+export class ChainPlanner {
+  private readonly warnings: RecoveryWarning[] = [];
+  private readonly replay: IncrementSummary[] = [];
+  private readonly all: IncrementSummary[] = [];
+  private fatal: ReplayPlan['fatal'];
 
-  if (increments.length === 0)
-    lost(`the archive holds the snapshot but no increment; the snapshot was made for data_version ${R}, whose writes are missing.`);
+  constructor(private readonly snapshot: SnapshotSummary) {}
 
-  for (const d of increments) {
-    if (fatal) break;
+  private warn(kind: RecoveryWarningKind, severity: WarningSeverity, message: string, d?: IncrementSummary): void {
+    this.warnings.push({ kind, severity, message, ...(d ? { index: d.index, dataVersion: d.dataVersion } : {}) });
+  }
+
+  private lost(message: string): PlanStep {
+    this.fatal ??= { code: 'archive_lost_writes', message };
+    return { fatal: this.fatal };
+  }
+
+  private expectedPrev(pos: number): string {
+    return pos === 0 ? this.snapshot.chainHash : this.replay[pos - 1]!.hash;
+  }
+
+  private linkBroken(d: IncrementSummary, pos: number): boolean {
+    return d.format === 1 && d.prev !== this.expectedPrev(pos);
+  }
+
+  private broken(d: IncrementSummary, pos: number): PlanStep {
+    return this.lost(
+      `the chain of increments is broken at increment ${d.index} (data_version ${d.dataVersion}): it does not follow ${pos === 0 ? 'the snapshot' : `increment ${this.replay[pos - 1]!.index}`}. An increment was dropped, reordered or mixed in from another backup; the database would miss writes lightningd committed.`,
+    );
+  }
+
+  /** Current replay list length (positions of applied increments are 0 … length−1). */
+  get length(): number {
+    return this.replay.length;
+  }
+
+  /** data_version of the replayed increment before the last one (undefined: the last is the first). */
+  get previousDataVersion(): number | undefined {
+    return this.replay.length >= 2 ? this.replay[this.replay.length - 2]!.dataVersion : undefined;
+  }
+
+  /** Decide on the next increment (in archive order). After a fatal step nothing else is accepted. */
+  push(d: IncrementSummary): PlanStep {
+    if (this.fatal) return { fatal: this.fatal };
+    this.all.push(d);
+    const R = this.snapshot.reuploadDataVersion;
     if (d.dataVersion !== d.framingDv)
-      warn('dv_mismatch', 'warning', `increment ${d.index}: the archive framing says data_version ${d.framingDv} but the sealed data says ${d.dataVersion}; the sealed value is used (the server's copy was altered there).`, d);
+      this.warn('dv_mismatch', 'warning', `increment ${d.index}: the archive framing says data_version ${d.framingDv} but the sealed data says ${d.dataVersion}; the sealed value is used (the server's copy was altered there).`, d);
     if (d.hasBump && d.bumpOld !== undefined && d.bumpOld !== prevDv(d.dataVersion))
-      warn('bump_mismatch', 'warning', `increment ${d.index} (data_version ${d.dataVersion}): its data_version bump expects the old value ${d.bumpOld}, not ${prevDv(d.dataVersion)}.`, d);
-    const prev = replay[replay.length - 1];
+      this.warn('bump_mismatch', 'warning', `increment ${d.index} (data_version ${d.dataVersion}): its data_version bump expects the old value ${d.bumpOld}, not ${prevDv(d.dataVersion)}.`, d);
+    const prev = this.replay[this.replay.length - 1];
     if (!prev) {
-      if (d.dataVersion !== R) {
-        lost(`the first increment has data_version ${d.dataVersion} but the snapshot was made for ${R}: writes are missing or the archive was mixed with another.`);
-        break;
-      }
-      checkLink(d, 0);
-      replay.push(d);
-      continue;
+      if (d.dataVersion !== R) return this.lost(`the first increment has data_version ${d.dataVersion} but the snapshot was made for ${R}: writes are missing or the archive was mixed with another.`);
+      if (this.linkBroken(d, 0)) return this.broken(d, 0);
+      this.replay.push(d);
+      return {};
     }
     if (d.dataVersion === prev.dataVersion) {
       if (d.hasBump) {
-        let runStart = replay.length;
-        while (runStart > 0 && replay[runStart - 1]!.dataVersion === d.dataVersion) runStart--;
-        let cut = replay.length;
+        let runStart = this.replay.length;
+        while (runStart > 0 && this.replay[runStart - 1]!.dataVersion === d.dataVersion) runStart--;
+        let cut = this.replay.length;
         if (d.format === 1) {
           // The chain names the increment it replaces: the one whose `prev` it repeats.
           cut = -1;
-          for (let i = runStart; i < replay.length; i++)
-            if (expectedPrev(i) === d.prev) {
+          for (let i = runStart; i < this.replay.length; i++)
+            if (this.expectedPrev(i) === d.prev) {
               cut = i;
               break;
             }
-          if (cut < 0) {
-            lost(`increment ${d.index} repeats data_version ${d.dataVersion} but follows none of the increments of that version: the chain is broken (dropped, reordered or mixed-in increments).`);
-            break;
-          }
+          if (cut < 0) return this.lost(`increment ${d.index} repeats data_version ${d.dataVersion} but follows none of the increments of that version: the chain is broken (dropped, reordered or mixed-in increments).`);
         } else {
-          for (let i = runStart; i < replay.length; i++)
-            if (replay[i]!.hasBump) {
+          for (let i = runStart; i < this.replay.length; i++)
+            if (this.replay[i]!.hasBump) {
               cut = i;
               break;
             }
         }
-        const dropped = replay.splice(cut);
-        warn(
+        const dropped = this.replay.splice(cut);
+        this.warn(
           'repeat_redo',
           'info',
           dropped.length > 0
@@ -310,63 +335,78 @@ export function planReplay(snapshot: SnapshotSummary, increments: readonly Incre
             : `increment ${d.index} repeats data_version ${d.dataVersion} with the bump after writes without it; kept after them.`,
           d,
         );
-        checkLink(d, replay.length);
-        replay.push(d);
-        continue;
+        if (this.linkBroken(d, this.replay.length)) return this.broken(d, this.replay.length);
+        this.replay.push(d);
+        return dropped.length > 0 ? { cutTo: cut, dropped: dropped.map((x) => x.index) } : {};
       }
-      warn('repeat_same_version', 'info', `increment ${d.index} repeats data_version ${d.dataVersion} without the bump (${describe(d)}): more writes at the same version, kept.`, d);
-      checkLink(d, replay.length);
-      replay.push(d);
-      continue;
+      this.warn('repeat_same_version', 'info', `increment ${d.index} repeats data_version ${d.dataVersion} without the bump (${describe(d)}): more writes at the same version, kept.`, d);
+      if (this.linkBroken(d, this.replay.length)) return this.broken(d, this.replay.length);
+      this.replay.push(d);
+      return {};
     }
-    if (d.dataVersion !== next(prev.dataVersion)) {
-      lost(
+    if (d.dataVersion !== next(prev.dataVersion))
+      return this.lost(
         d.dataVersion > prev.dataVersion
           ? `increment ${d.index} has data_version ${d.dataVersion} right after ${prev.dataVersion}: ${d.dataVersion - prev.dataVersion - 1} version(s) of writes are missing.`
           : `increment ${d.index} has data_version ${d.dataVersion} after ${prev.dataVersion}: the increments are out of order or mixed from another backup.`,
       );
-      break;
+    if (this.linkBroken(d, this.replay.length)) return this.broken(d, this.replay.length);
+    this.replay.push(d);
+    return {};
+  }
+
+  /** The plan (also when fatal: `fatal` is set). */
+  finish(): ReplayPlan {
+    const warnings = [...this.warnings];
+    const warn = (kind: RecoveryWarningKind, severity: WarningSeverity, message: string): void => {
+      warnings.push({ kind, severity, message });
+    };
+    const replay = this.replay;
+    if (this.all.length === 0 && !this.fatal)
+      this.lost(`the archive holds the snapshot but no increment; the snapshot was made for data_version ${this.snapshot.reuploadDataVersion}, whose writes are missing.`);
+    const missingBumps: number[] = [];
+    for (let i = 0; i < replay.length; i++) {
+      const d = replay[i]!;
+      const before = i === 0 ? undefined : replay[i - 1]!;
+      if ((before === undefined || before.dataVersion !== d.dataVersion) && !d.hasBump) missingBumps.push(d.index);
     }
-    checkLink(d, replay.length);
-    replay.push(d);
+    if (missingBumps.length > 0)
+      warn(
+        'missing_bump',
+        'warning',
+        `${missingBumps.length} increment${missingBumps.length > 1 ? 's' : ''} (${missingBumps.slice(0, 8).join(', ')}${missingBumps.length > 8 ? ', …' : ''}) advance${missingBumps.length > 1 ? '' : 's'} data_version without lightningd's data_version bump statement: not written by lightningd's own commit (hand-made or test data). data_version is set to each one's value, as lightningd's commit would.`,
+      );
+    const drift = this.all.filter((d) => d.footerCount !== undefined && d.footerCount !== d.index).length;
+    if (drift > 0)
+      warn('count_drift', 'info', `footer counts differ from the increment numbers in ${drift} place(s): the original server's count drift after a same-version replace (its bug 3); harmless.`);
+    const formats = new Set(replay.map((d) => d.format));
+    const chain: ReplayPlan['chain'] = replay.length === 0 ? 'none' : formats.size > 1 ? 'mixed' : formats.has(1) ? 'v1' : 'v0';
+    const last = replay[replay.length - 1];
+    if (chain === 'v0')
+      warn('no_chain', 'warning', 'These increments carry no chain (made by the original cldcb plugin): a dropped tail cannot be excluded, and no time is recorded in them.');
+    else if (chain === 'mixed')
+      warn('mixed_chain', 'warning', 'Some increments are chained (v1) and some are not (v0): links to and from the unchained ones rest on data_version order only.');
+    if (chain === 'v1' || (chain === 'mixed' && last?.format === 1))
+      warn('tail_undetectable', 'info', "A dropped tail cannot be detected inside one archive: compare the time and data_version of the last increment with the node's last known activity, and with other servers.");
+    return {
+      replay: replay.map((d) => d.index),
+      warnings,
+      ...(this.fatal ? { fatal: this.fatal } : {}),
+      chain,
+      finalDataVersion: last ? last.dataVersion : this.snapshot.reuploadDataVersion,
+      ...(last?.format === 1 && last.time !== undefined ? { lastTime: last.time } : {}),
+      missingBumps,
+    };
   }
+}
 
-  const missingBumps: number[] = [];
-  for (let i = 0; i < replay.length; i++) {
-    const d = replay[i]!;
-    const before = i === 0 ? undefined : replay[i - 1]!;
-    const advances = before === undefined || before.dataVersion !== d.dataVersion;
-    if (advances && !d.hasBump) missingBumps.push(d.index);
-  }
-  if (missingBumps.length > 0)
-    warn(
-      'missing_bump',
-      'warning',
-      `${missingBumps.length} increment${missingBumps.length > 1 ? 's' : ''} (${missingBumps.slice(0, 8).join(', ')}${missingBumps.length > 8 ? ', …' : ''}) advance${missingBumps.length > 1 ? '' : 's'} data_version without lightningd's data_version bump statement: not written by lightningd's own commit (hand-made or test data). data_version is set to each one's value, as lightningd's commit would.`,
-    );
-
-  const drift = increments.filter((d) => d.footerCount !== undefined && d.footerCount !== d.index).length;
-  if (drift > 0)
-    warn('count_drift', 'info', `footer counts differ from the increment numbers in ${drift} place(s): the original server's count drift after a same-version replace (its bug 3); harmless.`);
-
-  const formats = new Set(replay.map((d) => d.format));
-  const chain: ReplayPlan['chain'] = replay.length === 0 ? 'none' : formats.size > 1 ? 'mixed' : formats.has(1) ? 'v1' : 'v0';
-  const last = replay[replay.length - 1];
-  if (chain === 'v0')
-    warn('no_chain', 'warning', 'These increments carry no chain (made by the original cldcb plugin): a dropped tail cannot be excluded, and no time is recorded in them.');
-  else if (chain === 'mixed')
-    warn('mixed_chain', 'warning', 'Some increments are chained (v1) and some are not (v0): links to and from the unchained ones rest on data_version order only.');
-  if (chain === 'v1' || (chain === 'mixed' && last?.format === 1))
-    warn('tail_undetectable', 'info', 'A dropped tail cannot be detected inside one archive: compare the time and data_version of the last increment with the node\'s last known activity, and with other servers.');
-
-  const lastV1 = [...replay].reverse().find((d) => d.format === 1 && d.time !== undefined);
-  return {
-    replay: replay.map((d) => d.index),
-    warnings,
-    ...(fatal ? { fatal } : {}),
-    chain,
-    finalDataVersion: last ? last.dataVersion : R,
-    ...(lastV1 && last?.format === 1 ? { lastTime: lastV1.time! } : {}),
-    missingBumps,
-  };
+/**
+ * Decide the replay and judge the chain.
+ * @param snapshot the re-upload's facts.
+ * @param increments every increment stored, in archive order.
+ */
+export function planReplay(snapshot: SnapshotSummary, increments: readonly IncrementSummary[]): ReplayPlan {
+  const p = new ChainPlanner(snapshot);
+  for (const d of increments) if (p.push(d).fatal) break;
+  return p.finish();
 }

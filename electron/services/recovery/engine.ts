@@ -660,6 +660,7 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
         targetPath: target,
         returnClientKey: input.writeWrapper !== false,
         ...(streamKeys ? { streamKeys } : {}),
+        ...(input.pipeline === false ? { pipeline: false } : {}),
       } satisfies RebuildInput,
       Boolean(input.inline),
       (d, t, n) => {

@@ -26,6 +26,7 @@ import { commitTempFile, tempPathFor } from '../atomicFile';
 import { scanArchive, cancelledError, type ScanResult } from './archiveScan';
 import { planReplay, type RecoveryWarning, type ReplayPlan, type IncrementSummary, type SnapshotSummary } from './chain';
 import { replayArchive, safeSqliteMessage, type ReplayStats } from './replay';
+import { pipelineAvailable, PipelineFallback, runPipeline } from './pipeline';
 
 /** What a job reports through `progress(done, total, note)`: `note` is this, as JSON. */
 export type RebuildProgressNote =
@@ -54,6 +55,8 @@ export interface RebuildInput {
   readonly returnClientKey?: boolean;
   /** Stream keys derived beforehand on other cores (keys.ts); zeroized by the job. */
   readonly streamKeys?: Uint8Array;
+  /** One pass on two cores (pipeline.ts) when a worker bundle is there. Default true. */
+  readonly pipeline?: boolean;
 }
 
 export interface DatabaseChecks {
@@ -123,7 +126,7 @@ function note(ctx: RebuildContext, done: number, total: number, n: RebuildProgre
  * @throws CldcbError file_exists (target exists), not_authentic, truncated,
  *   archive_lost_writes, integrity_failed, cancelled, io_error, unsupported.
  */
-export function rebuildJob(input: RebuildInput, ctx: RebuildContext): RebuildOutput {
+export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Promise<RebuildOutput> {
   const timings: Timing[] = [];
   const t = (): number => performance.now();
   const nodePriv = input.nodePriv;
@@ -131,6 +134,7 @@ export function rebuildJob(input: RebuildInput, ctx: RebuildContext): RebuildOut
   let fd: number | undefined;
   let db: Database.Database | undefined;
   let scan: ScanResult | undefined;
+  let doneKey: Uint8Array | undefined;
   try {
     if (!input.analyzeOnly) {
       if (!input.targetPath) throw new CldcbError('internal', 'rebuild without a target path (a bug in CLDCB).');
@@ -145,56 +149,106 @@ export function rebuildJob(input: RebuildInput, ctx: RebuildContext): RebuildOut
       }
     }
 
-    // Pass 1
-    let t0 = t();
-    scan = scanArchive(input.archivePath, {
-      nodePriv,
-      clientKey: input.clientKey,
-      ...(fd !== undefined ? { snapshotFd: fd } : {}),
-      returnClientKey: Boolean(input.returnClientKey) && !input.analyzeOnly,
-      ...(input.streamKeys ? { streamKeys: input.streamKeys } : {}),
-      cancelled: () => ctx.cancelled(),
-      progress: (b, total) => note(ctx, b, total, { phase: 'scan', bytes: b, total }),
-    });
-    timings.push({ step: 'unseal and verify', ms: t() - t0 });
-    const plan = planReplay(scan.snapshot, scan.increments);
-    const warnings = [...scan.warnings, ...plan.warnings];
-    const base = {
-      archive: { path: input.archivePath, size: scan.size, mtimeMs: scan.mtimeMs },
-      snapshot: scan.snapshot,
-      increments: scan.increments,
-      plan,
-      warnings,
-      timings,
+    // Open the temp database once the snapshot is in it.
+    let journal = 'delete';
+    const openDb = (): Database.Database => {
+      // No fsync here: the finished database is fsynced once before it is linked into place.
+      closeSync(fd!);
+      fd = undefined;
+      db = new Database(temp!);
+      try {
+        journal = String(db.pragma('journal_mode', { simple: true }));
+      } catch (e) {
+        throw new CldcbError('integrity_failed', `The snapshot in the archive is not a usable SQLite database (${safeSqliteMessage((e as Error).message)}).`);
+      }
+      db.pragma('foreign_keys = OFF');
+      db.pragma('journal_mode = MEMORY');
+      db.pragma('synchronous = OFF');
+      db.pragma('cache_size = -16384');
+      return db;
     };
-    if (input.analyzeOnly) return base;
-    if (plan.fatal) throw new CldcbError(plan.fatal.code, plan.fatal.message);
 
-    fsyncSync(fd!);
-    closeSync(fd!);
-    fd = undefined;
-
-    // Pass 2
-    t0 = t();
-    db = new Database(temp!);
-    let journal: string;
-    try {
-      journal = String(db.pragma('journal_mode', { simple: true }));
-    } catch (e) {
-      throw new CldcbError('integrity_failed', `The snapshot in the archive is not a usable SQLite database (${safeSqliteMessage((e as Error).message)}).`);
+    let t0 = t();
+    let done: { archive: RebuildOutput['archive']; snapshot: SnapshotSummary; increments: IncrementSummary[]; plan: ReplayPlan; warnings: RecoveryWarning[]; stats: ReplayStats; clientPrivateKey?: Uint8Array } | undefined;
+    if (!input.analyzeOnly && input.pipeline !== false && pipelineAvailable()) {
+      // One pass on two cores (pipeline.ts).
+      try {
+        const r = runPipeline({
+          archivePath: input.archivePath,
+          nodePriv,
+          clientKey: input.clientKey,
+          returnClientKey: Boolean(input.returnClientKey),
+          snapshotFd: fd!,
+          openDb,
+          cancelled: () => ctx.cancelled(),
+          progress: (phase, d, _total, statements, bytes) =>
+            phase === 'scan' ? note(ctx, d, 0, { phase: 'scan', bytes: d, total: 0 }) : note(ctx, d, 0, { phase: 'replay', increments: d, total: 0, statements, bytes }),
+        });
+        db = r.db;
+        doneKey = r.clientPrivateKey;
+        done = {
+          archive: { path: input.archivePath, size: r.size, mtimeMs: r.mtimeMs },
+          snapshot: r.snapshot,
+          increments: r.increments,
+          plan: r.plan,
+          warnings: [...r.warnings, ...r.plan.warnings],
+          stats: r.stats,
+          ...(r.clientPrivateKey ? { clientPrivateKey: r.clientPrivateKey } : {}),
+        };
+        timings.push({ step: 'unseal, verify and replay (pipelined)', ms: t() - t0 });
+      } catch (e) {
+        if (!(e instanceof PipelineFallback)) throw e;
+        // Start again with the two-pass path, from an empty temp file.
+        db = undefined;
+        if (fd !== undefined) closeSync(fd);
+        removeQuietly(temp!);
+        for (const sfx of TEMP_SUFFIXES.slice(1)) removeQuietly(temp! + sfx);
+        fd = openSync(temp!, 'wx', 0o600);
+        t0 = t();
+      }
     }
-    db.pragma('foreign_keys = OFF');
-    db.pragma('journal_mode = MEMORY');
-    db.pragma('synchronous = OFF');
-    db.pragma('cache_size = -16384');
-    const stats = replayArchive(db, input.archivePath, scan.incrementsOffset, scan.increments, plan.replay, {
-      nodePriv,
-      clientKey: input.clientKey,
-      cancelled: () => ctx.cancelled(),
-      progress: (done, total, statements, bytes) => note(ctx, done, total, { phase: 'replay', increments: done, total, statements, bytes }),
-      streamKeys: scan.streamKeys,
-    });
-    timings.push({ step: 'replay', ms: t() - t0 });
+
+    if (!done) {
+      // Pass 1
+      scan = scanArchive(input.archivePath, {
+        nodePriv,
+        clientKey: input.clientKey,
+        ...(fd !== undefined ? { snapshotFd: fd } : {}),
+        returnClientKey: Boolean(input.returnClientKey) && !input.analyzeOnly,
+        ...(input.streamKeys ? { streamKeys: input.streamKeys } : {}),
+        cancelled: () => ctx.cancelled(),
+        progress: (b, total) => note(ctx, b, total, { phase: 'scan', bytes: b, total }),
+      });
+      timings.push({ step: 'unseal and verify', ms: t() - t0 });
+      const plan = planReplay(scan.snapshot, scan.increments);
+      const warnings = [...scan.warnings, ...plan.warnings];
+      const base = {
+        archive: { path: input.archivePath, size: scan.size, mtimeMs: scan.mtimeMs },
+        snapshot: scan.snapshot,
+        increments: scan.increments,
+        plan,
+        warnings,
+        timings,
+      };
+      if (input.analyzeOnly) return base;
+      if (plan.fatal) throw new CldcbError(plan.fatal.code, plan.fatal.message);
+
+      // Pass 2
+      t0 = t();
+      openDb();
+      const stats = replayArchive(db!, input.archivePath, scan.incrementsOffset, scan.increments, plan.replay, {
+        nodePriv,
+        clientKey: input.clientKey,
+        cancelled: () => ctx.cancelled(),
+        progress: (d, total, statements, bytes) => note(ctx, d, total, { phase: 'replay', increments: d, total, statements, bytes }),
+        streamKeys: scan.streamKeys,
+      });
+      timings.push({ step: 'replay', ms: t() - t0 });
+      done = { ...base, stats, ...(scan.clientPrivateKey ? { clientPrivateKey: scan.clientPrivateKey } : {}) };
+    }
+    const plan = done.plan;
+    const stats = done.stats;
+    if (!db) throw new CldcbError('internal', 'no database after the replay (a bug in CLDCB).');
 
     // Checks
     t0 = t();
@@ -245,14 +299,19 @@ export function rebuildJob(input: RebuildInput, ctx: RebuildContext): RebuildOut
     temp = undefined;
     timings.push({ step: 'commit', ms: t() - t0 });
     return {
-      ...base,
+      archive: done.archive,
+      snapshot: done.snapshot,
+      increments: done.increments,
+      plan,
+      warnings: done.warnings,
+      timings,
       replay: stats,
       checks,
       database: { path: input.targetPath!, bytes: statSync(input.targetPath!).size },
-      ...(scan.clientPrivateKey ? { clientPrivateKey: scan.clientPrivateKey } : {}),
+      ...(done.clientPrivateKey ? { clientPrivateKey: done.clientPrivateKey } : {}),
     };
   } catch (e) {
-    zeroize(scan?.clientPrivateKey);
+    zeroize(scan?.clientPrivateKey, doneKey);
     if (e instanceof CldcbError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_'))

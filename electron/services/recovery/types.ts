@@ -37,6 +37,8 @@ export interface SearchInput {
   readonly threads?: number;
   /** Derive the increments' stream keys on all cores before the rebuild (engine.ts PARALLEL_KEYS_MIN_BYTES). */
   readonly parallelKeys?: boolean;
+  /** Rebuild in one pipelined pass on two cores (default); false: the two-pass rebuild in one thread. */
+  readonly pipeline?: boolean;
 }
 
 export interface RecoverInput extends SearchInput {

@@ -1,0 +1,776 @@
+/**
+ * The pipelined rebuild: one pass over the archive, on two cores.
+ *
+ *   feeder thread (`recovery.feed` job)          SQLite thread (the rebuild job)
+ *   ───────────────────────────────────          ───────────────────────────────
+ *   read, frame, unseal (ECDH, signature, tags)  write the snapshot to the temp file
+ *   hash the snapshot, decode the statements     BEGIN / SAVEPOINT / exec() / COMMIT
+ *   plan the chain as it goes (ChainPlanner)     (nothing else: it only executes)
+ *
+ * Why: per increment, opening its sealed stream (one ECDH and one signature check) costs
+ * about as much as replaying a hundred statements; in one thread the two add up, here they
+ * overlap. The feeder sends commands through a MessageChannel (statements joined into ≤ 1 MiB
+ * batches, snapshot pieces transferred without copying), at most 32 in flight (flat memory);
+ * the SQLite thread takes them synchronously (Atomics.wait + receiveMessageOnPort).
+ *
+ * Same decisions as the two-pass rebuild (chain.ts rules, one planner): each data_version
+ * run is one transaction and each increment a savepoint in it, so an increment is applied
+ * as it arrives and a redo (a repeated data_version with the bump) rolls back to the
+ * savepoint of the increment it replaces. Increments repeating a data_version are held until
+ * their end (they may be redos); PRAGMA-only increments run outside any transaction. A cut
+ * that would reach behind a committed point (impossible with lightningd: a PRAGMA after a
+ * transaction means it committed) makes the rebuild fall back to the two-pass path.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type BetterSqlite3 from 'better-sqlite3';
+import { CldcbError, isErrorCode, toErrorData } from '../../../shared/errors';
+import { bytesToHex, equalBytes, zeroize } from '../../../shared/bytes';
+import { ArchReader, FOOTER_SIZE, type ArchEvent } from '../../../shared/cldcb/arch';
+import { checkPubkey, formatClientId } from '../../../shared/cldcb/ids';
+import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
+import { Unsealer } from '../../../shared/cldcb/seal';
+import { findWorkerScript } from '../workerPool';
+import {
+  BlockRing,
+  cancelledError,
+  recoveryCrypto,
+  sha256Stream,
+  snapshotChainHash,
+  writeAll,
+} from './archiveScan';
+import {
+  ChainPlanner,
+  isForeignKeysPragma,
+  StatementBytesFacts,
+  statementWords,
+  type IncrementSummary,
+  type RecoveryWarning,
+  type ReplayPlan,
+  type SnapshotSummary,
+} from './chain';
+import { StreamOpener } from './fastPaths';
+import { IncrementReader } from './plaintext';
+import { BATCH_CHARS, safeSqliteMessage, type ReplayStats } from './replay';
+
+/** Messages (each a batch of commands), and KiB of SQL and snapshot, in flight before the feeder waits. */
+const MAX_IN_FLIGHT = 64;
+const MAX_KIB_IN_FLIGHT = 32 * 1024;
+/** A message goes out when it holds this many commands or KiB (one wake-up per batch, not per command). */
+const FLUSH_COMMANDS = 256;
+const FLUSH_KIB = 1024;
+/** State slots (Int32Array over a SharedArrayBuffer). */
+const SENT = 0;
+const DONE = 1;
+const CANCEL = 2;
+const KIB_SENT = 3;
+const KIB_DONE = 4;
+
+/** KiB a command carries (for the flow control). */
+function kib(c: Command): number {
+  if (c.t === 'snap') return c.b.length >> 10;
+  if (c.t === 'x' || c.t === 'out') return c.sql.length >> 10;
+  return 0;
+}
+
+type Command =
+  | { t: 'snap'; b: Uint8Array }
+  | { t: 'snapEnd' }
+  | { t: 'begin' }
+  | { t: 'sp'; i: number }
+  | { t: 'x'; i: number; dv: number; first: number; total: number; sql: Uint8Array; lens: Int32Array }
+  | { t: 'out'; i: number; dv: number; first: number; total: number; sql: Uint8Array; lens: Int32Array }
+  | { t: 'bump'; i: number; dv: number }
+  | { t: 'rb'; i: number }
+  | { t: 'commit' }
+  | { t: 'incEnd'; i: number; statements: number; skipped: number; bytes: number }
+  | { t: 'end'; result: FeedResult }
+  | { t: 'error'; code: string; message: string }
+  | { t: 'fallback'; reason: string };
+
+export interface FeedResult {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly snapshot: SnapshotSummary;
+  readonly increments: IncrementSummary[];
+  readonly warnings: RecoveryWarning[];
+  readonly plan: ReplayPlan;
+  readonly clientPrivateKey?: Uint8Array;
+}
+
+export interface FeedInput {
+  readonly archivePath: string;
+  /** Zeroized by the feeder: pass a copy. */
+  readonly nodePriv: Uint8Array;
+  readonly clientKey: Uint8Array;
+  readonly returnClientKey: boolean;
+  readonly port: MessagePort;
+  readonly state: SharedArrayBuffer;
+  readonly batchChars?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feeder (runs in its own worker thread)
+
+/** The `recovery.feed` job. Everything, including errors, goes through `input.port`. */
+export function feedJob(input: FeedInput): void {
+  const state = new Int32Array(input.state);
+  const port = input.port;
+  let pending: Command[] = [];
+  let pendingTransfer: ArrayBuffer[] = [];
+  let pendingKib = 0;
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    while (
+      Atomics.load(state, SENT) - Atomics.load(state, DONE) >= MAX_IN_FLIGHT ||
+      Atomics.load(state, KIB_SENT) - Atomics.load(state, KIB_DONE) >= MAX_KIB_IN_FLIGHT
+    ) {
+      if (Atomics.load(state, CANCEL) !== 0) throw cancelledError();
+      Atomics.wait(state, DONE, Atomics.load(state, DONE), 200);
+    }
+    port.postMessage(pending, pendingTransfer);
+    if (pendingKib > 0) Atomics.add(state, KIB_SENT, pendingKib);
+    Atomics.add(state, SENT, 1);
+    Atomics.notify(state, SENT);
+    pending = [];
+    pendingTransfer = [];
+    pendingKib = 0;
+  };
+  const post = (c: Command, transfer?: ArrayBuffer[]): void => {
+    pending.push(c);
+    if (transfer) pendingTransfer.push(...transfer);
+    pendingKib += kib(c);
+    if (
+      c.t === 'end' ||
+      c.t === 'error' ||
+      c.t === 'fallback' ||
+      pending.length >= FLUSH_COMMANDS ||
+      pendingKib >= FLUSH_KIB
+    )
+      flush();
+  };
+  try {
+    feed(input, post, () => Atomics.load(state, CANCEL) !== 0);
+  } catch (e) {
+    const d = toErrorData(e);
+    try {
+      post({ t: 'error', code: d.code, message: d.message });
+    } catch {
+      /* cancelled meanwhile */
+    }
+  } finally {
+    zeroize(input.nodePriv);
+    port.close();
+  }
+}
+
+class Fallback extends Error {}
+
+function feed(
+  input: FeedInput,
+  post: (c: Command, transfer?: ArrayBuffer[]) => void,
+  cancelled: () => boolean,
+): void {
+  const clientKey = checkPubkey(input.clientKey, 'client key');
+  const what = `archive ${formatClientId(clientKey)}.arch`;
+  const crypto = recoveryCrypto();
+  const batchChars = input.batchChars ?? BATCH_CHARS;
+  let fd: number;
+  try {
+    fd = openSync(input.archivePath, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CldcbError(
+      code === 'ENOENT' ? 'file_not_found' : 'io_error',
+      `${input.archivePath}: cannot open the archive (${code ?? 'I/O error'}).`,
+    );
+  }
+  let clientPriv: Uint8Array | undefined;
+  try {
+    const st = fstatSync(fd);
+    const reader = new ArchReader({ checkFooters: false, what });
+    const warnings: RecoveryWarning[] = [];
+    const increments: IncrementSummary[] = [];
+    const snapSha = createHash('sha256');
+    let header36: Uint8Array | undefined;
+    let reupload: Unsealer | undefined;
+    let snapshot: SnapshotSummary | undefined;
+    let snapshotSize = 0;
+    let planner: ChainPlanner | undefined;
+    let inTx = false;
+    /** Replay positions below this are committed (a redo may not cut there). */
+    let barrier = 0;
+    /** Last replayed data_version (to see whether an increment starts a new run). */
+    let lastDv: number | undefined;
+
+    interface Inc {
+      index: number;
+      framingDv: number;
+      offset: number;
+      length: number;
+      chunks: number;
+      opener: StreamOpener;
+      reader: IncrementReader;
+      facts: StatementBytesFacts;
+      /** Statements not yet sent (held: repeats and leading PRAGMAs), as UTF-8 joined by ";\n". */
+      held: Uint8Array;
+      heldBytes: number;
+      heldLens: number[];
+      /** First statement number of `held`. */
+      heldFirst: number;
+      count: number;
+      skipped: number;
+      bytes: number;
+      /** Emitting as it goes (BEGIN/SAVEPOINT already sent). */
+      streaming: boolean;
+      /** Hold until the end: the increment repeats the last data_version. */
+      hold: boolean | undefined;
+      dv: number | undefined;
+    }
+    let inc: Inc | undefined;
+
+    const sendBatch = (c: Inc, outside: boolean): void => {
+      if (c.heldLens.length === 0) return;
+      const sql = c.held.slice(0, c.heldBytes);
+      const lens = new Int32Array(c.heldLens);
+      post({ t: outside ? 'out' : 'x', i: c.index, dv: c.dv!, first: c.heldFirst, total: c.reader.headerInfo?.count ?? 0, sql, lens }, [
+        sql.buffer,
+        lens.buffer,
+      ]);
+      c.heldFirst += c.heldLens.length;
+      c.heldLens = [];
+      c.heldBytes = 0;
+    };
+    const openRun = (c: Inc): void => {
+      if (c.dv !== lastDv || !inTx) {
+        if (inTx) {
+          post({ t: 'commit' });
+          barrier = planner!.length;
+        }
+        post({ t: 'begin' });
+        inTx = true;
+      }
+      post({ t: 'sp', i: c.index });
+    };
+    const startStreaming = (c: Inc): void => {
+      c.streaming = true;
+      openRun(c);
+    };
+
+    const sink = (c: Inc) => ({
+      statement(bytes: Uint8Array): void {
+        c.facts.statement(bytes);
+        c.count++;
+        // `PRAGMA foreign_keys = …` is a no-op here (foreign keys stay off).
+        if (keywordPragma(bytes) && isForeignKeysPragma(loose.decode(bytes))) {
+          c.skipped++;
+          return;
+        }
+        if (c.heldLens.length === 0) c.heldFirst = c.count - 1;
+        const need = c.heldBytes + bytes.length + 2;
+        if (need > c.held.length) {
+          const b = new Uint8Array(Math.max(need, c.held.length * 2));
+          b.set(c.held.subarray(0, c.heldBytes));
+          c.held = b;
+        }
+        c.held.set(bytes, c.heldBytes);
+        c.held[c.heldBytes + bytes.length] = 0x3b; // ;
+        c.held[c.heldBytes + bytes.length + 1] = 0x0a; // \n
+        c.heldBytes = need;
+        c.heldLens.push(bytes.length);
+      },
+    });
+
+    const onEvent = (e: ArchEvent): void => {
+      switch (e.type) {
+        case 'reuploadChunk': {
+          if (reupload === undefined) {
+            reupload = new Unsealer(input.nodePriv, {
+              sender: clientKey,
+              crypto,
+              what: `${what}: re-upload`,
+            });
+            const pt = reupload.unseal(e.chunk);
+            let h: { clientPrivateKey: Uint8Array; dataVersion: number };
+            try {
+              h = decodeReuploadHeader(pt);
+            } catch {
+              throw new CldcbError(
+                'not_authentic',
+                `${what}: the first re-upload box is not a re-upload header (${pt.length} bytes, expected 36).`,
+              );
+            } finally {
+              header36 = pt.slice();
+              zeroize(pt);
+            }
+            const pub = crypto.secp.publicKey(h.clientPrivateKey);
+            if (!equalBytes(pub, clientKey)) {
+              zeroize(h.clientPrivateKey);
+              throw new CldcbError(
+                'not_authentic',
+                `${what}: the re-upload carries the key of another client (${formatClientId(pub)}); the archives were swapped or mixed.`,
+              );
+            }
+            if (input.returnClientKey) clientPriv = h.clientPrivateKey;
+            else zeroize(h.clientPrivateKey);
+            snapshot = { reuploadDataVersion: h.dataVersion, chainHash: '', size: 0 };
+          } else {
+            const pt = reupload.unseal(e.chunk);
+            snapSha.update(pt);
+            snapshotSize += pt.length;
+            const own = pt.byteOffset === 0 && pt.byteLength === pt.buffer.byteLength ? pt : pt.slice();
+            post({ t: 'snap', b: own }, [own.buffer as ArrayBuffer]);
+          }
+          break;
+        }
+        case 'reuploadEnd':
+          if (reupload === undefined || header36 === undefined)
+            throw new CldcbError('truncated', `${what}: the re-upload section is empty (no header box).`);
+          reupload.dispose();
+          snapshot = {
+            reuploadDataVersion: snapshot!.reuploadDataVersion,
+            chainHash: snapshotChainHash(header36, new Uint8Array(snapSha.digest())),
+            size: snapshotSize,
+          };
+          zeroize(header36);
+          planner = new ChainPlanner(snapshot);
+          post({ t: 'snapEnd' });
+          break;
+        case 'incrementStart': {
+          const index = increments.length;
+          const w = `${what}: increment ${index} (data_version ${e.dataVersion})`;
+          const facts = new StatementBytesFacts();
+          const c: Inc = {
+            index,
+            framingDv: e.dataVersion,
+            offset: e.offset!,
+            length: 6,
+            chunks: 0,
+            opener: new StreamOpener(input.nodePriv, clientKey, w, crypto.aead),
+            reader: undefined as unknown as IncrementReader,
+            facts,
+            held: new Uint8Array(64 * 1024),
+            heldBytes: 0,
+            heldLens: [],
+            heldFirst: 0,
+            count: 0,
+            skipped: 0,
+            bytes: 0,
+            streaming: false,
+            hold: undefined,
+            dv: undefined,
+          };
+          c.reader = new IncrementReader(sha256Stream(), w, sink(c));
+          inc = c;
+          break;
+        }
+        case 'incrementChunk': {
+          const c = inc!;
+          const pt = c.opener.open(e.chunk);
+          c.chunks++;
+          c.length += 2 + e.chunk.length;
+          c.bytes += pt.length;
+          c.reader.push(pt);
+          if (c.dv === undefined && c.reader.headerInfo) {
+            c.dv = c.reader.headerInfo.dataVersion;
+            c.hold = lastDv !== undefined && c.dv === lastDv;
+          }
+          // Stream a new data_version's statements once one is not a PRAGMA.
+          if (!c.hold && c.dv !== undefined && !c.streaming && c.heldLens.length > 0 && !c.facts.pragmaOnly)
+            startStreaming(c);
+          if (c.streaming && c.heldBytes >= batchChars) sendBatch(c, false);
+          break;
+        }
+        case 'incrementEnd': {
+          const c = inc!;
+          inc = undefined;
+          c.opener.dispose();
+          if (c.chunks === 0)
+            throw new CldcbError(
+              'truncated',
+              `${what}: increment ${c.index} (data_version ${c.framingDv}, byte ${c.offset}) has no sealed chunk.`,
+            );
+          const end = c.reader.finish();
+          c.dv = end.dataVersion;
+          const f = e.footer!;
+          footerWarning(fd, f.offset, c.length, c.framingDv, f, c.index, warnings);
+          const d: IncrementSummary = {
+            index: c.index,
+            framingDv: c.framingDv,
+            dataVersion: end.dataVersion,
+            format: end.format,
+            ...(end.time !== undefined ? { time: end.time } : {}),
+            ...(end.prev !== undefined ? { prev: end.prev } : {}),
+            hash: end.hash,
+            statements: end.count,
+            hasBump: c.facts.hasBump,
+            ...(c.facts.bumpOld !== undefined ? { bumpOld: c.facts.bumpOld } : {}),
+            pragmaOnly: c.facts.onlyPragmas,
+            firstWords: c.facts.firstWords,
+            chunks: c.chunks,
+            offset: c.offset,
+            footerCount: f.count,
+          };
+          increments.push(d);
+          const step = planner!.push(d);
+          if (step.fatal) {
+            if (c.streaming) post({ t: 'rb', i: c.index });
+            throw new CldcbError(step.fatal.code, step.fatal.message);
+          }
+          if (step.cutTo !== undefined) {
+            if (c.streaming)
+              throw new CldcbError('internal', 'a streamed increment was cut (a bug in CLDCB).');
+            if (step.cutTo < barrier)
+              throw new Fallback(`increment ${c.index} replaces increments already committed`);
+            post({ t: 'rb', i: step.dropped![0]! });
+          }
+          if (!c.streaming) {
+            if (d.pragmaOnly) {
+              if (inTx) {
+                post({ t: 'commit' });
+                inTx = false;
+              }
+              sendBatch(c, true);
+              barrier = planner!.length;
+            } else {
+              startStreaming(c);
+              sendBatch(c, false);
+            }
+          } else sendBatch(c, false);
+          // Advancing data_version without lightningd's bump (hand-made data): make the bump.
+          const before = planner!.previousDataVersion;
+          if ((before === undefined || before !== d.dataVersion) && !d.hasBump)
+            post({ t: 'bump', i: c.index, dv: d.dataVersion });
+          post({ t: 'incEnd', i: c.index, statements: end.count, skipped: c.skipped, bytes: c.bytes });
+          lastDv = d.dataVersion;
+          break;
+        }
+      }
+    };
+
+    let pos = 0;
+    const ring = new BlockRing();
+    for (;;) {
+      if (cancelled()) throw cancelledError();
+      const buf = ring.get();
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      pos += n;
+      for (const ev of reader.push(buf.subarray(0, n))) onEvent(ev);
+    }
+    try {
+      reader.end();
+    } catch (err) {
+      if (!(err instanceof CldcbError) || err.code !== 'truncated' || reader.incrementCount === 0 || !planner)
+        throw err;
+      if (inc) {
+        inc.opener.dispose();
+        if (inc.streaming) post({ t: 'rb', i: inc.index });
+      }
+      warnings.push({
+        kind: 'torn_tail',
+        severity: 'warning',
+        message: `${what} ends inside an increment after the last complete one (data_version ${increments[increments.length - 1]!.dataVersion}): the server stopped while appending it, so it was never acknowledged and lightningd did not commit it. It is ignored. (${err.message})`,
+      });
+    }
+    if (!planner || !snapshot) throw new CldcbError('truncated', `${what}: no re-upload section.`);
+    if (inTx) post({ t: 'commit' });
+    const plan = planner.finish();
+    if (plan.fatal) throw new CldcbError(plan.fatal.code, plan.fatal.message);
+    const result: FeedResult = {
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      snapshot,
+      increments,
+      warnings,
+      plan,
+      ...(clientPriv ? { clientPrivateKey: clientPriv } : {}),
+    };
+    post({ t: 'end', result });
+  } catch (e) {
+    zeroize(clientPriv);
+    if (e instanceof Fallback) {
+      post({ t: 'fallback', reason: e.message });
+      return;
+    }
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const loose = new TextDecoder('utf-8');
+
+/** Does the statement start (after ASCII blanks) with the keyword PRAGMA? */
+function keywordPragma(b: Uint8Array): boolean {
+  let o = 0;
+  while (o < b.length && (b[o] === 0x20 || (b[o]! >= 0x09 && b[o]! <= 0x0d))) o++;
+  if (b.length - o < 6) return false;
+  const w = 'pragma';
+  for (let i = 0; i < 6; i++) if ((b[o + i]! | 0x20) !== w.charCodeAt(i)) return false;
+  return true;
+}
+
+function footerWarning(
+  fd: number,
+  at: number,
+  length: number,
+  framingDv: number,
+  f: { lastLength: number; dataVersion: number },
+  index: number,
+  warnings: RecoveryWarning[],
+): void {
+  const raw = new Uint8Array(FOOTER_SIZE);
+  const n = readSync(fd, raw, 0, FOOTER_SIZE, at);
+  const hashOk =
+    n === FOOTER_SIZE &&
+    bytesToHex(createHash('sha256').update(raw.subarray(0, 14)).digest()) === bytesToHex(raw.subarray(14));
+  const problems: string[] = [];
+  if (!hashOk) problems.push('its checksum does not match');
+  if (f.lastLength !== length) problems.push(`it records length ${f.lastLength}, not ${length}`);
+  if (f.dataVersion !== framingDv)
+    problems.push(`it records data_version ${f.dataVersion}, not ${framingDv}`);
+  if (problems.length > 0)
+    warnings.push({
+      kind: 'footer_damaged',
+      severity: 'warning',
+      index,
+      dataVersion: framingDv,
+      message: `the footer of increment ${index} (byte ${at}) is damaged: ${problems.join('; ')}. The sealed data verified, so the database is not affected, but the server's copy is corrupted: check its disk.`,
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite side (runs in the rebuild job's thread)
+
+export class PipelineFallback extends Error {}
+
+export interface PipelineOptions {
+  readonly archivePath: string;
+  readonly nodePriv: Uint8Array;
+  readonly clientKey: Uint8Array;
+  readonly returnClientKey: boolean;
+  /** Temp file the snapshot goes to (created by the caller, fd open for writing). */
+  readonly snapshotFd: number;
+  /** Opens the database once the snapshot is written (after fsync and close of snapshotFd). */
+  readonly openDb: () => BetterSqlite3.Database;
+  readonly cancelled: () => boolean;
+  readonly progress: (
+    phase: 'scan' | 'replay',
+    done: number,
+    total: number,
+    statements: number,
+    bytes: number,
+  ) => void;
+  readonly batchChars?: number;
+}
+
+export interface PipelineResult extends FeedResult {
+  readonly db: BetterSqlite3.Database;
+  readonly stats: ReplayStats;
+}
+
+/** Is the pipelined rebuild available here (a worker bundle to start the feeder from)? */
+export function pipelineAvailable(): boolean {
+  try {
+    findWorkerScript();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Run the feeder thread and execute its commands.
+ * @throws PipelineFallback when the two-pass path must be used; CldcbError otherwise.
+ */
+export function runPipeline(o: PipelineOptions): PipelineResult {
+  const { port1, port2 } = new MessageChannel();
+  const sab = new SharedArrayBuffer(32);
+  const state = new Int32Array(sab);
+  const cancel = new SharedArrayBuffer(4);
+  const feedInput: FeedInput = {
+    archivePath: o.archivePath,
+    nodePriv: new Uint8Array(o.nodePriv),
+    clientKey: o.clientKey,
+    returnClientKey: o.returnClientKey,
+    port: port2,
+    state: sab,
+    ...(o.batchChars ? { batchChars: o.batchChars } : {}),
+  };
+  const worker = new Worker(findWorkerScript(), {
+    workerData: { job: 'recovery.feed', input: feedInput, cancel },
+    transferList: [port2],
+  });
+  zeroize(feedInput.nodePriv);
+  let db: BetterSqlite3.Database | undefined;
+  let fdOpen = true;
+  const stats = { increments: 0, statements: 0, skippedPragmas: 0, synthesizedBumps: 0, bytes: 0 };
+  let snapBytes = 0;
+  let setDv: BetterSqlite3.Statement | undefined;
+  const hasVarsRow = (): boolean => {
+    try {
+      return db!.prepare("SELECT 1 FROM vars WHERE name = 'data_version'").get() !== undefined;
+    } catch {
+      return false;
+    }
+  };
+  const fail = (
+    c: { i: number; dv: number },
+    n: number,
+    total: number | undefined,
+    words: string,
+    msg: string,
+  ): never => {
+    throw new CldcbError(
+      'archive_lost_writes',
+      `increment ${c.i} (data_version ${c.dv}) cannot be applied: statement ${n}${total !== undefined ? ` of ${total}` : ''} (${words}) fails: ${safeSqliteMessage(msg)}. The archive lacks writes this one depends on; refusing to present an incomplete database.`,
+    );
+  };
+  /** The batch's statements, each decoded on its own (only on the failure paths). */
+  const statementsOf = (c: { i: number; first: number; sql: Uint8Array; lens: Int32Array }): string[] => {
+    const out: string[] = [];
+    let o2 = 0;
+    c.lens.forEach((l, k) => {
+      try {
+        out.push(decoder.decode(c.sql.subarray(o2, o2 + l)));
+      } catch {
+        throw new CldcbError('bad_input', `increment ${c.i}: statement ${c.first + k} is not valid UTF-8.`);
+      }
+      o2 += l + 2;
+    });
+    return out;
+  };
+  const text = (c: { i: number; first: number; sql: Uint8Array; lens: Int32Array }): string => {
+    try {
+      return decoder.decode(c.sql);
+    } catch {
+      statementsOf(c); // names the statement
+      throw new CldcbError('bad_input', `increment ${c.i}: a statement is not valid UTF-8.`);
+    }
+  };
+  let lastSent = 0;
+  let idle = 0;
+  try {
+    for (;;) {
+      if (o.cancelled()) throw cancelledError();
+      const m = receiveMessageOnPort(port1);
+      if (!m) {
+        const sent = Atomics.load(state, SENT);
+        if (sent === lastSent) {
+          Atomics.wait(state, SENT, sent, 200);
+          if (Atomics.load(state, SENT) === sent && ++idle > 600)
+            throw new CldcbError('internal', 'The rebuild feeder stopped answering (a bug in CLDCB).');
+        }
+        lastSent = Atomics.load(state, SENT);
+        continue;
+      }
+      idle = 0;
+      const batch = m.message as Command[];
+      let k = 0;
+      for (const c of batch) k += kib(c);
+      if (k > 0) Atomics.add(state, KIB_DONE, k);
+      Atomics.add(state, DONE, 1);
+      Atomics.notify(state, DONE);
+      for (const c of batch) {
+        switch (c.t) {
+          case 'snap':
+            writeAll(o.snapshotFd, c.b);
+            snapBytes += c.b.length;
+            o.progress('scan', snapBytes, 0, 0, 0);
+            break;
+          case 'snapEnd':
+            fdOpen = false;
+            db = o.openDb();
+            setDv = undefined;
+            break;
+          case 'begin':
+            db!.exec('BEGIN');
+            break;
+          case 'sp':
+            db!.exec(`SAVEPOINT inc${c.i}`);
+            break;
+          case 'rb':
+            db!.exec(`ROLLBACK TO inc${c.i}`);
+            break;
+          case 'commit':
+            db!.exec('COMMIT');
+            break;
+          case 'x': {
+            const sql = text(c);
+            db!.exec('SAVEPOINT cldcb_batch');
+            try {
+              db!.exec(sql);
+              db!.exec('RELEASE cldcb_batch');
+            } catch {
+              db!.exec('ROLLBACK TO cldcb_batch');
+              statementsOf(c).forEach((s, k) => {
+                try {
+                  db!.exec(s);
+                } catch (e) {
+                  fail(c, c.first + k + 1, c.total, statementWords(s), (e as Error).message);
+                }
+              });
+              db!.exec('RELEASE cldcb_batch');
+            }
+            break;
+          }
+          case 'out':
+            if (db!.inTransaction)
+              throw new CldcbError('internal', 'PRAGMA increment inside a transaction (a bug in CLDCB).');
+            statementsOf(c).forEach((s, k) => {
+              try {
+                db!.exec(s);
+              } catch (e) {
+                fail(c, c.first + k + 1, c.total, statementWords(s), (e as Error).message);
+              }
+            });
+            break;
+          case 'bump':
+            if (hasVarsRow()) {
+              setDv ??= db!.prepare("UPDATE vars SET intval = ? WHERE name = 'data_version'");
+              setDv.run(c.dv);
+              stats.synthesizedBumps++;
+            }
+            break;
+          case 'incEnd':
+            stats.increments++;
+            stats.statements += c.statements;
+            stats.skippedPragmas += c.skipped;
+            stats.bytes += c.bytes;
+            o.progress('replay', stats.increments, 0, stats.statements, stats.bytes);
+            break;
+          case 'end': {
+            if (db?.inTransaction)
+              throw new CldcbError('internal', 'the feeder ended inside a transaction (a bug in CLDCB).');
+            const r = c.result;
+            return { ...r, db: db!, stats: { ...stats, increments: r.plan.replay.length } };
+          }
+          case 'error':
+            throw new CldcbError(isErrorCode(c.code) ? c.code : 'internal', c.message);
+          case 'fallback':
+            throw new PipelineFallback(c.reason);
+        }
+      }
+    }
+  } catch (e) {
+    Atomics.store(new Int32Array(cancel), 0, 1);
+    Atomics.store(state, CANCEL, 1);
+    Atomics.notify(state, DONE);
+    if (db) {
+      try {
+        if (db.inTransaction) db.exec('ROLLBACK');
+      } catch {
+        /* closing anyway */
+      }
+      db.close();
+    }
+    void fdOpen;
+    throw e;
+  } finally {
+    port1.close();
+    void worker.terminate();
+  }
+}
