@@ -16,6 +16,7 @@ import { Session, type BackendContext, type HandlerDeps } from './handlers/conte
 import { secretHandlers } from './handlers/secrets';
 import { paperHandlers } from './handlers/paper';
 import { scbHandlers } from './handlers/scb';
+import { credentialHandlers } from './handlers/credentials';
 import { jobHandlers } from './handlers/jobs';
 
 export type { HandlerDeps } from './handlers/context';
@@ -36,6 +37,7 @@ export function createHandlers(deps: HandlerDeps): Backend {
     ...secretHandlers(ctx),
     ...paperHandlers(ctx),
     ...scbHandlers(ctx),
+    ...credentialHandlers(ctx),
     ...jobHandlers(ctx),
   };
 

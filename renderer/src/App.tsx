@@ -13,8 +13,9 @@ import { ScbRecovery } from './screens/ScbRecovery';
 import { Recover } from './screens/Recover';
 import { Drill } from './screens/Drill';
 import { Install } from './screens/Install';
+import { Credentials } from './screens/Credentials';
 
-export type Screen = 'home' | 'import' | 'nodeid' | 'paper' | 'sheet' | 'export' | 'scb' | 'recover' | 'drill' | 'install';
+export type Screen = 'home' | 'import' | 'nodeid' | 'paper' | 'sheet' | 'export' | 'scb' | 'recover' | 'drill' | 'install' | 'credentials';
 
 /** What every screen gets: the loaded secret's public facts, navigation and the one error surface. */
 export interface ScreenProps {
@@ -36,6 +37,7 @@ const NAV: { screen: Screen; label: string; needsSecret?: boolean }[] = [
   { screen: 'scb', label: 'SCB force-close recovery', needsSecret: true },
   { screen: 'install', label: 'Install backup', needsSecret: true },
   { screen: 'drill', label: 'Drill' },
+  { screen: 'credentials', label: 'Credentials' },
 ];
 
 export function App() {
@@ -125,6 +127,7 @@ export function App() {
         {screen === 'recover' && <Recover {...props} />}
         {screen === 'drill' && <Drill {...props} />}
         {screen === 'install' && <Install {...props} />}
+        {screen === 'credentials' && <Credentials {...props} />}
       </main>
     </div>
   );

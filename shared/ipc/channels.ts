@@ -18,6 +18,11 @@ export const CHANNELS = [
   'scb.track',
   'scb.savePayload',
   'scb.saveReport',
+  'cred.inspect',
+  'cred.restrict',
+  'cred.mintRune',
+  'cred.save',
+  'cred.rotation',
   'job.status',
   'job.cancel',
 ] as const;

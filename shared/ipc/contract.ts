@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import type { Result } from '../errors';
 import type { Network, RecoveryProgress, ScbChannel, ScbSource, WalkthroughStep } from '../scb';
+import type { MacaroonInspection, RuneInspection } from '../credentials';
 
 /** Phantom value carrying an output type. */
 const out = <T>(): T => undefined as unknown as T;
@@ -107,8 +108,55 @@ export interface ScbView {
   skippedDbids: number[];
 }
 
+/** A macaroon or a rune as the Credentials screen shows it (the engine's descriptions are plain JSON). */
+export interface CredentialView {
+  kind: 'macaroon' | 'rune';
+  /** The credential as text: a rune in base64url; a macaroon in hex (LND's REST header form). */
+  text: string;
+  /** What it allows and under which conditions, one line each (the engine's summary). */
+  summary: string[];
+  rune: RuneInspection | null;
+  macaroon: MacaroonInspection | null;
+  /** The time (RFC 3339) and client IP a macaroon was verified at, when a root key was given. */
+  checkedAt: string | null;
+  checkedIp: string | null;
+  /** What was and was not checked, e.g. "No secret is loaded: authenticity not checked." */
+  notes: string[];
+}
+/** A new credential (restricted, attenuated or minted), ready to copy, save or show as a QR code. */
+export interface CredentialResult {
+  kind: 'macaroon' | 'rune';
+  text: string;
+  format: 'rune' | 'hex' | 'base64' | 'base64url';
+  /** The restrictions / caveats added, as text. */
+  added: string[];
+  view: CredentialView;
+  qrSvgDataUrl: string | null;
+}
+/** The rotation reminder: the operator's last recorded rotation, kept in the backend's memory only. */
+export interface RotationView {
+  lastRotation: string | null;
+  nextDue: string | null;
+  daysLeft: number | null;
+  overdue: boolean;
+  policyDays: number;
+}
+
 const network = z.enum(['bitcoin', 'testnet', 'signet', 'regtest']);
 const rpcText = z.string().max(32 * 1024 * 1024).optional();
+/** A pasted credential (text) or a dropped one (file bytes); the handler wants exactly one. */
+const credInput = { text: z.string().max(4 * 1024 * 1024).optional(), bytesB64: b64.optional() };
+/** Restrictions for runes (methods, peer, rate, readonly) and expiry/custom for both. */
+const runeForm = {
+  expires: z.string().max(64).optional(),
+  methods: z.array(z.string().max(200)).max(100).optional(),
+  rate: z.number().int().min(1).max(4294967294).optional(),
+  peerId: hex66.optional(),
+  readonly: z.boolean().optional(),
+  /** Further rune restrictions (rune syntax) or LND caveats, one per entry. */
+  custom: z.array(z.string().min(1).max(4096)).max(50).optional(),
+};
+
 
 export const contract = {
   'app.info': { input: z.object({}).strict(), output: out<AppInfo>() },
@@ -175,6 +223,42 @@ export const contract = {
   },
   'scb.savePayload': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
   'scb.saveReport': { input: z.object({ format: z.enum(['json', 'pdf']) }).strict(), output: out<ChoosePathResult | null>() },
+
+  /** Describe a macaroon or a rune (auto-detected); verify a macaroon with its root key at a time and IP. */
+  'cred.inspect': {
+    input: z
+      .object({ ...credInput, rootKeyHex: z.string().max(200).optional(), at: z.string().max(64).optional(), ip: z.string().max(64).optional() })
+      .strict(),
+    output: out<CredentialView>(),
+  },
+  /** Narrow a credential: rune restrictions, or macaroon caveats (expiry, IP, IP range, custom). */
+  'cred.restrict': {
+    input: z
+      .object({
+        ...credInput,
+        ...runeForm,
+        ip: z.string().max(64).optional(),
+        ipRange: z.string().max(64).optional(),
+        format: z.enum(['hex', 'base64', 'base64url']).optional(),
+      })
+      .strict(),
+    output: out<CredentialResult>(),
+  },
+  /** A rune from the loaded secret's rune master secret (as lightningd makes them), with restrictions. */
+  'cred.mintRune': {
+    input: z.object({ uniqueId: z.string().regex(/^(0|[1-9][0-9]{0,18})$/, 'a whole number (Core Lightning counts runes from 0)'), ...runeForm }).strict(),
+    output: out<CredentialResult>(),
+  },
+  /** Save a credential (mode 0600, never overwriting); a macaroon can be saved as LND's binary file. */
+  'cred.save': {
+    input: z.object({ kind: z.enum(['macaroon', 'rune']), text: z.string().min(1).max(4 * 1024 * 1024), binary: z.boolean().optional() }).strict(),
+    output: out<ChoosePathResult | null>(),
+  },
+  /** Rotation reminder: without `lastRotation` read it; with a date (YYYY-MM-DD) record it; null clears it. */
+  'cred.rotation': {
+    input: z.object({ lastRotation: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date like 2026-01-31').nullable().optional() }).strict(),
+    output: out<RotationView>(),
+  },
 
   'job.status': { input: z.object({ jobId }).strict(), output: out<JobStatus>() },
   'job.cancel': { input: z.object({ jobId }).strict(), output: out<null>() },
