@@ -18,6 +18,8 @@ import { paperHandlers } from './handlers/paper';
 import { scbHandlers } from './handlers/scb';
 import { credentialHandlers } from './handlers/credentials';
 import { jobHandlers } from './handlers/jobs';
+import { recoverHandlers } from './handlers/recover';
+import { installHandlers } from './handlers/install';
 
 export type { HandlerDeps } from './handlers/context';
 export type HandlerTable = { [C in Channel]: (input: unknown) => Promise<Result<Output<C>>> };
@@ -37,6 +39,8 @@ export function createHandlers(deps: HandlerDeps): Backend {
     ...secretHandlers(ctx),
     ...paperHandlers(ctx),
     ...scbHandlers(ctx),
+    ...recoverHandlers(ctx),
+    ...installHandlers(ctx),
     ...credentialHandlers(ctx),
     ...jobHandlers(ctx),
   };

@@ -108,6 +108,100 @@ export interface ScbView {
   skippedDbids: number[];
 }
 
+/** One backup of this node found on a source (a recognition code matched, or its archive opened). */
+export interface RecoveryCandidateView {
+  clientId: string;
+  sourceLabel: string;
+  via: 'code' | 'archive';
+  dataVersion?: number;
+  time?: number;
+  timeBasis?: 'v1' | 'mtime';
+  increments?: number;
+  chain?: 'v1' | 'v0' | 'mixed' | 'none';
+  error?: { code: string; message: string };
+  warnings: WarningView[];
+}
+export interface WarningView {
+  kind: string;
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+}
+export type EntryStatus = 'checking' | 'not_ours' | 'ours' | 'invalid';
+export interface SearchView {
+  sources: { label: string; kind: string; records: number; archives: number; speaksV1?: boolean; error?: { code: string; message: string } }[];
+  candidates: RecoveryCandidateView[];
+  /** Index of the freshest usable candidate, −1 when none. */
+  freshest: number;
+  warnings: WarningView[];
+}
+/** A window of the (possibly million-row) entry list, for a virtualised view. */
+export interface EntriesPage {
+  total: number;
+  counts: Record<EntryStatus, number>;
+  rows: { index: number; source: number; clientId: string | null; status: EntryStatus }[];
+}
+/** Live counts while the recognition codes are being checked. */
+export interface SearchProgressView {
+  checked: number;
+  total: number;
+  ours: number;
+  notOurs: number;
+  invalid: number;
+  perSecond: number;
+}
+export interface VerdictView {
+  ok: boolean;
+  stale: boolean;
+  staleReasons: string[];
+  staleAdvice?: string;
+  nodeId: string;
+  clientId: string;
+  source: { label: string; kind: string };
+  via: 'code' | 'archive';
+  dataVersion: number;
+  time?: number;
+  timeBasis?: 'v1' | 'mtime';
+  increments: number;
+  incrementsStored: number;
+  statements: number;
+  snapshotDataVersion: number;
+  chain: 'v1' | 'v0' | 'mixed' | 'none';
+  integrity: string[];
+  foreignKeyViolations: number;
+  database: { path: string; bytes: number };
+  wrapper?: { path: string; serverId: string; serverHost: string };
+  timings: { step: string; ms: number }[];
+  warnings: WarningView[];
+  candidates: RecoveryCandidateView[];
+}
+export interface DrillView {
+  kind: 'demo' | 'live';
+  pass: boolean;
+  startedAt: number;
+  finishedAt: number;
+  nextDueAt: number;
+  nodeId?: string;
+  steps: { name: string; ok: boolean; ms: number; detail?: string }[];
+  verdict?: VerdictView;
+  comparisons: { name: string; against: string; identical: boolean; tables: number; rows: number; aheadBy: number | null; ok: boolean }[];
+  failure?: { code: string; message: string };
+  notes: string[];
+}
+/** The install ceremony's results (the client private key stays in the backend until saved). */
+export interface InstallView {
+  clientId: string;
+  nodeId: string;
+  serverId: string;
+  serverHost: string;
+  /** The wrapper with the cpk line masked, for review. */
+  wrapperPreview: string;
+  /** What the server operator runs. */
+  serverCommand: string;
+  /** The line for lightningd's config. */
+  configLine: string;
+  clientIdQr: string | null;
+}
+
 /** A macaroon or a rune as the Credentials screen shows it (the engine's descriptions are plain JSON). */
 export interface CredentialView {
   kind: 'macaroon' | 'rune';
@@ -156,7 +250,6 @@ const runeForm = {
   /** Further rune restrictions (rune syntax) or LND caveats, one per entry. */
   custom: z.array(z.string().min(1).max(4096)).max(50).optional(),
 };
-
 
 export const contract = {
   'app.info': { input: z.object({}).strict(), output: out<AppInfo>() },
@@ -223,6 +316,54 @@ export const contract = {
   },
   'scb.savePayload': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
   'scb.saveReport': { input: z.object({ format: z.enum(['json', 'pdf']) }).strict(), output: out<ChoosePathResult | null>() },
+
+  /** Pick a copy of a server directory (ours or the original's); the path stays in the backend. */
+  'recover.chooseServerDir': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
+  /** Pick the lightning directory the database and wrapper go to (never overwritten). */
+  'recover.chooseLightningDir': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
+  /** Start finding this node's entries. `online` is the operator's switch for this action. */
+  'recover.startSearch': {
+    input: z
+      .object({
+        source: z.enum(['dir', 'server']),
+        address: z.string().max(300).optional(),
+        /** For a directory copy: the server's host:port, written into the fresh wrapper (the directory does not record it). */
+        serverHost: z.string().max(300).optional(),
+        online: z.boolean(),
+      })
+      .strict(),
+    output: out<{ jobId: string }>(),
+  },
+  'recover.searchProgress': { input: z.object({}).strict(), output: out<SearchProgressView | null>() },
+  'recover.entries': {
+    input: z.object({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(500) }).strict(),
+    output: out<EntriesPage>(),
+  },
+  'recover.startRebuild': {
+    input: z
+      .object({
+        clientId: z.string().regex(/^[cC][23][0-9a-fA-F]{64}$/).optional(),
+        lastKnownDataVersion: z.number().int().min(0).max(0xffffffff).optional(),
+        lastKnownTime: z.number().int().min(0).optional(),
+        online: z.boolean(),
+      })
+      .strict(),
+    output: out<{ jobId: string }>(),
+  },
+  'recover.saveReport': { input: z.object({ format: z.enum(['json', 'pdf']) }).strict(), output: out<ChoosePathResult | null>() },
+
+  'drill.startDemo': { input: z.object({}).strict(), output: out<{ jobId: string }>() },
+  'drill.saveReport': { input: z.object({ format: z.enum(['json', 'pdf']) }).strict(), output: out<ChoosePathResult | null>() },
+
+  'install.prepare': {
+    input: z
+      .object({ server: z.string().min(1).max(300), proxy: z.string().max(300).optional(), pluginCommand: z.string().max(1024).optional() })
+      .strict(),
+    output: out<InstallView>(),
+  },
+  'install.saveWrapper': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
+  'install.saveClientId': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
+  'install.saveClientKey': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
 
   /** Describe a macaroon or a rune (auto-detected); verify a macaroon with its root key at a time and IP. */
   'cred.inspect': {

@@ -17,7 +17,7 @@ test('the demo drill runs the whole chain on the bundled real trace and passes',
   await page.getByRole('button', { name: 'Run the demo drill' }).click();
   await expect(page.getByTestId('drill-report')).toContainText('PASS', { timeout: 90_000 });
   await expect(page.getByTestId('drill-report')).toContainText('next drill due');
-  await app.shot('21-drill-demo');
+  await app.shot('31-drill-demo');
   await page.getByRole('button', { name: 'Save report as JSON…' }).click();
   const report = JSON.parse(readFileSync(path.join(app.outDir, 'cldcb-drill-report.json'), 'utf8'));
   expect(report.pass).toBe(true);
@@ -37,7 +37,7 @@ test('install ceremony: client key, signed recognition code, wrapper (0700) and 
   await expect(page.getByTestId('client-id')).toHaveText(/^c[23][0-9a-f]{64}$/);
   await expect(page.getByTestId('wrapper-preview')).toContainText('hidden');
   await expect(page.getByTestId('wrapper-preview')).not.toContainText(/# cpk = [0-9a-f]{64}/);
-  await app.shot('22-install-ceremony');
+  await app.shot('32-install-ceremony');
   await page.getByRole('button', { name: 'Save wrapper…' }).click();
   await expect(page.getByRole('status').last()).toContainText('Saved');
   const file = path.join(app.outDir, 'cldcb-plugin-wrapper');

@@ -150,5 +150,5 @@ test('fifty thousand entries: the list stays virtualised and reaches the last on
   });
   await expect(list.getByText('#50000', { exact: true })).toBeVisible();
   await expect(list.locator('.entry.not_ours').last()).toBeVisible();
-  await app.shot('20-recover-many-entries');
+  await app.shot('30-recover-many-entries');
 });
