@@ -4,7 +4,9 @@
  *
  * 1. End-to-end recover (recover(): entries, recognition, unseal, replay, checks, commit;
  *    worker threads) statements/s ÷ the `sqlite3` CLI reading the same plaintext SQL in one
- *    transaction into a copy of the same snapshot. Goal ≥ 1.0.
+ *    transaction into a copy of the same snapshot. Goal ≥ 1.0 (measured with 100 statements
+ *    per increment; 10 and 1,000 are reported too: each increment is its own sealed stream,
+ *    so one ECDH and one signature check per increment are the floor for small ones).
  * 2. Unseal MB/s (pass 1 over a snapshot-heavy archive: read, frame, unseal, hash) ÷ Node's
  *    raw chacha20-poly1305 decrypting the same chunks in memory. Goal ≥ 0.7.
  * 3. Recognition codes checked per second, 1,000,000 synthetic entries on 2 worker threads
@@ -59,9 +61,8 @@ function serverDir(base: string, archive: string, clientKey: Uint8Array): string
   return d;
 }
 
-async function replayVsCli(base: string): Promise<Row[]> {
-  const incs = QUICK ? 200 : 2000;
-  const per = 100;
+async function replayVsCli(base: string, per: number, main: boolean): Promise<Row[]> {
+  const incs = Math.round((QUICK ? 20_000 : 200_000) / per);
   const a = makeSyntheticArchive({
     archivePath: path.join(base, 'replay.arch'),
     scratchDb: path.join(base, 'snap.sqlite3'),
@@ -72,7 +73,7 @@ async function replayVsCli(base: string): Promise<Row[]> {
     statementsPerIncrement: per,
     sqlPath: path.join(base, 'replay.sql'),
   });
-  log(`replay: ${a.statements} statements, ${(a.plaintextBytes / 1e6).toFixed(1)} MB of SQL, snapshot ${(a.snapshotBytes / 1e6).toFixed(1)} MB`);
+  log(`replay: ${incs} increments × ${per} statements (+ the bump): ${a.statements} statements, ${(a.plaintextBytes / 1e6).toFixed(1)} MB of SQL, snapshot ${(a.snapshotBytes / 1e6).toFixed(1)} MB`);
   // Reference: the sqlite3 CLI, same SQL in one transaction (BEGIN … COMMIT in the file), same snapshot.
   const cliRuns: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -100,16 +101,17 @@ async function replayVsCli(base: string): Promise<Row[]> {
   const med = (x: number[]): number => x.sort((p, q) => p - q)[Math.floor(x.length / 2)]!;
   const cliRate = a.statements / (med(cliRuns) / 1000);
   const ourRate = a.statements / (med(ours) / 1000);
+  rmSync(a.archivePath);
+  rmSync(path.join(base, 'replay.sql'));
+  rmSync(path.join(base, 'snap.sqlite3'));
   return [
     {
-      name: 'end-to-end recover statements/s ÷ sqlite3 CLI (same SQL, one transaction)',
+      name: `end-to-end recover statements/s ÷ sqlite3 CLI (same SQL, one transaction), ${per} statements per increment`,
       value: ourRate / cliRate,
       unit: '×',
       reference: { name: 'sqlite3 CLI statements/s', value: cliRate },
-      goal: '≥ 1.0×',
-      pass: ourRate / cliRate >= 1.0,
+      ...(main ? { goal: '≥ 1.0×', pass: ourRate / cliRate >= 1.0 } : {}),
     },
-    { name: 'end-to-end recover statements/s', value: ourRate, unit: '/s' },
   ];
 }
 
@@ -258,7 +260,9 @@ async function peakRss(base: string): Promise<Row[]> {
 const base = mkdtempSync(path.join(process.env.RECOVER_BENCH_DIR ?? tmpdir(), 'cldcb-recover-bench-'));
 const rows: Row[] = [];
 try {
-  rows.push(...(await replayVsCli(base)));
+  rows.push(...(await replayVsCli(base, 100, true)));
+  rows.push(...(await replayVsCli(base, 10, false)));
+  rows.push(...(await replayVsCli(base, 1000, false)));
   rows.push(...(await unsealVsRaw(base)));
   rows.push(...(await recognition()));
   rows.push(...(await peakRss(base)));

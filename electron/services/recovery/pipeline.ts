@@ -56,7 +56,7 @@ import { BATCH_CHARS, safeSqliteMessage, type ReplayStats } from './replay';
 
 /** Messages (each a batch of commands), and KiB of SQL and snapshot, in flight before the feeder waits. */
 const MAX_IN_FLIGHT = 64;
-const MAX_KIB_IN_FLIGHT = 32 * 1024;
+const MAX_KIB_IN_FLIGHT = 8 * 1024;
 /** A message goes out when it holds this many commands or KiB (one wake-up per batch, not per command). */
 const FLUSH_COMMANDS = 256;
 const FLUSH_KIB = 1024;
@@ -603,6 +603,8 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
   const worker = new Worker(findWorkerScript(), {
     workerData: { job: 'recovery.feed', input: feedInput, cancel },
     transferList: [port2],
+    // A small young generation: the feeder allocates fast and briefly; this keeps RSS flat.
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
   zeroize(feedInput.nodePriv);
   let db: BetterSqlite3.Database | undefined;
