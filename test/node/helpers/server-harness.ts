@@ -33,11 +33,30 @@ function newestSource(dir: string): number {
   return newest;
 }
 
+/** The programs scripts/build.mjs bundles (entry → output), for those whose entry exists. */
+const PROGRAMS: [string, string][] = [
+  ['server/bin.ts', 'build/cldcb-server.mjs'],
+  ['cli/bin.ts', 'build/cldcb-client.mjs'],
+  ['plugin/bin.ts', 'build/cldcb-plugin.mjs'],
+  ['electron/worker/worker.ts', 'build/electron/worker.mjs'],
+];
+
+/** Every program bundle is newer than every source it may include (other tests rely on this too). */
 function bundleIsFresh(): boolean {
   try {
-    const built = statSync(BUNDLE).mtimeMs;
+    const outs = PROGRAMS.filter(([entry]) => existsSync(path.join(ROOT, entry))).map(([, out]) => statSync(path.join(ROOT, out)).mtimeMs);
+    const src = Math.max(...['server', 'shared', 'electron', 'cli', 'plugin'].map((d) => (existsSync(path.join(ROOT, d)) ? newestSource(path.join(ROOT, d)) : 0)));
+    return Math.min(...outs) > src;
+  } catch {
+    return false;
+  }
+}
+
+/** The server bundle alone is newer than its sources. */
+function serverBundleIsFresh(): boolean {
+  try {
     const src = Math.max(...['server', 'shared', 'electron/services'].map((d) => newestSource(path.join(ROOT, d))));
-    return built > src;
+    return statSync(BUNDLE).mtimeMs > src;
   } catch {
     return false;
   }
@@ -46,8 +65,8 @@ function bundleIsFresh(): boolean {
 const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /**
- * Build the programs with `node scripts/build.mjs` unless build/cldcb-server.mjs is newer
- * than every source it bundles. Test files run in parallel: a lock directory keeps them
+ * Build the programs with `node scripts/build.mjs` unless every program bundle is newer
+ * than every source. Test files run in parallel: a lock directory keeps them
  * from building at the same time. If the full build fails because of someone else's
  * program, the server bundle alone is built with the same esbuild options.
  */
@@ -73,7 +92,7 @@ export async function ensureServerBuilt(): Promise<void> {
   try {
     if (bundleIsFresh()) return;
     const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, encoding: 'utf8' });
-    if (r.status === 0 && bundleIsFresh()) return;
+    if (r.status === 0 || serverBundleIsFresh()) return;
     const { build } = await import('esbuild');
     await build({
       entryPoints: [path.join(ROOT, 'server/bin.ts')],
