@@ -13,6 +13,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex, concatBytes } from '../../shared/bytes';
 import { encodeArchive, readArchive } from '../../shared/cldcb/arch';
+import { decodeArchive } from '../../shared/cldcb/archiveDecode';
+import { sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
 import { formatClientId } from '../../shared/cldcb/ids';
 import {
   encodeMessage,
@@ -65,14 +67,18 @@ async function downloaded(srv: ServerProcess, k: ClientKey): Promise<string> {
 }
 
 describe('crashes (SIGKILL) lose no acknowledged write', () => {
-  it('in the middle of an append: the torn tail is cut at the next open, acknowledged increments stay', async () => {
+  it('in the middle of an append: the torn tail is cut at the next open, acknowledged increments stay and decode', async () => {
     const K = newClientKey();
+    const NODE = newClientKey();
     const dir = tempDir([K]);
     let srv = await startServer(dir);
     const c = await connect(srv, K);
-    expect(await c.backup(1, [fakeChunk(1, 500)], [fakeChunk(2, 4000)])).toBe('reuploaded');
-    expect(await c.backup(2, [fakeChunk(3, 500)])).toBe('appended');
-    expect(await c.backup(3, [fakeChunk(4, 500)])).toBe('appended');
+    // Real sealed data, so "decodes" means unsealed and replayable (shared/cldcb/archiveDecode.ts).
+    const writes = (dv: number): string[] => [`INSERT INTO t VALUES (${dv});`, `UPDATE vars SET intval=${dv} WHERE name='data_version' AND intval = ${dv - 1};`];
+    const sealed = (dv: number): Uint8Array[] => sealIncrement(K.priv, NODE.pub, dv, writes(dv));
+    expect(await c.backup(1, sealed(1), sealReupload(K.priv, NODE.pub, 1, fakeChunk(2, 4000)))).toBe('reuploaded');
+    expect(await c.backup(2, sealed(2))).toBe('appended');
+    expect(await c.backup(3, sealed(3))).toBe('appended');
     const acked = arch(dir, K);
     await c.send(requestIncremental(4));
     for (let i = 0; i < 3; i++) await c.send(incrementalChunk(fakeChunk(10 + i, 60000)));
@@ -89,6 +95,10 @@ describe('crashes (SIGKILL) lose no acknowledged write', () => {
       expect(await c2.backup(4, [fakeChunk(20, 100)])).toBe('appended'); // the client's retry
       c2.close();
       expect(readArchive(arch(dir, K)).filter((e) => e.type === 'incrementEnd')).toHaveLength(4);
+      const verdict = decodeArchive(arch(dir, K).subarray(0, acked.length), NODE.priv, K.pub);
+      expect(verdict.ok).toBe(true);
+      expect(verdict.replay.map((i) => i.statements)).toEqual([writes(1), writes(2), writes(3)]);
+      expect(bytesToHex(concatBytes(...verdict.snapshot))).toBe(bytesToHex(fakeChunk(2, 4000)));
     } finally {
       await srv.stop();
     }
