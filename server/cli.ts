@@ -58,6 +58,7 @@ Timeouts (seconds):
   --idle-timeout=S      close after no message for S (default ${DEFAULT_TIMING.idleTimeoutMs / 1000})
   --sequence-timeout=S  per message inside an upload (default ${DEFAULT_TIMING.sequenceTimeoutMs / 1000})
   --lock-wait=S         a second connection of the same client waits this long (default ${DEFAULT_TIMING.lockWaitMs / 1000})
+  --stall-timeout=S     a message trickling in, or a client not reading (default ${DEFAULT_TIMING.stallTimeoutMs / 1000})
   --handshake-timeout=S per Noise act (default 5)
 `;
 
@@ -88,6 +89,7 @@ const daemonOptions = {
   'idle-timeout': { type: 'string' },
   'sequence-timeout': { type: 'string' },
   'lock-wait': { type: 'string' },
+  'stall-timeout': { type: 'string' },
   'handshake-timeout': { type: 'string' },
   'stop-grace': { type: 'string' },
   // Internal: the detached child reports "ready"/"error" on this fd to the parent.
@@ -157,7 +159,7 @@ export function daemonConfig(values: Parsed<typeof daemonOptions>['values']): { 
       pingIntervalMs,
       idleTimeoutMs: idle > 0 ? idle : 3 * pingIntervalMs,
       sequenceTimeoutMs: secondsOption(values['sequence-timeout'], '--sequence-timeout', DEFAULT_TIMING.sequenceTimeoutMs),
-      stallTimeoutMs: DEFAULT_TIMING.stallTimeoutMs,
+      stallTimeoutMs: secondsOption(values['stall-timeout'], '--stall-timeout', DEFAULT_TIMING.stallTimeoutMs),
       lockWaitMs: secondsOption(values['lock-wait'], '--lock-wait', DEFAULT_TIMING.lockWaitMs),
     },
     rates: DEFAULT_RATES,

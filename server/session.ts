@@ -269,6 +269,25 @@ export class Session {
     }
   }
 
+  /**
+   * Send, but close the connection when the peer does not take the message within
+   * `stallTimeoutMs` (a reader that stops reading must not hold a slot and an open file forever).
+   */
+  private async sendWithin(msg: Uint8Array, what: string): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.conn.close();
+        reject(new EndSession('warn', `${what}: the client stopped reading for ${this.ctx.timing.stallTimeoutMs} ms`));
+      }, this.ctx.timing.stallTimeoutMs);
+    });
+    try {
+      await Promise.race([this.conn.send(msg), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async throttle(bucket: TokenBucket, what: string): Promise<void> {
     const wait = bucket.take();
     if (wait > 0) {
@@ -280,7 +299,7 @@ export class Session {
   private async listRecognitionCodes(): Promise<void> {
     await this.throttle(this.listBucket, 'recognition listing');
     const records = this.ctx.recognition.wireRecords();
-    for (const msg of recognitionCodesListing(records)) await this.conn.send(msg);
+    for (const msg of recognitionCodesListing(records)) await this.sendWithin(msg, 'listing');
     this.ctx.log.info(`${this.tag} ${this.clientId}: listed ${records.length} recognition codes`);
   }
 
@@ -364,12 +383,13 @@ export class Session {
         release();
       }
     }
-    if (!h) throw new EndSession('info', `download of ${target} refused: no usable archive`);
+    if (!h) throw new EndSession('info', `download of ${target} refused: no archive`);
+    if (h.damaged) this.ctx.log.warn(`${this.tag} ${this.clientId}: download of a damaged archive: ${h.damaged}; serving the readable part`);
     let sent = 0;
     try {
       const reader = new ArchReader({ what: `${target}.arch` });
       const send = async (msg: Uint8Array): Promise<void> => {
-        await this.conn.send(msg);
+        await this.sendWithin(msg, 'download');
         sent++;
       };
       const chunk = (c: Uint8Array): Uint8Array => {
@@ -399,9 +419,10 @@ export class Session {
           }
         }
       }
+      if (h.damaged) throw new EndSession('warn', `download of ${target}: served the intact part (${h.size} bytes); stopping at the damage without 122`);
       reader.end();
       await send(responseBackedupIncrementalEndall());
-      this.ctx.log.info(`${this.tag} ${this.clientId}: served ${target}.arch (${h.size} bytes, ${h.info.increments} increments, ${sent} messages)`);
+      this.ctx.log.info(`${this.tag} ${this.clientId}: served ${target}.arch (${h.size} bytes, ${h.info?.increments ?? '?'} increments, ${sent} messages)`);
     } catch (e) {
       if (e instanceof CldcbError && (e.code === 'bad_checksum' || e.code === 'bad_input' || e.code === 'truncated'))
         throw new EndSession('error', `download of ${target}: ${e.message}`);

@@ -57,7 +57,7 @@ export interface ArchiveInfo {
 export type Inspection =
   | { readonly kind: 'missing' }
   | { readonly kind: 'ok'; readonly info: ArchiveInfo }
-  | { readonly kind: 'damaged'; readonly reason: string };
+  | { readonly kind: 'damaged'; readonly reason: string; readonly goodEnd: number };
 
 export interface Judgement {
   readonly action: 'append' | 'reupload';
@@ -122,7 +122,8 @@ class WindowReader {
 
 type ScanResult =
   | { kind: 'ok'; info: ArchiveInfo; tornFrom?: number; tornWhy?: string }
-  | { kind: 'damaged'; reason: string };
+  /** `goodEnd`: end of the last intact increment (or of the re-upload section; 0 if that is cut). */
+  | { kind: 'damaged'; reason: string; goodEnd: number };
 
 /**
  * Walk an archive's structure without reading chunk contents: chunk lengths, data_versions
@@ -135,12 +136,12 @@ export async function scanArchive(fh: FileHandle, what: string): Promise<ScanRes
   let pos = 0;
   for (;;) {
     const l = await r.at(pos, 2);
-    if (!l) return { kind: 'damaged', reason: `${what}: ends at byte ${st.size} inside the re-upload section` };
+    if (!l) return { kind: 'damaged', reason: `${what}: ends at byte ${st.size} inside the re-upload section`, goodEnd: 0 };
     pos += 2;
     const len = u16At(l);
     if (len === 0) break;
     pos += len;
-    if (pos > st.size) return { kind: 'damaged', reason: `${what}: ends at byte ${st.size} inside the re-upload section` };
+    if (pos > st.size) return { kind: 'damaged', reason: `${what}: ends at byte ${st.size} inside the re-upload section`, goodEnd: 0 };
   }
   const reuploadBytes = pos;
   let increments = 0;
@@ -180,18 +181,18 @@ export async function scanArchive(fh: FileHandle, what: string): Promise<ScanRes
       break;
     }
     const where = `${what}: footer at byte ${pos} (increment with data_version ${dv} at byte ${start})`;
-    if (!equalBytes(sha256(f.subarray(0, 14)), f.subarray(14, 46))) return { kind: 'damaged', reason: `${where}: checksum does not match` };
+    if (!equalBytes(sha256(f.subarray(0, 14)), f.subarray(14, 46))) return { kind: 'damaged', reason: `${where}: checksum does not match`, goodEnd: start };
     const hi = u32At(f, 0);
     const lastLength = hi * 2 ** 32 + u32At(f, 4);
-    if (lastLength !== pos - start) return { kind: 'damaged', reason: `${where}: records length ${lastLength}, the increment has ${pos - start}` };
-    if (u32At(f, 8) !== dv) return { kind: 'damaged', reason: `${where}: records data_version ${u32At(f, 8)}` };
+    if (lastLength !== pos - start) return { kind: 'damaged', reason: `${where}: records length ${lastLength}, the increment has ${pos - start}`, goodEnd: start };
+    if (u32At(f, 8) !== dv) return { kind: 'damaged', reason: `${where}: records data_version ${u32At(f, 8)}`, goodEnd: start };
     lastCount = u16At(f, 12);
     pos += FOOTER_SIZE;
     increments++;
     incrementBytes += pos - start;
     lastDv = dv;
   }
-  if (increments === 0) return { kind: 'damaged', reason: `${what}: no complete increment after the re-upload section` };
+  if (increments === 0) return { kind: 'damaged', reason: `${what}: no complete increment after the re-upload section`, goodEnd: reuploadBytes };
   const info: ArchiveInfo = {
     size: reuploadBytes + incrementBytes,
     reuploadBytes,
@@ -434,7 +435,10 @@ export class ReuploadWriter {
 export interface ArchiveReadHandle {
   readonly fh: FileHandle;
   readonly size: number;
-  readonly info: ArchiveInfo;
+  /** Undefined for a damaged archive: it is served up to the damage (as the original did). */
+  readonly info: ArchiveInfo | undefined;
+  /** Why the archive is damaged, when it is. */
+  readonly damaged?: string;
 }
 
 /** Archive files kept open between appends (per client, most recently used last). */
@@ -596,7 +600,7 @@ export class ArchiveStore {
     const fh = await open(file, 'r+');
     try {
       const r = await scanArchive(fh, `${id}.arch`);
-      if (r.kind === 'damaged') return { kind: 'damaged', reason: r.reason };
+      if (r.kind === 'damaged') return { kind: 'damaged', reason: r.reason, goodEnd: r.goodEnd };
       let info = r.info;
       if (r.tornFrom !== undefined) {
         await fh.truncate(r.tornFrom);
@@ -679,7 +683,13 @@ export class ArchiveStore {
 
   async openRead(clientKey33: Uint8Array): Promise<ArchiveReadHandle | null> {
     const ins = await this.inspect(clientKey33);
-    if (ins.kind !== 'ok') return null;
+    if (ins.kind === 'missing') return null;
+    if (ins.kind === 'damaged') {
+      // Serve what is readable — a recovering client may still use the intact part — and
+      // stop at the damage without 122, as the original's reader did.
+      const fh = await open(this.archivePath(clientKey33), 'r');
+      return { fh, size: ins.goodEnd, info: undefined, damaged: ins.reason };
+    }
     const fh = await open(this.archivePath(clientKey33), 'r');
     const st = await fh.stat();
     if (st.ino !== ins.info.ino || st.size < ins.info.size) {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex, concatBytes } from '../../shared/bytes';
-import { encodeArchive, readArchive } from '../../shared/cldcb/arch';
+import { encodeArchive, encodeIncrement, encodeReuploadSection, readArchive } from '../../shared/cldcb/arch';
 import { decodeArchive } from '../../shared/cldcb/archiveDecode';
 import { sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
 import { formatClientId } from '../../shared/cldcb/ids';
@@ -139,7 +139,7 @@ describe('one server, many hostile and broken clients', () => {
 
   beforeAll(async () => {
     dir = tempDir([H]);
-    srv = await startServer(dir, { args: ['--handshake-timeout=0.5', '--ping-interval=0.3', '--idle-timeout=1', '--sequence-timeout=1'] });
+    srv = await startServer(dir, { args: ['--handshake-timeout=0.5', '--ping-interval=0.3', '--idle-timeout=1', '--sequence-timeout=1', '--stall-timeout=0.5'] });
     const c = await connect(srv, H);
     expect(await c.backup(1, [fakeChunk(1, 300)], [fakeChunk(2, 3000)])).toBe('reuploaded');
     c.close();
@@ -242,6 +242,40 @@ describe('one server, many hostile and broken clients', () => {
     await srv.waitForLog(/dv 8 |request_incremental dv 8/);
     await waitFor(() => readdirSync(dir).filter((n) => n.endsWith('.tmp')).length === 0);
     expect(bytesToHex(arch(dir, H))).toBe(good);
+  });
+
+  it('a reader that stops reading a large download is closed after --stall-timeout', async () => {
+    const big = newClientKey();
+    const chunks = Array.from({ length: 130 }, (_, i) => fakeChunk(500 + i, 65000)); // 8.5 MB, more than the socket buffers
+    writeFileSync(archPath(dir, big), concatBytes(encodeReuploadSection(chunks), encodeIncrement(1, [fakeChunk(9, 10)], 0)));
+    const c = await connect(srv, newClientKey());
+    const mark = srv.mark();
+    await c.send(requestBackupData(big.pub)); // …and never read
+    await srv.waitForLog(/download: the client stopped reading for 500 ms/, 5000, mark);
+    c.close();
+  });
+
+  it('a damaged archive is served up to its last intact increment, then the connection closes without 122', async () => {
+    const D = newClientKey();
+    const good = concatBytes(encodeReuploadSection([fakeChunk(1, 100)]), encodeIncrement(1, [fakeChunk(2, 10)], 0));
+    const bad = encodeIncrement(2, [fakeChunk(3, 10)], 1);
+    bad[bad.length - 1]! ^= 1;
+    writeFileSync(archPath(dir, D), concatBytes(good, bad));
+    const c = await connect(srv, newClientKey());
+    await c.send(requestBackupData(D.pub));
+    const types: string[] = [];
+    await expect(
+      (async () => {
+        for (;;) types.push((await c.next()).type);
+      })(),
+    ).rejects.toMatchObject({ code: 'io_error' });
+    expect(types).toEqual([
+      'response_backedup_reupload_chunk',
+      'response_backedup_reupload_end',
+      'response_backedup_incremental_new',
+      'response_backedup_incremental_chunk',
+    ]); // the increment with the bad footer is not served
+    await srv.waitForLog(/download of a damaged archive: .*checksum does not match; serving the readable part/);
   });
 
   it('a reader that disconnects in the middle of a download does not disturb the server', async () => {
