@@ -6,11 +6,13 @@
  * Both give the same bytes as the defaults in shared/cldcb (tested in test/node/cldcb-native.test.ts).
  * Inject with `{ crypto: nativeBoxCrypto }` into Sealer / Unsealer / decodeArchive.
  */
-import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { CldcbError } from '../../shared/errors';
 import { BOX_TAG_SIZE, type BoxAead, type BoxCrypto } from '../../shared/cldcb/seal';
 import { isValidCompressedPubkey, type SecpBackend } from '../../shared/cldcb/curve';
+import { checkAeadArgs } from '../../shared/noise/aead';
+import { nativeAead } from './nativeAead';
 
 /** The part of the `secp256k1` (v5) binding API we use. */
 export interface NativeSecp256k1 {
@@ -41,55 +43,26 @@ export function loadNativeSecp256k1(): NativeSecp256k1 {
   }
 }
 
-const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-function plain(parts: Buffer[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function checkKeyNonce(key: Uint8Array, nonce: Uint8Array): void {
-  if (key.length !== 32) throw new CldcbError('bad_length', `AEAD key: expected 32 bytes, got ${key.length}.`);
-  if (nonce.length !== 12) throw new CldcbError('bad_length', `AEAD nonce: expected 12 bytes, got ${nonce.length}.`);
-}
-
-/** ChaCha20-Poly1305 IETF from node:crypto; output `ct ‖ tag`, like @noble/ciphers. */
+/**
+ * ChaCha20-Poly1305 IETF from node:crypto; output `ct ‖ tag`, like @noble/ciphers.
+ * The Noise AEAD (nativeAead.ts) with the box's rule for a too-short input: `null`
+ * (the Unsealer names the message), where Noise throws.
+ */
 export const nativeBoxAead: BoxAead = {
-  name: 'node',
-  seal(key, nonce, ad, plaintext) {
-    checkKeyNonce(key, nonce);
-    const c = createCipheriv('chacha20-poly1305', buf(key), buf(nonce), { authTagLength: BOX_TAG_SIZE });
-    c.setAAD(buf(ad), { plaintextLength: plaintext.length });
-    const body = c.update(buf(plaintext));
-    const fin = c.final();
-    return plain([body, fin, c.getAuthTag()], plaintext.length + BOX_TAG_SIZE);
-  },
+  name: nativeAead.name,
+  seal: nativeAead.seal,
   open(key, nonce, ad, sealed) {
-    checkKeyNonce(key, nonce);
-    if (sealed.length < BOX_TAG_SIZE) return null;
-    const ctLen = sealed.length - BOX_TAG_SIZE;
-    const d = createDecipheriv('chacha20-poly1305', buf(key), buf(nonce), { authTagLength: BOX_TAG_SIZE });
-    d.setAuthTag(buf(sealed.subarray(ctLen)));
-    d.setAAD(buf(ad), { plaintextLength: ctLen });
-    const body = d.update(buf(sealed.subarray(0, ctLen)));
-    try {
-      const fin = d.final(); // throws when the tag does not verify
-      return plain([body, fin], ctLen);
-    } catch {
-      body.fill(0); // unauthenticated plaintext must not escape
+    if (sealed.length < BOX_TAG_SIZE) {
+      checkAeadArgs(key, nonce);
       return null;
     }
+    return nativeAead.open(key, nonce, ad, sealed);
   },
 };
 
 /** SHA-256 through node:crypto. */
 export function nodeSha256(data: Uint8Array): Uint8Array {
-  const h = createHash('sha256').update(buf(data)).digest();
+  const h = createHash('sha256').update(data).digest();
   return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
 }
 
