@@ -11,6 +11,7 @@
  *    longest run of two or more zero groups, leftmost on a tie, becomes "::").
  *  - An IPv4 address equals its IPv4-mapped IPv6 form.
  */
+import { formatIpv4, formatIpv6Groups, isV4Mapped, V4_MAPPED_PREFIX } from '../net/ip';
 
 /** 16 bytes (IPv4 addresses are stored IPv4-mapped) and whether the text was IPv4. */
 export interface ParsedIp {
@@ -67,46 +68,19 @@ function parseV6(s: string): Uint8Array | undefined {
   return out;
 }
 
-const V4_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
-
-const isV4Mapped = (b: Uint8Array): boolean => V4_PREFIX.every((x, i) => b[i] === x);
-
 /** Go net.ParseIP: undefined when the text is not an IP address. */
 export function parseIp(text: string): ParsedIp | undefined {
   if (typeof text !== 'string' || text.length === 0 || text.length > 64) return undefined;
   const v4 = parseV4(text);
-  if (v4) return { bytes: new Uint8Array([...V4_PREFIX, ...v4]), v4: true };
+  if (v4) return { bytes: new Uint8Array([...V4_MAPPED_PREFIX, ...v4]), v4: true };
   if (!text.includes(':')) return undefined;
   const v6 = parseV6(text);
   return v6 ? { bytes: v6, v4: false } : undefined;
 }
 
-/** Go IP.String() of a 16-byte address. */
+/** Go IP.String() of a 16-byte address: IPv4-mapped prints dotted, other IPv6 per RFC 5952. */
 export function formatIp(bytes: Uint8Array): string {
-  if (isV4Mapped(bytes)) return Array.from(bytes.subarray(12)).join('.');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (g: number) => g.toString(16);
-  if (bestStart < 0) return groups.map(hex).join(':');
-  return `${groups.slice(0, bestStart).map(hex).join(':')}::${groups
-    .slice(bestStart + bestLen)
-    .map(hex)
-    .join(':')}`;
+  return isV4Mapped(bytes) ? formatIpv4(bytes.subarray(12)) : formatIpv6Groups(bytes);
 }
 
 /** Go IP.Equal: IPv4 equals its IPv4-mapped form (both are stored mapped here). */
@@ -141,7 +115,7 @@ export function parseCidr(text: string): ParsedCidr | undefined {
     network[i] = ip.bytes[i]! & ((0xff << (8 - keep)) & 0xff);
   }
   // Go's Mask keeps the 0xffff of an IPv4 literal (the mask is 4 bytes long).
-  if (ip.v4) network.set(V4_PREFIX, 0);
+  if (ip.v4) network.set(V4_MAPPED_PREFIX, 0);
   return { network, prefix128, v4: ip.v4 || (isV4Mapped(network) && prefix128 >= 96) };
 }
 

@@ -11,6 +11,7 @@
 import { base32 } from '@scure/base';
 import { CldcbError } from '../errors';
 import { type ByteReader, concatBytes, u16be, utf8 } from '../bytes';
+import { formatIpv4, formatIpv6Groups, isV4Mapped } from '../net/ip';
 
 export type WireAddrType = 'ipv4' | 'ipv6' | 'torv2' | 'torv3' | 'dns';
 
@@ -76,30 +77,9 @@ export function encodeWireAddr(a: WireAddr): Uint8Array {
   return concatBytes(head, a.addr, u16be(a.port));
 }
 
+/** IPv6 as inet_ntop prints it: IPv4-mapped as ::ffff:a.b.c.d, the rest per RFC 5952. */
 function formatIpv6(b: Uint8Array): string {
-  // IPv4-mapped (::ffff:a.b.c.d), printed the way inet_ntop does.
-  if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) return `::ffff:${Array.from(b.subarray(12)).join('.')}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
-  // RFC 5952: compress the longest run (length ≥ 2) of zero groups, the first one on ties.
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return isV4Mapped(b) ? `::ffff:${formatIpv4(b.subarray(12))}` : formatIpv6Groups(b);
 }
 
 /** The hostname as text: printable ASCII as is, anything else as \xNN (hostile input stays readable). */
@@ -113,7 +93,7 @@ function formatHostname(b: Uint8Array): string {
 export function formatWireAddrHost(a: WireAddr): string {
   switch (a.type) {
     case 'ipv4':
-      return Array.from(a.addr).join('.');
+      return formatIpv4(a.addr);
     case 'ipv6':
       return `[${formatIpv6(a.addr)}]`;
     case 'torv2':
