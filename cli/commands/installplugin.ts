@@ -19,6 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../electron/services/atomicFile';
+import { parseServerSpec, WRAPPER_NAME } from '../../electron/services/installCeremony';
 import { bytesToHex, zeroize } from '../../shared/bytes';
 import { CldcbError } from '../../shared/errors';
 import { nobleSecp } from '../../shared/cldcb/curve';
@@ -33,7 +34,6 @@ import {
   parseClientKeyFile,
   parseHostPort,
   parsePluginWrapper,
-  parseServerId,
   type HostPort,
 } from '../../shared/cldcb/ids';
 import { signRecognitionCode, verifyRecognitionAsClient } from '../../shared/cldcb/recognition';
@@ -41,23 +41,6 @@ import { forgetSecret } from '../../shared/secrets/hsmSecret';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';
 import { parseOptions, requireOption, UsageError, type Command } from '../command';
 import { loadSecretForCli } from './nodeid';
-
-export const WRAPPER_NAME = 'cldcb-plugin-wrapper';
-
-/** `SID@HOST[:PORT]` (HOST may be `[v6]`). @throws UsageError */
-export function parseServerSpec(spec: string): { serverKey: Uint8Array; server: HostPort } {
-  const at = spec.indexOf('@');
-  if (at < 0) throw new UsageError('--server must be SID@HOST:PORT (the server id 52…/53… from its server_id file, then its address)');
-  let serverKey: Uint8Array;
-  let server: HostPort;
-  try {
-    serverKey = parseServerId(spec.slice(0, at), '--server: server id');
-    server = parseHostPort(spec.slice(at + 1), DEFAULT_SERVER_PORT, '--server: address');
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  return { serverKey, server };
-}
 
 /** The repository root: the directory holding plugin/cldcb-plugin.mjs above this module (source or bundle). */
 export function findRepoRoot(from = path.dirname(fileURLToPath(import.meta.url))): string {
@@ -142,7 +125,14 @@ written with mode 0700 for the user who runs lightningd.
     });
     const dir = path.resolve(requireOption(values['lightning-dir'], '--lightning-dir=DIR'));
     const keyFile = requireOption(values['client-privkey'], '--client-privkey=FILE');
-    const { serverKey, server } = parseServerSpec(requireOption(values.server, '--server=SID@HOST:PORT'));
+    const serverSpec = requireOption(values.server, '--server=SID@HOST:PORT');
+    let serverKey: Uint8Array;
+    let server: HostPort;
+    try {
+      ({ serverKey, server } = parseServerSpec(serverSpec));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     let proxy: HostPort | undefined;
     if (values.proxy !== undefined) {
       try {

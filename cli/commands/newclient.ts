@@ -6,21 +6,12 @@
  * prints the cid (the original's README promised it; the program printed nothing), so the
  * operator can hand it to the server operator (`cldcb-server add … <cid>`).
  */
-import { randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../../electron/services/atomicFile';
+import { newClientKey } from '../../electron/services/installCeremony';
 import { zeroize } from '../../shared/bytes';
-import { isValidPrivateKey, nobleSecp } from '../../shared/cldcb/curve';
+import { nobleSecp } from '../../shared/cldcb/curve';
 import { formatClientId, formatClientKeyFile } from '../../shared/cldcb/ids';
 import { parseOptions, UsageError, type Command } from '../command';
-
-/** A fresh secp256k1 private key from the OS CSPRNG (retried until valid, as the original). */
-export function newClientKey(): Uint8Array {
-  for (;;) {
-    const k = new Uint8Array(randomBytes(32));
-    if (isValidPrivateKey(k)) return k;
-    zeroize(k);
-  }
-}
 
 export const newclientCommand: Command = {
   name: 'newclient',

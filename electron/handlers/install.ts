@@ -11,9 +11,8 @@ import { nobleSecp } from '../../shared/cldcb/curve';
 import { formatClientId, formatClientKeyFile, formatHostPort, formatNodeId, formatPluginWrapper, formatServerId, parseHostPort, DEFAULT_PROXY_PORT } from '../../shared/cldcb/ids';
 import { signRecognitionCode } from '../../shared/cldcb/recognition';
 import { nodeIdFromSecret, nodePrivateKey } from '../../shared/secrets/nodeKey';
-import { newClientKey } from '../../cli/commands/newclient';
-import { parseServerSpec, WRAPPER_NAME } from '../../cli/commands/installplugin';
 import { writeFileAtomic } from '../services/atomicFile';
+import { newClientKey, parseServerSpec, WRAPPER_NAME } from '../services/installCeremony';
 import { qrSvgDataUrl } from '../services/qr';
 import type { BackendContext, HandlerGroup } from './context';
 
