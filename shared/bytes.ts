@@ -53,6 +53,25 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * The first `n` bytes of a queue of chunks, as one new array; the queue is advanced in
+ * place (used-up chunks removed, a partly used one replaced by its rest, without copying).
+ * The caller keeps its own byte count and makes sure the queue holds at least `n` bytes.
+ */
+export function takeFromChunks(chunks: Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let o = 0;
+  while (o < n) {
+    const head = chunks[0]!;
+    const k = Math.min(head.length, n - o);
+    out.set(head.subarray(0, k), o);
+    o += k;
+    if (k === head.length) chunks.shift();
+    else chunks[0] = head.subarray(k);
+  }
+  return out;
+}
+
 /** Constant-time for equal lengths (the lengths themselves are not secret). */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -16,6 +16,7 @@
  * The pure state machine is shared/noise/handshake.ts; this file only moves bytes.
  */
 import net from 'node:net';
+import { takeFromChunks } from '../../shared/bytes';
 import { CldcbError } from '../../shared/errors';
 import type { Aead } from '../../shared/noise/aead';
 import { HEADER_SIZE, MAX_FRAME, type NoiseTransport } from '../../shared/noise/cipher';
@@ -196,16 +197,7 @@ class SocketReader {
   }
 
   private take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let o = 0;
-    while (o < n) {
-      const c = this.chunks[0]!;
-      const k = Math.min(c.length, n - o);
-      out.set(c.subarray(0, k), o);
-      o += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
+    const out = takeFromChunks(this.chunks, n);
     this.buffered -= n;
     this.flow();
     return out;

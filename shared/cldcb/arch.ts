@@ -10,7 +10,7 @@
  * meant to be "increments − 1" but drifts (bug 3, §8.2: a same-dv replace writes
  * prev + 1), so readers only report it. Chunk length 0 is the terminator.
  */
-import { concatBytes, equalBytes, u16be, u32be, u64be } from '../bytes';
+import { concatBytes, equalBytes, takeFromChunks, u16be, u32be, u64be } from '../bytes';
 import { sha256 } from '../crypto/hash';
 import { CldcbError } from '../errors';
 
@@ -189,16 +189,7 @@ export class ArchReader {
   }
 
   private take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let o = 0;
-    while (o < n) {
-      const head = this.queue[0]!;
-      const k = Math.min(head.length, n - o);
-      out.set(head.subarray(0, k), o);
-      o += k;
-      if (k === head.length) this.queue.shift();
-      else this.queue[0] = head.subarray(k);
-    }
+    const out = takeFromChunks(this.queue, n);
     this.queued -= n;
     this.pos += n;
     return out;

@@ -16,7 +16,7 @@
  * multi-chunk increment; we must.) Recovery does not depend on the split: the decoder
  * concatenates the plaintexts of all chunks of an increment.
  */
-import { concatBytes, u32be, u64be, utf8 } from '../bytes';
+import { concatBytes, takeFromChunks, u32be, u64be, utf8 } from '../bytes';
 import { CldcbError } from '../errors';
 import { BOX_HEADER_SIZE, BOX_TAG_SIZE, Sealer, type SealerOptions } from './seal';
 
@@ -128,16 +128,7 @@ export class IncrementPlaintextDecoder {
   }
 
   private take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let o = 0;
-    while (o < n) {
-      const head = this.queue[0]!;
-      const k = Math.min(head.length, n - o);
-      out.set(head.subarray(0, k), o);
-      o += k;
-      if (k === head.length) this.queue.shift();
-      else this.queue[0] = head.subarray(k);
-    }
+    const out = takeFromChunks(this.queue, n);
     this.queued -= n;
     this.consumed += n;
     return out;
