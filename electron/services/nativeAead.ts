@@ -4,21 +4,11 @@
  * messages (toolchain.md §6). Node only.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { concatBytes } from '../../shared/bytes';
 import { type Aead, checkAeadArgs, TAG_SIZE } from '../../shared/noise/aead';
 
 /** Uint8Array view → Buffer without copying. */
 const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-/** Copy a Buffer into a plain Uint8Array (callers may zeroize or keep it). */
-function toPlain(parts: Buffer[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** ChaCha20-Poly1305 IETF from node:crypto (`createCipheriv('chacha20-poly1305')`). */
 export const nativeAead: Aead = {
@@ -30,7 +20,7 @@ export const nativeAead: Aead = {
     const body = c.update(buf(plaintext));
     const fin = c.final();
     const tag = c.getAuthTag();
-    return toPlain([body, fin, tag], plaintext.length + TAG_SIZE);
+    return concatBytes(body, fin, tag); // a plain Uint8Array copy (callers may zeroize or keep it)
   },
   open(key, nonce, ad, sealed) {
     checkAeadArgs(key, nonce, sealed.length);
@@ -41,7 +31,7 @@ export const nativeAead: Aead = {
     const body = d.update(buf(sealed.subarray(0, ctLen)));
     try {
       const fin = d.final(); // throws when the tag does not verify
-      return toPlain([body, fin], ctLen);
+      return concatBytes(body, fin);
     } catch {
       body.fill(0); // unauthenticated plaintext must not escape
       return null;
