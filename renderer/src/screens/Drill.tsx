@@ -3,6 +3,7 @@ import type { DrillView } from '../../../shared/ipc/contract';
 import type { ScreenProps } from '../App';
 import { api, call } from '../api';
 import { ProgressBar, useJob } from '../components/Progress';
+import { SaveReportButtons } from '../components/SaveReportButtons';
 
 const day = (t: number) => new Date(t * 1000).toISOString().slice(0, 10);
 
@@ -73,14 +74,7 @@ export function Drill({ run, go }: ScreenProps) {
               {c.name}: {c.identical ? `identical to ${c.against}` : `differs from ${c.against}`} ({c.tables} tables, {c.rows.toLocaleString('en-US')} rows)
             </p>
           ))}
-          <div className="row">
-            <button type="button" onClick={() => void run(() => call(api().drill.saveReport({ format: 'pdf' }))).then((r) => r && setSaved(r.path))}>
-              Save report as PDF…
-            </button>
-            <button type="button" onClick={() => void run(() => call(api().drill.saveReport({ format: 'json' }))).then((r) => r && setSaved(r.path))}>
-              Save report as JSON…
-            </button>
-          </div>
+          <SaveReportButtons run={run} save={(format) => api().drill.saveReport({ format })} onSaved={setSaved} />
           {saved && <p className="verdict ok">Saved to {saved}</p>}
         </section>
       )}

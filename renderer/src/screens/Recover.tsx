@@ -5,6 +5,7 @@ import { api, call } from '../api';
 import { NodeIdDisplay } from '../components/NodeIdDisplay';
 import { ProgressBar, useJob } from '../components/Progress';
 import { EntriesList } from '../components/EntriesList';
+import { SaveReportButtons } from '../components/SaveReportButtons';
 
 const when = (t?: number, basis?: string) =>
   t ? `${new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC${basis === 'mtime' ? ' (file time)' : ''}` : 'unknown';
@@ -253,14 +254,7 @@ export function Recover({ secret, go, run }: ScreenProps) {
               ))}
             </ul>
           )}
-          <div className="row">
-            <button type="button" onClick={() => void run(() => call(api().recover.saveReport({ format: 'pdf' }))).then((r) => r && setSaved(r.path))}>
-              Save report as PDF…
-            </button>
-            <button type="button" onClick={() => void run(() => call(api().recover.saveReport({ format: 'json' }))).then((r) => r && setSaved(r.path))}>
-              Save report as JSON…
-            </button>
-          </div>
+          <SaveReportButtons run={run} save={(format) => api().recover.saveReport({ format })} onSaved={setSaved} />
           {saved && (
             <p role="status" className="verdict ok">
               Saved to {saved}

@@ -3,6 +3,7 @@ import type { ScbView } from '../../../shared/ipc/contract';
 import type { RecoveryProgress } from '../../../shared/scb';
 import type { ScreenProps } from '../App';
 import { api, call, fileToBase64 } from '../api';
+import { SaveReportButtons } from '../components/SaveReportButtons';
 
 type Source = 'emergency.recover' | 'staticbackup' | 'database';
 type Network = 'bitcoin' | 'testnet' | 'signet' | 'regtest';
@@ -223,14 +224,7 @@ export function ScbRecovery({ secret, run }: ScreenProps) {
               </ul>
             </div>
           )}
-          <div className="row">
-            <button type="button" onClick={() => void run(() => call(api().scb.saveReport({ format: 'pdf' }))).then((r) => r && setSaved(r.path))}>
-              Save report as PDF…
-            </button>
-            <button type="button" onClick={() => void run(() => call(api().scb.saveReport({ format: 'json' }))).then((r) => r && setSaved(r.path))}>
-              Save report as JSON…
-            </button>
-          </div>
+          <SaveReportButtons run={run} save={(format) => api().scb.saveReport({ format })} onSaved={setSaved} />
           {saved && (
             <p role="status" className="verdict ok">
               Saved to {saved}
