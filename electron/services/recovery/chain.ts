@@ -11,6 +11,8 @@
  *      · with the data_version bump: the redo of a transaction lightningd never committed;
  *        it replaces the earlier increment(s) of that version (v0: from the first one with
  *        the bump; v1: from the one whose `prev` it repeats — the chain says exactly which);
+ *        lightningd restarted before it, so foreign keys are ON again (`restarts`), unless
+ *        it is a byte-identical re-send of the increment it replaces;
  *      · without the bump (`PRAGMA foreign_keys` around table rebuilds): more writes at the
  *        same version, kept;
  *  - v1: each replayed increment's `prev` is the SHA-256 of the replayed increment before
@@ -115,6 +117,11 @@ export interface ReplayPlan {
   readonly lastTime?: number;
   /** Replayed increments that advance data_version without the bump statement. */
   readonly missingBumps: number[];
+  /**
+   * Replayed redos (archive positions): lightningd restarted before each, so its connection
+   * started again with foreign keys ON (a byte-identical re-send is not one).
+   */
+  readonly restarts: number[];
 }
 
 const next = (dv: number): number => (dv + 1) % 0x100000000;
@@ -126,7 +133,8 @@ const prevDv = (dv: number): number => (dv + 0xffffffff) % 0x100000000;
 /** The data_version bump every transactional db_write ends with (cln-facts §8). */
 const BUMP_RE = /^\s*UPDATE\s+vars\s+SET\s+intval\s*=[\s\S]*?\bWHERE\s+name\s*=\s*'data_version'/i;
 const BUMP_OLD_RE = /\bAND\s+intval\s*=\s*(\d+)\s*;?\s*$/i;
-const PRAGMA_RE = /^\s*PRAGMA\b/i;
+/** PRAGMA after ASCII blanks (what SQLite skips), as {@link StatementBytesFacts} sees it. */
+const PRAGMA_RE = /^[\t\n\v\f\r ]*PRAGMA(?![A-Za-z0-9_])/i;
 const FK_PRAGMA_RE = /^\s*PRAGMA\s+foreign_keys\b/i;
 const VERB_RE =
   /^\s*(INSERT(?:\s+OR\s+[A-Z]+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+[A-Z]+)?|DELETE\s+FROM|CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX|VIEW|TRIGGER)(?:\s+IF\s+NOT\s+EXISTS)?|DROP\s+(?:TABLE|INDEX|VIEW|TRIGGER)(?:\s+IF\s+EXISTS)?|ALTER\s+TABLE|PRAGMA)\s+["`[]?([A-Za-z_][A-Za-z0-9_]*)/i;
@@ -146,7 +154,10 @@ export function isPragma(statement: string): boolean {
   return PRAGMA_RE.test(statement);
 }
 
-/** `PRAGMA foreign_keys = …`: a no-op during replay (foreign keys stay off). */
+/**
+ * `PRAGMA foreign_keys …`: lightningd's connection setting, changed only outside a
+ * transaction (around table rebuilds, cln-facts §8); the replay runs it where lightningd did.
+ */
 export function isForeignKeysPragma(statement: string): boolean {
   return FK_PRAGMA_RE.test(statement);
 }
@@ -160,6 +171,13 @@ export function statementWords(statement: string): string {
 }
 
 const looseDecoder = new TextDecoder('utf-8');
+
+/** Does the statement start (after ASCII blanks) with the keyword PRAGMA? Same answer as {@link isPragma}. */
+export function isPragmaBytes(b: Uint8Array): boolean {
+  let o = 0;
+  while (o < b.length && (b[o] === 0x20 || (b[o]! >= 0x09 && b[o]! <= 0x0d))) o++;
+  return keywordAt(b, o, 'pragma');
+}
 
 /** Case-insensitive ASCII keyword at b[o…] followed by a non-identifier byte (or the end). */
 function keywordAt(b: Uint8Array, o: number, word: string): boolean {
@@ -241,6 +259,8 @@ export interface PlanStep {
   readonly dropped?: number[];
   /** Set when the archive must be refused (the increment is not applied). */
   readonly fatal?: { readonly code: ErrorCode; readonly message: string };
+  /** A redo: lightningd restarted before this increment (foreign keys are ON again). */
+  readonly restart?: boolean;
 }
 
 /**
@@ -252,6 +272,7 @@ export class ChainPlanner {
   private readonly warnings: RecoveryWarning[] = [];
   private readonly replay: IncrementSummary[] = [];
   private readonly all: IncrementSummary[] = [];
+  private readonly restarted = new Set<number>();
   private fatal: ReplayPlan['fatal'];
 
   constructor(private readonly snapshot: SnapshotSummary) {}
@@ -337,7 +358,12 @@ export class ChainPlanner {
         );
         if (this.linkBroken(d, this.replay.length)) return this.broken(d, this.replay.length);
         this.replay.push(d);
-        return dropped.length > 0 ? { cutTo: cut, dropped: dropped.map((x) => x.index) } : {};
+        if (dropped.length === 0) return {};
+        // A redo means lightningd restarted (fresh connection: foreign keys ON), unless it is
+        // the plugin re-sending the very same increment after an unknown outcome.
+        const restart = !(dropped.length === 1 && dropped[0]!.hash === d.hash);
+        if (restart) this.restarted.add(d.index);
+        return { cutTo: cut, dropped: dropped.map((x) => x.index), ...(restart ? { restart } : {}) };
       }
       this.warn('repeat_same_version', 'info', `increment ${d.index} repeats data_version ${d.dataVersion} without the bump (${describe(d)}): more writes at the same version, kept.`, d);
       if (this.linkBroken(d, this.replay.length)) return this.broken(d, this.replay.length);
@@ -396,6 +422,7 @@ export class ChainPlanner {
       finalDataVersion: last ? last.dataVersion : this.snapshot.reuploadDataVersion,
       ...(last?.format === 1 && last.time !== undefined ? { lastTime: last.time } : {}),
       missingBumps,
+      restarts: replay.filter((d) => this.restarted.has(d.index)).map((d) => d.index),
     };
   }
 }

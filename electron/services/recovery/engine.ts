@@ -688,7 +688,7 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
       warnings.push({
         kind: 'fk_violations',
         severity: 'warning',
-        message: `PRAGMA foreign_key_check reports ${out.checks.foreignKeyViolations} row(s) in ${out.checks.foreignKeyTables.join(', ')}: lightningd's own database had them too if the replay is faithful (it runs with foreign keys off during migrations).`,
+        message: `PRAGMA foreign_key_check reports ${out.checks.foreignKeyViolations} row(s) in ${out.checks.foreignKeyTables.join(', ')}. The replay enforces foreign keys as lightningd does (off only around its table rebuilds), so these rows came with the snapshot or were written while foreign keys were off; a database lightningd wrote has none: this backup holds data lightningd did not write (hand-made or altered).`,
       });
     const time = out.plan.lastTime !== undefined ? { time: out.plan.lastTime, timeBasis: 'v1' as const } : src.kind === 'server' ? {} : { time: Math.floor(out.archive.mtimeMs / 1000), timeBasis: 'mtime' as const };
     if (time.timeBasis === 'mtime')

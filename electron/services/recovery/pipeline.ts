@@ -17,9 +17,13 @@
  * run is one transaction and each increment a savepoint in it, so an increment is applied
  * as it arrives and a redo (a repeated data_version with the bump) rolls back to the
  * savepoint of the increment it replaces. Increments repeating a data_version are held until
- * their end (they may be redos); PRAGMA-only increments run outside any transaction. A cut
- * that would reach behind a committed point (impossible with lightningd: a PRAGMA after a
- * transaction means it committed) makes the rebuild fall back to the two-pass path.
+ * their end (they may be redos). Foreign keys are ON, as on lightningd's connection, and
+ * PRAGMA statements run where lightningd ran them, outside any transaction (replay.ts): an
+ * increment's leading PRAGMAs before its BEGIN (committing the run before), its trailing
+ * ones after COMMIT, a PRAGMA-only increment wholly outside; before a redo (lightningd
+ * restarted) the run is committed and foreign keys set ON again. A cut that would reach
+ * behind a committed point (impossible with lightningd: a PRAGMA after a transaction means
+ * it committed) makes the rebuild fall back to the two-pass path.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -42,7 +46,7 @@ import {
 } from './archiveScan';
 import {
   ChainPlanner,
-  isForeignKeysPragma,
+  isPragmaBytes,
   StatementBytesFacts,
   statementWords,
   type IncrementSummary,
@@ -84,7 +88,8 @@ type Command =
   | { t: 'bump'; i: number; dv: number }
   | { t: 'rb'; i: number }
   | { t: 'commit' }
-  | { t: 'incEnd'; i: number; statements: number; skipped: number; bytes: number }
+  | { t: 'fkOn' }
+  | { t: 'incEnd'; i: number; statements: number; outside: number; bytes: number }
   | { t: 'end'; result: FeedResult }
   | { t: 'error'; code: string; message: string }
   | { t: 'fallback'; reason: string };
@@ -213,14 +218,21 @@ function feed(
       opener: StreamOpener;
       reader: IncrementReader;
       facts: StatementBytesFacts;
-      /** Statements not yet sent (held: repeats and leading PRAGMAs), as UTF-8 joined by ";\n". */
+      /** Transaction statements not yet sent (held: repeats), as UTF-8 joined by ";\n". */
       held: Uint8Array;
       heldBytes: number;
       heldLens: number[];
-      /** First statement number of `held`. */
+      /** First statement number of `held` (0-based). */
       heldFirst: number;
+      /** PRAGMAs before the first other statement (run before BEGIN). */
+      lead: Uint8Array[];
+      /** PRAGMAs after the last other statement so far (run after COMMIT unless another follows). */
+      tail: Uint8Array[];
+      tailFirst: number;
+      /** A statement other than a PRAGMA came. */
+      sawData: boolean;
       count: number;
-      skipped: number;
+      outside: number;
       bytes: number;
       /** Emitting as it goes (BEGIN/SAVEPOINT already sent). */
       streaming: boolean;
@@ -230,17 +242,39 @@ function feed(
     }
     let inc: Inc | undefined;
 
-    const sendBatch = (c: Inc, outside: boolean): void => {
+    const sendBatch = (c: Inc): void => {
       if (c.heldLens.length === 0) return;
       const sql = c.held.slice(0, c.heldBytes);
       const lens = new Int32Array(c.heldLens);
-      post({ t: outside ? 'out' : 'x', i: c.index, dv: c.dv!, first: c.heldFirst, total: c.reader.headerInfo?.count ?? 0, sql, lens }, [
+      post({ t: 'x', i: c.index, dv: c.dv!, first: c.heldFirst, total: c.reader.headerInfo?.count ?? 0, sql, lens }, [
         sql.buffer,
         lens.buffer,
       ]);
       c.heldFirst += c.heldLens.length;
       c.heldLens = [];
       c.heldBytes = 0;
+    };
+    /** PRAGMAs lightningd ran outside a transaction (the run before is committed first). */
+    const sendOutside = (c: Inc, list: Uint8Array[], first: number): void => {
+      if (list.length === 0) return;
+      if (inTx) {
+        post({ t: 'commit' });
+        inTx = false;
+      }
+      let total = 0;
+      for (const b of list) total += b.length + 2;
+      const sql = new Uint8Array(total);
+      const lens = new Int32Array(list.length);
+      let o = 0;
+      list.forEach((b, k) => {
+        sql.set(b, o);
+        sql[o + b.length] = 0x3b; // ;
+        sql[o + b.length + 1] = 0x0a; // \n
+        o += b.length + 2;
+        lens[k] = b.length;
+      });
+      post({ t: 'out', i: c.index, dv: c.dv!, first, total: c.reader.headerInfo?.count ?? 0, sql, lens }, [sql.buffer, lens.buffer]);
+      c.outside += list.length;
     };
     const openRun = (c: Inc): void => {
       if (c.dv !== lastDv || !inTx) {
@@ -253,32 +287,54 @@ function feed(
       }
       post({ t: 'sp', i: c.index });
     };
-    const startStreaming = (c: Inc): void => {
+    /**
+     * Start sending the increment's transaction: its leading PRAGMAs outside (then replay
+     * positions up to and including `pos`, the increment's, count as committed), BEGIN/SAVEPOINT.
+     */
+    const startStreaming = (c: Inc, pos: number): void => {
       c.streaming = true;
+      if (c.lead.length > 0) {
+        sendOutside(c, c.lead, 0);
+        c.lead = [];
+        barrier = pos + 1;
+      }
       openRun(c);
+    };
+
+    const hold = (c: Inc, bytes: Uint8Array, n: number): void => {
+      if (c.heldLens.length === 0) c.heldFirst = n;
+      const need = c.heldBytes + bytes.length + 2;
+      if (need > c.held.length) {
+        const b = new Uint8Array(Math.max(need, c.held.length * 2));
+        b.set(c.held.subarray(0, c.heldBytes));
+        c.held = b;
+      }
+      c.held.set(bytes, c.heldBytes);
+      c.held[c.heldBytes + bytes.length] = 0x3b; // ;
+      c.held[c.heldBytes + bytes.length + 1] = 0x0a; // \n
+      c.heldBytes = need;
+      c.heldLens.push(bytes.length);
     };
 
     const sink = (c: Inc) => ({
       statement(bytes: Uint8Array): void {
         c.facts.statement(bytes);
-        c.count++;
-        // `PRAGMA foreign_keys = …` is a no-op here (foreign keys stay off).
-        if (keywordPragma(bytes) && isForeignKeysPragma(loose.decode(bytes))) {
-          c.skipped++;
+        const n = c.count++;
+        if (isPragmaBytes(bytes)) {
+          if (!c.sawData) c.lead.push(bytes.slice());
+          else {
+            if (c.tail.length === 0) c.tailFirst = n;
+            c.tail.push(bytes.slice());
+          }
           return;
         }
-        if (c.heldLens.length === 0) c.heldFirst = c.count - 1;
-        const need = c.heldBytes + bytes.length + 2;
-        if (need > c.held.length) {
-          const b = new Uint8Array(Math.max(need, c.held.length * 2));
-          b.set(c.held.subarray(0, c.heldBytes));
-          c.held = b;
+        if (c.tail.length > 0) {
+          // Not trailing after all: between two statements, inside the transaction (as replay.ts).
+          c.tail.forEach((t, k) => hold(c, t, c.tailFirst + k));
+          c.tail = [];
         }
-        c.held.set(bytes, c.heldBytes);
-        c.held[c.heldBytes + bytes.length] = 0x3b; // ;
-        c.held[c.heldBytes + bytes.length + 1] = 0x0a; // \n
-        c.heldBytes = need;
-        c.heldLens.push(bytes.length);
+        c.sawData = true;
+        hold(c, bytes, n);
       },
     });
 
@@ -354,8 +410,12 @@ function feed(
             heldBytes: 0,
             heldLens: [],
             heldFirst: 0,
+            lead: [],
+            tail: [],
+            tailFirst: 0,
+            sawData: false,
             count: 0,
-            skipped: 0,
+            outside: 0,
             bytes: 0,
             streaming: false,
             hold: undefined,
@@ -377,9 +437,8 @@ function feed(
             c.hold = lastDv !== undefined && c.dv === lastDv;
           }
           // Stream a new data_version's statements once one is not a PRAGMA.
-          if (!c.hold && c.dv !== undefined && !c.streaming && c.heldLens.length > 0 && !c.facts.pragmaOnly)
-            startStreaming(c);
-          if (c.streaming && c.heldBytes >= batchChars) sendBatch(c, false);
+          if (!c.hold && c.dv !== undefined && !c.streaming && c.sawData) startStreaming(c, planner!.length);
+          if (c.streaming && c.heldBytes >= batchChars) sendBatch(c);
           break;
         }
         case 'incrementEnd': {
@@ -425,24 +484,38 @@ function feed(
               throw new Fallback(`increment ${c.index} replaces increments already committed`);
             post({ t: 'rb', i: step.dropped![0]! });
           }
+          const at = planner!.length - 1;
+          if (step.restart) {
+            // lightningd restarted before this redo: its new connection has foreign keys ON.
+            if (inTx) {
+              post({ t: 'commit' });
+              inTx = false;
+            }
+            post({ t: 'fkOn' });
+            barrier = at;
+          }
           if (!c.streaming) {
-            if (d.pragmaOnly) {
-              if (inTx) {
-                post({ t: 'commit' });
-                inTx = false;
-              }
-              sendBatch(c, true);
+            if (!c.sawData && c.lead.length > 0) {
+              // PRAGMAs only: wholly outside a transaction.
+              sendOutside(c, c.lead, 0);
+              c.lead = [];
               barrier = planner!.length;
             } else {
-              startStreaming(c);
-              sendBatch(c, false);
+              startStreaming(c, at);
+              sendBatch(c);
             }
-          } else sendBatch(c, false);
+          } else sendBatch(c);
           // Advancing data_version without lightningd's bump (hand-made data): make the bump.
           const before = planner!.previousDataVersion;
           if ((before === undefined || before !== d.dataVersion) && !d.hasBump)
             post({ t: 'bump', i: c.index, dv: d.dataVersion });
-          post({ t: 'incEnd', i: c.index, statements: end.count, skipped: c.skipped, bytes: c.bytes });
+          if (c.tail.length > 0) {
+            // Trailing PRAGMAs: after COMMIT.
+            sendOutside(c, c.tail, c.tailFirst);
+            c.tail = [];
+            barrier = planner!.length;
+          }
+          post({ t: 'incEnd', i: c.index, statements: end.count, outside: c.outside, bytes: c.bytes });
           lastDv = d.dataVersion;
           break;
         }
@@ -501,17 +574,6 @@ function feed(
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
-const loose = new TextDecoder('utf-8');
-
-/** Does the statement start (after ASCII blanks) with the keyword PRAGMA? */
-function keywordPragma(b: Uint8Array): boolean {
-  let o = 0;
-  while (o < b.length && (b[o] === 0x20 || (b[o]! >= 0x09 && b[o]! <= 0x0d))) o++;
-  if (b.length - o < 6) return false;
-  const w = 'pragma';
-  for (let i = 0; i < 6; i++) if ((b[o + i]! | 0x20) !== w.charCodeAt(i)) return false;
-  return true;
-}
 
 function footerWarning(
   fd: number,
@@ -609,7 +671,9 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
   zeroize(feedInput.nodePriv);
   let db: BetterSqlite3.Database | undefined;
   let fdOpen = true;
-  const stats = { increments: 0, statements: 0, skippedPragmas: 0, synthesizedBumps: 0, bytes: 0 };
+  const stats = { increments: 0, statements: 0, outsidePragmas: 0, synthesizedBumps: 0, bytes: 0 };
+  /** The increment whose statements ran last (names a failing COMMIT). */
+  let lastInc: { i: number; dv: number } | undefined;
   let snapBytes = 0;
   let setDv: BetterSqlite3.Statement | undefined;
   const hasVarsRow = (): boolean => {
@@ -698,9 +762,22 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
             db!.exec(`ROLLBACK TO inc${c.i}`);
             break;
           case 'commit':
-            db!.exec('COMMIT');
+            try {
+              db!.exec('COMMIT');
+            } catch (e) {
+              throw new CldcbError(
+                'archive_lost_writes',
+                `increment ${lastInc?.i ?? '?'} (data_version ${lastInc?.dv ?? '?'}) cannot be committed: ${safeSqliteMessage((e as Error).message)}. The archive lacks writes this one depends on; refusing to present an incomplete database.`,
+              );
+            }
+            break;
+          case 'fkOn':
+            if (db!.inTransaction)
+              throw new CldcbError('internal', 'foreign keys set inside a transaction (a bug in CLDCB).');
+            db!.exec('PRAGMA foreign_keys = ON');
             break;
           case 'x': {
+            lastInc = { i: c.i, dv: c.dv };
             const sql = text(c);
             db!.exec('SAVEPOINT cldcb_batch');
             try {
@@ -740,7 +817,7 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
           case 'incEnd':
             stats.increments++;
             stats.statements += c.statements;
-            stats.skippedPragmas += c.skipped;
+            stats.outsidePragmas += c.outside;
             stats.bytes += c.bytes;
             o.progress('replay', stats.increments, 0, stats.statements, stats.bytes);
             break;

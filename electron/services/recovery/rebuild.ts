@@ -161,7 +161,8 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
       } catch (e) {
         throw new CldcbError('integrity_failed', `The snapshot in the archive is not a usable SQLite database (${safeSqliteMessage((e as Error).message)}).`);
       }
-      db.pragma('foreign_keys = OFF');
+      // As lightningd's connection (db_sqlite3.c): its ON DELETE CASCADE / SET NULL must happen here too.
+      db.pragma('foreign_keys = ON');
       db.pragma('journal_mode = MEMORY');
       db.pragma('synchronous = OFF');
       db.pragma('cache_size = -16384');
@@ -242,6 +243,7 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
         cancelled: () => ctx.cancelled(),
         progress: (d, total, statements, bytes) => note(ctx, d, total, { phase: 'replay', increments: d, total, statements, bytes }),
         streamKeys: scan.streamKeys,
+        restarts: plan.restarts,
       });
       timings.push({ step: 'replay', ms: t() - t0 });
       done = { ...base, stats, ...(scan.clientPrivateKey ? { clientPrivateKey: scan.clientPrivateKey } : {}) };

@@ -3,10 +3,16 @@
  * from the archive file again (memory stays flat: statements live only until their batch
  * is executed).
  *
- * - Foreign keys are OFF for the whole replay (lightningd already validated these writes);
- *   the log's own `PRAGMA foreign_keys = …` statements are skipped: no-ops here.
- * - Each increment runs in its own transaction; an increment of PRAGMAs only runs outside
- *   one (SQLite ignores many PRAGMAs inside a transaction, lightningd ran them outside).
+ * - Foreign keys are ON, as on lightningd's connection (db_sqlite3.c turns them on at open),
+ *   so its ON DELETE CASCADE / SET NULL changes — not in the log — happen here too. The log's
+ *   own `PRAGMA foreign_keys = …` (around table rebuilds) run where lightningd ran them:
+ *   outside any transaction (inside one SQLite ignores them). Before a redo (plan.restarts:
+ *   lightningd restarted) foreign keys are set ON again, as its new connection had them.
+ * - Each increment runs in its own transaction: its leading PRAGMA statements before BEGIN,
+ *   its trailing ones after COMMIT (an increment of PRAGMAs only runs wholly outside). That is
+ *   lightningd's order for calls outside a transaction and for the plugin's merges of them
+ *   (docs/PROTOCOL.md §2, plugin/backup.ts). A PRAGMA between two other statements (never
+ *   made by lightningd) stays inside the transaction, as in test/node/helpers/replay.ts.
  * - Statements are executed in batches with `exec()` (one prepare per statement inside
  *   SQLite, no JS round trip per statement): toolchain.md §10 measured this at ~2× the
  *   sqlite3 CLI. Each batch sits in a SAVEPOINT so a failing batch is re-run statement by
@@ -27,7 +33,7 @@ import { formatClientId } from '../../../shared/cldcb/ids';
 import type { BoxCrypto } from '../../../shared/cldcb/seal';
 import { BlockRing, cancelledError, recoveryCrypto, sha256Stream } from './archiveScan';
 import { StreamOpener } from './fastPaths';
-import { isForeignKeysPragma, statementWords, type IncrementSummary } from './chain';
+import { isPragma, statementWords, type IncrementSummary } from './chain';
 import { IncrementReader } from './plaintext';
 
 /** Text executed per exec() call. */
@@ -53,12 +59,15 @@ export interface ReplayOptions {
   readonly batchChars?: number;
   /** Pass 1's stream keys (32 bytes per increment); without, each stream is opened from scratch. */
   readonly streamKeys?: Uint8Array;
+  /** The plan's redos (archive positions): foreign keys are set ON before each. */
+  readonly restarts?: readonly number[];
 }
 
 export interface ReplayStats {
   readonly increments: number;
   readonly statements: number;
-  readonly skippedPragmas: number;
+  /** PRAGMA statements run outside a transaction. */
+  readonly outsidePragmas: number;
   readonly synthesizedBumps: number;
   /** Plaintext bytes replayed. */
   readonly bytes: number;
@@ -101,7 +110,8 @@ export function replayArchive(
     const k = opts.streamKeys?.subarray(i * 32, i * 32 + 32);
     return k && k.length === 32 && k.some((x) => x !== 0) ? k.slice() : undefined;
   };
-  const stats = { increments: 0, statements: 0, skippedPragmas: 0, synthesizedBumps: 0, bytes: 0 };
+  const restarts = new Set(opts.restarts ?? []);
+  const stats = { increments: 0, statements: 0, outsidePragmas: 0, synthesizedBumps: 0, bytes: 0 };
   const lastIndex = plan.length > 0 ? plan[plan.length - 1]! : -1;
   if (lastIndex < 0) return stats;
 
@@ -122,9 +132,15 @@ export function replayArchive(
           unsealer: StreamOpener;
           reader: IncrementReader;
           batch: string[];
+          /** Number of the batch's first statement (1-based). */
+          batchFirst: number;
           chars: number;
           n: number;
+          /** BEGIN sent (the first statement that is not a PRAGMA came). */
           inTx: boolean;
+          /** PRAGMAs after the last other statement, with the number of the first. */
+          tail: string[];
+          tailFirst: number;
         }
       | undefined;
     let done = false;
@@ -144,26 +160,47 @@ export function replayArchive(
       }
     };
 
+    /** PRAGMAs lightningd ran outside a transaction. */
+    const runOutside = (d: IncrementSummary, first: number, list: readonly string[]): void => {
+      if (db.inTransaction)
+        throw new CldcbError('internal', 'PRAGMA outside a transaction run inside one (a bug in CLDCB).');
+      list.forEach((s, k) => runOne(d, first + k, s));
+      stats.outsidePragmas += list.length;
+    };
+
+    const commit = (d: IncrementSummary): void => {
+      try {
+        db.exec('COMMIT');
+      } catch (e) {
+        throw new CldcbError(
+          'archive_lost_writes',
+          `increment ${d.index} (data_version ${d.dataVersion}) cannot be committed: ${safeSqliteMessage((e as Error).message)}. The archive lacks writes this one depends on; refusing to present an incomplete database.`,
+        );
+      }
+    };
+
     const flush = (): void => {
       const c = cur!;
       if (c.batch.length === 0) return;
-      const first = c.n - c.batch.length + 1;
-      if (!c.inTx) {
+      const first = c.batchFirst;
+      db.exec('SAVEPOINT cldcb_batch');
+      try {
+        db.exec(c.batch.join(';\n'));
+        db.exec('RELEASE cldcb_batch');
+      } catch {
+        db.exec('ROLLBACK TO cldcb_batch');
+        // Name the failing statement (or, if all pass alone, the batch joining was the issue).
         c.batch.forEach((s, k) => runOne(c.d, first + k, s));
-      } else {
-        db.exec('SAVEPOINT cldcb_batch');
-        try {
-          db.exec(c.batch.join(';\n'));
-          db.exec('RELEASE cldcb_batch');
-        } catch {
-          db.exec('ROLLBACK TO cldcb_batch');
-          // Name the failing statement (or, if all pass alone, the batch joining was the issue).
-          c.batch.forEach((s, k) => runOne(c.d, first + k, s));
-          db.exec('RELEASE cldcb_batch');
-        }
+        db.exec('RELEASE cldcb_batch');
       }
       c.batch = [];
       c.chars = 0;
+    };
+
+    const toBatch = (c: NonNullable<typeof cur>, s: string, n: number): void => {
+      if (c.batch.length === 0) c.batchFirst = n;
+      c.batch.push(s);
+      c.chars += s.length;
     };
 
     const onEvent = (e: ArchEvent): void => {
@@ -184,26 +221,43 @@ export function replayArchive(
             unsealer: keyAt(index) ? StreamOpener.withKey(keyAt(index)!, w, crypto.aead) : new StreamOpener(opts.nodePriv, opts.clientKey, w, crypto.aead),
             reader: new IncrementReader(sha256Stream(), w),
             batch: [],
+            batchFirst: 1,
             chars: 0,
             n: 0,
-            inTx: !d.pragmaOnly,
+            inTx: false,
+            tail: [],
+            tailFirst: 0,
           };
-          if (cur.inTx) db.exec('BEGIN');
+          // lightningd restarted before a redo: its new connection has foreign keys ON.
+          if (restarts.has(index)) db.exec('PRAGMA foreign_keys = ON');
           break;
         }
         case 'incrementChunk': {
           if (!cur || done) return;
           const pt = cur.unsealer.open(e.chunk);
           stats.bytes += pt.length;
-          for (const s of cur.reader.push(pt)) {
-            cur.n++;
-            if (isForeignKeysPragma(s)) {
-              stats.skippedPragmas++;
+          const c = cur;
+          for (const s of c.reader.push(pt)) {
+            const n = ++c.n;
+            if (isPragma(s)) {
+              if (!c.inTx) runOutside(c.d, n, [s]); // leading: before BEGIN
+              else {
+                if (c.tail.length === 0) c.tailFirst = n;
+                c.tail.push(s); // trailing, unless another statement follows
+              }
               continue;
             }
-            cur.batch.push(s);
-            cur.chars += s.length;
-            if (cur.chars >= batchChars) flush();
+            if (c.tail.length > 0) {
+              // Not trailing after all: between two statements, inside the transaction.
+              c.tail.forEach((t, k) => toBatch(c, t, c.tailFirst + k));
+              c.tail = [];
+            }
+            if (!c.inTx) {
+              db.exec('BEGIN');
+              c.inTx = true;
+            }
+            toBatch(c, s, n);
+            if (c.chars >= batchChars) flush();
           }
           break;
         }
@@ -222,8 +276,9 @@ export function replayArchive(
           if (c.inTx) {
             if (!db.inTransaction)
               throw new CldcbError('archive_lost_writes', `increment ${c.d.index} (data_version ${c.d.dataVersion}) ended its own transaction: it is not a lightningd write set.`);
-            db.exec('COMMIT');
+            commit(c.d);
           }
+          if (c.tail.length > 0) runOutside(c.d, c.tailFirst, c.tail); // trailing: after COMMIT
           stats.statements += c.n;
           stats.increments++;
           cur = undefined;
