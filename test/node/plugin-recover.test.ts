@@ -68,7 +68,7 @@ describe('cldcb-client recover rebuilds what the plugin stored', () => {
     }
     const r = await recoverFrom(s, channel);
     expect(r.code).toBe(0);
-    expect(r.verdict).toMatchObject({ ok: true, chain: 'v1', integrity: 'ok', data_version: channel.trace[channel.trace.length - 1]!.data_version });
+    expect(r.verdict).toMatchObject({ ok: true, chain: 'v1', integrity: 'ok', foreign_key_violations: 0, data_version: channel.trace[channel.trace.length - 1]!.data_version });
     expect(compareDatabases(r.db, channel.db)).toEqual([]);
   });
 
@@ -97,7 +97,7 @@ describe('cldcb-client recover rebuilds what the plugin stored', () => {
     }
     const r = await recoverFrom(s, single);
     expect(r.code).toBe(0);
-    expect(r.verdict).toMatchObject({ ok: true, chain: 'v1', integrity: 'ok' });
+    expect(r.verdict).toMatchObject({ ok: true, chain: 'v1', integrity: 'ok', foreign_key_violations: 0 });
     expect(compareDatabases(r.db, single.db)).toEqual([]);
   });
 });
