@@ -50,7 +50,7 @@ import { TokenBucket } from './rateLimit';
 import type { ReadVerifierStore } from './readVerifiers';
 import type { RecognitionStore } from './recognitionStore';
 import { readAt } from './fsutil';
-import { cidText, type AppendWriter, type ArchiveReadHandle, type ArchiveStore, type ReuploadWriter } from './storage';
+import { cidText, isRewind, type AppendWriter, type ArchiveReadHandle, type ArchiveStore, type ReuploadWriter } from './storage';
 
 export interface SessionTiming {
   /** Idle time before the server pings (original: 59.1 s). */
@@ -337,7 +337,9 @@ export class Session {
         return;
       }
       await this.conn.send(responseReupload());
-      const w = await this.ctx.archives.beginReupload(this.clientKey, dv, inspection.kind === 'damaged');
+      const keepOld =
+        inspection.kind === 'damaged' ? 'damaged' : inspection.kind === 'ok' && isRewind(inspection.info.lastDataVersion, dv) ? 'rewound' : null;
+      const w = await this.ctx.archives.beginReupload(this.clientKey, dv, keepOld);
       this.writer = w;
       for (;;) {
         const m = await this.nextInSequence('incremental_chunk/incremental_end');

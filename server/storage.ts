@@ -322,8 +322,8 @@ export class ReuploadWriter {
     private readonly incFh: FileHandle,
     private readonly incPath: string,
     readonly dataVersion: number,
-    /** The archive being replaced is damaged: keep a copy. */
-    private readonly keepOld: boolean,
+    /** Keep the archive being replaced, and why: it is damaged, or the client rewound its data_version. */
+    private readonly keepOld: 'damaged' | 'rewound' | null,
   ) {}
 
   /** Increment chunk (68). */
@@ -392,9 +392,9 @@ export class ReuploadWriter {
     this.recFh = undefined;
     const target = this.store.archivePath(this.clientKey);
     if (this.keepOld) {
-      const keep = `${target}.damaged.${Date.now()}`;
+      const keep = `${target}.${this.keepOld}.${Date.now()}`;
       await link(target, keep).then(
-        () => this.store.log.warn(`${path.basename(target)}: kept the damaged archive as ${path.basename(keep)}.`),
+        () => this.store.log.warn(`${path.basename(target)}: kept the ${this.keepOld} archive as ${path.basename(keep)}.`),
         () => {},
       );
     }
@@ -633,6 +633,8 @@ export class ArchiveStore {
       return j('reupload', `increments (${info.incrementBytes} bytes) outgrew the snapshot (${info.reuploadBytes} bytes, threshold ${threshold})`);
     if (dv === info.lastDataVersion) return j('append', `repeated data_version ${dv}, appended as a further increment`);
     if (dv === ((info.lastDataVersion + 1) >>> 0)) return j('append', `next data_version ${dv}`);
+    if (isRewind(info.lastDataVersion, dv))
+      return j('reupload', `data_version rewind (last ${info.lastDataVersion}, got ${dv}): the old archive is kept`);
     return j('reupload', `data_version gap (last ${info.lastDataVersion}, got ${dv})`);
   }
 
@@ -645,11 +647,14 @@ export class ArchiveStore {
     return new AppendWriter(this, fh, clientKey33, info, dv);
   }
 
-  /** Start a re-upload after a judgement 'reupload' (lock held). */
-  async beginReupload(clientKey33: Uint8Array, dv: number, replacesDamaged: boolean): Promise<ReuploadWriter> {
+  /**
+   * Start a re-upload after a judgement 'reupload' (lock held). `keepOld` names why the
+   * archive being replaced is kept beside it ('damaged', 'rewound'), or is null.
+   */
+  async beginReupload(clientKey33: Uint8Array, dv: number, keepOld: 'damaged' | 'rewound' | null): Promise<ReuploadWriter> {
     const incPath = this.tempPath(clientKey33, 'i');
     const fh = await open(incPath, 'wx+', 0o600); // read back at commit
-    return new ReuploadWriter(this, clientKey33, fh, incPath, dv, replacesDamaged);
+    return new ReuploadWriter(this, clientKey33, fh, incPath, dv, keepOld);
   }
 
   /**
@@ -698,4 +703,16 @@ export class ArchiveStore {
     }
     return { fh, size: ins.info.size, info: ins.info };
   }
+}
+
+/**
+ * A data_version older than the archive's last one (modulo 2^32, within half the range).
+ * A node that lost its disk and starts afresh with the same client key, or runs on an old
+ * copy of its database, sends one; the re-upload it triggers must not destroy the only copy
+ * of the newer state, so the old archive is kept beside the new one (recovery can be
+ * pointed at it).
+ */
+export function isRewind(last: number, dv: number): boolean {
+  const back = (last - dv) >>> 0;
+  return back !== 0 && back < 0x80000000;
 }

@@ -18,7 +18,7 @@ import { PersistQueue } from '../../server/persistQueue';
 import { TokenBucket } from '../../server/rateLimit';
 import { ReadVerifierStore } from '../../server/readVerifiers';
 import { RecognitionStore } from '../../server/recognitionStore';
-import { ArchiveStore, scanArchive } from '../../server/storage';
+import { ArchiveStore, isRewind, scanArchive } from '../../server/storage';
 import { fakeChunk, newClientKey } from './helpers/server-client';
 
 const tmpDirs: string[] = [];
@@ -114,7 +114,7 @@ describe('ArchiveStore', () => {
     writeFileSync(store.archivePath(K.pub), damaged);
     const { judgement, inspection } = await store.judge(K.pub, 3);
     expect(judgement.reason).toMatch(/archive damaged .*checksum does not match/);
-    const w = await store.beginReupload(K.pub, 3, inspection.kind === 'damaged');
+    const w = await store.beginReupload(K.pub, 3, inspection.kind === 'damaged' ? 'damaged' : null);
     await w.incrementChunk(fakeChunk(5, 10));
     await w.incrementEnd();
     await w.reuploadChunk(fakeChunk(6, 10));
@@ -124,6 +124,25 @@ describe('ArchiveStore', () => {
     expect(kept).toHaveLength(1);
     expect(bytesToHex(new Uint8Array(readFileSync(path.join(dir, kept[0]!))))).toBe(bytesToHex(damaged));
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a data_version rewind re-uploads but keeps the newer archive beside the new one', async () => {
+    const dir = tempDir();
+    const store = new ArchiveStore(dir, silentLogger);
+    writeFileSync(store.archivePath(K.pub), base()); // last data_version 2
+    const { judgement, inspection } = await store.judge(K.pub, 1);
+    expect(judgement).toMatchObject({ action: 'reupload' });
+    expect(judgement.reason).toMatch(/rewind .*old archive is kept/);
+    expect(inspection.kind === 'ok' && isRewind(inspection.info.lastDataVersion, 1)).toBe(true);
+    const w = await store.beginReupload(K.pub, 1, 'rewound');
+    await w.incrementEnd();
+    await w.commit();
+    const kept = readdirSync(dir).filter((n) => n.includes('.arch.rewound.'));
+    expect(kept).toHaveLength(1);
+    expect(bytesToHex(new Uint8Array(readFileSync(path.join(dir, kept[0]!))))).toBe(bytesToHex(base()));
+    expect(isRewind(5, 6)).toBe(false);
+    expect(isRewind(0, 0xffffffff)).toBe(true);
+    expect(isRewind(0xffffffff, 0)).toBe(false);
   });
 
   it('append: commit writes the true count; abort truncates back; the cache follows both', async () => {
@@ -152,7 +171,7 @@ describe('ArchiveStore', () => {
     const dir = tempDir();
     const store = new ArchiveStore(dir, silentLogger);
     writeFileSync(store.archivePath(K.pub), base());
-    const w = await store.beginReupload(K.pub, 9, false);
+    const w = await store.beginReupload(K.pub, 9, null);
     await w.incrementChunk(fakeChunk(1, 10));
     await w.incrementEnd();
     await w.reuploadChunk(fakeChunk(2, 10));
@@ -176,7 +195,7 @@ describe('ArchiveStore', () => {
   it('writes are readable by shared/cldcb/arch.ts readArchive', async () => {
     const dir = tempDir();
     const store = new ArchiveStore(dir, silentLogger);
-    const w = await store.beginReupload(K.pub, 1, false);
+    const w = await store.beginReupload(K.pub, 1, null);
     await w.incrementEnd(); // an increment without chunks
     await w.commit(); // and an empty snapshot
     expect(readArchive(new Uint8Array(readFileSync(store.archivePath(K.pub))))).toEqual([
