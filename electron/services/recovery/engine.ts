@@ -52,7 +52,9 @@ import {
 } from './types';
 
 export const DATABASE_NAME = 'lightningd.sqlite3';
-export const WRAPPER_NAME = 'cldcb-plugin-wrapper';
+import { WRAPPER_NAME } from '../installCeremony';
+
+export { WRAPPER_NAME };
 /** Placeholder shost when an offline source does not say where its server runs. */
 export const PLACEHOLDER_SHOST = '127.0.0.1:29735';
 /** 'auto' probing opens every unmatched archive up to this many archives in a directory. */
