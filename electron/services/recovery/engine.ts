@@ -10,6 +10,7 @@
  *
  * Online sources are contacted only with `online: true` (CldcbError 'offline' otherwise).
  */
+import { WRAPPER_NAME } from '../installCeremony';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -52,8 +53,6 @@ import {
 } from './types';
 
 export const DATABASE_NAME = 'lightningd.sqlite3';
-import { WRAPPER_NAME } from '../installCeremony';
-
 export { WRAPPER_NAME };
 /** Placeholder shost when an offline source does not say where its server runs. */
 export const PLACEHOLDER_SHOST = '127.0.0.1:29735';
