@@ -29,8 +29,16 @@ test('requests from an untrusted page are refused by the handler table', async (
 
 test('keyboard alone reaches the import screen', async ({ app }) => {
   const { page } = app;
-  await page.keyboard.press('Tab'); // Home nav
-  await page.keyboard.press('Tab'); // Import secret nav
+  // Tab through the page (as a keyboard user would) until the "Import secret" navigation button has focus.
+  let reached = false;
+  for (let i = 0; i < 30 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent === 'Import secret');
+  }
+  expect(reached).toBe(true);
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { name: 'Import the hsm_secret' })).toBeVisible();
+  await page.getByRole('tab', { name: 'Type or paste' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByLabel(/64 hex digits/)).toBeVisible();
 });
