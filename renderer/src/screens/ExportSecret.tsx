@@ -7,6 +7,7 @@ export function ExportSecret({ secret, run }: ScreenProps) {
   const [written, setWritten] = useState<string | null>(null);
   const [shown, setShown] = useState<string | null>(null);
   const [codexId, setCodexId] = useState('cldc');
+  const [passphrase, setPassphrase] = useState('');
   if (!secret) return null;
   const canPlain = secret.secretLength === 32;
   return (
@@ -31,9 +32,19 @@ export function ExportSecret({ secret, run }: ScreenProps) {
           />{' '}
           Mnemonic format (v25.12+){!secret.hasMnemonic && ' — not possible: no words are known for this secret'}
         </label>
+        {format === 'mnemonic' && secret.format === 'mnemonic-passphrase' && (
+          <>
+            <label htmlFor="export-pass">BIP39 passphrase (the file stores its hash, so lightningd can check it)</label>
+            <input id="export-pass" type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+          </>
+        )}
         <button
           type="button"
-          onClick={() => void run(() => call(api().secret.export({ format }))).then((r) => r && setWritten(r.path))}
+          onClick={() =>
+            void run(() =>
+              call(api().secret.export({ format, ...(format === 'mnemonic' && passphrase ? { passphrase } : {}) })),
+            ).then((r) => r && setWritten(r.path))
+          }
         >
           Save hsm_secret…
         </button>
