@@ -25,7 +25,7 @@ import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
 import { Unsealer, type BoxCrypto } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../nativeSeal';
 import { openingAead, SnapshotHasher, StreamOpener } from './fastPaths';
-import { StatementBytesFacts, type IncrementSummary, type RecoveryWarning, type SnapshotSummary } from './chain';
+import { StatementBytesFacts, summarizeIncrement, type IncrementSummary, type RecoveryWarning, type SnapshotSummary } from './chain';
 import { IncrementReader, type IncrementalHash } from './plaintext';
 
 /** Read size: large enough for speed, small enough for flat memory. */
@@ -193,23 +193,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
           const end = i.reader.finish();
           const f = e.footer!;
           checkFooter(fd, f.offset, i.length, i.framingDv, f, index, warnings);
-          increments.push({
-            index,
-            framingDv: i.framingDv,
-            dataVersion: end.dataVersion,
-            format: end.format,
-            ...(end.time !== undefined ? { time: end.time } : {}),
-            ...(end.prev !== undefined ? { prev: end.prev } : {}),
-            hash: end.hash,
-            statements: end.count,
-            hasBump: i.facts.hasBump,
-            ...(i.facts.bumpOld !== undefined ? { bumpOld: i.facts.bumpOld } : {}),
-            pragmaOnly: i.facts.onlyPragmas,
-            firstWords: i.facts.firstWords,
-            chunks: i.chunks,
-            offset: i.offset,
-            footerCount: f.count,
-          });
+          increments.push(summarizeIncrement({ index, framingDv: i.framingDv, chunks: i.chunks, offset: i.offset, footerCount: f.count }, end, i.facts));
           break;
         }
       }

@@ -23,6 +23,7 @@
  * verdict says so and shows the data_version and time of the last increment.
  */
 import type { ErrorCode } from '../../../shared/errors';
+import type { IncrementEnd } from './plaintext';
 
 export type WarningSeverity = 'info' | 'warning' | 'error';
 
@@ -93,6 +94,31 @@ export interface IncrementSummary {
   readonly offset?: number;
   /** Footer count, when read from a file (drifts on the original server: bug 3). */
   readonly footerCount?: number;
+}
+
+/** One increment's summary from its framing, its decoded end and its statement facts (both passes use it). */
+export function summarizeIncrement(
+  at: { index: number; framingDv: number; chunks: number; offset: number; footerCount: number },
+  end: IncrementEnd,
+  facts: Pick<StatementBytesFacts, 'hasBump' | 'bumpOld' | 'onlyPragmas' | 'firstWords'>,
+): IncrementSummary {
+  return {
+    index: at.index,
+    framingDv: at.framingDv,
+    dataVersion: end.dataVersion,
+    format: end.format,
+    ...(end.time !== undefined ? { time: end.time } : {}),
+    ...(end.prev !== undefined ? { prev: end.prev } : {}),
+    hash: end.hash,
+    statements: end.count,
+    hasBump: facts.hasBump,
+    ...(facts.bumpOld !== undefined ? { bumpOld: facts.bumpOld } : {}),
+    pragmaOnly: facts.onlyPragmas,
+    firstWords: facts.firstWords,
+    chunks: at.chunks,
+    offset: at.offset,
+    footerCount: at.footerCount,
+  };
 }
 
 export interface SnapshotSummary {

@@ -49,6 +49,7 @@ import {
   isPragmaBytes,
   StatementBytesFacts,
   statementWords,
+  summarizeIncrement,
   type IncrementSummary,
   type RecoveryWarning,
   type ReplayPlan,
@@ -454,23 +455,7 @@ function feed(
           c.dv = end.dataVersion;
           const f = e.footer!;
           footerWarning(fd, f.offset, c.length, c.framingDv, f, c.index, warnings);
-          const d: IncrementSummary = {
-            index: c.index,
-            framingDv: c.framingDv,
-            dataVersion: end.dataVersion,
-            format: end.format,
-            ...(end.time !== undefined ? { time: end.time } : {}),
-            ...(end.prev !== undefined ? { prev: end.prev } : {}),
-            hash: end.hash,
-            statements: end.count,
-            hasBump: c.facts.hasBump,
-            ...(c.facts.bumpOld !== undefined ? { bumpOld: c.facts.bumpOld } : {}),
-            pragmaOnly: c.facts.onlyPragmas,
-            firstWords: c.facts.firstWords,
-            chunks: c.chunks,
-            offset: c.offset,
-            footerCount: f.count,
-          };
+          const d = summarizeIncrement({ index: c.index, framingDv: c.framingDv, chunks: c.chunks, offset: c.offset, footerCount: f.count }, end, c.facts);
           increments.push(d);
           const step = planner!.push(d);
           if (step.fatal) {
