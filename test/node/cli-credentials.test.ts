@@ -14,6 +14,7 @@ import docs from '../vectors/cln-runes/createrune-examples.json';
 import lnd from '../vectors/lnd/pymacaroons-lnd.json';
 import { decodeMacaroon, encodeMacaroon, verifyMacaroon } from '../../shared/credentials/macaroons';
 import { hexToBytes } from '../../shared/bytes';
+import { runClient, type CliRun } from './helpers/cli';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const byName = (prefix: string) => known.hsm_secret_cases.find((c) => c.name.startsWith(prefix))!;
@@ -30,21 +31,8 @@ function put(name: string, data: string | Uint8Array): string {
   return tmp(name);
 }
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-/** Run the built CLI; stdin is a pipe carrying `input` (never a terminal). */
-function cli(input: string | Uint8Array, ...args: string[]): Run {
-  const r = spawnSync(process.execPath, [path.join(root, 'cli/cldcb-client.mjs'), ...args], {
-    cwd: dir,
-    input,
-    env: { ...process.env, CLDCB_DEBUG: '' },
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
-}
+/** CliRun the built CLI; stdin is a pipe carrying `input` (never a terminal). */
+const cli = (input: string | Uint8Array, ...args: string[]): CliRun => runClient(args, { cwd: dir, input });
 const SECRETS = [
   L1.secret_data_hex,
   L2M.secret_data_hex,
@@ -54,7 +42,7 @@ const SECRETS = [
   RITUAL.passphrase!,
 ];
 /** A failure: given exit code, nothing on stdout, one line on stderr, no secret in it. */
-function expectOneLineError(r: Run, pattern: RegExp, status = 1): void {
+function expectOneLineError(r: CliRun, pattern: RegExp, status = 1): void {
   expect(r.status).toBe(status);
   expect(r.stdout).toBe('');
   expect(r.stderr.trimEnd().split('\n')).toHaveLength(status === 2 ? 2 : 1);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vectors from '../vectors/cln/known-answers.json';
+import { runClient, type CliRun } from './helpers/cli';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FFEE = 'ffeeddccbbaa99887766554433221100'.repeat(2);
@@ -23,23 +24,10 @@ function put(name: string, data: string | Uint8Array): string {
   writeFileSync(tmp(name), data);
   return tmp(name);
 }
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-function cli(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [path.join(root, 'cli/cldcb-client.mjs'), ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    input: '',
-    env: { ...process.env, CLDCB_DEBUG: '' },
-    timeout: 120_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** CliRun the built CLI with stdin a pipe (no terminal). */
+const cli = (...args: string[]): CliRun => runClient(args, { cwd: dir, timeoutMs: 120_000 });
 /** Neither stream holds the secret (its digit groups, codex32 body or words). */
-function expectNoSecret(r: Run): void {
+function expectNoSecret(r: CliRun): void {
   const all = r.stdout + r.stderr;
   for (const g of FFEE.match(/.{8}/g)!) expect(all).not.toContain(g);
   expect(all).not.toContain(FFEE_LEET.slice(9, 30));

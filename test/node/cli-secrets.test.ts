@@ -15,6 +15,7 @@ import { nodeIdHex } from '../../shared/secrets/hsmSecret';
 import { CldcbError } from '../../shared/errors';
 import { runCli } from '../../cli/main';
 import type { CliIo } from '../../cli/io';
+import { runClient, type CliRun } from './helpers/cli';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.join(root, 'test/fixtures/lightningd');
@@ -35,24 +36,10 @@ function put(name: string, data: string | Uint8Array): string {
   return tmp(name);
 }
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-/** Run the built CLI with stdin a pipe (no terminal). */
-function cli(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [path.join(root, 'cli/cldcb-client.mjs'), ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    input: '',
-    env: { ...process.env, CLDCB_DEBUG: '' },
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** CliRun the built CLI with stdin a pipe (no terminal). */
+const cli = (...args: string[]): CliRun => runClient(args, { cwd: dir });
 /** A failure: exit ≠ 0, nothing on stdout, exactly one line on stderr. */
-function expectOneLineError(r: Run, pattern: RegExp): void {
+function expectOneLineError(r: CliRun, pattern: RegExp): void {
   expect(r.status).not.toBe(0);
   expect(r.stdout).toBe('');
   expect(r.stderr.endsWith('\n')).toBe(true);

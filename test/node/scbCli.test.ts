@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { bech32 } from '@scure/base';
 import { hexToBytes } from '../../shared/bytes';
 import { scriptToAddress } from '../../shared/scb/channelKeys';
+import { runClient, type CliRun } from './helpers/cli';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CN = path.join(root, 'test/fixtures/lightningd/channel-node');
@@ -20,22 +21,9 @@ const HSM = path.join(CN, 'hsm_secret');
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
 let dir: string;
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-function cli(...args: string[]): Run {
-  const r = spawnSync(process.execPath, [path.join(root, 'cli/cldcb-client.mjs'), ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    input: '',
-    env: { ...process.env, CLDCB_DEBUG: '' },
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-function oneLineError(r: Run, status: number, pattern: RegExp): void {
+/** CliRun the built CLI with stdin a pipe (no terminal). */
+const cli = (...args: string[]): CliRun => runClient(args, { cwd: dir });
+function oneLineError(r: CliRun, status: number, pattern: RegExp): void {
   expect(r.status).toBe(status);
   expect(r.stdout).toBe('');
   if (status === 1) expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
