@@ -5,8 +5,15 @@
  * Per db_write:
  *  1. Connect if needed (Noise, recognition code, extension probe — electron/services/cldcbClient.ts).
  *  2. Plan the increment (v1 plaintext: data_version, time, prev, statements) — see `plan`.
- *  3. Seal it with a fresh Sealer (one stream per db_write, as the original), split into
- *     ≤ 64,887-byte pieces, so writes of any size fit (the original crashed at 64,887 bytes).
+ *  3. Seal it, split into ≤ 64,887-byte pieces, so writes of any size fit (the original
+ *     crashed at 64,887 bytes). With an original server: a fresh Sealer per db_write (one
+ *     stream each, as the original plugin). With our server (extension v1): the increment
+ *     continues the stream of the last increment this connection stored (a continued
+ *     message, shared/cldcb/seal.ts), so recovery does one ECDH and signature check per
+ *     stream instead of per write. A new stream starts on every new connection, every
+ *     re-upload and after any failure: a continued message is only ever sealed when the
+ *     server acknowledged the increment that started its stream on this very connection,
+ *     so the stream's start is stored before anything continues it.
  *  4. Upload; when the server asks for a re-upload (36), send a consistent snapshot of
  *     lightningd.sqlite3 (plugin/snapshot.ts) sealed in a second stream.
  *  5. Only after the server's acknowledgement (38): save the chain head (plugin/chainState.ts)
@@ -65,7 +72,7 @@ import type { PluginConfig } from '../shared/cldcb/ids';
 import { formatClientId } from '../shared/cldcb/ids';
 import { encodeReuploadHeader, REUPLOAD_PIECE_SIZE, splitIncrementPlaintext } from '../shared/cldcb/plaintexts';
 import { nobleBoxCrypto, Sealer, type BoxCrypto } from '../shared/cldcb/seal';
-import { CldcbClient, readToken, readVerifier, type ClientLogLevel, type ReuploadSource } from '../electron/services/cldcbClient';
+import { CldcbClient, readToken, readVerifier, type ClientLogLevel, type ReuploadSource, type UploadOutcome } from '../electron/services/cldcbClient';
 import { nativeBoxCrypto } from '../electron/services/nativeSeal';
 import { ChainStateFile } from './chainState';
 import {
@@ -136,6 +143,8 @@ export class BackupSession {
   /** PRAGMA-only calls held for the next increment (original server, after a restart). */
   private pendingPragmas: string[] = [];
   private readonly verifierSent = new WeakSet<CldcbClient>();
+  /** The sealed stream increments continue (extension v1): its start is stored by `client`. */
+  private stream: { sealer: Sealer; client: CldcbClient } | undefined;
   private readonly verifier: Uint8Array;
   private readonly crypto: BoxCrypto;
   private readonly serverName: string;
@@ -181,6 +190,7 @@ export class BackupSession {
 
   close(): void {
     this.closed = true;
+    this.endStream();
     this.client?.close();
     this.client = undefined;
     this.state.close();
@@ -221,6 +231,12 @@ export class BackupSession {
   private dropConnection(): void {
     this.client?.close();
     this.client = undefined;
+    this.endStream();
+  }
+
+  private endStream(): void {
+    this.stream?.sealer.dispose();
+    this.stream = undefined;
   }
 
   /**
@@ -341,16 +357,30 @@ export class BackupSession {
     } else prev = plan.prev!;
     try {
       const pt = encodeIncrementV1(dv, time, prev, plan.body);
-      const sealer = new Sealer(this.cfg.clientPrivateKey, this.cfg.nodeId, { crypto: this.crypto });
+      // Continue this connection's stream only when no re-upload is involved (a re-upload
+      // replaces the archive, and with it the increment that started the stream).
+      const continued = !plan.reupload && client.supportsExtension && this.stream?.client === client ? this.stream.sealer : undefined;
+      if (!continued) this.endStream();
+      const sealer = continued ?? new Sealer(this.cfg.clientPrivateKey, this.cfg.nodeId, { crypto: this.crypto });
+      let outcome: UploadOutcome;
       let chunks: Uint8Array[];
       try {
-        chunks = splitIncrementPlaintext(pt).map((p) => sealer.seal(p));
-      } finally {
-        sealer.dispose();
+        chunks = splitIncrementPlaintext(pt).map((p, i) => (i === 0 && continued ? sealer.sealContinued(p) : sealer.seal(p)));
+        const source: ReuploadSource | undefined = plan.reupload ? () => this.reuploadChunks(header!, snapshot!) : undefined;
+        outcome = await client.uploadIncrement(dv, chunks, { timeoutMs, ...(source ? { reupload: source } : {}) });
+      } catch (e) {
+        if (continued) this.endStream();
+        else sealer.dispose();
+        throw e;
       }
-      const source: ReuploadSource | undefined = plan.reupload ? () => this.reuploadChunks(header!, snapshot!) : undefined;
-      const outcome = await client.uploadIncrement(dv, chunks, { timeoutMs, ...(source ? { reupload: source } : {}) });
-      if (outcome === 'reupload_requested') return 'retry_with_reupload';
+      if (outcome === 'reupload_requested') {
+        if (continued) this.endStream();
+        else sealer.dispose();
+        return 'retry_with_reupload';
+      }
+      // Stored: the stream's start is on the server, later increments on this connection may continue it.
+      if (client.supportsExtension) this.stream = { sealer, client };
+      else sealer.dispose();
       if (plan.reupload && outcome === 'stored')
         this.log(
           'warn',

@@ -259,13 +259,17 @@ async function peakRss(base: string): Promise<Row[]> {
 
 const base = mkdtempSync(path.join(process.env.RECOVER_BENCH_DIR ?? tmpdir(), 'cldcb-recover-bench-'));
 const rows: Row[] = [];
+// RECOVER_BENCH_PARTS=replay,unseal,recognition,rss picks parts (default: all).
+const parts = new Set((process.env.RECOVER_BENCH_PARTS ?? 'replay,unseal,recognition,rss').split(','));
 try {
-  rows.push(...(await replayVsCli(base, 100, true)));
-  rows.push(...(await replayVsCli(base, 10, false)));
-  rows.push(...(await replayVsCli(base, 1000, false)));
-  rows.push(...(await unsealVsRaw(base)));
-  rows.push(...(await recognition()));
-  rows.push(...(await peakRss(base)));
+  if (parts.has('replay')) {
+    rows.push(...(await replayVsCli(base, 10, true)));
+    rows.push(...(await replayVsCli(base, 100, true)));
+    rows.push(...(await replayVsCli(base, 1000, true)));
+  }
+  if (parts.has('unseal')) rows.push(...(await unsealVsRaw(base)));
+  if (parts.has('recognition')) rows.push(...(await recognition()));
+  if (parts.has('rss')) rows.push(...(await peakRss(base)));
 } finally {
   rmSync(base, { recursive: true, force: true });
 }

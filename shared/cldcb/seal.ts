@@ -12,6 +12,17 @@
  *
  * Each sealed message is one chunk (68/52) and one archive chunk, so chunk boundaries are
  * message boundaries. There is no end-of-stream marker (§5, §8.3).
+ *
+ * Extension v1, continued streams (docs/PROTOCOL.md §3): an increment may continue the
+ * stream an earlier increment of the same archive started, instead of starting its own —
+ * so a recovering client does one ECDH and one signature check per stream, not per
+ * db_write (that public-key work, ~0.1 ms, cost more than replaying a typical increment).
+ *   continued msg n = 01 ‖ u64 n (big-endian) ‖ AEAD_K(nonce n, AD "CLDCB 01", pt)
+ * followed, when the increment needs more chunks, by ordinary messages n+1, n+2, ….
+ * 0x01 cannot start a stream (E starts 02/03). The distinct AD makes "this message starts
+ * an increment" authentic: a server cannot promote a middle piece to an increment's start
+ * or demote a start. Only the stream's creator (who knows e) and the node key holder can
+ * compute K, so an opened continued message comes from whoever signed E: the client.
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import * as secp from '@noble/secp256k1';
@@ -26,6 +37,26 @@ export const BOX_AD: Uint8Array = utf8('CLDCB 00');
 export const BOX_TAG_SIZE = 16;
 /** E(33) ‖ sig(64) before the first AEAD message. */
 export const BOX_HEADER_SIZE = 33 + 64;
+/** First byte of a continued message (extension v1). */
+export const CONTINUED_VERSION = 0x01;
+/** 01 ‖ u64 message index, before the AEAD output of a continued message. */
+export const CONTINUED_HEADER_SIZE = 9;
+/** Associated data of a continued message (the first message of a continuing increment). */
+export const CONTINUED_AD: Uint8Array = utf8('CLDCB 01');
+
+/** Does this chunk start an increment that continues an earlier stream (extension v1)? */
+export function isContinuedMessage(chunk: Uint8Array): boolean {
+  return chunk.length > 0 && chunk[0] === CONTINUED_VERSION;
+}
+
+/** The message index a continued message names (big-endian u64; null when it is not a safe integer). */
+export function continuedIndex(chunk: Uint8Array): number | null {
+  const v = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const hi = v.getUint32(1, false);
+  const lo = v.getUint32(5, false);
+  const n = hi * 2 ** 32 + lo;
+  return Number.isSafeInteger(n) ? n : null;
+}
 
 /**
  * ChaCha20-Poly1305 IETF with ciphertext and tag kept together as `ct ‖ tag`. Same shape
@@ -129,6 +160,24 @@ export class Sealer {
     return out;
   }
 
+  /**
+   * Seal the next message as a continued message (extension v1): the start of a further
+   * increment in this stream, `01 ‖ u64 n ‖ AEAD(n, "CLDCB 01", pt)`. The stream must
+   * have been started (message 0, with E ‖ sig, sealed) and its start stored by the server.
+   * @throws CldcbError internal before message 0 or after dispose().
+   */
+  sealContinued(plaintext: Uint8Array): Uint8Array {
+    if (this.disposed || this.counter === 0) throw new CldcbError('internal', 'Continued message on a stream that was not started (a bug in CLDCB).');
+    const head = new Uint8Array(CONTINUED_HEADER_SIZE);
+    head[0] = CONTINUED_VERSION;
+    const v = new DataView(head.buffer);
+    v.setUint32(1, Math.floor(this.counter / 2 ** 32), false);
+    v.setUint32(5, this.counter >>> 0, false);
+    const ct = this.aead.seal(this.key, boxNonce(this.counter), CONTINUED_AD, plaintext);
+    this.counter++;
+    return concatBytes(head, ct);
+  }
+
   /** Forget the stream key. */
   dispose(): void {
     zeroize(this.key);
@@ -153,7 +202,7 @@ export class Unsealer {
   private readonly secp: SecpBackend;
   private readonly aead: BoxAead;
   private readonly sender: Uint8Array | undefined;
-  private readonly what: string;
+  private what: string;
   private key: Uint8Array | undefined;
   private ephemeral: Uint8Array | undefined;
   private signature: Uint8Array | undefined;
@@ -190,6 +239,7 @@ export class Unsealer {
   unseal(chunk: Uint8Array): Uint8Array {
     if (!(chunk instanceof Uint8Array)) this.fail('not bytes.');
     if (this.counter === 0) {
+      if (chunk[0] === CONTINUED_VERSION) this.fail('it continues an earlier sealed stream (extension v1), but no stream was started before it.');
       if (chunk.length < BOX_HEADER_SIZE + BOX_TAG_SIZE)
         this.fail(`${chunk.length} bytes, too short for a first box message (at least ${BOX_HEADER_SIZE + BOX_TAG_SIZE}).`);
       if (chunk[0] !== 0x02 && chunk[0] !== 0x03) this.fail(`unknown box version byte 0x${chunk[0]!.toString(16).padStart(2, '0')} (expected 02 or 03).`);
@@ -222,6 +272,29 @@ export class Unsealer {
     const pt = this.aead.open(this.key, boxNonce(this.counter), BOX_AD, chunk);
     if (pt === null) this.fail('the authentication tag does not verify (the data was altered, reordered or cut).');
     this.counter++;
+    return pt;
+  }
+
+  /**
+   * Open a continued message (extension v1): the start of a further increment in this
+   * stream. Its index must not go back (messages of one stream are stored in order; a
+   * gap is left to the v1 chain, which names the missing increment).
+   * @param what names the increment in error messages from here on.
+   * @throws CldcbError not_authentic before the stream was opened, for an index that goes
+   *   back, or a tag that does not verify; the stream position does not advance.
+   */
+  unsealContinued(chunk: Uint8Array, what?: string): Uint8Array {
+    if (what !== undefined) this.what = what;
+    if (this.key === undefined)
+      this.fail('it continues a sealed stream that was not opened before it (the increment that started the stream is missing, or the data was altered).');
+    if (chunk.length < CONTINUED_HEADER_SIZE + BOX_TAG_SIZE || chunk[0] !== CONTINUED_VERSION)
+      this.fail(`not a continued message (${chunk.length} bytes${chunk.length > 0 ? `, first byte 0x${chunk[0]!.toString(16).padStart(2, '0')}` : ''}).`);
+    const n = continuedIndex(chunk);
+    if (n === null || n < this.counter)
+      this.fail(`it names stream message ${n ?? 'beyond 2^53'}, but the stream is already at message ${this.counter} (reordered or repeated data).`);
+    const pt = this.aead.open(this.key, boxNonce(n), CONTINUED_AD, chunk.subarray(CONTINUED_HEADER_SIZE));
+    if (pt === null) this.fail('the authentication tag does not verify (the data was altered, reordered or cut).');
+    this.counter = n + 1;
     return pt;
   }
 

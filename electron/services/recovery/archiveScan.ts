@@ -24,7 +24,7 @@ import { formatClientId, checkPubkey } from '../../../shared/cldcb/ids';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
 import { Unsealer, type BoxCrypto } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../nativeSeal';
-import { openingAead, SnapshotHasher, StreamOpener } from './fastPaths';
+import { IncrementStreams, openingAead, SnapshotHasher } from './fastPaths';
 import { StatementBytesFacts, summarizeIncrement, type IncrementSummary, type RecoveryWarning, type SnapshotSummary } from './chain';
 import { IncrementReader, type IncrementalHash } from './plaintext';
 
@@ -106,6 +106,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
   const increments: IncrementSummary[] = [];
   let clientPriv: Uint8Array | undefined;
   let snapSha: SnapshotHasher | undefined;
+  let disposeStreams = (): void => undefined;
   const keysOut: Uint8Array[] = [];
   try {
     const st = fstatSync(fd);
@@ -117,7 +118,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
     let snapshotSize = 0;
     let reupload: Unsealer | undefined;
     let incrementsOffset = -1;
-    let inc: { unsealer: StreamOpener; reader: IncrementReader; facts: StatementBytesFacts; framingDv: number; chunks: number; offset: number; length: number } | undefined;
+    let inc: { what: string; reader: IncrementReader; facts: StatementBytesFacts; framingDv: number; chunks: number; offset: number; length: number } | undefined;
     const given = opts.streamKeys;
     const keyAt = (i: number): Uint8Array | undefined => {
       if (!given || given.length < (i + 1) * 32) return undefined;
@@ -125,6 +126,8 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
       return k.some((x) => x !== 0) ? k.slice() : undefined;
     };
 
+    const streams = new IncrementStreams(opts.nodePriv, clientKey, crypto.aead, keyAt);
+    disposeStreams = () => streams.dispose();
     const onEvent = (e: ArchEvent): void => {
       switch (e.type) {
         case 'reuploadChunk': {
@@ -163,10 +166,9 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
           break;
         case 'incrementStart': {
           const w = `${what}: increment ${increments.length} (data_version ${e.dataVersion})`;
-          const known = keyAt(increments.length);
           const facts = new StatementBytesFacts();
           inc = {
-            unsealer: known ? StreamOpener.withKey(known, w, crypto.aead) : new StreamOpener(opts.nodePriv, clientKey, w, crypto.aead),
+            what: w,
             reader: new IncrementReader(sha256Stream(), w, facts),
             facts,
             framingDv: e.dataVersion,
@@ -177,7 +179,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
           break;
         }
         case 'incrementChunk': {
-          const pt = inc!.unsealer.open(e.chunk);
+          const pt = streams.open(increments.length, inc!.chunks, e.chunk, inc!.what);
           inc!.chunks++;
           inc!.length += 2 + e.chunk.length;
           inc!.reader.push(pt);
@@ -186,8 +188,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
         case 'incrementEnd': {
           const i = inc!;
           inc = undefined;
-          if (i.unsealer.streamKey) keysOut.push(i.unsealer.streamKey.slice());
-          i.unsealer.dispose();
+          if (streams.streamKey) keysOut.push(streams.streamKey.slice());
           const index = increments.length;
           if (i.chunks === 0) throw new CldcbError('truncated', `${what}: increment ${index} (data_version ${i.framingDv}, byte ${i.offset}) has no sealed chunk.`);
           const end = i.reader.finish();
@@ -214,7 +215,6 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
       reader.end();
     } catch (err) {
       if (!(err instanceof CldcbError) || err.code !== 'truncated' || reader.incrementCount === 0 || incrementsOffset < 0) throw err;
-      if (inc) inc.unsealer.dispose();
       warnings.push({
         kind: 'torn_tail',
         severity: 'warning',
@@ -243,6 +243,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
     throw e;
   } finally {
     snapSha?.dispose();
+    disposeStreams();
     closeSync(fd);
   }
 }

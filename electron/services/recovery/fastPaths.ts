@@ -25,7 +25,17 @@
 import { createDecipheriv, createHash, hash as nodeHash } from 'node:crypto';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { CldcbError } from '../../../shared/errors';
-import { BOX_AD, BOX_HEADER_SIZE, BOX_TAG_SIZE, boxNonce, type BoxAead } from '../../../shared/cldcb/seal';
+import {
+  BOX_AD,
+  BOX_HEADER_SIZE,
+  BOX_TAG_SIZE,
+  boxNonce,
+  CONTINUED_AD,
+  CONTINUED_HEADER_SIZE,
+  CONTINUED_VERSION,
+  continuedIndex,
+  type BoxAead,
+} from '../../../shared/cldcb/seal';
 import { loadNativeSecp256k1, nativeBoxAead, type NativeSecp256k1 } from '../nativeSeal';
 
 const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -159,7 +169,7 @@ export class StreamOpener {
   constructor(
     private nodePriv: Uint8Array | undefined,
     private readonly sender: Uint8Array,
-    private readonly what: string,
+    private what: string,
     private readonly aead: BoxAead = openingAead,
     native: NativeSecp256k1 = loadNativeSecp256k1(),
   ) {
@@ -205,6 +215,7 @@ export class StreamOpener {
       return pt;
     }
     if (this.counter === 0) {
+      if (chunk[0] === CONTINUED_VERSION) this.fail('it continues an earlier sealed stream (extension v1), but no stream was started before it.');
       if (chunk.length < BOX_HEADER_SIZE + BOX_TAG_SIZE)
         this.fail(`${chunk.length} bytes, too short for a first box message (at least ${BOX_HEADER_SIZE + BOX_TAG_SIZE}).`);
       if (chunk[0] !== 0x02 && chunk[0] !== 0x03) this.fail(`unknown box version byte 0x${chunk[0]!.toString(16).padStart(2, '0')} (expected 02 or 03).`);
@@ -243,9 +254,94 @@ export class StreamOpener {
     return pt;
   }
 
+  /**
+   * Open a continued message (extension v1, shared/cldcb/seal.ts): the start of a further
+   * increment in this stream, `01 ‖ u64 n ‖ AEAD(n, "CLDCB 01", pt)`. Same rules and
+   * messages as `Unsealer.unsealContinued`: the stream must be open (or its key known) and
+   * the index must not go back.
+   * @param what names the increment in error messages from here on.
+   * @throws CldcbError not_authentic
+   */
+  openContinued(chunk: Uint8Array, what?: string): Uint8Array {
+    if (what !== undefined) this.what = what;
+    if (this.key === undefined && this.known) {
+      this.key = this.known;
+      this.known = undefined;
+    }
+    if (this.key === undefined)
+      this.fail('it continues a sealed stream that was not opened before it (the increment that started the stream is missing, or the data was altered).');
+    if (chunk.length < CONTINUED_HEADER_SIZE + BOX_TAG_SIZE || chunk[0] !== CONTINUED_VERSION)
+      this.fail(`not a continued message (${chunk.length} bytes${chunk.length > 0 ? `, first byte 0x${chunk[0]!.toString(16).padStart(2, '0')}` : ''}).`);
+    const n = continuedIndex(chunk);
+    if (n === null || n < this.counter)
+      this.fail(`it names stream message ${n ?? 'beyond 2^53'}, but the stream is already at message ${this.counter} (reordered or repeated data).`);
+    const pt = this.aead.open(this.key, boxNonce(n), CONTINUED_AD, chunk.subarray(CONTINUED_HEADER_SIZE));
+    if (pt === null) this.fail('the authentication tag does not verify (the data was altered, reordered or cut).');
+    this.counter = n + 1;
+    return pt;
+  }
+
   dispose(): void {
     this.key?.fill(0);
     this.key = undefined;
+    this.known?.fill(0);
+    this.known = undefined;
     this.nodePriv = undefined;
+  }
+}
+
+/**
+ * The sealed streams of one archive's increments, in archive order. An increment either
+ * starts its own stream (E ‖ sig, as the original plugin always does) or, with extension
+ * v1, continues the stream the latest stream-starting increment before it began
+ * (shared/cldcb/seal.ts "continued streams"). Opening goes through here so every reader
+ * (pass 1, pass 2, the pipelined feeder) applies the same rule.
+ */
+export class IncrementStreams {
+  private current: StreamOpener | undefined;
+
+  /**
+   * @param nodePriv node private key (by reference; the caller zeroizes it afterwards).
+   * @param sender the client key (33 bytes), validated by the caller.
+   * @param keyAt a stream key an earlier pass derived for increment i (its header already checked).
+   */
+  constructor(
+    private readonly nodePriv: Uint8Array,
+    private readonly sender: Uint8Array,
+    private readonly aead: BoxAead = openingAead,
+    private readonly keyAt?: (index: number) => Uint8Array | undefined,
+  ) {}
+
+  /**
+   * Open chunk `chunkNo` (0-based) of increment `index`.
+   * @throws CldcbError not_authentic
+   */
+  open(index: number, chunkNo: number, chunk: Uint8Array, what: string): Uint8Array {
+    if (chunkNo > 0) return this.current!.open(chunk);
+    if (chunk.length > 0 && chunk[0] === CONTINUED_VERSION) {
+      // A key from an earlier pass (which checked the order) wins: a later pass may skip the
+      // increment that started this stream (one a redo replaced).
+      const known = this.keyAt?.(index);
+      if (known) {
+        this.current?.dispose();
+        this.current = StreamOpener.withKey(known, what, this.aead);
+      }
+      this.current ??= new StreamOpener(undefined, this.sender, what, this.aead); // refuses: no stream started
+      return this.current.openContinued(chunk, what);
+    }
+    this.current?.dispose();
+    const known = this.keyAt?.(index);
+    this.current = known ? StreamOpener.withKey(known, what, this.aead) : new StreamOpener(this.nodePriv, this.sender, what, this.aead);
+    return this.current.open(chunk);
+  }
+
+  /** The key of the stream the last opened increment belongs to. */
+  get streamKey(): Uint8Array | undefined {
+    return this.current?.streamKey;
+  }
+
+  dispose(): void {
+    this.current?.dispose();
+    this.current = undefined;
   }
 }

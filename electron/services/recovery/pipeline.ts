@@ -55,7 +55,7 @@ import {
   type ReplayPlan,
   type SnapshotSummary,
 } from './chain';
-import { StreamOpener } from './fastPaths';
+import { IncrementStreams } from './fastPaths';
 import { IncrementReader } from './plaintext';
 import { BATCH_CHARS, safeSqliteMessage, type ReplayStats } from './replay';
 
@@ -193,6 +193,7 @@ function feed(
     );
   }
   let clientPriv: Uint8Array | undefined;
+  let disposeStreams = (): void => undefined;
   try {
     const st = fstatSync(fd);
     const reader = new ArchReader({ checkFooters: false, what });
@@ -216,7 +217,7 @@ function feed(
       offset: number;
       length: number;
       chunks: number;
-      opener: StreamOpener;
+      what: string;
       reader: IncrementReader;
       facts: StatementBytesFacts;
       /** Transaction statements not yet sent (held: repeats), as UTF-8 joined by ";\n". */
@@ -339,6 +340,8 @@ function feed(
       },
     });
 
+    const streams = new IncrementStreams(input.nodePriv, clientKey, crypto.aead);
+    disposeStreams = () => streams.dispose();
     const onEvent = (e: ArchEvent): void => {
       switch (e.type) {
         case 'reuploadChunk': {
@@ -404,7 +407,7 @@ function feed(
             offset: e.offset!,
             length: 6,
             chunks: 0,
-            opener: new StreamOpener(input.nodePriv, clientKey, w, crypto.aead),
+            what: w,
             reader: undefined as unknown as IncrementReader,
             facts,
             held: new Uint8Array(64 * 1024),
@@ -428,7 +431,7 @@ function feed(
         }
         case 'incrementChunk': {
           const c = inc!;
-          const pt = c.opener.open(e.chunk);
+          const pt = streams.open(c.index, c.chunks, e.chunk, c.what);
           c.chunks++;
           c.length += 2 + e.chunk.length;
           c.bytes += pt.length;
@@ -445,7 +448,6 @@ function feed(
         case 'incrementEnd': {
           const c = inc!;
           inc = undefined;
-          c.opener.dispose();
           if (c.chunks === 0)
             throw new CldcbError(
               'truncated',
@@ -523,7 +525,6 @@ function feed(
       if (!(err instanceof CldcbError) || err.code !== 'truncated' || reader.incrementCount === 0 || !planner)
         throw err;
       if (inc) {
-        inc.opener.dispose();
         if (inc.streaming) post({ t: 'rb', i: inc.index });
       }
       warnings.push({
@@ -554,6 +555,7 @@ function feed(
     }
     throw e;
   } finally {
+    disposeStreams();
     closeSync(fd);
   }
 }

@@ -32,7 +32,7 @@ import { ArchReader, type ArchEvent } from '../../../shared/cldcb/arch';
 import { formatClientId } from '../../../shared/cldcb/ids';
 import type { BoxCrypto } from '../../../shared/cldcb/seal';
 import { BlockRing, cancelledError, recoveryCrypto, sha256Stream } from './archiveScan';
-import { StreamOpener } from './fastPaths';
+import { IncrementStreams } from './fastPaths';
 import { isPragma, statementWords, type IncrementSummary } from './chain';
 import { IncrementReader } from './plaintext';
 
@@ -115,6 +115,7 @@ export function replayArchive(
   const lastIndex = plan.length > 0 ? plan[plan.length - 1]! : -1;
   if (lastIndex < 0) return stats;
 
+  let disposeStreams = (): void => undefined;
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -126,10 +127,13 @@ export function replayArchive(
     // The reader expects a re-upload section first: give it an empty one and start at the increments.
     reader.push(new Uint8Array(2));
     let index = -1;
+    const streams = new IncrementStreams(opts.nodePriv, opts.clientKey, crypto.aead, keyAt);
+    disposeStreams = () => streams.dispose();
     let cur:
       | {
           d: IncrementSummary;
-          unsealer: StreamOpener;
+          what: string;
+          chunk: number;
           reader: IncrementReader;
           batch: string[];
           /** Number of the batch's first statement (1-based). */
@@ -218,7 +222,8 @@ export function replayArchive(
           const w = `${what}: increment ${index} (data_version ${d.dataVersion})`;
           cur = {
             d,
-            unsealer: keyAt(index) ? StreamOpener.withKey(keyAt(index)!, w, crypto.aead) : new StreamOpener(opts.nodePriv, opts.clientKey, w, crypto.aead),
+            what: w,
+            chunk: 0,
             reader: new IncrementReader(sha256Stream(), w),
             batch: [],
             batchFirst: 1,
@@ -234,7 +239,7 @@ export function replayArchive(
         }
         case 'incrementChunk': {
           if (!cur || done) return;
-          const pt = cur.unsealer.open(e.chunk);
+          const pt = streams.open(index, cur.chunk++, e.chunk, cur.what);
           stats.bytes += pt.length;
           const c = cur;
           for (const s of c.reader.push(pt)) {
@@ -264,7 +269,6 @@ export function replayArchive(
         case 'incrementEnd': {
           if (!cur || done) return;
           const c = cur;
-          c.unsealer.dispose();
           const end = c.reader.finish();
           if (end.hash !== c.d.hash)
             throw new CldcbError('not_authentic', `${what}: increment ${c.d.index} differs from the first reading: the archive changed while it was being read. Nothing was written; copy the archive again.`);
@@ -313,6 +317,7 @@ export function replayArchive(
       throw new CldcbError('not_authentic', `${what}: the archive became shorter while it was being read (${stats.increments} of ${plan.length} increments replayed). Nothing was written; copy the archive again.`);
     return stats;
   } finally {
+    disposeStreams();
     closeSync(fd);
   }
 }

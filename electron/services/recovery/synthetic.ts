@@ -2,7 +2,8 @@
  * Synthetic cldcb archives of any size, for the benchmarks, the cancel/crash tests and
  * drill self-tests: a real SQLite snapshot and lightningd-shaped increments (INSERTs into
  * a table, each increment ending with lightningd's data_version bump, cln-facts §8),
- * sealed exactly as a plugin does (cldcb-protocol §5, one fresh Sealer per increment) and
+ * sealed exactly as a plugin does (cldcb-protocol §5: one stream per increment, or with
+ * extension v1 one continued stream, docs/PROTOCOL.md §3) and
  * written in the `.arch` format (§6.1) — streaming, so a gigabyte needs no gigabyte of RAM.
  * v1 increments (docs/PROTOCOL.md §3) carry time and the chain.
  *
@@ -36,6 +37,12 @@ export interface SyntheticOptions {
   readonly rowBytes?: number;
   /** 0 (original) or 1 (chained). Default 1. */
   readonly format?: 0 | 1;
+  /**
+   * 'continued': increments continue one sealed stream (our plugin with our server,
+   * extension v1); 'per-increment': a fresh stream per increment (the original plugin, or
+   * ours with an original server). Default: 'continued' for format 1, else 'per-increment'.
+   */
+  readonly streams?: 'continued' | 'per-increment';
   /** data_version of the snapshot (default 100): the re-upload header carries dv + 1. */
   readonly snapshotDataVersion?: number;
   /** unix time of the first increment (v1), +1 s per increment. */
@@ -164,6 +171,8 @@ export function makeSyntheticArchive(o: SyntheticOptions): SyntheticArchive {
     sql?.put(enc.encode('BEGIN;\n'));
     let id = o.snapshotRows;
     let statements = 0;
+    const streams = o.streams ?? (format === 1 ? 'continued' : 'per-increment');
+    let stream: Sealer | undefined;
     for (let k = 0; k < o.increments; k++) {
       const dv = (R + k) % 0x100000000;
       const list: string[] = [];
@@ -175,20 +184,23 @@ export function makeSyntheticArchive(o: SyntheticOptions): SyntheticArchive {
       const pt = format === 1 ? encodeIncrementPlaintextV1(dv, (o.startTime ?? 1_795_000_000) + k, prev, list) : encodeIncrementPlaintext(dv, list);
       plaintextBytes += pt.length;
       if (format === 1) prev = new Uint8Array(createHash('sha256').update(pt).digest());
-      const s = new Sealer(cpk, o.nodeId, { crypto });
+      const continuing = streams === 'continued' && stream !== undefined;
+      const s = continuing ? stream! : new Sealer(cpk, o.nodeId, { crypto });
       out.put(u32(dv));
       let len = 4;
-      for (const p of splitIncrementPlaintext(pt)) {
-        const c = s.seal(p);
+      splitIncrementPlaintext(pt).forEach((p, i) => {
+        const c = i === 0 && continuing ? s.sealContinued(p) : s.seal(p);
         out.put(u16(c.length));
         out.put(c);
         len += 2 + c.length;
-      }
-      s.dispose();
+      });
+      if (streams === 'continued') stream = s;
+      else s.dispose();
       out.put(new Uint8Array(2));
       len += 2;
       out.put(encodeFooter(len, dv, k & 0xffff));
     }
+    stream?.dispose();
     sql?.put(enc.encode('COMMIT;\n'));
     out.close();
     sql?.close();

@@ -23,7 +23,7 @@ import { bytesToHex, concatBytes, equalBytes } from '../../../shared/bytes';
 import { sha256 } from '../../../shared/crypto/hash';
 import type { ArchEvent } from '../../../shared/cldcb/arch';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
-import { Unsealer } from '../../../shared/cldcb/seal';
+import { isContinuedMessage, Unsealer } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../../../electron/services/nativeSeal';
 
 export interface DecodedIncrement {
@@ -82,6 +82,7 @@ export function decodeBackup(events: Iterable<ArchEvent>, nodePriv: Uint8Array, 
   let header: Uint8Array | undefined;
   const snap: Uint8Array[] = [];
   let u: Unsealer | undefined;
+  let stream: Unsealer | undefined;
   const increments: DecodedIncrement[] = [];
   let incPieces: Uint8Array[] = [];
   for (const e of events) {
@@ -99,11 +100,17 @@ export function decodeBackup(events: Iterable<ArchEvent>, nodePriv: Uint8Array, 
         u = undefined;
         break;
       case 'incrementStart':
-        u = new Unsealer(nodePriv, { sender: clientKey33, crypto, what: `increment ${increments.length}` });
         incPieces = [];
         break;
       case 'incrementChunk':
-        incPieces.push(u!.unseal(e.chunk));
+        // The first chunk either starts a stream (E ‖ sig) or continues the last one (01 ‖ n, extension v1).
+        if (incPieces.length === 0 && isContinuedMessage(e.chunk)) {
+          if (!stream) throw new Error(`increment ${increments.length} continues a stream that was never started`);
+          incPieces.push(stream.unsealContinued(e.chunk, `increment ${increments.length}`));
+        } else if (incPieces.length === 0) {
+          stream = new Unsealer(nodePriv, { sender: clientKey33, crypto, what: `increment ${increments.length}` });
+          incPieces.push(stream.unseal(e.chunk));
+        } else incPieces.push(stream!.unseal(e.chunk));
         break;
       case 'incrementEnd': {
         const plaintext = concatBytes(...incPieces);
