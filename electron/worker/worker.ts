@@ -23,7 +23,8 @@ async function main(start: Start): Promise<void> {
     cancelled: () => Atomics.load(flag, 0) !== 0,
     progress: (done, total, note) => {
       const now = Date.now();
-      if (now - lastProgress < 50 && done < total) return;
+      // At most one report per 50 ms; the final one (done = total) always goes out. total ≤ 0: unknown, no final.
+      if (now - lastProgress < 50 && (total <= 0 || done < total)) return;
       lastProgress = now;
       port.postMessage({ type: 'progress', done, total, note });
     },

@@ -25,6 +25,8 @@ export interface ArchFooter {
   readonly count: number;
   /** Byte offset of the footer in the archive. */
   readonly offset: number;
+  /** The footer's 46 bytes as read (from ArchReader; a view valid until its next `push`). */
+  readonly raw?: Uint8Array;
 }
 
 /**
@@ -285,7 +287,7 @@ export class ArchReader {
       if (dataVersion !== this.incDv)
         throw new CldcbError('bad_input', `${where}: records data_version ${dataVersion}; the archive is damaged there.`);
     }
-    return { lastLength: Number(lastLength), dataVersion, count, offset: at };
+    return { lastLength: Number(lastLength), dataVersion, count, offset: at, raw: f };
   }
 
   /**

@@ -16,9 +16,9 @@
  * and inline, and cancellation is a cheap flag check between blocks.
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, hash as nodeHash } from 'node:crypto';
 import { CldcbError } from '../../../shared/errors';
-import { bytesToHex, equalBytes, zeroize } from '../../../shared/bytes';
+import { equalBytes, zeroize } from '../../../shared/bytes';
 import { ArchReader, FOOTER_SIZE, type ArchEvent } from '../../../shared/cldcb/arch';
 import { formatClientId, checkPubkey } from '../../../shared/cldcb/ids';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
@@ -291,23 +291,31 @@ export function writeAll(fd: number, data: Uint8Array): void {
   while (o < data.length) o += writeSync(fd, data, o, data.length - o);
 }
 
-/** Footer check (§6.2): hash of the first 14 bytes, last_length and dv. Warnings only. */
-function checkFooter(
+/**
+ * Footer check (§6.2): hash of the first 14 bytes, last_length and dv. Warnings only (never
+ * refuse: the sealed data is what counts).
+ */
+export function checkFooter(
   fd: number,
   at: number,
   length: number,
   framingDv: number,
-  f: { lastLength: number; dataVersion: number },
+  f: { lastLength: number; dataVersion: number; raw?: Uint8Array },
   index: number,
   warnings: RecoveryWarning[],
 ): void {
-  const raw = new Uint8Array(FOOTER_SIZE);
-  const n = readSync(fd, raw, 0, FOOTER_SIZE, at);
-  const hashOk = n === FOOTER_SIZE && bytesToHex(createHash('sha256').update(raw.subarray(0, 14)).digest()) === bytesToHex(raw.subarray(14));
+  // The reader's own copy of the footer when it has one (no read per increment).
+  let raw = f.raw;
+  if (raw === undefined || raw.length !== FOOTER_SIZE) {
+    raw = new Uint8Array(FOOTER_SIZE);
+    if (readSync(fd, raw, 0, FOOTER_SIZE, at) !== FOOTER_SIZE) raw = undefined;
+  }
+  const hashOk = raw !== undefined && equalBytes(nodeHash('sha256', raw.subarray(0, 14), 'buffer'), raw.subarray(14));
   const problems: string[] = [];
   if (!hashOk) problems.push('its checksum does not match');
   if (f.lastLength !== length) problems.push(`it records length ${f.lastLength}, not ${length}`);
-  if (f.dataVersion !== framingDv) problems.push(`it records data_version ${f.dataVersion}, not ${framingDv}`);
+  if (f.dataVersion !== framingDv)
+    problems.push(`it records data_version ${f.dataVersion}, not ${framingDv}`);
   if (problems.length > 0)
     warnings.push({
       kind: 'footer_damaged',

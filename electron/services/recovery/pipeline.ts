@@ -30,8 +30,8 @@ import { createHash } from 'node:crypto';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { CldcbError, isErrorCode, toErrorData } from '../../../shared/errors';
-import { bytesToHex, equalBytes, zeroize } from '../../../shared/bytes';
-import { ArchReader, FOOTER_SIZE, type ArchEvent } from '../../../shared/cldcb/arch';
+import { equalBytes, zeroize } from '../../../shared/bytes';
+import { ArchReader, type ArchEvent } from '../../../shared/cldcb/arch';
 import { checkPubkey, formatClientId } from '../../../shared/cldcb/ids';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
 import { Unsealer } from '../../../shared/cldcb/seal';
@@ -39,6 +39,7 @@ import { findWorkerScript } from '../workerPool';
 import {
   BlockRing,
   cancelledError,
+  checkFooter,
   recoveryCrypto,
   sha256Stream,
   snapshotChainHash,
@@ -62,6 +63,9 @@ import { BATCH_CHARS, safeSqliteMessage, type ReplayStats } from './replay';
 /** Messages (each a batch of commands), and KiB of SQL and snapshot, in flight before the feeder waits. */
 const MAX_IN_FLIGHT = 64;
 const MAX_KIB_IN_FLIGHT = 8 * 1024;
+/** A transaction ends at the first run boundary after this many increments or KiB of SQL (bounds the in-memory journal). */
+const TX_INCREMENTS = 256;
+const TX_KIB = 4096;
 /** A message goes out when it holds this many commands or KiB (one wake-up per batch, not per command). */
 const FLUSH_COMMANDS = 256;
 const FLUSH_KIB = 1024;
@@ -83,14 +87,16 @@ type Command =
   | { t: 'snap'; b: Uint8Array }
   | { t: 'snapEnd' }
   | { t: 'begin' }
-  | { t: 'sp'; i: number }
+  /** SAVEPOINT before increment i; `skip` once the feeder knows no redo can cut there. */
+  | { t: 'sp'; i: number; skip?: boolean }
   | { t: 'x'; i: number; dv: number; first: number; total: number; sql: Uint8Array; lens: Int32Array }
   | { t: 'out'; i: number; dv: number; first: number; total: number; sql: Uint8Array; lens: Int32Array }
   | { t: 'bump'; i: number; dv: number }
   | { t: 'rb'; i: number }
   | { t: 'commit' }
   | { t: 'fkOn' }
-  | { t: 'incEnd'; i: number; statements: number; outside: number; bytes: number }
+  /** `n` increments ended (coalesce() merges consecutive ones). */
+  | { t: 'incEnd'; i: number; n: number; statements: number; outside: number; bytes: number }
   | { t: 'end'; result: FeedResult }
   | { t: 'error'; code: string; message: string }
   | { t: 'fallback'; reason: string };
@@ -124,10 +130,11 @@ export function feedJob(input: FeedInput): void {
   const state = new Int32Array(input.state);
   const port = input.port;
   let pending: Command[] = [];
-  let pendingTransfer: ArrayBuffer[] = [];
   let pendingKib = 0;
+  let flushes = 0;
   const flush = (): void => {
     if (pending.length === 0) return;
+    flushes++;
     while (
       Atomics.load(state, SENT) - Atomics.load(state, DONE) >= MAX_IN_FLIGHT ||
       Atomics.load(state, KIB_SENT) - Atomics.load(state, KIB_DONE) >= MAX_KIB_IN_FLIGHT
@@ -135,17 +142,16 @@ export function feedJob(input: FeedInput): void {
       if (Atomics.load(state, CANCEL) !== 0) throw cancelledError();
       Atomics.wait(state, DONE, Atomics.load(state, DONE), 200);
     }
-    port.postMessage(pending, pendingTransfer);
+    const out = coalesce(pending);
+    port.postMessage(out, transfersOf(out));
     if (pendingKib > 0) Atomics.add(state, KIB_SENT, pendingKib);
     Atomics.add(state, SENT, 1);
     Atomics.notify(state, SENT);
     pending = [];
-    pendingTransfer = [];
     pendingKib = 0;
   };
-  const post = (c: Command, transfer?: ArrayBuffer[]): void => {
+  const post = (c: Command): void => {
     pending.push(c);
-    if (transfer) pendingTransfer.push(...transfer);
     pendingKib += kib(c);
     if (
       c.t === 'end' ||
@@ -157,7 +163,7 @@ export function feedJob(input: FeedInput): void {
       flush();
   };
   try {
-    feed(input, post, () => Atomics.load(state, CANCEL) !== 0);
+    feed(input, post, () => Atomics.load(state, CANCEL) !== 0, () => flushes);
   } catch (e) {
     const d = toErrorData(e);
     try {
@@ -173,10 +179,75 @@ export function feedJob(input: FeedInput): void {
 
 class Fallback extends Error {}
 
+type XCommand = Extract<Command, { t: 'x' }>;
+type EndCommand = Extract<Command, { t: 'incEnd' }>;
+
+/**
+ * Fewer, larger commands for a message: statement batches ('x') separated only by dropped
+ * savepoints and increment ends become one batch (one exec() on the SQLite side instead of
+ * one per small increment), and consecutive increment ends one total. The merged batch keeps
+ * the first one's names; a failing batch sends the rebuild to the two-pass path, which names
+ * the failing statement itself.
+ */
+export function coalesce(cmds: readonly Command[]): Command[] {
+  const out: Command[] = [];
+  let xs: XCommand[] = [];
+  let ends: EndCommand | undefined;
+  const emit = (): void => {
+    if (xs.length === 1) out.push(xs[0]!);
+    else if (xs.length > 1) {
+      let bytes = 0;
+      let count = 0;
+      for (const x of xs) {
+        bytes += x.sql.length;
+        count += x.lens.length;
+      }
+      const sql = new Uint8Array(bytes);
+      const lens = new Int32Array(count);
+      let o = 0;
+      let k = 0;
+      for (const x of xs) {
+        sql.set(x.sql, o);
+        lens.set(x.lens, k);
+        o += x.sql.length;
+        k += x.lens.length;
+      }
+      out.push({ ...xs[0]!, sql, lens });
+    }
+    xs = [];
+    if (ends) out.push(ends);
+    ends = undefined;
+  };
+  for (const c of cmds) {
+    if (c.t === 'x') xs.push(c);
+    else if (c.t === 'sp' && c.skip) continue;
+    else if (c.t === 'incEnd')
+      ends = ends
+        ? { ...ends, n: ends.n + c.n, statements: ends.statements + c.statements, outside: ends.outside + c.outside, bytes: ends.bytes + c.bytes }
+        : c;
+    else {
+      emit();
+      out.push(c);
+    }
+  }
+  emit();
+  return out;
+}
+
+/** The buffers a message moves instead of copying (each command owns its arrays). */
+function transfersOf(cmds: readonly Command[]): ArrayBuffer[] {
+  const t: ArrayBuffer[] = [];
+  for (const c of cmds)
+    if (c.t === 'x' || c.t === 'out') t.push(c.sql.buffer as ArrayBuffer, c.lens.buffer as ArrayBuffer);
+    else if (c.t === 'snap') t.push(c.b.buffer as ArrayBuffer);
+  return t;
+}
+
 function feed(
   input: FeedInput,
-  post: (c: Command, transfer?: ArrayBuffer[]) => void,
+  post: (c: Command) => void,
   cancelled: () => boolean,
+  flushes: () => number,
 ): void {
   const clientKey = checkPubkey(input.clientKey, 'client key');
   const what = `archive ${formatClientId(clientKey)}.arch`;
@@ -206,6 +277,19 @@ function feed(
     let snapshotSize = 0;
     let planner: ChainPlanner | undefined;
     let inTx = false;
+    /** Increments and KiB of SQL in the open transaction (it spans data_version runs, up to TX_*). */
+    let txIncrements = 0;
+    let txKib = 0;
+    /**
+     * The savepoint of the last increment, while it may still be dropped: a redo can only
+     * cut increments of the current data_version run, so once the next increment shows
+     * another data_version, that savepoint is not needed (each costs as much as replaying a
+     * small increment). The next increment's data_version is read from the framing, which is
+     * not authenticated: a cut that needs a dropped savepoint falls back to the two-pass path.
+     */
+    let lastSp: { cmd: { t: 'sp'; i: number; skip?: boolean }; dv: number; flushes: number } | undefined;
+    /** Increments of the current run whose savepoint was dropped. */
+    const spDropped = new Set<number>();
     /** Replay positions below this are committed (a redo may not cut there). */
     let barrier = 0;
     /** Last replayed data_version (to see whether an increment starts a new run). */
@@ -243,15 +327,13 @@ function feed(
       dv: number | undefined;
     }
     let inc: Inc | undefined;
+    let spareHeld: Uint8Array | undefined;
 
     const sendBatch = (c: Inc): void => {
       if (c.heldLens.length === 0) return;
       const sql = c.held.slice(0, c.heldBytes);
       const lens = new Int32Array(c.heldLens);
-      post({ t: 'x', i: c.index, dv: c.dv!, first: c.heldFirst, total: c.reader.headerInfo?.count ?? 0, sql, lens }, [
-        sql.buffer,
-        lens.buffer,
-      ]);
+      post({ t: 'x', i: c.index, dv: c.dv!, first: c.heldFirst, total: c.reader.headerInfo?.count ?? 0, sql, lens });
       c.heldFirst += c.heldLens.length;
       c.heldLens = [];
       c.heldBytes = 0;
@@ -275,19 +357,27 @@ function feed(
         o += b.length + 2;
         lens[k] = b.length;
       });
-      post({ t: 'out', i: c.index, dv: c.dv!, first, total: c.reader.headerInfo?.count ?? 0, sql, lens }, [sql.buffer, lens.buffer]);
+      post({ t: 'out', i: c.index, dv: c.dv!, first, total: c.reader.headerInfo?.count ?? 0, sql, lens });
       c.outside += list.length;
     };
     const openRun = (c: Inc): void => {
-      if (c.dv !== lastDv || !inTx) {
+      if (c.dv !== lastDv) spDropped.clear(); // a new run: earlier runs cannot be cut any more
+      // Commit only between runs (a redo never cuts behind a commit), and only every
+      // TX_INCREMENTS / TX_KIB: a transaction per small increment cost as much as its statements.
+      if (!inTx || (c.dv !== lastDv && (txIncrements >= TX_INCREMENTS || txKib >= TX_KIB))) {
         if (inTx) {
           post({ t: 'commit' });
           barrier = planner!.length;
         }
         post({ t: 'begin' });
         inTx = true;
+        txIncrements = 0;
+        txKib = 0;
       }
-      post({ t: 'sp', i: c.index });
+      txIncrements++;
+      const cmd: { t: 'sp'; i: number; skip?: boolean } = { t: 'sp', i: c.index };
+      post(cmd);
+      lastSp = { cmd, dv: c.dv!, flushes: flushes() };
     };
     /**
      * Start sending the increment's transaction: its leading PRAGMAs outside (then replay
@@ -380,7 +470,7 @@ function feed(
             snapSha.update(pt);
             snapshotSize += pt.length;
             const own = pt.byteOffset === 0 && pt.byteLength === pt.buffer.byteLength ? pt : pt.slice();
-            post({ t: 'snap', b: own }, [own.buffer as ArrayBuffer]);
+            post({ t: 'snap', b: own });
           }
           break;
         }
@@ -399,6 +489,11 @@ function feed(
           break;
         case 'incrementStart': {
           const index = increments.length;
+          if (lastSp && lastSp.dv !== e.dataVersion) {
+            if (lastSp.flushes === flushes()) lastSp.cmd.skip = true; // not sent yet: drop it
+            spDropped.add(lastSp.cmd.i);
+            lastSp = undefined;
+          }
           const w = `${what}: increment ${index} (data_version ${e.dataVersion})`;
           const facts = new StatementBytesFacts();
           const c: Inc = {
@@ -410,7 +505,7 @@ function feed(
             what: w,
             reader: undefined as unknown as IncrementReader,
             facts,
-            held: new Uint8Array(64 * 1024),
+            held: spareHeld ?? new Uint8Array(64 * 1024),
             heldBytes: 0,
             heldLens: [],
             heldFirst: 0,
@@ -448,6 +543,9 @@ function feed(
         case 'incrementEnd': {
           const c = inc!;
           inc = undefined;
+          // Reuse the statement buffer for the next increment (one 64 KiB buffer per small
+          // increment was most of the feeder's garbage); a huge one is let go.
+          spareHeld = c.held.length <= 4 << 20 ? c.held : undefined;
           if (c.chunks === 0)
             throw new CldcbError(
               'truncated',
@@ -456,7 +554,7 @@ function feed(
           const end = c.reader.finish();
           c.dv = end.dataVersion;
           const f = e.footer!;
-          footerWarning(fd, f.offset, c.length, c.framingDv, f, c.index, warnings);
+          checkFooter(fd, f.offset, c.length, c.framingDv, f, c.index, warnings);
           const d = summarizeIncrement({ index: c.index, framingDv: c.framingDv, chunks: c.chunks, offset: c.offset, footerCount: f.count }, end, c.facts);
           increments.push(d);
           const step = planner!.push(d);
@@ -469,6 +567,8 @@ function feed(
               throw new CldcbError('internal', 'a streamed increment was cut (a bug in CLDCB).');
             if (step.cutTo < barrier)
               throw new Fallback(`increment ${c.index} replaces increments already committed`);
+            if (spDropped.has(step.dropped![0]!))
+              throw new Fallback(`increment ${c.index} replaces increment ${step.dropped![0]!}, whose savepoint was left out (the archive's framing named another data_version)`);
             post({ t: 'rb', i: step.dropped![0]! });
           }
           const at = planner!.length - 1;
@@ -502,7 +602,8 @@ function feed(
             c.tail = [];
             barrier = planner!.length;
           }
-          post({ t: 'incEnd', i: c.index, statements: end.count, outside: c.outside, bytes: c.bytes });
+          txKib += c.bytes >> 10;
+          post({ t: 'incEnd', i: c.index, n: 1, statements: end.count, outside: c.outside, bytes: c.bytes });
           lastDv = d.dataVersion;
           break;
         }
@@ -561,35 +662,6 @@ function feed(
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
-
-function footerWarning(
-  fd: number,
-  at: number,
-  length: number,
-  framingDv: number,
-  f: { lastLength: number; dataVersion: number },
-  index: number,
-  warnings: RecoveryWarning[],
-): void {
-  const raw = new Uint8Array(FOOTER_SIZE);
-  const n = readSync(fd, raw, 0, FOOTER_SIZE, at);
-  const hashOk =
-    n === FOOTER_SIZE &&
-    bytesToHex(createHash('sha256').update(raw.subarray(0, 14)).digest()) === bytesToHex(raw.subarray(14));
-  const problems: string[] = [];
-  if (!hashOk) problems.push('its checksum does not match');
-  if (f.lastLength !== length) problems.push(`it records length ${f.lastLength}, not ${length}`);
-  if (f.dataVersion !== framingDv)
-    problems.push(`it records data_version ${f.dataVersion}, not ${framingDv}`);
-  if (problems.length > 0)
-    warnings.push({
-      kind: 'footer_damaged',
-      severity: 'warning',
-      index,
-      dataVersion: framingDv,
-      message: `the footer of increment ${index} (byte ${at}) is damaged: ${problems.join('; ')}. The sealed data verified, so the database is not affected, but the server's copy is corrupted: check its disk.`,
-    });
-}
 
 // ---------------------------------------------------------------------------------------------
 // SQLite side (runs in the rebuild job's thread)
@@ -696,14 +768,6 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
     });
     return out;
   };
-  const text = (c: { i: number; first: number; sql: Uint8Array; lens: Int32Array }): string => {
-    try {
-      return decoder.decode(c.sql);
-    } catch {
-      statementsOf(c); // names the statement
-      throw new CldcbError('bad_input', `increment ${c.i}: a statement is not valid UTF-8.`);
-    }
-  };
   let lastSent = 0;
   let idle = 0;
   try {
@@ -743,7 +807,7 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
             db!.exec('BEGIN');
             break;
           case 'sp':
-            db!.exec(`SAVEPOINT inc${c.i}`);
+            if (!c.skip) db!.exec(`SAVEPOINT inc${c.i}`);
             break;
           case 'rb':
             db!.exec(`ROLLBACK TO inc${c.i}`);
@@ -765,21 +829,21 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
             break;
           case 'x': {
             lastInc = { i: c.i, dv: c.dv };
-            const sql = text(c);
-            db!.exec('SAVEPOINT cldcb_batch');
+            let sql: string;
+            try {
+              sql = decoder.decode(c.sql);
+            } catch {
+              throw new PipelineFallback(`increment ${c.i}: a statement is not valid UTF-8`);
+            }
             try {
               db!.exec(sql);
-              db!.exec('RELEASE cldcb_batch');
             } catch {
-              db!.exec('ROLLBACK TO cldcb_batch');
-              statementsOf(c).forEach((s, k) => {
-                try {
-                  db!.exec(s);
-                } catch (e) {
-                  fail(c, c.first + k + 1, c.total, statementWords(s), (e as Error).message);
-                }
-              });
-              db!.exec('RELEASE cldcb_batch');
+              // A good archive never gets here. Rather than a savepoint around every batch
+              // (as costly as a small increment's statements), start again on the two-pass
+              // path, which runs each batch in a savepoint, re-runs a failing one statement
+              // by statement and names the statement that fails (or applies them one by one
+              // when only the joined text failed).
+              throw new PipelineFallback(`increment ${c.i}: a batch of statements failed`);
             }
             break;
           }
@@ -802,11 +866,13 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
             }
             break;
           case 'incEnd':
-            stats.increments++;
+            stats.increments += c.n;
             stats.statements += c.statements;
             stats.outsidePragmas += c.outside;
             stats.bytes += c.bytes;
-            o.progress('replay', stats.increments, 0, stats.statements, stats.bytes);
+            // Every 256 increments (the worker throttles to 50 ms too): a report per small
+            // increment cost as much as replaying it.
+            if ((stats.increments & ~255) !== ((stats.increments - c.n) & ~255)) o.progress('replay', stats.increments, 0, stats.statements, stats.bytes);
             break;
           case 'end': {
             if (db?.inTransaction)

@@ -55,11 +55,14 @@ export interface StatementSink {
   statement(bytes: Uint8Array, index: number): void;
 }
 
-const hex = (b: Uint8Array): string => {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += b[i]!.toString(16).padStart(2, '0');
-  return s;
-};
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/** Big-endian u64 at b[o] as a number, or -1 when it exceeds 2^53 (read without a DataView or BigInt: this runs per statement). */
+function u64(b: Uint8Array, o: number): number {
+  const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+  return hi >= 0x200000 ? -1 : hi * 0x100000000 + lo;
+}
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -156,10 +159,13 @@ export class IncrementReader {
         const l = this.take(piece, o, 8);
         o += this.consumed(l, piece, o, 8, before);
         if (!l) break;
-        const len = new DataView(l.buffer, l.byteOffset, 8).getBigUint64(0, false);
-        if (len > BigInt(MAX_STATEMENT_BYTES))
-          throw new CldcbError('bad_input', `${this.what}: statement ${this.index} declares ${len} bytes (more than ${MAX_STATEMENT_BYTES}); the plaintext is corrupt.`);
-        this.need = Number(len);
+        const len = u64(l, 0);
+        if (len < 0 || len > MAX_STATEMENT_BYTES)
+          throw new CldcbError(
+            'bad_input',
+            `${this.what}: statement ${this.index} declares ${new DataView(l.buffer, l.byteOffset, 8).getBigUint64(0, false)} bytes (more than ${MAX_STATEMENT_BYTES}); the plaintext is corrupt.`,
+          );
+        this.need = len;
         this.state = 'statement';
         if (this.need > 0) continue;
       }
