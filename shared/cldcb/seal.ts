@@ -51,6 +51,7 @@ export function isContinuedMessage(chunk: Uint8Array): boolean {
 
 /** The message index a continued message names (big-endian u64; null when it is not a safe integer). */
 export function continuedIndex(chunk: Uint8Array): number | null {
+  if (chunk.length < CONTINUED_HEADER_SIZE) return null;
   const v = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   const hi = v.getUint32(1, false);
   const lo = v.getUint32(5, false);

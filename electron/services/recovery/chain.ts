@@ -399,7 +399,7 @@ export class ChainPlanner {
     if (d.dataVersion !== next(prev.dataVersion))
       return this.lost(
         d.dataVersion > prev.dataVersion
-          ? `increment ${d.index} has data_version ${d.dataVersion} right after ${prev.dataVersion}: ${d.dataVersion - prev.dataVersion - 1} version(s) of writes are missing.`
+          ? `increment ${d.index} has data_version ${d.dataVersion} right after ${prev.dataVersion}: ${d.dataVersion - prev.dataVersion - 1} version(s) of writes are missing (dropped, or the increments were reordered).`
           : `increment ${d.index} has data_version ${d.dataVersion} after ${prev.dataVersion}: the increments are out of order or mixed from another backup.`,
       );
     if (this.linkBroken(d, this.replay.length)) return this.broken(d, this.replay.length);

@@ -77,9 +77,10 @@ const KIB_SENT = 3;
 const KIB_DONE = 4;
 
 /** KiB a command carries (for the flow control). */
-function kib(c: Command): number {
+function kib(c: Pending): number {
   if (c.t === 'snap') return c.b.length >> 10;
-  if (c.t === 'x' || c.t === 'out') return c.sql.length >> 10;
+  if (c.t === 'out') return c.sql.length >> 10;
+  if (c.t === 'xParts') return c.bytes >> 10;
   return 0;
 }
 
@@ -89,7 +90,8 @@ type Command =
   | { t: 'begin' }
   /** SAVEPOINT before increment i; `skip` once the feeder knows no redo can cut there. */
   | { t: 'sp'; i: number; skip?: boolean }
-  | { t: 'x'; i: number; dv: number; first: number; total: number; sql: Uint8Array; lens: Int32Array }
+  /** Statements joined by ";\n" (of one or more increments: see coalesce()), run with one exec(). */
+  | { t: 'x'; i: number; dv: number; sql: Uint8Array }
   | { t: 'out'; i: number; dv: number; first: number; total: number; sql: Uint8Array; lens: Int32Array }
   | { t: 'bump'; i: number; dv: number }
   | { t: 'rb'; i: number }
@@ -129,7 +131,7 @@ export interface FeedInput {
 export function feedJob(input: FeedInput): void {
   const state = new Int32Array(input.state);
   const port = input.port;
-  let pending: Command[] = [];
+  let pending: Pending[] = [];
   let pendingKib = 0;
   let flushes = 0;
   const flush = (): void => {
@@ -143,14 +145,15 @@ export function feedJob(input: FeedInput): void {
       Atomics.wait(state, DONE, Atomics.load(state, DONE), 200);
     }
     const out = coalesce(pending);
-    port.postMessage(out, transfersOf(out));
+    const message: Message = { kib: pendingKib, commands: out };
+    port.postMessage(message, transfersOf(out));
     if (pendingKib > 0) Atomics.add(state, KIB_SENT, pendingKib);
     Atomics.add(state, SENT, 1);
     Atomics.notify(state, SENT);
     pending = [];
     pendingKib = 0;
   };
-  const post = (c: Command): void => {
+  const post = (c: Pending): void => {
     pending.push(c);
     pendingKib += kib(c);
     if (
@@ -179,7 +182,22 @@ export function feedJob(input: FeedInput): void {
 
 class Fallback extends Error {}
 
-type XCommand = Extract<Command, { t: 'x' }>;
+/** A statement batch as the feeder collects it: views of the plaintext, copied once by coalesce(). */
+interface PartsCommand {
+  t: 'xParts';
+  i: number;
+  dv: number;
+  parts: Uint8Array[];
+  /** Their bytes with a ";\n" after each. */
+  bytes: number;
+}
+/** What the feeder queues for the next message. */
+type Pending = Command | PartsCommand;
+/** One message to the SQLite thread; `kib` is what it counted against MAX_KIB_IN_FLIGHT. */
+interface Message {
+  kib: number;
+  commands: Command[];
+}
 type EndCommand = Extract<Command, { t: 'incEnd' }>;
 
 /**
@@ -189,37 +207,31 @@ type EndCommand = Extract<Command, { t: 'incEnd' }>;
  * the first one's names; a failing batch sends the rebuild to the two-pass path, which names
  * the failing statement itself.
  */
-export function coalesce(cmds: readonly Command[]): Command[] {
+export function coalesce(cmds: readonly Pending[]): Command[] {
   const out: Command[] = [];
-  let xs: XCommand[] = [];
+  let xs: PartsCommand[] = [];
   let ends: EndCommand | undefined;
   const emit = (): void => {
-    if (xs.length === 1) out.push(xs[0]!);
-    else if (xs.length > 1) {
+    if (xs.length > 0) {
       let bytes = 0;
-      let count = 0;
-      for (const x of xs) {
-        bytes += x.sql.length;
-        count += x.lens.length;
-      }
+      for (const x of xs) bytes += x.bytes;
       const sql = new Uint8Array(bytes);
-      const lens = new Int32Array(count);
       let o = 0;
-      let k = 0;
-      for (const x of xs) {
-        sql.set(x.sql, o);
-        lens.set(x.lens, k);
-        o += x.sql.length;
-        k += x.lens.length;
-      }
-      out.push({ ...xs[0]!, sql, lens });
+      for (const x of xs)
+        for (const p of x.parts) {
+          sql.set(p, o);
+          sql[o + p.length] = 0x3b; // ;
+          sql[o + p.length + 1] = 0x0a; // \n
+          o += p.length + 2;
+        }
+      out.push({ t: 'x', i: xs[0]!.i, dv: xs[0]!.dv, sql });
     }
     xs = [];
     if (ends) out.push(ends);
     ends = undefined;
   };
   for (const c of cmds) {
-    if (c.t === 'x') xs.push(c);
+    if (c.t === 'xParts') xs.push(c);
     else if (c.t === 'sp' && c.skip) continue;
     else if (c.t === 'incEnd')
       ends = ends
@@ -238,14 +250,15 @@ export function coalesce(cmds: readonly Command[]): Command[] {
 function transfersOf(cmds: readonly Command[]): ArrayBuffer[] {
   const t: ArrayBuffer[] = [];
   for (const c of cmds)
-    if (c.t === 'x' || c.t === 'out') t.push(c.sql.buffer as ArrayBuffer, c.lens.buffer as ArrayBuffer);
+    if (c.t === 'x') t.push(c.sql.buffer as ArrayBuffer);
+    else if (c.t === 'out') t.push(c.sql.buffer as ArrayBuffer, c.lens.buffer as ArrayBuffer);
     else if (c.t === 'snap') t.push(c.b.buffer as ArrayBuffer);
   return t;
 }
 
 function feed(
   input: FeedInput,
-  post: (c: Command) => void,
+  post: (c: Pending) => void,
   cancelled: () => boolean,
   flushes: () => number,
 ): void {
@@ -304,8 +317,13 @@ function feed(
       what: string;
       reader: IncrementReader;
       facts: StatementBytesFacts;
-      /** Transaction statements not yet sent (held: repeats), as UTF-8 joined by ";\n". */
-      held: Uint8Array;
+      /**
+       * Transaction statements not yet sent (held: repeats), as views of the plaintext
+       * pieces (each piece is a fresh buffer from the AEAD, never reused): they are copied
+       * once, when the message is assembled (coalesce()).
+       */
+      held: Uint8Array[];
+      /** Their UTF-8 bytes joined by ";\n". */
       heldBytes: number;
       heldLens: number[];
       /** First statement number of `held` (0-based). */
@@ -327,14 +345,12 @@ function feed(
       dv: number | undefined;
     }
     let inc: Inc | undefined;
-    let spareHeld: Uint8Array | undefined;
 
     const sendBatch = (c: Inc): void => {
       if (c.heldLens.length === 0) return;
-      const sql = c.held.slice(0, c.heldBytes);
-      const lens = new Int32Array(c.heldLens);
-      post({ t: 'x', i: c.index, dv: c.dv!, first: c.heldFirst, total: c.reader.headerInfo?.count ?? 0, sql, lens });
+      post({ t: 'xParts', i: c.index, dv: c.dv!, parts: c.held, bytes: c.heldBytes });
       c.heldFirst += c.heldLens.length;
+      c.held = [];
       c.heldLens = [];
       c.heldBytes = 0;
     };
@@ -395,16 +411,8 @@ function feed(
 
     const hold = (c: Inc, bytes: Uint8Array, n: number): void => {
       if (c.heldLens.length === 0) c.heldFirst = n;
-      const need = c.heldBytes + bytes.length + 2;
-      if (need > c.held.length) {
-        const b = new Uint8Array(Math.max(need, c.held.length * 2));
-        b.set(c.held.subarray(0, c.heldBytes));
-        c.held = b;
-      }
-      c.held.set(bytes, c.heldBytes);
-      c.held[c.heldBytes + bytes.length] = 0x3b; // ;
-      c.held[c.heldBytes + bytes.length + 1] = 0x0a; // \n
-      c.heldBytes = need;
+      c.held.push(bytes);
+      c.heldBytes += bytes.length + 2;
       c.heldLens.push(bytes.length);
     };
 
@@ -505,7 +513,7 @@ function feed(
             what: w,
             reader: undefined as unknown as IncrementReader,
             facts,
-            held: spareHeld ?? new Uint8Array(64 * 1024),
+            held: [],
             heldBytes: 0,
             heldLens: [],
             heldFirst: 0,
@@ -543,9 +551,6 @@ function feed(
         case 'incrementEnd': {
           const c = inc!;
           inc = undefined;
-          // Reuse the statement buffer for the next increment (one 64 KiB buffer per small
-          // increment was most of the feeder's garbage); a huge one is let go.
-          spareHeld = c.held.length <= 4 << 20 ? c.held : undefined;
           if (c.chunks === 0)
             throw new CldcbError(
               'truncated',
@@ -785,9 +790,7 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
         continue;
       }
       idle = 0;
-      const batch = m.message as Command[];
-      let k = 0;
-      for (const c of batch) k += kib(c);
+      const { kib: k, commands: batch } = m.message as Message;
       if (k > 0) Atomics.add(state, KIB_DONE, k);
       Atomics.add(state, DONE, 1);
       Atomics.notify(state, DONE);
