@@ -32,13 +32,23 @@ import { IncrementReader, type IncrementalHash } from './plaintext';
 export const READ_BLOCK = 1 << 20;
 
 export function sha256Stream(): IncrementalHash & { digestBytes(): Uint8Array } {
-  const h = createHash('sha256');
+  // Most increments are one piece: hash it in one call at the end instead of making a Hash
+  // object per increment. The piece is kept by reference: callers pass fresh AEAD outputs
+  // that nobody changes afterwards.
+  let only: Uint8Array | undefined;
+  let h: ReturnType<typeof createHash> | undefined;
+  const empty = new Uint8Array(0);
   return {
     update(d: Uint8Array) {
-      h.update(d);
+      if (h) h.update(d);
+      else if (only === undefined) only = d;
+      else {
+        h = createHash('sha256').update(only).update(d);
+        only = undefined;
+      }
     },
-    digestHex: () => h.digest('hex'),
-    digestBytes: () => new Uint8Array(h.digest()),
+    digestHex: () => (h ? h.digest('hex') : nodeHash('sha256', only ?? empty, 'hex')),
+    digestBytes: () => new Uint8Array(h ? h.digest() : nodeHash('sha256', only ?? empty, 'buffer')),
   };
 }
 
@@ -110,7 +120,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
   const keysOut: Uint8Array[] = [];
   try {
     const st = fstatSync(fd);
-    const reader = new ArchReader({ checkFooters: false, what });
+    const reader = new ArchReader({ checkFooters: false, what, views: true });
     snapSha = new SnapshotHasher(st.size);
     const hasher = snapSha;
     let header36: Uint8Array | undefined;

@@ -38,8 +38,6 @@ import {
 } from '../../../shared/cldcb/seal';
 import { loadNativeSecp256k1, nativeBoxAead, type NativeSecp256k1 } from '../nativeSeal';
 
-const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
 /** node:crypto ChaCha20-Poly1305 (IETF) opening without an extra copy. Sealing = nativeBoxAead. */
 export const openingAead: BoxAead = {
   name: 'node-open',
@@ -48,10 +46,11 @@ export const openingAead: BoxAead = {
     if (key.length !== 32 || nonce.length !== 12) return nativeBoxAead.open(key, nonce, ad, sealed); // throws the usual errors
     if (sealed.length < BOX_TAG_SIZE) return null;
     const ctLen = sealed.length - BOX_TAG_SIZE;
-    const d = createDecipheriv('chacha20-poly1305', buf(key), buf(nonce), { authTagLength: BOX_TAG_SIZE });
-    d.setAuthTag(buf(sealed.subarray(ctLen)));
-    d.setAAD(buf(ad), { plaintextLength: ctLen });
-    const body = d.update(buf(sealed.subarray(0, ctLen)));
+    // node:crypto takes any ArrayBufferView: no Buffer wrappers (this runs per chunk).
+    const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: BOX_TAG_SIZE });
+    d.setAuthTag(sealed.subarray(ctLen));
+    d.setAAD(ad, { plaintextLength: ctLen });
+    const body = d.update(sealed.subarray(0, ctLen));
     try {
       d.final(); // throws when the tag does not verify; ChaCha20 has no final block
     } catch {
@@ -161,6 +160,21 @@ export class StreamOpener {
   private key: Uint8Array | undefined;
   private counter = 0;
   private readonly lib: NativeSecp256k1;
+  /** boxNonce(n), written in place (node:crypto copies the IV): one allocation less per chunk. */
+  private readonly nonceBuf = new Uint8Array(12);
+  private nonce(n: number): Uint8Array {
+    const b = this.nonceBuf;
+    b[0] = n & 0xff;
+    b[1] = (n >>> 8) & 0xff;
+    b[2] = (n >>> 16) & 0xff;
+    b[3] = (n >>> 24) & 0xff;
+    const hi = Math.floor(n / 2 ** 32);
+    b[4] = hi & 0xff;
+    b[5] = (hi >>> 8) & 0xff;
+    b[6] = (hi >>> 16) & 0xff;
+    b[7] = (hi >>> 24) & 0xff;
+    return b;
+  }
 
   /**
    * @param nodePriv node private key (kept by reference until the first message is opened).
@@ -248,7 +262,7 @@ export class StreamOpener {
     }
     if (this.key === undefined) this.fail('the stream was disposed.');
     if (chunk.length < BOX_TAG_SIZE) this.fail(`${chunk.length} bytes, shorter than the 16-byte tag.`);
-    const pt = this.aead.open(this.key, boxNonce(this.counter), BOX_AD, chunk);
+    const pt = this.aead.open(this.key, this.nonce(this.counter), BOX_AD, chunk);
     if (pt === null) this.fail('the authentication tag does not verify (the data was altered, reordered or cut).');
     this.counter++;
     return pt;
@@ -275,7 +289,7 @@ export class StreamOpener {
     const n = continuedIndex(chunk);
     if (n === null || n < this.counter)
       this.fail(`it names stream message ${n ?? 'beyond 2^53'}, but the stream is already at message ${this.counter} (reordered or repeated data).`);
-    const pt = this.aead.open(this.key, boxNonce(n), CONTINUED_AD, chunk.subarray(CONTINUED_HEADER_SIZE));
+    const pt = this.aead.open(this.key, this.nonce(n), CONTINUED_AD, chunk.subarray(CONTINUED_HEADER_SIZE));
     if (pt === null) this.fail('the authentication tag does not verify (the data was altered, reordered or cut).');
     this.counter = n + 1;
     return pt;

@@ -280,7 +280,7 @@ function feed(
   let disposeStreams = (): void => undefined;
   try {
     const st = fstatSync(fd);
-    const reader = new ArchReader({ checkFooters: false, what });
+    const reader = new ArchReader({ checkFooters: false, what, views: true });
     const warnings: RecoveryWarning[] = [];
     const increments: IncrementSummary[] = [];
     const snapSha = createHash('sha256');

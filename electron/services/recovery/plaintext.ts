@@ -155,15 +155,25 @@ export class IncrementReader {
         continue;
       }
       if (this.state === 'length') {
-        const before = this.partLen;
-        const l = this.take(piece, o, 8);
-        o += this.consumed(l, piece, o, 8, before);
-        if (!l) break;
-        const len = u64(l, 0);
+        let len: number;
+        let l: Uint8Array | undefined;
+        if (this.partLen === 0 && piece.length - o >= 8) {
+          // The common case: read it in place (no view per statement).
+          len = u64(piece, o);
+          l = piece.subarray(o, o + 8);
+          o += 8;
+          if (len >= 0 && len <= MAX_STATEMENT_BYTES) l = undefined;
+        } else {
+          const before = this.partLen;
+          l = this.take(piece, o, 8);
+          o += this.consumed(l, piece, o, 8, before);
+          if (!l) break;
+          len = u64(l, 0);
+        }
         if (len < 0 || len > MAX_STATEMENT_BYTES)
           throw new CldcbError(
             'bad_input',
-            `${this.what}: statement ${this.index} declares ${new DataView(l.buffer, l.byteOffset, 8).getBigUint64(0, false)} bytes (more than ${MAX_STATEMENT_BYTES}); the plaintext is corrupt.`,
+            `${this.what}: statement ${this.index} declares ${new DataView(l!.buffer, l!.byteOffset, 8).getBigUint64(0, false)} bytes (more than ${MAX_STATEMENT_BYTES}); the plaintext is corrupt.`,
           );
         this.need = len;
         this.state = 'statement';

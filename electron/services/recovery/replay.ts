@@ -123,7 +123,7 @@ export function replayArchive(
     throw new CldcbError('io_error', `${path}: cannot open the archive again (${(e as NodeJS.ErrnoException).code ?? 'I/O error'}).`);
   }
   try {
-    const reader = new ArchReader({ checkFooters: false, what });
+    const reader = new ArchReader({ checkFooters: false, what, views: true });
     // The reader expects a re-upload section first: give it an empty one and start at the increments.
     reader.push(new Uint8Array(2));
     let index = -1;
