@@ -7,23 +7,30 @@
  *   hash the snapshot, decode the statements     BEGIN / SAVEPOINT / exec() / COMMIT
  *   plan the chain as it goes (ChainPlanner)     (nothing else: it only executes)
  *
- * Why: per increment, opening its sealed stream (one ECDH and one signature check) costs
- * about as much as replaying a hundred statements; in one thread the two add up, here they
- * overlap. The feeder sends commands through a MessageChannel (statements joined into ≤ 1 MiB
- * batches, snapshot pieces transferred without copying), at most 32 in flight (flat memory);
- * the SQLite thread takes them synchronously (Atomics.wait + receiveMessageOnPort).
+ * Why: unsealing, hashing and planning cost about as much as SQLite's work; in one thread
+ * the two add up, here they overlap. The feeder sends commands through a MessageChannel
+ * (snapshot pieces transferred without copying; each message's statement batches merged into
+ * one exec() and copied once, by coalesce()), at most 64 messages or 8 MiB in flight (flat
+ * memory); the SQLite thread takes them synchronously (Atomics.wait + receiveMessageOnPort).
  *
- * Same decisions as the two-pass rebuild (chain.ts rules, one planner): each data_version
- * run is one transaction and each increment a savepoint in it, so an increment is applied
- * as it arrives and a redo (a repeated data_version with the bump) rolls back to the
- * savepoint of the increment it replaces. Increments repeating a data_version are held until
- * their end (they may be redos). Foreign keys are ON, as on lightningd's connection, and
- * PRAGMA statements run where lightningd ran them, outside any transaction (replay.ts): an
- * increment's leading PRAGMAs before its BEGIN (committing the run before), its trailing
- * ones after COMMIT, a PRAGMA-only increment wholly outside; before a redo (lightningd
- * restarted) the run is committed and foreign keys set ON again. A cut that would reach
- * behind a committed point (impossible with lightningd: a PRAGMA after a transaction means
- * it committed) makes the rebuild fall back to the two-pass path.
+ * Same decisions as the two-pass rebuild (chain.ts rules, one planner). A transaction spans
+ * data_version runs and is committed at a run boundary every TX_INCREMENTS increments or
+ * TX_KIB of SQL (a transaction and a savepoint per small increment each cost as much as its
+ * statements; the bound keeps SQLite's in-memory journal small). Each increment gets a
+ * savepoint unless the next increment's data_version shows no redo can cut it, so an
+ * increment is applied as it arrives and a redo (a repeated data_version with the bump) rolls
+ * back to the savepoint of the increment it replaces. Increments repeating a data_version are
+ * held until their end (they may be redos). Foreign keys are ON, as on lightningd's
+ * connection, and PRAGMA statements run where lightningd ran them, outside any transaction
+ * (replay.ts): an increment's leading PRAGMAs before its BEGIN (committing the transaction
+ * before), its trailing ones after COMMIT, a PRAGMA-only increment wholly outside; before a
+ * redo (lightningd restarted) the transaction is committed and foreign keys set ON again.
+ *
+ * Anything unusual sends the rebuild back to the two-pass path (rebuild.ts starts again from
+ * an empty temp file): a cut that would reach behind a committed point (impossible with
+ * lightningd: a PRAGMA after a transaction means it committed) or needs a savepoint that was
+ * left out (the unauthenticated framing named another data_version), and any batch that
+ * fails or is not UTF-8 (a good archive never fails; the two-pass path names the statement).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
