@@ -25,7 +25,7 @@ export interface ArchFooter {
   readonly count: number;
   /** Byte offset of the footer in the archive. */
   readonly offset: number;
-  /** The footer's 46 bytes as read (from ArchReader; a view valid until its next `push`). */
+  /** The footer's 46 bytes as read (ArchReader in `views` mode; a view, valid as the chunks are). */
   readonly raw?: Uint8Array;
 }
 
@@ -316,7 +316,7 @@ export class ArchReader {
       if (dataVersion !== this.incDv)
         throw new CldcbError('bad_input', `${where}: records data_version ${dataVersion}; the archive is damaged there.`);
     }
-    return { lastLength: Number(lastLength), dataVersion, count, offset: at, raw: f };
+    return { lastLength: Number(lastLength), dataVersion, count, offset: at, ...(this.views ? { raw: f } : {}) };
   }
 
   /**
