@@ -2,7 +2,7 @@
  * Run a named job (electron/worker/jobs.ts) in a worker thread, with progress
  * and cancel; or several slices of one search at once, one thread per core.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,8 @@ import { CldcbError, type ErrorData } from '../../shared/errors';
 export interface JobOptions {
   onProgress?: (done: number, total: number, note?: string) => void;
   signal?: AbortSignal;
+  /** Objects in `input` to move rather than copy (e.g. a MessagePort). */
+  transfer?: readonly TransferListItem[];
 }
 
 let workerScript: string | undefined;
@@ -40,7 +42,7 @@ export function runJob<T>(job: string, input: unknown, opts: JobOptions = {}): P
   return new Promise<T>((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new CldcbError('cancelled', 'Cancelled. Nothing was written.'));
     const cancel = new SharedArrayBuffer(4);
-    const worker = new Worker(findWorkerScript(), { workerData: { job, input, cancel } });
+    const worker = new Worker(findWorkerScript(), { workerData: { job, input, cancel }, ...(opts.transfer ? { transferList: [...opts.transfer] } : {}) });
     const onAbort = () => Atomics.store(new Int32Array(cancel), 0, 1);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     let settled = false;

@@ -25,6 +25,8 @@ import { writeFileAtomic } from '../atomicFile';
 import { CldcbClient } from '../cldcbClient';
 import { makeNativeSecp } from '../nativeSeal';
 import { coreCount, runJob, runJobParallel } from '../workerPool';
+import { pipelineAvailable, startFeeder } from './pipeline';
+import type { TransferListItem } from 'node:worker_threads';
 import type { RecoveryWarning } from './chain';
 import { deriveStreamKeysJob, mergeKeys, type KeysInput, type KeysOutput } from './keys';
 import { rebuildJob, type RebuildInput, type RebuildOutput, type RebuildProgressNote } from './rebuild';
@@ -78,13 +80,20 @@ function inlineJob(name: JobName, input: unknown, ctx: { progress(d: number, t: 
   return rebuildJob(input as RebuildInput, ctx);
 }
 
-async function runTask<T>(name: JobName, input: unknown, inline: boolean, onProgress: (d: number, t: number, n?: string) => void, signal?: AbortSignal): Promise<T> {
+async function runTask<T>(
+  name: JobName,
+  input: unknown,
+  inline: boolean,
+  onProgress: (d: number, t: number, n?: string) => void,
+  signal?: AbortSignal,
+  transfer?: readonly TransferListItem[],
+): Promise<T> {
   if (signal?.aborted) throw new CldcbError('cancelled', 'Cancelled. Nothing was written.');
   if (inline) {
     await new Promise((r) => setImmediate(r));
     return inlineJob(name, input, { progress: onProgress, cancelled: () => signal?.aborted === true }) as T;
   }
-  return runJob<T>(name, input, { onProgress, ...(signal ? { signal } : {}) });
+  return runJob<T>(name, input, { onProgress, ...(signal ? { signal } : {}), ...(transfer ? { transfer } : {}) });
 }
 
 function sourceLabel(s: RecoverySource): string {
@@ -652,6 +661,11 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
       }
       timings.push({ step: 'stream keys', ms: performance.now() - tk });
     }
+    // The pipelined rebuild's feeder thread boots alongside the rebuild's thread (pipeline.ts startFeeder).
+    const feeder =
+      !input.inline && input.pipeline !== false && pipelineAvailable()
+        ? startFeeder({ archivePath: chosen.archivePath!, nodePriv: input.nodePrivateKey, clientKey: parseClientId(chosen.clientId), returnClientKey: input.writeWrapper !== false })
+        : undefined;
     const out = await runTask<RebuildOutput>(
       'recovery.rebuild',
       {
@@ -662,6 +676,7 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
         returnClientKey: input.writeWrapper !== false,
         ...(streamKeys ? { streamKeys } : {}),
         ...(input.pipeline === false ? { pipeline: false } : {}),
+        ...(feeder ? { feeder: feeder.link } : {}),
       } satisfies RebuildInput,
       Boolean(input.inline),
       (d, t, n) => {
@@ -673,7 +688,8 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
         else emit({ type: 'rebuild', phase: 'commit', done: 0, total: 1 });
       },
       signal,
-    );
+      feeder ? [feeder.link.port] : undefined,
+    ).finally(() => feeder?.stop());
     emit({ type: 'step', step: 'rebuild', state: 'done', ms: performance.now() - tr });
     timings.push(...out.timings);
 

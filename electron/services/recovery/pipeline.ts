@@ -698,6 +698,67 @@ export interface PipelineOptions {
     bytes: number,
   ) => void;
   readonly batchChars?: number;
+  /** A feeder started earlier (startFeeder) by whoever started this thread; otherwise one is started here. */
+  readonly feeder?: FeederLink;
+}
+
+/** The SQLite side's end of a running feeder: transferable to the thread that runs runPipeline. */
+export interface FeederLink {
+  readonly port: MessagePort;
+  /** The flow-control slots (SENT, DONE, CANCEL, KIB_*). */
+  readonly state: SharedArrayBuffer;
+  /** The feeder job's cancel flag (workerPool convention). */
+  readonly cancel: SharedArrayBuffer;
+}
+
+export interface Feeder {
+  /** Hand this to runPipeline (transfer `link.port`). */
+  readonly link: FeederLink;
+  /** Stop the feeder if it still runs (call when the rebuild ended, however it ended). */
+  stop(): void;
+}
+
+/**
+ * Start the feeder thread. The rebuild's own thread starts it otherwise, but a thread
+ * takes ~50 ms to boot with the worker bundle: started by the caller together with the
+ * rebuild's thread, the two boots overlap (measured in scripts/bench/recover.bench.ts).
+ */
+export function startFeeder(i: Pick<PipelineOptions, 'archivePath' | 'nodePriv' | 'clientKey' | 'returnClientKey' | 'batchChars'>): Feeder {
+  const { port1, port2 } = new MessageChannel();
+  const state = new SharedArrayBuffer(32);
+  const cancel = new SharedArrayBuffer(4);
+  const feedInput: FeedInput = {
+    archivePath: i.archivePath,
+    nodePriv: new Uint8Array(i.nodePriv),
+    clientKey: i.clientKey,
+    returnClientKey: i.returnClientKey,
+    port: port2,
+    state,
+    ...(i.batchChars ? { batchChars: i.batchChars } : {}),
+  };
+  let worker: Worker | undefined;
+  try {
+    worker = new Worker(findWorkerScript(), {
+      workerData: { job: 'recovery.feed', input: feedInput, cancel },
+      transferList: [port2],
+      // A small young generation: the feeder allocates fast and briefly; this keeps RSS flat.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
+  } finally {
+    zeroize(feedInput.nodePriv);
+  }
+  const w = worker;
+  return {
+    link: { port: port1, state, cancel },
+    stop: () => {
+      Atomics.store(new Int32Array(cancel), 0, 1);
+      const st = new Int32Array(state);
+      Atomics.store(st, CANCEL, 1);
+      Atomics.notify(st, DONE);
+      port1.close();
+      void w.terminate();
+    },
+  };
 }
 
 export interface PipelineResult extends FeedResult {
@@ -720,26 +781,9 @@ export function pipelineAvailable(): boolean {
  * @throws PipelineFallback when the two-pass path must be used; CldcbError otherwise.
  */
 export function runPipeline(o: PipelineOptions): PipelineResult {
-  const { port1, port2 } = new MessageChannel();
-  const sab = new SharedArrayBuffer(32);
+  const own = o.feeder ? undefined : startFeeder(o);
+  const { port: port1, state: sab, cancel } = o.feeder ?? own!.link;
   const state = new Int32Array(sab);
-  const cancel = new SharedArrayBuffer(4);
-  const feedInput: FeedInput = {
-    archivePath: o.archivePath,
-    nodePriv: new Uint8Array(o.nodePriv),
-    clientKey: o.clientKey,
-    returnClientKey: o.returnClientKey,
-    port: port2,
-    state: sab,
-    ...(o.batchChars ? { batchChars: o.batchChars } : {}),
-  };
-  const worker = new Worker(findWorkerScript(), {
-    workerData: { job: 'recovery.feed', input: feedInput, cancel },
-    transferList: [port2],
-    // A small young generation: the feeder allocates fast and briefly; this keeps RSS flat.
-    resourceLimits: { maxYoungGenerationSizeMb: 8 },
-  });
-  zeroize(feedInput.nodePriv);
   let db: BetterSqlite3.Database | undefined;
   let fdOpen = true;
   const stats = { increments: 0, statements: 0, outsidePragmas: 0, synthesizedBumps: 0, bytes: 0 };
@@ -913,6 +957,6 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
     throw e;
   } finally {
     port1.close();
-    void worker.terminate();
+    own?.stop();
   }
 }

@@ -26,7 +26,7 @@ import { commitTempFile, tempPathFor } from '../atomicFile';
 import { scanArchive, cancelledError, type ScanResult } from './archiveScan';
 import { planReplay, type RecoveryWarning, type ReplayPlan, type IncrementSummary, type SnapshotSummary } from './chain';
 import { replayArchive, safeSqliteMessage, type ReplayStats } from './replay';
-import { pipelineAvailable, PipelineFallback, runPipeline } from './pipeline';
+import { pipelineAvailable, PipelineFallback, runPipeline, type FeederLink } from './pipeline';
 
 /** What a job reports through `progress(done, total, note)`: `note` is this, as JSON. */
 export type RebuildProgressNote =
@@ -57,6 +57,8 @@ export interface RebuildInput {
   readonly streamKeys?: Uint8Array;
   /** One pass on two cores (pipeline.ts) when a worker bundle is there. Default true. */
   readonly pipeline?: boolean;
+  /** A feeder the caller started with this job (pipeline.ts startFeeder), used by the pipelined path. */
+  readonly feeder?: FeederLink;
 }
 
 export interface DatabaseChecks {
@@ -175,6 +177,7 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
       // One pass on two cores (pipeline.ts).
       try {
         const r = runPipeline({
+          ...(input.feeder ? { feeder: input.feeder } : {}),
           archivePath: input.archivePath,
           nodePriv,
           clientKey: input.clientKey,
