@@ -303,20 +303,22 @@ export class ArchReader {
   }
 
   private parseFooter(f: Uint8Array, at: number): ArchFooter {
-    const v = new DataView(f.buffer, f.byteOffset, f.byteLength);
-    const lastLength = v.getBigUint64(0, false);
-    const dataVersion = v.getUint32(8, false);
-    const count = v.getUint16(12, false);
+    // Plain byte arithmetic, no DataView or BigInt: this runs once per increment.
+    const hi = ((f[0]! << 24) | (f[1]! << 16) | (f[2]! << 8) | f[3]!) >>> 0;
+    const lo = ((f[4]! << 24) | (f[5]! << 16) | (f[6]! << 8) | f[7]!) >>> 0;
+    const lastLength = hi * 0x100000000 + lo; // exact below 2^53; larger values never match incLength anyway
+    const dataVersion = ((f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!) >>> 0;
+    const count = (f[12]! << 8) | f[13]!;
     const where = `${this.what}: footer at byte ${at} of the increment with data_version ${this.incDv} (starting at byte ${this.incStart})`;
     if (this.check) {
       if (!equalBytes(sha256(f.subarray(0, 14)), f.subarray(14)))
         throw new CldcbError('bad_checksum', `${where}: checksum does not match; the archive is damaged there.`);
-      if (lastLength !== BigInt(this.incLength))
+      if (lastLength !== this.incLength)
         throw new CldcbError('bad_input', `${where}: records length ${lastLength} but the increment is ${this.incLength} bytes; the archive is damaged there.`);
       if (dataVersion !== this.incDv)
         throw new CldcbError('bad_input', `${where}: records data_version ${dataVersion}; the archive is damaged there.`);
     }
-    return { lastLength: Number(lastLength), dataVersion, count, offset: at, ...(this.views ? { raw: f } : {}) };
+    return { lastLength, dataVersion, count, offset: at, ...(this.views ? { raw: f } : {}) };
   }
 
   /**

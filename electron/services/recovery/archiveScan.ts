@@ -176,7 +176,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
           break;
         case 'incrementStart': {
           const w = `${what}: increment ${increments.length} (data_version ${e.dataVersion})`;
-          const facts = new StatementBytesFacts();
+          const facts = new StatementBytesFacts(w);
           inc = {
             what: w,
             reader: new IncrementReader(sha256Stream(), w, facts),

@@ -22,7 +22,7 @@
  * ('archive_lost_writes'). A dropped *tail* cannot be seen by any single archive: the
  * verdict says so and shows the data_version and time of the last increment.
  */
-import type { ErrorCode } from '../../../shared/errors';
+import { CldcbError, type ErrorCode } from '../../../shared/errors';
 import type { IncrementEnd } from './plaintext';
 
 export type WarningSeverity = 'info' | 'warning' | 'error';
@@ -205,6 +205,15 @@ export function isPragmaBytes(b: Uint8Array): boolean {
   return keywordAt(b, o, 'pragma');
 }
 
+const TRANSACTION_WORDS = ['begin', 'commit', 'end', 'rollback', 'savepoint', 'release'];
+
+/** Does the statement mention "defer" (DEFERRED constraints, PRAGMA defer_foreign_keys), any case? */
+function mentionsDeferred(b: Uint8Array): boolean {
+  for (let i = 0; i + 5 <= b.length; i++)
+    if ((b[i]! | 0x20) === 0x64 && (b[i + 1]! | 0x20) === 0x65 && (b[i + 2]! | 0x20) === 0x66 && (b[i + 3]! | 0x20) === 0x65 && (b[i + 4]! | 0x20) === 0x72) return true;
+  return false;
+}
+
 /** Case-insensitive ASCII keyword at b[o…] followed by a non-identifier byte (or the end). */
 function keywordAt(b: Uint8Array, o: number, word: string): boolean {
   if (b.length - o < word.length) return false;
@@ -224,13 +233,35 @@ export class StatementBytesFacts {
   bumpOld: number | undefined;
   pragmaOnly = true;
   firstWords = '';
+  /** A CREATE or PRAGMA mentions deferred constraints (foreign keys checked only at COMMIT). */
+  defers = false;
 
+  /** @param what names the increment in the refusal of a transaction statement. */
+  constructor(private readonly what = 'increment') {}
+
+  /**
+   * @throws CldcbError archive_lost_writes for a transaction statement (BEGIN, COMMIT, END,
+   *   ROLLBACK, SAVEPOINT, RELEASE): lightningd's write sets never hold one, and replaying
+   *   it would end or undo the replay's own transaction.
+   */
   statement(b: Uint8Array): void {
     let o = 0;
     while (o < b.length && (b[o] === 0x20 || (b[o]! >= 0x09 && b[o]! <= 0x0d))) o++;
     if (this.statements === 0) this.firstWords = statementWords(looseDecoder.decode(b.subarray(0, Math.min(b.length, 200))));
     this.statements++;
+    const c = (b[o] ?? 0) | 0x20;
+    if (c === 0x62 || c === 0x63 || c === 0x65 || c === 0x72 || c === 0x73) {
+      // b, c, e, r, s: maybe a transaction statement, or a CREATE.
+      const word = TRANSACTION_WORDS.find((w) => keywordAt(b, o, w));
+      if (word)
+        throw new CldcbError(
+          'archive_lost_writes',
+          `${this.what}: statement ${this.statements} is a transaction statement (${word.toUpperCase()}); lightningd's write sets never contain one, so this archive holds hand-made or altered data. Refusing to replay it.`,
+        );
+      if (!this.defers && keywordAt(b, o, 'create') && mentionsDeferred(b)) this.defers = true;
+    }
     if (this.pragmaOnly && !keywordAt(b, o, 'pragma')) this.pragmaOnly = false;
+    else if (!this.defers && keywordAt(b, o, 'pragma') && mentionsDeferred(b)) this.defers = true;
     if (!this.hasBump && keywordAt(b, o, 'update')) {
       const s = looseDecoder.decode(b);
       if (isBump(s)) {

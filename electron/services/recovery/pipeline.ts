@@ -194,6 +194,8 @@ interface PartsCommand {
   t: 'xParts';
   i: number;
   dv: number;
+  /** One statement that must run alone (it holds a comment marker: see Inc.isolate). */
+  alone?: boolean;
   parts: Uint8Array[];
   /** Their bytes with a ";\n" after each. */
   bytes: number;
@@ -238,7 +240,11 @@ export function coalesce(cmds: readonly Pending[]): Command[] {
     ends = undefined;
   };
   for (const c of cmds) {
-    if (c.t === 'xParts') xs.push(c);
+    if (c.t === 'xParts' && c.alone) {
+      emit();
+      xs.push(c);
+      emit();
+    } else if (c.t === 'xParts') xs.push(c);
     else if (c.t === 'sp' && c.skip) continue;
     else if (c.t === 'incEnd')
       ends = ends
@@ -347,6 +353,14 @@ function feed(
       bytes: number;
       /** Emitting as it goes (BEGIN/SAVEPOINT already sent). */
       streaming: boolean;
+      /**
+       * The plaintext holds "--" or "/*" (maybe inside a string, maybe in binary lengths):
+       * its statements run one exec() each, as lightningd prepared each on its own — joined,
+       * an unterminated "/*" would swallow the statements after it.
+       */
+      isolate: boolean;
+      /** Last byte of the previous piece (a marker may straddle two pieces). */
+      lastByte: number;
       /** Hold until the end: the increment repeats the last data_version. */
       hold: boolean | undefined;
       dv: number | undefined;
@@ -355,7 +369,8 @@ function feed(
 
     const sendBatch = (c: Inc): void => {
       if (c.heldLens.length === 0) return;
-      post({ t: 'xParts', i: c.index, dv: c.dv!, parts: c.held, bytes: c.heldBytes });
+      if (c.isolate) for (const p of c.held) post({ t: 'xParts', i: c.index, dv: c.dv!, alone: true, parts: [p], bytes: p.length + 2 });
+      else post({ t: 'xParts', i: c.index, dv: c.dv!, parts: c.held, bytes: c.heldBytes });
       c.heldFirst += c.heldLens.length;
       c.held = [];
       c.heldLens = [];
@@ -426,6 +441,10 @@ function feed(
     const sink = (c: Inc) => ({
       statement(bytes: Uint8Array): void {
         c.facts.statement(bytes);
+        // Deferred constraints are checked at COMMIT: a transaction spanning several write
+        // sets could let a later one mend what lightningd's own COMMIT refused. The two-pass
+        // path commits each increment on its own.
+        if (c.facts.defers) throw new Fallback(`increment ${c.index} mentions deferred constraints`);
         const n = c.count++;
         if (isPragmaBytes(bytes)) {
           if (!c.sawData) c.lead.push(bytes.slice());
@@ -510,7 +529,7 @@ function feed(
             lastSp = undefined;
           }
           const w = `${what}: increment ${index} (data_version ${e.dataVersion})`;
-          const facts = new StatementBytesFacts();
+          const facts = new StatementBytesFacts(w);
           const c: Inc = {
             index,
             framingDv: e.dataVersion,
@@ -532,6 +551,8 @@ function feed(
             outside: 0,
             bytes: 0,
             streaming: false,
+            isolate: false,
+            lastByte: -1,
             hold: undefined,
             dv: undefined,
           };
@@ -542,6 +563,14 @@ function feed(
         case 'incrementChunk': {
           const c = inc!;
           const pt = streams.open(c.index, c.chunks, e.chunk, c.what);
+          if (!c.isolate && pt.length > 0) {
+            c.isolate =
+              indexOfBytes.call(pt, '--') >= 0 ||
+              indexOfBytes.call(pt, '/*') >= 0 ||
+              (c.lastByte === 0x2d && pt[0] === 0x2d) ||
+              (c.lastByte === 0x2f && pt[0] === 0x2a);
+            c.lastByte = pt[pt.length - 1]!;
+          }
           c.chunks++;
           c.length += 2 + e.chunk.length;
           c.bytes += pt.length;
@@ -674,6 +703,8 @@ function feed(
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+/** Buffer's native search on a plain Uint8Array (no Buffer view per call). */
+const indexOfBytes = Buffer.prototype.indexOf as (this: Uint8Array, value: string) => number;
 
 // ---------------------------------------------------------------------------------------------
 // SQLite side (runs in the rebuild job's thread)
@@ -751,12 +782,18 @@ export function startFeeder(i: Pick<PipelineOptions, 'archivePath' | 'nodePriv' 
   return {
     link: { port: port1, state, cancel },
     stop: () => {
+      // Never worker.terminate() here: the feeder may be inside a libsecp256k1 call, and
+      // terminating a thread in that binding aborts the whole process ("terminate called
+      // after throwing an instance of 'Napi::Error'"). The feeder checks these flags at
+      // least every 200 ms (each block read, each flow-control wait) and ends its job; the
+      // thread then exits by itself, and unref() keeps it from holding the process open.
       Atomics.store(new Int32Array(cancel), 0, 1);
       const st = new Int32Array(state);
       Atomics.store(st, CANCEL, 1);
       Atomics.notify(st, DONE);
+      Atomics.notify(st, SENT);
       port1.close();
-      void w.terminate();
+      w.unref();
     },
   };
 }
@@ -852,11 +889,20 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
             snapBytes += c.b.length;
             o.progress('scan', snapBytes, 0, 0, 0);
             break;
-          case 'snapEnd':
+          case 'snapEnd': {
             fdOpen = false;
             db = o.openDb();
             setDv = undefined;
+            // Deferred constraints in the snapshot's schema: commit each increment on its own (two-pass path).
+            let defers: boolean;
+            try {
+              defers = db.prepare("SELECT 1 FROM sqlite_master WHERE sql LIKE '%DEFERRED%' LIMIT 1").get() !== undefined;
+            } catch (e) {
+              throw new CldcbError('integrity_failed', `The snapshot in the archive is not a usable SQLite database (${safeSqliteMessage((e as Error).message)}).`);
+            }
+            if (defers) throw new PipelineFallback('the snapshot declares deferred constraints');
             break;
+          }
           case 'begin':
             db!.exec('BEGIN');
             break;

@@ -202,9 +202,14 @@ export function replayArchive(
     };
 
     const toBatch = (c: NonNullable<typeof cur>, s: string, n: number): void => {
+      // A statement with a comment runs alone: joined with others, an unterminated /* would
+      // swallow the statements after it (lightningd prepared each statement on its own).
+      const alone = s.includes('/*') || s.includes('--');
+      if (alone) flush();
       if (c.batch.length === 0) c.batchFirst = n;
       c.batch.push(s);
       c.chars += s.length;
+      if (alone) flush();
     };
 
     const onEvent = (e: ArchEvent): void => {
