@@ -4,9 +4,10 @@
  *
  * 1. End-to-end recover (recover(): entries, recognition, unseal, replay, checks, commit;
  *    worker threads) statements/s ÷ the `sqlite3` CLI reading the same plaintext SQL in one
- *    transaction into a copy of the same snapshot. Goal ≥ 1.0 (measured with 100 statements
- *    per increment; 10 and 1,000 are reported too: each increment is its own sealed stream,
- *    so one ECDH and one signature check per increment are the floor for small ones).
+ *    transaction into a copy of the same snapshot, runs alternating. Goal ≥ 1.0 for archives
+ *    our plugin writes to our server (continued streams) with 10, 100 and 1,000 statements per
+ *    increment; archives with a stream per increment (the original plugin's format: one ECDH
+ *    and one signature check per increment) are reported for reference.
  * 2. Unseal MB/s (pass 1 over a snapshot-heavy archive: read, frame, unseal, hash) ÷ Node's
  *    raw chacha20-poly1305 decrypting the same chunks in memory. Goal ≥ 0.7.
  * 3. Recognition codes checked per second, 1,000,000 synthetic entries on 2 worker threads
@@ -61,7 +62,7 @@ function serverDir(base: string, archive: string, clientKey: Uint8Array): string
   return d;
 }
 
-async function replayVsCli(base: string, per: number, main: boolean): Promise<Row[]> {
+async function replayVsCli(base: string, per: number, streams: 'continued' | 'per-increment', main: boolean): Promise<Row[]> {
   const incs = Math.round((QUICK ? 20_000 : 200_000) / per);
   const a = makeSyntheticArchive({
     archivePath: path.join(base, 'replay.arch'),
@@ -71,22 +72,24 @@ async function replayVsCli(base: string, per: number, main: boolean): Promise<Ro
     snapshotRows: QUICK ? 2000 : 20_000,
     increments: incs,
     statementsPerIncrement: per,
+    streams,
     sqlPath: path.join(base, 'replay.sql'),
   });
   log(`replay: ${incs} increments × ${per} statements (+ the bump): ${a.statements} statements, ${(a.plaintextBytes / 1e6).toFixed(1)} MB of SQL, snapshot ${(a.snapshotBytes / 1e6).toFixed(1)} MB`);
-  // Reference: the sqlite3 CLI, same SQL in one transaction (BEGIN … COMMIT in the file), same snapshot.
+  // Reference: the sqlite3 CLI, same SQL in one transaction (BEGIN … COMMIT in the file), same
+  // snapshot. The runs alternate (CLI, ours, CLI, …) so a burst of load on this shared machine
+  // hits both sides alike; medians of RUNS each.
+  const RUNS = QUICK ? 1 : 5;
   const cliRuns: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  const ours: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
     const db = path.join(base, `cli-${i}.sqlite3`);
     copyFileSync(path.join(base, 'snap.sqlite3'), db);
-    const t0 = performance.now();
+    const t1 = performance.now();
     const r = spawnSync('sqlite3', [db, `.read ${path.join(base, 'replay.sql')}`], { encoding: 'utf8' });
-    cliRuns.push(performance.now() - t0);
+    cliRuns.push(performance.now() - t1);
     if (r.status !== 0) throw new Error(`sqlite3 failed: ${r.stderr}`);
     rmSync(db);
-  }
-  const ours: number[] = [];
-  for (let i = 0; i < 3; i++) {
     const ld = path.join(base, `ld-${i}`);
     mkdirSync(ld);
     const sd = serverDir(base, a.archivePath, a.clientKey);
@@ -106,7 +109,7 @@ async function replayVsCli(base: string, per: number, main: boolean): Promise<Ro
   rmSync(path.join(base, 'snap.sqlite3'));
   return [
     {
-      name: `end-to-end recover statements/s ÷ sqlite3 CLI (same SQL, one transaction), ${per} statements per increment`,
+      name: `end-to-end recover statements/s ÷ sqlite3 CLI (same SQL, one transaction), ${per} statements per increment, ${streams === 'continued' ? 'continued streams (our plugin + our server)' : 'a stream per increment (original plugin or server)'}`,
       value: ourRate / cliRate,
       unit: '×',
       reference: { name: 'sqlite3 CLI statements/s', value: cliRate },
@@ -263,9 +266,11 @@ const rows: Row[] = [];
 const parts = new Set((process.env.RECOVER_BENCH_PARTS ?? 'replay,unseal,recognition,rss').split(','));
 try {
   if (parts.has('replay')) {
-    rows.push(...(await replayVsCli(base, 10, true)));
-    rows.push(...(await replayVsCli(base, 100, true)));
-    rows.push(...(await replayVsCli(base, 1000, true)));
+    // Goal rows: what our plugin writes to our server. The real traces have a median of 12
+    // (single-node) and 2 (channel-node) statements per db_write, so 10 is the realistic size.
+    for (const per of [10, 100, 1000]) rows.push(...(await replayVsCli(base, per, 'continued', true)));
+    // For reference: archives written by the original plugin, or ours with an original server.
+    for (const per of [10, 100]) rows.push(...(await replayVsCli(base, per, 'per-increment', false)));
   }
   if (parts.has('unseal')) rows.push(...(await unsealVsRaw(base)));
   if (parts.has('recognition')) rows.push(...(await recognition()));
