@@ -114,7 +114,8 @@ export interface FeedResult {
   readonly size: number;
   readonly mtimeMs: number;
   readonly snapshot: SnapshotSummary;
-  readonly increments: IncrementSummary[];
+  /** Increments stored (their summaries stay in the feeder: see RebuildOutput.incrementsStored). */
+  readonly incrementsStored: number;
   readonly warnings: RecoveryWarning[];
   readonly plan: ReplayPlan;
   readonly clientPrivateKey?: Uint8Array;
@@ -683,7 +684,7 @@ function feed(
       size: st.size,
       mtimeMs: st.mtimeMs,
       snapshot,
-      increments,
+      incrementsStored: increments.length,
       warnings,
       plan,
       ...(clientPriv ? { clientPrivateKey: clientPriv } : {}),

@@ -24,7 +24,7 @@ import { CldcbError } from '../../../shared/errors';
 import { zeroize } from '../../../shared/bytes';
 import { commitTempFile, tempPathFor } from '../atomicFile';
 import { scanArchive, cancelledError, type ScanResult } from './archiveScan';
-import { planReplay, type RecoveryWarning, type ReplayPlan, type IncrementSummary, type SnapshotSummary } from './chain';
+import { planReplay, type RecoveryWarning, type ReplayPlan, type SnapshotSummary } from './chain';
 import { replayArchive, safeSqliteMessage, type ReplayStats } from './replay';
 import { pipelineAvailable, PipelineFallback, runPipeline, type FeederLink } from './pipeline';
 
@@ -78,7 +78,11 @@ export interface Timing {
 export interface RebuildOutput {
   readonly archive: { readonly path: string; readonly size: number; readonly mtimeMs: number };
   readonly snapshot: SnapshotSummary;
-  readonly increments: IncrementSummary[];
+  /**
+   * Increments stored in the archive. A count, not their summaries: copying 20,000
+   * summaries between threads twice cost ~70 ms at the end of every rebuild.
+   */
+  readonly incrementsStored: number;
   readonly plan: ReplayPlan;
   /** Scan warnings then plan warnings. */
   readonly warnings: RecoveryWarning[];
@@ -172,7 +176,7 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
     };
 
     let t0 = t();
-    let done: { archive: RebuildOutput['archive']; snapshot: SnapshotSummary; increments: IncrementSummary[]; plan: ReplayPlan; warnings: RecoveryWarning[]; stats: ReplayStats; clientPrivateKey?: Uint8Array } | undefined;
+    let done: { archive: RebuildOutput['archive']; snapshot: SnapshotSummary; incrementsStored: number; plan: ReplayPlan; warnings: RecoveryWarning[]; stats: ReplayStats; clientPrivateKey?: Uint8Array } | undefined;
     if (!input.analyzeOnly && input.pipeline !== false && pipelineAvailable()) {
       // One pass on two cores (pipeline.ts).
       try {
@@ -193,7 +197,7 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
         done = {
           archive: { path: input.archivePath, size: r.size, mtimeMs: r.mtimeMs },
           snapshot: r.snapshot,
-          increments: r.increments,
+          incrementsStored: r.incrementsStored,
           plan: r.plan,
           warnings: [...r.warnings, ...r.plan.warnings],
           stats: r.stats,
@@ -229,7 +233,7 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
       const base = {
         archive: { path: input.archivePath, size: scan.size, mtimeMs: scan.mtimeMs },
         snapshot: scan.snapshot,
-        increments: scan.increments,
+        incrementsStored: scan.increments.length,
         plan,
         warnings,
         timings,
@@ -306,7 +310,7 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
     return {
       archive: done.archive,
       snapshot: done.snapshot,
-      increments: done.increments,
+      incrementsStored: done.incrementsStored,
       plan,
       warnings: done.warnings,
       timings,
