@@ -102,23 +102,25 @@ export function summarizeIncrement(
   end: IncrementEnd,
   facts: Pick<StatementBytesFacts, 'hasBump' | 'bumpOld' | 'onlyPragmas' | 'firstWords'>,
 ): IncrementSummary {
-  return {
+  // Built property by property (no object spreads): this runs once per increment.
+  const d: { -readonly [K in keyof IncrementSummary]: IncrementSummary[K] } = {
     index: at.index,
     framingDv: at.framingDv,
     dataVersion: end.dataVersion,
     format: end.format,
-    ...(end.time !== undefined ? { time: end.time } : {}),
-    ...(end.prev !== undefined ? { prev: end.prev } : {}),
     hash: end.hash,
     statements: end.count,
     hasBump: facts.hasBump,
-    ...(facts.bumpOld !== undefined ? { bumpOld: facts.bumpOld } : {}),
     pragmaOnly: facts.onlyPragmas,
     firstWords: facts.firstWords,
     chunks: at.chunks,
     offset: at.offset,
     footerCount: at.footerCount,
   };
+  if (end.time !== undefined) d.time = end.time;
+  if (end.prev !== undefined) d.prev = end.prev;
+  if (facts.bumpOld !== undefined) d.bumpOld = facts.bumpOld;
+  return d;
 }
 
 export interface SnapshotSummary {

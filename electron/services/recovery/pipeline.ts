@@ -225,16 +225,37 @@ export function coalesce(cmds: readonly Pending[]): Command[] {
     if (xs.length > 0) {
       let bytes = 0;
       for (const x of xs) bytes += x.bytes;
-      const sql = new Uint8Array(bytes);
+      // Statements of one plaintext lie 8 bytes apart (their u64 lengths between them): such
+      // a run is copied with one set() and each gap becomes ";\n" and blanks (one call per
+      // increment instead of one per statement; the SQL differs only in whitespace).
+      const sql = new Uint8Array(bytes + 8 * countParts(xs));
       let o = 0;
-      for (const x of xs)
-        for (const p of x.parts) {
-          sql.set(p, o);
-          sql[o + p.length] = 0x3b; // ;
-          sql[o + p.length + 1] = 0x0a; // \n
-          o += p.length + 2;
+      for (const x of xs) {
+        const ps = x.parts;
+        for (let k = 0; k < ps.length; ) {
+          const first = ps[k]!;
+          let end = first.byteOffset + first.length;
+          let j = k + 1;
+          while (j < ps.length && ps[j]!.buffer === first.buffer && ps[j]!.byteOffset === end + 8) {
+            end = ps[j]!.byteOffset + ps[j]!.length;
+            j++;
+          }
+          sql.set(new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset), o);
+          // Gaps inside the run: overwrite each 8-byte length with ";\n" + 6 spaces.
+          for (let m = k; m < j - 1; m++) {
+            const g = o + (ps[m]!.byteOffset + ps[m]!.length - first.byteOffset);
+            sql[g] = 0x3b;
+            sql[g + 1] = 0x0a;
+            sql.fill(0x20, g + 2, g + 8);
+          }
+          o += end - first.byteOffset;
+          sql[o] = 0x3b; // ;
+          sql[o + 1] = 0x0a; // \n
+          o += 2;
+          k = j;
         }
-      out.push({ t: 'x', i: xs[0]!.i, dv: xs[0]!.dv, sql });
+      }
+      out.push({ t: 'x', i: xs[0]!.i, dv: xs[0]!.dv, sql: o === sql.length ? sql : sql.subarray(0, o) });
     }
     xs = [];
     if (ends) out.push(ends);
@@ -258,6 +279,13 @@ export function coalesce(cmds: readonly Pending[]): Command[] {
   }
   emit();
   return out;
+}
+
+/** Statements in these batches (an upper bound for the gaps a merged copy may keep). */
+function countParts(xs: readonly PartsCommand[]): number {
+  let n = 0;
+  for (const x of xs) n += x.parts.length;
+  return n;
 }
 
 /** The buffers a message moves instead of copying (each command owns its arrays). */

@@ -214,7 +214,11 @@ export class IncrementReader {
         'truncated',
         `${this.what}: plaintext ended after ${this.size} bytes, in statement ${this.index} of ${this.header.count} (${this.state === 'length' ? 'its length' : 'its text'}).`,
       );
-    return { ...this.header, hash: this.hash.digestHex(), size: this.size };
+    const h = this.header;
+    const end: { -readonly [K in keyof IncrementEnd]: IncrementEnd[K] } = { format: h.format, dataVersion: h.dataVersion, count: h.count, hash: this.hash.digestHex(), size: this.size };
+    if (h.time !== undefined) end.time = h.time;
+    if (h.prev !== undefined) end.prev = h.prev;
+    return end;
   }
 }
 
