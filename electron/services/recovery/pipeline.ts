@@ -246,7 +246,7 @@ export function coalesce(cmds: readonly Pending[]): Command[] {
             const g = o + (ps[m]!.byteOffset + ps[m]!.length - first.byteOffset);
             sql[g] = 0x3b;
             sql[g + 1] = 0x0a;
-            sql.fill(0x20, g + 2, g + 8);
+            sql[g + 2] = sql[g + 3] = sql[g + 4] = sql[g + 5] = sql[g + 6] = sql[g + 7] = 0x20; // no fill() call per statement
           }
           o += end - first.byteOffset;
           sql[o] = 0x3b; // ;
