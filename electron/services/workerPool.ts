@@ -37,6 +37,16 @@ export function setWorkerScript(file: string): void {
   workerScript = file;
 }
 
+/**
+ * The feeder-only bundle beside the worker bundle (electron/worker/feeder.ts), or the worker
+ * bundle itself, which runs the same job as 'recovery.feed'.
+ */
+export function findFeederScript(): string {
+  const worker = findWorkerScript();
+  const feeder = path.join(path.dirname(worker), 'feeder.mjs');
+  return existsSync(feeder) ? feeder : worker;
+}
+
 /** Run `job` with `input` in a new worker thread. Rejects with CldcbError (code 'cancelled' on abort). */
 export function runJob<T>(job: string, input: unknown, opts: JobOptions = {}): Promise<T> {
   return new Promise<T>((resolve, reject) => {

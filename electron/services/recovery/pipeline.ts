@@ -42,7 +42,7 @@ import { ArchReader, type ArchEvent } from '../../../shared/cldcb/arch';
 import { checkPubkey, formatClientId } from '../../../shared/cldcb/ids';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
 import { Unsealer } from '../../../shared/cldcb/seal';
-import { findWorkerScript } from '../workerPool';
+import { findFeederScript, findWorkerScript } from '../workerPool';
 import {
   BlockRing,
   cancelledError,
@@ -798,7 +798,7 @@ export function startFeeder(i: Pick<PipelineOptions, 'archivePath' | 'nodePriv' 
   };
   let worker: Worker | undefined;
   try {
-    worker = new Worker(findWorkerScript(), {
+    worker = new Worker(findFeederScript(), {
       workerData: { job: 'recovery.feed', input: feedInput, cancel },
       transferList: [port2],
       // A small young generation: the feeder allocates fast and briefly; this keeps RSS flat.
@@ -808,6 +808,7 @@ export function startFeeder(i: Pick<PipelineOptions, 'archivePath' | 'nodePriv' 
     zeroize(feedInput.nodePriv);
   }
   const w = worker;
+  w.on('error', () => undefined); // its errors reach the rebuild through the port; never crash the caller
   return {
     link: { port: port1, state, cancel },
     stop: () => {
