@@ -93,6 +93,44 @@ describe('.arch format (cldcb-protocol §6.1)', () => {
     }
   });
 
+  it('views mode: the same events (footers also carry their 46 raw bytes), chunks as views of the pushed bytes, copies only across pieces; damaged footers still caught', () => {
+    const bytes = concatBytes(
+      encodeReuploadSection([new Uint8Array([1]), new Uint8Array(300).fill(2)]),
+      encodeIncrement(7, [new Uint8Array([3, 4])], 0),
+      encodeIncrement(8, [new Uint8Array([5]), new Uint8Array(70).fill(6)], 2),
+    );
+    const whole = readArchive(bytes);
+    const strip = (evs: ArchEvent[]): ArchEvent[] =>
+      evs.map((e) => (e.type === 'incrementEnd' && e.footer ? { ...e, footer: { lastLength: e.footer.lastLength, dataVersion: e.footer.dataVersion, count: e.footer.count, offset: e.footer.offset } } : e));
+    for (const step of [1, 2, 5, 46, 64, 1000]) {
+      const r = new ArchReader({ views: true });
+      const evs: ArchEvent[] = [];
+      const copies: Uint8Array[] = []; // events are valid while the pushed bytes are: copy them as they come
+      for (let o = 0; o < bytes.length; o += step) {
+        const piece = bytes.slice(o, o + step); // a buffer of its own per piece
+        for (const e of r.push(piece)) {
+          evs.push(e);
+          if (e.type === 'incrementChunk' || e.type === 'reuploadChunk') {
+            copies.push(e.chunk.slice());
+            // Inside one piece: a view of it (no copy); across pieces: a buffer of its own.
+            if (e.offset! >= o && e.offset! + 2 + e.chunk.length <= o + piece.length) expect(e.chunk.buffer).toBe(piece.buffer);
+          }
+          if (e.type === 'incrementEnd') {
+            expect(e.footer!.raw!.length).toBe(FOOTER_SIZE);
+            expect(e.footer!.raw).toEqual(bytes.subarray(e.offset!, e.offset! + FOOTER_SIZE));
+          }
+        }
+      }
+      evs.push(...r.end());
+      expect(strip(evs).map((e) => ('chunk' in e ? { ...e, chunk: copies.shift()! } : e))).toEqual(whole);
+    }
+    // Copy mode (the default) gives no raw footer bytes and always copies.
+    expect(readArchive(bytes).some((e) => e.type === 'incrementEnd' && e.footer?.raw !== undefined)).toBe(false);
+    const bad = bytes.slice();
+    bad[bad.length - 1]! ^= 1; // the last footer's checksum
+    expect(err(() => new ArchReader({ views: true }).push(bad)).code).toBe('bad_checksum');
+  });
+
   it('footer-less events (from the network) get clean counts 0, 1, 2…', () => {
     const evs: ArchEvent[] = [
       { type: 'reuploadChunk', chunk: new Uint8Array([1]) },
