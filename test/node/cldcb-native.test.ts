@@ -17,6 +17,7 @@ import { checkRecognition, findOwnRecords, makeRecognitionChecker, signRecogniti
 import { BOX_AD, boxNonce, nobleBoxAead, unsealStream } from '../../shared/cldcb/seal';
 import { fastCheckRecognition, fastFindOwnRecords, makeFastRecognitionChecker } from '../../electron/services/fastRecognition';
 import { makeNativeSecp, nativeBoxAead, nativeBoxCrypto } from '../../electron/services/nativeSeal';
+import { randomKey } from './helpers/recovery';
 
 const DIR = path.join(__dirname, '../fixtures/cldcb');
 const NPK = hexToBytes('1ff8408eee5b9d9d65ca6d3698067b551f93aef9b548f05520369ed435383673');
@@ -27,18 +28,6 @@ const NSIG = hexToBytes(
   '04193b32a9d9234e8ecbb1c787d2b5d2686019a639a8d93ebe181a901a22693b534dceaea0b1818d0578347ba0ca8f95128a81b6583a5fbc8e7bc30071a64e77',
 );
 const native = makeNativeSecp();
-
-const key = (): Uint8Array => {
-  for (;;) {
-    const k = new Uint8Array(randomBytes(32));
-    try {
-      nobleSecp.publicKey(k);
-      return k;
-    } catch {
-      // out of range: try again
-    }
-  }
-};
 
 function negateS(sig: Uint8Array): Uint8Array {
   let s = 0n;
@@ -75,8 +64,8 @@ describe('native AEAD (node:crypto chacha20-poly1305) = @noble/ciphers', () => {
 describe('native secp256k1 (libsecp256k1) = noble', () => {
   it('public keys, ECDH hashes and RFC 6979 signatures are byte-equal', () => {
     for (let i = 0; i < 30; i++) {
-      const a = key();
-      const b = key();
+      const a = randomKey();
+      const b = randomKey();
       const pb = nobleSecp.publicKey(b);
       expect(bytesToHex(native.publicKey(a))).toBe(bytesToHex(nobleSecp.publicKey(a)));
       expect(bytesToHex(native.ecdhHash(a, pb))).toBe(bytesToHex(nobleSecp.ecdhHash(a, pb)));
@@ -104,7 +93,7 @@ describe('fast recognition check (one fixed-base multiplication) = reference ver
   it('agrees on the sample record and its variants', () => {
     const fast = makeFastRecognitionChecker(NPK);
     const ref = makeRecognitionChecker(NPK);
-    const other = key();
+    const other = randomKey();
     const cases: [Uint8Array, Uint8Array, Uint8Array, boolean][] = [
       [NPK, CID, NSIG, true],
       [NPK, CID, negateS(NSIG), true], // high-S
@@ -130,10 +119,10 @@ describe('fast recognition check (one fixed-base multiplication) = reference ver
 
   it('agrees on random keys: valid, invalid, wrong node, high-S', () => {
     for (let i = 0; i < 40; i++) {
-      const node = key();
-      const client = nobleSecp.publicKey(key());
+      const node = randomKey();
+      const client = nobleSecp.publicKey(randomKey());
       const code = signRecognitionCode(node, client, native);
-      const wrongNode = key();
+      const wrongNode = randomKey();
       const variants: [Uint8Array, Uint8Array][] = [
         [node, code],
         [node, negateS(code)],
@@ -149,11 +138,11 @@ describe('fast recognition check (one fixed-base multiplication) = reference ver
   });
 
   it('the batch search finds the same records as the reference search', () => {
-    const node = key();
+    const node = randomKey();
     const recs: RecognitionRecord[] = [];
     for (let i = 0; i < 60; i++) {
-      const client = nobleSecp.publicKey(key());
-      const code = signRecognitionCode(i % 3 === 0 ? node : key(), client, native);
+      const client = nobleSecp.publicKey(randomKey());
+      const code = signRecognitionCode(i % 3 === 0 ? node : randomKey(), client, native);
       recs.push({ clientKey: client, code: i % 5 === 0 ? negateS(code) : code });
     }
     recs.push({ clientKey: new Uint8Array(33), code: recs[0]!.code }, { clientKey: recs[0]!.clientKey, code: new Uint8Array(64) }, recs[3]!, recs[3]!);

@@ -6,70 +6,35 @@
  * increments are refused (not_authentic) and leave nothing in the lightning directory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeArchive, readArchive, type ArchEvent } from '../../shared/cldcb/arch';
-import { formatClientId, formatServerId } from '../../shared/cldcb/ids';
-import {
-  encodeReuploadHeader,
-  REUPLOAD_PIECE_SIZE,
-  splitIncrementPlaintext,
-  splitPieces,
-} from '../../shared/cldcb/plaintexts';
+import { splitIncrementPlaintext } from '../../shared/cldcb/plaintexts';
 import { continuedIndex, isContinuedMessage, Sealer } from '../../shared/cldcb/seal';
-import { CldcbError } from '../../shared/errors';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { recover } from '../../electron/services/recovery/engine';
 import { encodeIncrementPlaintextV1 } from '../../electron/services/recovery/plaintext';
 import { makeSyntheticArchive, type SyntheticArchive } from '../../electron/services/recovery/synthetic';
-import type { RecoveryVerdict } from '../../electron/services/recovery/types';
+import {
+  expectRefused,
+  randomKey,
+  recoverOutcome,
+  sealedSnapshot,
+  serverDirWith,
+  tableRows,
+  tempSpace,
+  type Outcome,
+} from './helpers/recovery';
 import { ensureServerBuilt } from './helpers/server-harness';
 
 const crypto = nativeBoxCrypto();
-const key = (): Uint8Array => {
-  for (;;) {
-    const k = new Uint8Array(randomBytes(32));
-    try {
-      crypto.secp.publicKey(k);
-      return k;
-    } catch {
-      /* retry */
-    }
-  }
-};
-const NODE = key();
+const NODE = randomKey();
 const NODE_ID = crypto.secp.publicKey(NODE);
-const CPK = key();
+const CPK = randomKey();
 
-let tmp: string;
-let n = 0;
-const fresh = (name: string): string => {
-  const d = path.join(tmp, `${name}-${n++}`);
-  mkdirSync(d);
-  return d;
-};
-
-/** A server directory with one archive `<clientid>.arch` and a server_id. */
-function serverDirWith(archive: Uint8Array | string, clientKey: Uint8Array): string {
-  const d = fresh('sd');
-  writeFileSync(
-    path.join(d, `${formatClientId(clientKey)}.arch`),
-    typeof archive === 'string' ? readFileSync(archive) : archive,
-  );
-  writeFileSync(path.join(d, 'server_id'), `# sid = ${formatServerId(crypto.secp.publicKey(key()))}\n`);
-  return d;
-}
+const space = tempSpace('cldcb-cont-');
+const { fresh } = space;
 
 /** An archive as its re-upload section and its increments (footer-less events, re-encoded with fresh footers). */
 interface Parsed {
@@ -95,53 +60,8 @@ function encode(p: Parsed): Uint8Array {
   return encodeArchive(ev);
 }
 
-type Outcome =
-  { v: RecoveryVerdict; err?: undefined; ld: string } | { v?: undefined; err: CldcbError; ld: string };
-
-async function tryRecover(sd: string, extra: Record<string, unknown> = {}): Promise<Outcome> {
-  const ld = fresh('ld');
-  try {
-    return {
-      v: await recover({
-        nodePrivateKey: NODE,
-        sources: [{ kind: 'serverDir', dir: sd }],
-        lightningDir: ld,
-        inline: true,
-        ...extra,
-      }),
-      ld,
-    };
-  } catch (e) {
-    if (!(e instanceof CldcbError)) throw e;
-    return { err: e, ld };
-  }
-}
-
-/** Every row of the rebuilt database's tables, for comparing two recoveries. */
-function dump(file: string): Record<string, unknown[]> {
-  const db = new Database(file, { readonly: true });
-  try {
-    const tables = (
-      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
-        name: string;
-      }[]
-    ).map((t) => t.name);
-    return Object.fromEntries(
-      tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all()]),
-    );
-  } finally {
-    db.close();
-  }
-}
-
-/** A refused recovery: the code, and nothing (no database, no temp file) in the lightning directory. */
-function expectRefused(r: Outcome, code: string): string {
-  expect(r.v, 'the recovery must be refused').toBeUndefined();
-  expect(r.err!.code).toBe(code);
-  expect(existsSync(path.join(r.ld, 'lightningd.sqlite3'))).toBe(false);
-  expect(readdirSync(r.ld)).toEqual([]);
-  return r.err!.message;
-}
+const tryRecover = (sd: string, extra: Record<string, unknown> = {}): Promise<Outcome> =>
+  recoverOutcome(NODE, sd, fresh('ld'), extra);
 
 const ROWS = 200;
 const INCS = 30;
@@ -153,7 +73,7 @@ let contBytes: Uint8Array;
 
 beforeAll(async () => {
   await ensureServerBuilt();
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'cldcb-cont-'));
+  space.create();
   const d = fresh('arch');
   const common = {
     nodeId: NODE_ID,
@@ -188,9 +108,7 @@ beforeAll(async () => {
   });
   contBytes = new Uint8Array(readFileSync(cont.archivePath));
 }, 240_000);
-afterAll(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => space.remove());
 
 describe('the synthetic archives are what the tests assume', () => {
   it('continued: one stream start (02/03) right after the re-upload, then continued increments with rising indexes; per-increment: no 01', () => {
@@ -219,7 +137,7 @@ for (const pipeline of [true, false])
     const pathStep = pipeline ? 'unseal, verify and replay (pipelined)' : 'replay';
 
     it('recovers: every statement replayed, the expected rows, and the same database as per-increment streams', async () => {
-      const r = await go(serverDirWith(cont.archivePath, cont.clientKey));
+      const r = await go(serverDirWith(fresh('sd'), cont.archivePath, cont.clientKey));
       expect(r.err).toBeUndefined();
       expect(r.v).toMatchObject({
         ok: true,
@@ -244,7 +162,7 @@ for (const pipeline of [true, false])
       });
       db.close();
 
-      const p = await go(serverDirWith(perInc.archivePath, perInc.clientKey));
+      const p = await go(serverDirWith(fresh('sd'), perInc.archivePath, perInc.clientKey));
       expect(p.err).toBeUndefined();
       expect(p.v).toMatchObject({
         ok: true,
@@ -252,11 +170,11 @@ for (const pipeline of [true, false])
         statements: perInc.statements,
         dataVersion: perInc.finalDataVersion,
       });
-      expect(dump(r.v!.database.path)).toEqual(dump(p.v!.database.path));
+      expect(tableRows(r.v!.database.path)).toEqual(tableRows(p.v!.database.path));
     });
 
     it('recovers increments of several chunks (a continued first chunk, then ordinary ones)', async () => {
-      const r = await go(serverDirWith(multi.archivePath, multi.clientKey));
+      const r = await go(serverDirWith(fresh('sd'), multi.archivePath, multi.clientKey));
       expect(r.err).toBeUndefined();
       expect(r.v).toMatchObject({
         ok: true,
@@ -275,7 +193,7 @@ for (const pipeline of [true, false])
     it('(a) the increment that started the stream removed: not_authentic, nothing written', async () => {
       const t = parse(contBytes);
       t.incs.splice(0, 1);
-      const msg = expectRefused(await go(serverDirWith(encode(t), cont.clientKey)), 'not_authentic');
+      const msg = expectRefused(await go(serverDirWith(fresh('sd'), encode(t), cont.clientKey)), 'not_authentic');
       expect(msg).toMatch(/increment 0/);
       expect(msg).toMatch(/not opened before it|continues an earlier sealed stream/);
     });
@@ -288,7 +206,7 @@ for (const pipeline of [true, false])
     it('(b) two continued increments swapped: refused, nothing written', async () => {
       const t = parse(contBytes);
       [t.incs[5], t.incs[6]] = [t.incs[6]!, t.incs[5]!];
-      const msg = expectRefused(await go(serverDirWith(encode(t), cont.clientKey)), swapCode);
+      const msg = expectRefused(await go(serverDirWith(fresh('sd'), encode(t), cont.clientKey)), swapCode);
       if (pipeline) expect(msg).toMatch(/increment 5 has data_version \d+ right after \d+/);
       else
         expect(msg).toMatch(
@@ -301,14 +219,14 @@ for (const pipeline of [true, false])
       const [a, b] = [t.incs[10]!, t.incs[11]!];
       t.incs[10] = { dataVersion: a.dataVersion, chunks: b.chunks };
       t.incs[11] = { dataVersion: b.dataVersion, chunks: a.chunks };
-      expectRefused(await go(serverDirWith(encode(t), cont.clientKey)), swapCode);
+      expectRefused(await go(serverDirWith(fresh('sd'), encode(t), cont.clientKey)), swapCode);
     });
 
     it("(b'') a continued increment moved 17 places back: refused", async () => {
       const t = parse(contBytes);
       const [moved] = t.incs.splice(20, 1);
       t.incs.splice(3, 0, moved!);
-      expectRefused(await go(serverDirWith(encode(t), cont.clientKey)), swapCode);
+      expectRefused(await go(serverDirWith(fresh('sd'), encode(t), cont.clientKey)), swapCode);
     });
 
     it('(c) a continued increment duplicated: not_authentic, nothing written', async () => {
@@ -317,7 +235,7 @@ for (const pipeline of [true, false])
         dataVersion: t.incs[8]!.dataVersion,
         chunks: t.incs[8]!.chunks.map((c) => c.slice()),
       });
-      const msg = expectRefused(await go(serverDirWith(encode(t), cont.clientKey)), 'not_authentic');
+      const msg = expectRefused(await go(serverDirWith(fresh('sd'), encode(t), cont.clientKey)), 'not_authentic');
       expect(msg).toMatch(/increment 9/);
       expect(msg).toMatch(/reordered or repeated/);
     });
@@ -328,13 +246,13 @@ for (const pipeline of [true, false])
         const c = t.incs[12]!.chunks[0]!.slice(); // index 12
         c[8]! ^= bit;
         t.incs[12]!.chunks[0] = c;
-        expectRefused(await go(serverDirWith(encode(t), cont.clientKey)), 'not_authentic');
+        expectRefused(await go(serverDirWith(fresh('sd'), encode(t), cont.clientKey)), 'not_authentic');
       }
       const t = parse(contBytes);
       const c = t.incs[12]!.chunks[0]!.slice();
       c[1]! ^= 0x01; // index 2^56 + 12: beyond 2^53
       t.incs[12]!.chunks[0] = c;
-      expect(expectRefused(await go(serverDirWith(encode(t), cont.clientKey)), 'not_authentic')).toMatch(
+      expect(expectRefused(await go(serverDirWith(fresh('sd'), encode(t), cont.clientKey)), 'not_authentic')).toMatch(
         /beyond 2\^53/,
       );
     });
@@ -352,7 +270,7 @@ for (const pipeline of [true, false])
         chunks: [new Uint8Array([...head, ...m.incs[2]!.chunks[1]!])],
       };
       expect(
-        expectRefused(await go(serverDirWith(encode(promoted), multi.clientKey)), 'not_authentic'),
+        expectRefused(await go(serverDirWith(fresh('sd'), encode(promoted), multi.clientKey)), 'not_authentic'),
       ).toMatch(/increment 2.*tag does not verify/);
       // Increment 3's continued start stripped of 01 ‖ n and appended to increment 2 as an ordinary piece.
       const demoted = parse(new Uint8Array(readFileSync(multi.archivePath)));
@@ -360,19 +278,19 @@ for (const pipeline of [true, false])
       demoted.incs[3]!.chunks.shift();
       demoted.incs.splice(3, 1);
       expect(
-        expectRefused(await go(serverDirWith(encode(demoted), multi.clientKey)), 'not_authentic'),
+        expectRefused(await go(serverDirWith(fresh('sd'), encode(demoted), multi.clientKey)), 'not_authentic'),
       ).toMatch(/increment 2.*message 6.*tag does not verify/);
     });
 
     it('a removed continued increment (a gap the stream allows) is refused by the chain: archive_lost_writes', async () => {
       const t = parse(contBytes);
       t.incs.splice(14, 1);
-      const msg = expectRefused(await go(serverDirWith(encode(t), cont.clientKey)), 'archive_lost_writes');
+      const msg = expectRefused(await go(serverDirWith(fresh('sd'), encode(t), cont.clientKey)), 'archive_lost_writes');
       expect(msg).toMatch(/increment 14/);
     });
 
     it('an archive that ends inside its last (continued) increment: that torn tail is dropped with a warning', async () => {
-      const r = await go(serverDirWith(contBytes.subarray(0, contBytes.length - 60), cont.clientKey));
+      const r = await go(serverDirWith(fresh('sd'), contBytes.subarray(0, contBytes.length - 60), cont.clientKey));
       expect(r.err).toBeUndefined();
       expect(r.v).toMatchObject({ ok: true, increments: INCS - 1, dataVersion: cont.finalDataVersion - 1 });
       expect(r.v!.warnings.map((w) => w.kind)).toContain('torn_tail');
@@ -381,7 +299,7 @@ for (const pipeline of [true, false])
     it('the last piece of a multi-chunk continued increment cut: refused, nothing written', async () => {
       const t = parse(new Uint8Array(readFileSync(multi.archivePath)));
       t.incs[3]!.chunks.pop();
-      const r = await go(serverDirWith(encode(t), multi.clientKey));
+      const r = await go(serverDirWith(fresh('sd'), encode(t), multi.clientKey));
       expect(r.v).toBeUndefined();
       expect(['not_authentic', 'truncated', 'archive_lost_writes']).toContain(r.err!.code);
       expect(r.err!.message).toMatch(/increment 3/);
@@ -396,7 +314,7 @@ describe('continued streams with a lost acknowledgement: the re-send starts a ne
    * connection, as the start of a new stream; later increments continue that one.
    */
   function build(): { bytes: Uint8Array; clientKey: Uint8Array } {
-    const cpk = key();
+    const cpk = randomKey();
     const f = path.join(fresh('snap'), 's.sqlite3');
     const db = new Database(f);
     db.exec(
@@ -405,19 +323,8 @@ describe('continued streams with a lost acknowledgement: the re-send starts a ne
     db.prepare("INSERT INTO vars (name, intval) VALUES ('data_version', 4)").run();
     db.close();
     const snap = new Uint8Array(readFileSync(f));
-    const header = encodeReuploadHeader(cpk, 5);
-    const rs = new Sealer(cpk, NODE_ID, { crypto });
-    const events: ArchEvent[] = [{ type: 'reuploadChunk', chunk: rs.seal(header) }];
-    for (const p of splitPieces(snap, REUPLOAD_PIECE_SIZE))
-      events.push({ type: 'reuploadChunk', chunk: rs.seal(p) });
-    events.push({ type: 'reuploadEnd' });
-    let prev = new Uint8Array(
-      createHash('sha256')
-        .update('cldcb snapshot')
-        .update(header)
-        .update(createHash('sha256').update(snap).digest())
-        .digest(),
-    );
+    const { events, snapshotChain } = sealedSnapshot(NODE_ID, cpk, snap, 5);
+    let prev = snapshotChain;
     const pts: Uint8Array[] = [];
     const plaintext = (dv: number, i: number): Uint8Array => {
       const pt = encodeIncrementPlaintextV1(dv, 1_800_000_000 + i, prev, [
@@ -449,7 +356,7 @@ describe('continued streams with a lost acknowledgement: the re-send starts a ne
   for (const pipeline of [true, false])
     it(`recovers every write once (${pipeline ? 'pipelined' : 'two-pass'})`, async () => {
       const a = build();
-      const r = await tryRecover(serverDirWith(a.bytes, a.clientKey), { pipeline });
+      const r = await tryRecover(serverDirWith(fresh('sd'), a.bytes, a.clientKey), { pipeline });
       expect(r.err).toBeUndefined();
       expect(r.v).toMatchObject({ ok: true, dataVersion: 9, incrementsStored: 6 });
       const db = new Database(r.v!.database.path, { readonly: true });
@@ -480,7 +387,7 @@ describe('continued streams with stream keys derived on several cores first (par
 
   it('recovers, and still refuses a removed stream start and a duplicated continued increment', async () => {
     const opts = { pipeline: false, parallelKeys: true, inline: false, threads: 2, writeWrapper: false };
-    const r = await tryRecover(serverDirWith(big.archivePath, big.clientKey), opts);
+    const r = await tryRecover(serverDirWith(fresh('sd'), big.archivePath, big.clientKey), opts);
     expect(r.err).toBeUndefined();
     expect(r.v).toMatchObject({
       ok: true,
@@ -492,9 +399,9 @@ describe('continued streams with stream keys derived on several cores first (par
     const bytes = new Uint8Array(readFileSync(big.archivePath));
     const noStart = parse(bytes);
     noStart.incs.splice(0, 1);
-    expectRefused(await tryRecover(serverDirWith(encode(noStart), big.clientKey), opts), 'not_authentic');
+    expectRefused(await tryRecover(serverDirWith(fresh('sd'), encode(noStart), big.clientKey), opts), 'not_authentic');
     const dup = parse(bytes);
     dup.incs.splice(20, 0, dup.incs[20]!);
-    expectRefused(await tryRecover(serverDirWith(encode(dup), big.clientKey), opts), 'not_authentic');
+    expectRefused(await tryRecover(serverDirWith(fresh('sd'), encode(dup), big.clientKey), opts), 'not_authentic');
   });
 });

@@ -16,22 +16,12 @@ import { IncrementStreams, openingAead, SnapshotHasher, StreamOpener, PARALLEL_H
 import { deriveStreamKeysJob, mergeKeys } from '../../electron/services/recovery/keys';
 import { scanArchive } from '../../electron/services/recovery/archiveScan';
 import { makeSyntheticArchive } from '../../electron/services/recovery/synthetic';
+import { randomKey } from './helpers/recovery';
 
 const crypto = nativeBoxCrypto();
-const key = (): Uint8Array => {
-  for (;;) {
-    const k = new Uint8Array(randomBytes(32));
-    try {
-      crypto.secp.publicKey(k);
-      return k;
-    } catch {
-      /* retry */
-    }
-  }
-};
-const node = key();
+const node = randomKey();
 const nodeId = crypto.secp.publicKey(node);
-const client = key();
+const client = randomKey();
 const clientId = crypto.secp.publicKey(client);
 
 let tmp: string;
@@ -69,9 +59,9 @@ describe('StreamOpener = Unsealer with a known sender', () => {
       }
     expect(fast([chunks[1]!, chunks[0]!])).toBe(ref([chunks[1]!, chunks[0]!]));
     // Another client's stream, and a stream for another node.
-    const other = new Sealer(key(), nodeId, { crypto }).seal(randomBytes(10));
+    const other = new Sealer(randomKey(), nodeId, { crypto }).seal(randomBytes(10));
     expect(fast([other])).toBe('error:not_authentic');
-    const elsewhere = new Sealer(client, crypto.secp.publicKey(key()), { crypto }).seal(randomBytes(10));
+    const elsewhere = new Sealer(client, crypto.secp.publicKey(randomKey()), { crypto }).seal(randomBytes(10));
     expect(fast([elsewhere])).toBe(ref([elsewhere]));
   });
 

@@ -9,54 +9,37 @@
  * leading PRAGMAs before BEGIN, trailing ones after COMMIT).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeArchive, type ArchEvent } from '../../shared/cldcb/arch';
-import { formatClientId, formatServerId } from '../../shared/cldcb/ids';
-import { encodeReuploadHeader, REUPLOAD_PIECE_SIZE, splitIncrementPlaintext, splitPieces } from '../../shared/cldcb/plaintexts';
-import { Sealer } from '../../shared/cldcb/seal';
 import { CldcbError } from '../../shared/errors';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
 import { recover } from '../../electron/services/recovery/engine';
-import { encodeIncrementPlaintextV1 } from '../../electron/services/recovery/plaintext';
 import type { RecoveryVerdict } from '../../electron/services/recovery/types';
 import { applyIncrement, compareDatabases } from './helpers/replay';
+import {
+  buildArchive,
+  bump,
+  databaseBytes,
+  randomKey,
+  serverDirWith,
+  tempSpace,
+  type HandIncrement as Inc,
+} from './helpers/recovery';
 import { ensureServerBuilt } from './helpers/server-harness';
 
 const crypto = nativeBoxCrypto();
-const key = (): Uint8Array => {
-  for (;;) {
-    const k = new Uint8Array(randomBytes(32));
-    try {
-      crypto.secp.publicKey(k);
-      return k;
-    } catch {
-      /* retry */
-    }
-  }
-};
-const NODE = key();
+const NODE = randomKey();
 const NODE_ID = crypto.secp.publicKey(NODE);
 
-let tmp: string;
+const space = tempSpace('cldcb-fk-');
+const { fresh } = space;
 beforeAll(async () => {
   await ensureServerBuilt(); // the worker bundle the pipelined rebuild's feeder runs from
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'cldcb-fk-'));
+  space.create();
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-let n = 0;
-const fresh = (name: string): string => {
-  const d = path.join(tmp, `${name}-${n++}`);
-  mkdirSync(d);
-  return d;
-};
-
-const bump = (dv: number): string =>
-  `UPDATE vars SET intval = intval + 1 WHERE name = 'data_version' AND intval = ${dv - 1}`;
+afterAll(() => space.remove());
 
 /** lightningd-shaped children of `channels`: CASCADE (column and table constraint) and SET NULL. */
 const SCHEMA = `
@@ -69,66 +52,28 @@ const SCHEMA = `
 
 /** The snapshot: channels 1–3 with children (`extra` runs with foreign keys off). */
 function snapshotDb(dv: number, extra = ''): Uint8Array {
-  const f = path.join(tmp, `snap-${n++}.sqlite3`);
-  const db = new Database(f);
-  db.exec(SCHEMA);
-  db.prepare("INSERT INTO vars (name, intval) VALUES ('data_version', ?)").run(dv);
-  db.exec(`
-    INSERT INTO channels VALUES (1, 'a'), (2, 'b'), (3, 'c');
-    INSERT INTO channel_htlcs VALUES (1, 1, 'h1'), (2, 1, 'h2'), (3, 2, 'h3'), (4, 3, 'h4');
-    INSERT INTO channel_configs VALUES (1, 1), (2, 2), (3, 3);
-    INSERT INTO payments VALUES (1, 1), (2, 2), (3, 3);
-  `);
-  if (extra) {
-    db.pragma('foreign_keys = OFF');
-    db.exec(extra);
-  }
-  db.close();
-  const b = readFileSync(f);
-  rmSync(f);
-  return b;
-}
-
-interface Inc {
-  dv: number;
-  statements: string[];
-  /** v1: this prev instead of the chain's. */
-  prev?: Uint8Array;
-}
-
-/** A v1 archive made by hand; `hashes[i]` is increment i's plaintext hash. */
-function buildArchive(cpk: Uint8Array, db: Uint8Array, reuploadDv: number, incs: Inc[]): { events: ArchEvent[]; hashes: Uint8Array[] } {
-  const header = encodeReuploadHeader(cpk, reuploadDv);
-  const s = new Sealer(cpk, NODE_ID, { crypto });
-  const events: ArchEvent[] = [{ type: 'reuploadChunk', chunk: s.seal(header) }];
-  for (const p of splitPieces(db, REUPLOAD_PIECE_SIZE)) events.push({ type: 'reuploadChunk', chunk: s.seal(p) });
-  events.push({ type: 'reuploadEnd' });
-  let prev = new Uint8Array(
-    createHash('sha256').update('cldcb snapshot').update(header).update(createHash('sha256').update(db).digest()).digest(),
-  );
-  const hashes: Uint8Array[] = [];
-  incs.forEach((inc, i) => {
-    const pt = encodeIncrementPlaintextV1(inc.dv, 1_795_000_000 + i, inc.prev ?? prev, inc.statements);
-    const h = new Uint8Array(createHash('sha256').update(pt).digest());
-    hashes.push(h);
-    prev = h;
-    const si = new Sealer(cpk, NODE_ID, { crypto });
-    events.push({ type: 'incrementStart', dataVersion: inc.dv });
-    for (const p of splitIncrementPlaintext(pt)) events.push({ type: 'incrementChunk', chunk: si.seal(p) });
-    events.push({ type: 'incrementEnd' });
+  return databaseBytes(space.file('snap', '.sqlite3'), (db) => {
+    db.exec(SCHEMA);
+    db.prepare("INSERT INTO vars (name, intval) VALUES ('data_version', ?)").run(dv);
+    db.exec(`
+      INSERT INTO channels VALUES (1, 'a'), (2, 'b'), (3, 'c');
+      INSERT INTO channel_htlcs VALUES (1, 1, 'h1'), (2, 1, 'h2'), (3, 2, 'h3'), (4, 3, 'h4');
+      INSERT INTO channel_configs VALUES (1, 1), (2, 2), (3, 3);
+      INSERT INTO payments VALUES (1, 1), (2, 2), (3, 3);
+    `);
+    if (extra) {
+      db.pragma('foreign_keys = OFF');
+      db.exec(extra);
+    }
   });
-  return { events, hashes };
 }
 
 const incrementStarts = (ev: ArchEvent[]): number[] =>
   ev.map((e, i) => (e.type === 'incrementStart' ? i : -1)).filter((i) => i >= 0);
 
-function serverDirWith(events: ArchEvent[], cpk: Uint8Array): string {
-  const d = fresh('sd');
-  writeFileSync(path.join(d, `${formatClientId(crypto.secp.publicKey(cpk))}.arch`), encodeArchive(events));
-  writeFileSync(path.join(d, 'server_id'), `# sid = ${formatServerId(crypto.secp.publicKey(key()))}\n`);
-  return d;
-}
+/** A server directory holding the archive of these events, for the client key `cpk`. */
+const serverDirOf = (events: ArchEvent[], cpk: Uint8Array): string =>
+  serverDirWith(fresh('sd'), encodeArchive(events), crypto.secp.publicKey(cpk));
 
 async function recoverFrom(sd: string, pipeline: boolean): Promise<RecoveryVerdict> {
   const v = await recover({ nodePrivateKey: NODE, sources: [{ kind: 'serverDir', dir: sd }], lightningDir: fresh('ld'), inline: true, pipeline });
@@ -216,14 +161,14 @@ const AFTER_CALLS = {
 for (const pipeline of [true, false])
   describe(`foreign keys as lightningd has them (${pipeline ? 'pipelined' : 'two-pass'} rebuild)`, () => {
     it('a deleted parent takes its ON DELETE CASCADE children with it and sets ON DELETE SET NULL columns to NULL', async () => {
-      const cpk = key();
+      const cpk = randomKey();
       const snap = snapshotDb(4);
       const incs: Inc[] = [
         { dv: 5, statements: ["INSERT INTO channel_htlcs VALUES (5, 2, 'h5')", bump(5)] },
         { dv: 6, statements: ['DELETE FROM channels WHERE id = 2', bump(6)] },
         { dv: 7, statements: ["UPDATE channels SET peer = 'c2' WHERE id = 3", 'DELETE FROM channels WHERE id = 3', bump(7)] },
       ];
-      const v = await recoverFrom(serverDirWith(buildArchive(cpk, snap, 5, incs).events, cpk), pipeline);
+      const v = await recoverFrom(serverDirOf(buildArchive(NODE_ID, cpk, snap, 5, incs).events, cpk), pipeline);
       expect(v).toMatchObject({ ok: true, dataVersion: 7, foreignKeyViolations: 0 });
       expect(rows(v.database.path)).toEqual({
         channels: [{ id: 1 }],
@@ -260,23 +205,23 @@ for (const pipeline of [true, false])
     ];
     for (const layout of layouts)
       it(`a table rebuild between PRAGMA foreign_keys = OFF and ON keeps the children: ${layout.name}`, async () => {
-        const cpk = key();
+        const cpk = randomKey();
         const snap = snapshotDb(4);
-        const v = await recoverFrom(serverDirWith(buildArchive(cpk, snap, 5, layout.incs).events, cpk), pipeline);
+        const v = await recoverFrom(serverDirOf(buildArchive(NODE_ID, cpk, snap, 5, layout.incs).events, cpk), pipeline);
         expect(v).toMatchObject({ ok: true, dataVersion: 7, increments: layout.incs.length, foreignKeyViolations: 0 });
         expect(rows(v.database.path)).toEqual(AFTER_CALLS);
         expect(compareDatabases(v.database.path, referenceDb(snap, CALLS.map((c) => c.statements)))).toEqual([]);
       });
 
     it('a redo after PRAGMA foreign_keys = OFF runs with foreign keys ON (lightningd restarted)', async () => {
-      const cpk = key();
+      const cpk = randomKey();
       const snap = snapshotDb(4);
       // lightningd died after the rebuild's hook, before its COMMIT; restarted, it redid dv 6.
-      const A = buildArchive(cpk, snap, 5, CALLS.slice(0, 3));
+      const A = buildArchive(NODE_ID, cpk, snap, 5, CALLS.slice(0, 3));
       const redo: Inc = { dv: 6, statements: ['DELETE FROM channels WHERE id = 3', bump(6)], prev: A.hashes[1]! };
-      const B = buildArchive(cpk, snap, 5, [...CALLS.slice(0, 2), redo]);
+      const B = buildArchive(NODE_ID, cpk, snap, 5, [...CALLS.slice(0, 2), redo]);
       const events = [...A.events, ...B.events.slice(incrementStarts(B.events)[2])];
-      const v = await recoverFrom(serverDirWith(events, cpk), pipeline);
+      const v = await recoverFrom(serverDirOf(events, cpk), pipeline);
       expect(v).toMatchObject({ ok: true, dataVersion: 6, increments: 3, incrementsStored: 4, foreignKeyViolations: 0 });
       const ref = referenceDb(snap, [CALLS[0]!.statements, [OFF], 'restart', redo.statements]);
       expect(compareDatabases(v.database.path, ref)).toEqual([]);
@@ -289,24 +234,24 @@ for (const pipeline of [true, false])
     });
 
     it('the same rebuild increment sent twice (re-send after an unknown outcome) is not a restart', async () => {
-      const cpk = key();
+      const cpk = randomKey();
       const snap = snapshotDb(4);
-      const A = buildArchive(cpk, snap, 5, CALLS);
+      const A = buildArchive(NODE_ID, cpk, snap, 5, CALLS);
       const s = incrementStarts(A.events);
       const events = [...A.events.slice(0, s[3]), ...A.events.slice(s[2], s[3]), ...A.events.slice(s[3])];
-      const v = await recoverFrom(serverDirWith(events, cpk), pipeline);
+      const v = await recoverFrom(serverDirOf(events, cpk), pipeline);
       expect(v).toMatchObject({ ok: true, dataVersion: 7, increments: 5, incrementsStored: 6, foreignKeyViolations: 0 });
       expect(rows(v.database.path)).toEqual(AFTER_CALLS);
       expect(compareDatabases(v.database.path, referenceDb(snap, CALLS.map((c) => c.statements)))).toEqual([]);
     });
 
     it('a write breaking a foreign key lightningd enforces cannot apply: archive_lost_writes', async () => {
-      const cpk = key();
+      const cpk = randomKey();
       const incs: Inc[] = [
         { dv: 5, statements: ["INSERT INTO channel_htlcs VALUES (5, 2, 'h5')", bump(5)] },
         { dv: 6, statements: ["INSERT INTO channel_htlcs VALUES (6, 42, 's3cr3t')", bump(6)] },
       ];
-      const err = await recoverFrom(serverDirWith(buildArchive(cpk, snapshotDb(4), 5, incs).events, cpk), pipeline).then(
+      const err = await recoverFrom(serverDirOf(buildArchive(NODE_ID, cpk, snapshotDb(4), 5, incs).events, cpk), pipeline).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -319,10 +264,10 @@ for (const pipeline of [true, false])
     });
 
     it('foreign key violations already in the snapshot are reported, with the warning', async () => {
-      const cpk = key();
+      const cpk = randomKey();
       const snap = snapshotDb(4, "INSERT INTO channel_htlcs VALUES (9, 77, 'orphan')");
       const incs: Inc[] = [{ dv: 5, statements: ['DELETE FROM channels WHERE id = 3', bump(5)] }];
-      const v = await recoverFrom(serverDirWith(buildArchive(cpk, snap, 5, incs).events, cpk), pipeline);
+      const v = await recoverFrom(serverDirOf(buildArchive(NODE_ID, cpk, snap, 5, incs).events, cpk), pipeline);
       expect(v).toMatchObject({ ok: true, foreignKeyViolations: 1, foreignKeyTables: ['channel_htlcs'] });
       expect(v.warnings.find((w) => w.kind === 'fk_violations')?.message).toMatch(/a database lightningd wrote has none/);
       expect(compareDatabases(v.database.path, referenceDb(snap, incs.map((i) => i.statements)))).toEqual([]);

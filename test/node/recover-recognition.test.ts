@@ -18,15 +18,10 @@ import { makeBatchRecognizer, STATUS, type RecognizeNote, type RecognizeSliceOut
 import { readRecognitionCodesFile } from '../../electron/services/recovery/sources';
 import { searchEntries } from '../../electron/services/recovery/engine';
 import { runJobParallel } from '../../electron/services/workerPool';
+import { randomKey } from './helpers/recovery';
 import { ensureServerBuilt } from './helpers/server-harness';
 
 const native = loadNativeSecp256k1();
-const key = (): Uint8Array => {
-  for (;;) {
-    const k = new Uint8Array(randomBytes(32));
-    if (native.privateKeyVerify(k)) return k;
-  }
-};
 
 let tmp: string;
 beforeAll(async () => {
@@ -37,11 +32,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Records of every kind, with the expected status. */
 function mixedRecords(node: Uint8Array, n: number): { records: Uint8Array; expected: number[] } {
-  const other = key();
+  const other = randomKey();
   const records = new Uint8Array(n * 97);
   const expected: number[] = [];
   for (let i = 0; i < n; i++) {
-    const cid = native.publicKeyCreate(key(), true);
+    const cid = native.publicKeyCreate(randomKey(), true);
     let code: Uint8Array;
     let st: number = STATUS.notOurs;
     switch (i % 10) {
@@ -101,7 +96,7 @@ function mixedRecords(node: Uint8Array, n: number): { records: Uint8Array; expec
 
 describe('batch recognition (recognize.ts)', () => {
   it('agrees with fastRecognition.ts and the pure-JS reference on every kind of record', () => {
-    const node = key();
+    const node = randomKey();
     const { records, expected } = mixedRecords(node, 600);
     const st = new Uint8Array(600);
     const tokens = new Map<number, string>();
@@ -120,7 +115,7 @@ describe('batch recognition (recognize.ts)', () => {
   });
 
   it('runs in worker threads on both cores, with streaming progress notes', async () => {
-    const node = key();
+    const node = randomKey();
     const { records, expected } = mixedRecords(node, 2000);
     const notes: RecognizeNote[] = [];
     const half = 1000 * 97;
@@ -139,7 +134,7 @@ describe('batch recognition (recognize.ts)', () => {
   });
 
   it('the engine streams statuses: checking counts, ours, invalid; and keeps per-entry statuses', async () => {
-    const node = key();
+    const node = randomKey();
     const { records, expected } = mixedRecords(node, 300);
     const lines: string[] = [];
     for (let i = 0; i < 300; i++) lines.push(`${bytesToHex(records.subarray(i * 97, i * 97 + 33))} ${bytesToHex(records.subarray(i * 97 + 33, i * 97 + 97))}`);

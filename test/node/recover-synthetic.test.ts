@@ -5,159 +5,52 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { bytesToHex } from '../../shared/bytes';
 import { encodeArchive, readArchive, type ArchEvent } from '../../shared/cldcb/arch';
-import { formatClientId, formatServerId } from '../../shared/cldcb/ids';
-import {
-  encodeIncrementPlaintext,
-  encodeReuploadHeader,
-  REUPLOAD_PIECE_SIZE,
-  splitIncrementPlaintext,
-  splitPieces,
-} from '../../shared/cldcb/plaintexts';
-import { Sealer } from '../../shared/cldcb/seal';
-import { CldcbError } from '../../shared/errors';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
 import { recover } from '../../electron/services/recovery/engine';
-import { encodeIncrementPlaintextV1 } from '../../electron/services/recovery/plaintext';
 import { makeSyntheticArchive } from '../../electron/services/recovery/synthetic';
 import { ArchFileWriter } from '../../electron/services/recovery/sources';
+import {
+  buildArchive,
+  bump,
+  databaseBytes,
+  randomKey,
+  recoverOutcome,
+  serverDirWith,
+  tempSpace,
+  type HandIncrement as Inc,
+} from './helpers/recovery';
 import { ensureServerBuilt, ROOT } from './helpers/server-harness';
 
 const crypto = nativeBoxCrypto();
-const key = (): Uint8Array => {
-  for (;;) {
-    const k = new Uint8Array(randomBytes(32));
-    try {
-      crypto.secp.publicKey(k);
-      return k;
-    } catch {
-      /* retry */
-    }
-  }
-};
-const NODE = key();
+const NODE = randomKey();
 const NODE_ID = crypto.secp.publicKey(NODE);
 
-let tmp: string;
+const space = tempSpace('cldcb-synth-');
+const { fresh } = space;
 beforeAll(async () => {
   await ensureServerBuilt();
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'cldcb-synth-'));
+  space.create();
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-let n = 0;
-const fresh = (name: string): string => {
-  const d = path.join(tmp, `${name}-${n++}`);
-  mkdirSync(d);
-  return d;
-};
-
-/** A server directory with one archive (and a server_id, for the wrapper). */
-function serverDirWith(archiveBytes: Uint8Array | string, clientKey: Uint8Array): string {
-  const d = fresh('sd');
-  const file = path.join(d, `${formatClientId(clientKey)}.arch`);
-  if (typeof archiveBytes === 'string') writeFileSync(file, readFileSync(archiveBytes));
-  else writeFileSync(file, archiveBytes);
-  writeFileSync(path.join(d, 'server_id'), `# sid = ${formatServerId(crypto.secp.publicKey(key()))}\n`);
-  return d;
-}
+afterAll(() => space.remove());
 
 /** A small real database for snapshots. */
 function snapshotDb(dv: number, rows: string[] = []): Uint8Array {
-  const f = path.join(tmp, `snap-${n++}.sqlite3`);
-  const db = new Database(f);
-  db.exec(
-    'CREATE TABLE vars (name TEXT, val TEXT, intval INTEGER, blobval BLOB, PRIMARY KEY (name)); CREATE TABLE notes (id INTEGER PRIMARY KEY, txt TEXT);',
-  );
-  db.prepare("INSERT INTO vars (name, intval) VALUES ('data_version', ?)").run(dv);
-  for (const r of rows) db.prepare('INSERT INTO notes (txt) VALUES (?)').run(r);
-  db.close();
-  const b = readFileSync(f);
-  rmSync(f);
-  return b;
-}
-
-const bump = (dv: number): string =>
-  `UPDATE vars SET intval = intval + 1 WHERE name = 'data_version' AND intval = ${dv - 1}`;
-
-interface Inc {
-  dv: number;
-  statements: string[];
-  /** v1: use this prev (hex) instead of the chain's. */
-  prev?: Uint8Array;
-}
-
-/** Build an archive by hand (v0 or v1), returning events so tests can cut and mix them. */
-function buildArchive(
-  cpk: Uint8Array,
-  db: Uint8Array,
-  reuploadDv: number,
-  incs: Inc[],
-  format: 0 | 1,
-): { events: ArchEvent[]; hashes: Uint8Array[]; snapshotChain: Uint8Array } {
-  const header = encodeReuploadHeader(cpk, reuploadDv);
-  const s = new Sealer(cpk, NODE_ID, { crypto });
-  const events: ArchEvent[] = [{ type: 'reuploadChunk', chunk: s.seal(header) }];
-  for (const p of splitPieces(db, REUPLOAD_PIECE_SIZE))
-    events.push({ type: 'reuploadChunk', chunk: s.seal(p) });
-  events.push({ type: 'reuploadEnd' });
-  const snapshotChain = new Uint8Array(
-    createHash('sha256')
-      .update('cldcb snapshot')
-      .update(header)
-      .update(createHash('sha256').update(db).digest())
-      .digest(),
-  );
-  let prev = snapshotChain;
-  const hashes: Uint8Array[] = [];
-  incs.forEach((inc, i) => {
-    const pt =
-      format === 1
-        ? encodeIncrementPlaintextV1(inc.dv, 1_795_000_000 + i, inc.prev ?? prev, inc.statements)
-        : encodeIncrementPlaintext(inc.dv, inc.statements);
-    const h = new Uint8Array(createHash('sha256').update(pt).digest());
-    hashes.push(h);
-    prev = h;
-    const si = new Sealer(cpk, NODE_ID, { crypto });
-    events.push({ type: 'incrementStart', dataVersion: inc.dv });
-    for (const p of splitIncrementPlaintext(pt)) events.push({ type: 'incrementChunk', chunk: si.seal(p) });
-    events.push({ type: 'incrementEnd' });
+  return databaseBytes(space.file('snap', '.sqlite3'), (db) => {
+    db.exec(
+      'CREATE TABLE vars (name TEXT, val TEXT, intval INTEGER, blobval BLOB, PRIMARY KEY (name)); CREATE TABLE notes (id INTEGER PRIMARY KEY, txt TEXT);',
+    );
+    db.prepare("INSERT INTO vars (name, intval) VALUES ('data_version', ?)").run(dv);
+    for (const r of rows) db.prepare('INSERT INTO notes (txt) VALUES (?)').run(r);
   });
-  return { events, hashes, snapshotChain };
 }
 
-async function tryRecoverWith(sd: string, extra: Record<string, unknown> = {}) {
-  const ld = fresh('ld');
-  try {
-    return {
-      v: await recover({
-        nodePrivateKey: NODE,
-        sources: [{ kind: 'serverDir', dir: sd }],
-        lightningDir: ld,
-        inline: true,
-        ...extra,
-      }),
-      ld,
-    };
-  } catch (e) {
-    if (!(e instanceof CldcbError)) throw e;
-    return { err: e, ld };
-  }
-}
+const tryRecoverWith = (sd: string, extra: Record<string, unknown> = {}) =>
+  recoverOutcome(NODE, sd, fresh('ld'), extra);
 
 for (const pipeline of [true, false])
   describe(`v1 (chained) archives (${pipeline ? 'pipelined' : 'two-pass'} rebuild)`, () => {
@@ -174,7 +67,7 @@ for (const pipeline of [true, false])
         statementsPerIncrement: 10,
         startTime: 1_800_000_000,
       });
-      const sd = serverDirWith(a.archivePath, a.clientKey);
+      const sd = serverDirWith(fresh('sd'), a.archivePath, a.clientKey);
       const r = await tryRecover(sd);
       expect(r.err).toBeUndefined();
       expect(r.v).toMatchObject({
@@ -195,50 +88,51 @@ for (const pipeline of [true, false])
     });
 
     it('refuses increments mixed in from another stream of the same client (same data_version, valid seals)', async () => {
-      const cpk = key();
+      const cpk = randomKey();
       const db = snapshotDb(4);
       const incs = (tag: string): Inc[] =>
         [5, 6, 7, 8].map((dv) => ({
           dv,
           statements: [`INSERT INTO notes (txt) VALUES ('${tag} ${dv}')`, bump(dv)],
         }));
-      const A = buildArchive(cpk, db, 5, incs('a'), 1);
-      const B = buildArchive(cpk, db, 5, incs('b'), 1);
+      const A = buildArchive(NODE_ID, cpk, db, 5, incs('a'), 1);
+      const B = buildArchive(NODE_ID, cpk, db, 5, incs('b'), 1);
       const starts = (ev: ArchEvent[]) =>
         ev.map((e, i) => (e.type === 'incrementStart' ? i : -1)).filter((i) => i >= 0);
       const sa = starts(A.events);
       const sb = starts(B.events);
       const mixed = [...A.events.slice(0, sa[2]), ...B.events.slice(sb[2], sb[3]), ...A.events.slice(sa[3])];
-      const r = await tryRecover(serverDirWith(encodeArchive(mixed), crypto.secp.publicKey(cpk)));
+      const r = await tryRecover(serverDirWith(fresh('sd'), encodeArchive(mixed), crypto.secp.publicKey(cpk)));
       expect(r.err?.code).toBe('archive_lost_writes');
       expect(r.err?.message).toMatch(/chain of increments is broken at increment 2 \(data_version 7\)/);
       expect(readdirSync(r.ld)).toEqual([]);
       // The unmixed archive recovers.
       expect(
-        (await tryRecover(serverDirWith(encodeArchive(A.events), crypto.secp.publicKey(cpk)))).v?.dataVersion,
+        (await tryRecover(serverDirWith(fresh('sd'), encodeArchive(A.events), crypto.secp.publicKey(cpk)))).v?.dataVersion,
       ).toBe(8);
     });
 
     it('refuses an old snapshot served with newer increments', async () => {
-      const cpk = key();
-      const A = buildArchive(cpk, snapshotDb(4), 5, [{ dv: 5, statements: [bump(5)] }], 1);
-      const B = buildArchive(cpk, snapshotDb(4, ['older']), 5, [{ dv: 5, statements: [bump(5)] }], 1);
+      const cpk = randomKey();
+      const A = buildArchive(NODE_ID, cpk, snapshotDb(4), 5, [{ dv: 5, statements: [bump(5)] }], 1);
+      const B = buildArchive(NODE_ID, cpk, snapshotDb(4, ['older']), 5, [{ dv: 5, statements: [bump(5)] }], 1);
       const reEnd = (ev: ArchEvent[]) => ev.findIndex((e) => e.type === 'reuploadEnd');
       const mixed = [...B.events.slice(0, reEnd(B.events) + 1), ...A.events.slice(reEnd(A.events) + 1)];
-      const r = await tryRecover(serverDirWith(encodeArchive(mixed), crypto.secp.publicKey(cpk)));
+      const r = await tryRecover(serverDirWith(fresh('sd'), encodeArchive(mixed), crypto.secp.publicKey(cpk)));
       expect(r.err?.code).toBe('archive_lost_writes');
       expect(r.err?.message).toMatch(/does not follow the snapshot/);
     });
 
     it('applies the repeated data_version rule with real statements (v1 redo names what it replaces)', async () => {
-      const cpk = key();
+      const cpk = randomKey();
       const incs: Inc[] = [
         { dv: 5, statements: ["INSERT INTO notes (txt) VALUES ('five')", bump(5)] },
         { dv: 6, statements: ["INSERT INTO notes (txt) VALUES ('six, never committed')", bump(6)] },
       ];
-      const A = buildArchive(cpk, snapshotDb(4), 5, incs, 1);
+      const A = buildArchive(NODE_ID, cpk, snapshotDb(4), 5, incs, 1);
       // redo of 6 (same prev as the first 6), then a PRAGMA-only call at 6, then 7
       const redo = buildArchive(
+        NODE_ID,
         cpk,
         snapshotDb(4),
         5,
@@ -250,6 +144,7 @@ for (const pipeline of [true, false])
       );
       const redoHash = redo.hashes[1]!;
       const tail = buildArchive(
+        NODE_ID,
         cpk,
         snapshotDb(4),
         5,
@@ -268,7 +163,7 @@ for (const pipeline of [true, false])
       const st = starts(tail.events);
       const events = [...A.events, ...redo.events.slice(sr[1]), ...tail.events.slice(st[1])];
       expect(sa).toHaveLength(2);
-      const r = await tryRecover(serverDirWith(encodeArchive(events), crypto.secp.publicKey(cpk)));
+      const r = await tryRecover(serverDirWith(fresh('sd'), encodeArchive(events), crypto.secp.publicKey(cpk)));
       expect(r.err).toBeUndefined();
       expect(r.v!.dataVersion).toBe(7);
       expect(r.v!.increments).toBe(4);
@@ -289,8 +184,9 @@ for (const pipeline of [true, false])
     const tryRecover = (sd: string, extra: Record<string, unknown> = {}) =>
       tryRecoverWith(sd, { pipeline, ...extra });
     it('a statement that cannot apply: archive_lost_writes with the increment, no data values', async () => {
-      const cpk = key();
+      const cpk = randomKey();
       const A = buildArchive(
+        NODE_ID,
         cpk,
         snapshotDb(4),
         5,
@@ -307,7 +203,7 @@ for (const pipeline of [true, false])
         ],
         0,
       );
-      const r = await tryRecover(serverDirWith(encodeArchive(A.events), crypto.secp.publicKey(cpk)));
+      const r = await tryRecover(serverDirWith(fresh('sd'), encodeArchive(A.events), crypto.secp.publicKey(cpk)));
       expect(r.err?.code).toBe('archive_lost_writes');
       expect(r.err?.message).toMatch(
         /increment 1 \(data_version 6\) cannot be applied: statement 2 of 3 \(INSERT INTO channels\) fails: no such table: channels/,
@@ -316,21 +212,23 @@ for (const pipeline of [true, false])
       expect(readdirSync(r.ld)).toEqual([]);
     });
     it('syntax errors lose their quoted tokens', async () => {
-      const cpk = key();
+      const cpk = randomKey();
       const A = buildArchive(
+        NODE_ID,
         cpk,
         snapshotDb(4),
         5,
         [{ dv: 5, statements: ["INSERT INTO notes (txt) VALUES ('s3cr3t", bump(5)] }],
         0,
       );
-      const r = await tryRecover(serverDirWith(encodeArchive(A.events), crypto.secp.publicKey(cpk)));
+      const r = await tryRecover(serverDirWith(fresh('sd'), encodeArchive(A.events), crypto.secp.publicKey(cpk)));
       expect(r.err?.code).toBe('archive_lost_writes');
       expect(r.err?.message).not.toMatch(/s3cr3t/);
     });
     it('foreign keys are ON as on lightningd\'s connection: a write breaking one cannot apply (more: recover-foreign-keys.test.ts)', async () => {
-      const cpk = key();
+      const cpk = randomKey();
       const A = buildArchive(
+        NODE_ID,
         cpk,
         snapshotDb(4),
         5,
@@ -348,7 +246,7 @@ for (const pipeline of [true, false])
         ],
         0,
       );
-      const r = await tryRecover(serverDirWith(encodeArchive(A.events), crypto.secp.publicKey(cpk)));
+      const r = await tryRecover(serverDirWith(fresh('sd'), encodeArchive(A.events), crypto.secp.publicKey(cpk)));
       expect(r.err?.code).toBe('archive_lost_writes');
       expect(r.err?.message).toMatch(
         /increment 2 \(data_version 6\) cannot be applied: statement 1 of 2 \(INSERT INTO child\) fails: FOREIGN KEY constraint failed/,
@@ -359,8 +257,9 @@ for (const pipeline of [true, false])
 
 describe('pipelined rebuild falls back to two passes when a redo reaches behind a commit', () => {
   it('redo after a PRAGMA-only call of the same version (never made by lightningd): same result as two passes', async () => {
-    const cpk = key();
+    const cpk = randomKey();
     const A = buildArchive(
+      NODE_ID,
       cpk,
       snapshotDb(4),
       5,
@@ -372,7 +271,7 @@ describe('pipelined rebuild falls back to two passes when a redo reaches behind 
       ],
       0,
     );
-    const sd = serverDirWith(encodeArchive(A.events), crypto.secp.publicKey(cpk));
+    const sd = serverDirWith(fresh('sd'), encodeArchive(A.events), crypto.secp.publicKey(cpk));
     const rows = async (pipeline: boolean) => {
       const r = await tryRecoverWith(sd, { pipeline });
       expect(r.err).toBeUndefined();
@@ -402,7 +301,7 @@ describe('cancel and crash leave no half-written database', () => {
       statementsPerIncrement: 40,
       rowBytes: 100,
     });
-    big = { sd: serverDirWith(a.archivePath, a.clientKey), clientKey: a.clientKey };
+    big = { sd: serverDirWith(fresh('sd'), a.archivePath, a.clientKey), clientKey: a.clientKey };
   }, 120_000);
 
   it('cancel (AbortSignal) during the replay: cancelled, nothing in the lightning dir', async () => {
