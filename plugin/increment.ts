@@ -12,35 +12,8 @@
 import { createHash } from 'node:crypto';
 import { CldcbError } from '../shared/errors';
 
-export const PLAINTEXT_V1 = 1;
-export const V1_HEADER_SIZE = 53;
-
-const enc = new TextEncoder();
-
-/**
- * Encode a v1 increment plaintext.
- * @throws CldcbError bad_input for out-of-range fields.
- */
-export function encodeIncrementV1(dataVersion: number, unixTime: number, prev32: Uint8Array, statements: readonly string[]): Uint8Array {
-  if (!Number.isInteger(dataVersion) || dataVersion < 0 || dataVersion > 0xffffffff) throw new CldcbError('bad_input', `data_version ${dataVersion} is not a u32.`);
-  if (!Number.isSafeInteger(unixTime) || unixTime < 0) throw new CldcbError('bad_input', `time ${unixTime} is not a unix time.`);
-  if (prev32.length !== 32) throw new CldcbError('bad_length', `prev: expected 32 bytes, got ${prev32.length}.`);
-  const bodies = statements.map((s) => enc.encode(s));
-  const out = new Uint8Array(V1_HEADER_SIZE + bodies.reduce((a, b) => a + 8 + b.length, 0));
-  const v = new DataView(out.buffer);
-  out[0] = PLAINTEXT_V1;
-  v.setUint32(1, dataVersion, false);
-  v.setBigUint64(5, BigInt(unixTime), false);
-  out.set(prev32, 13);
-  v.setBigUint64(45, BigInt(statements.length), false);
-  let o = V1_HEADER_SIZE;
-  for (const b of bodies) {
-    v.setBigUint64(o, BigInt(b.length), false);
-    out.set(b, o + 8);
-    o += 8 + b.length;
-  }
-  return out;
-}
+/** The plugin writes what recovery reads: one v1 encoder (electron/services/recovery/plaintext.ts). */
+export { encodeIncrementPlaintextV1 as encodeIncrementV1 } from '../electron/services/recovery/plaintext';
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha256');
@@ -48,7 +21,7 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(h.digest());
 }
 
-const SNAPSHOT_TAG = enc.encode('cldcb snapshot');
+const SNAPSHOT_TAG = new TextEncoder().encode('cldcb snapshot');
 
 /** The `prev` of the first increment after a re-upload. */
 export function snapshotChainValue(reuploadHeader36: Uint8Array, snapshotSha256: Uint8Array): Uint8Array {

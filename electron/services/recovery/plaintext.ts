@@ -223,8 +223,8 @@ export class IncrementReader {
 }
 
 /**
- * Encode a v1 increment plaintext (docs/PROTOCOL.md §3). Recovery only reads v1; this
- * encoder is here for tests and benchmarks that must make chained archives.
+ * Encode a v1 increment plaintext (docs/PROTOCOL.md §3): what the plugin sends
+ * (plugin/increment.ts re-exports it) and what tests and benchmarks seal.
  * @throws CldcbError bad_input for out-of-range fields.
  */
 export function encodeIncrementPlaintextV1(dataVersion: number, unixTime: number, prev32: Uint8Array, statements: readonly string[]): Uint8Array {
