@@ -20,6 +20,7 @@ import { formatClientId, parsePluginWrapper, type PluginConfig } from '../shared
 import { BackupSession, DEADLINE_MS } from './backup';
 import { JsonObjectStream } from './jsonStream';
 import { CldcbPluginRpc } from './plugin';
+import { asciiLogText } from './logText';
 
 export const PLUGIN_VERSION = '0.1.0';
 
@@ -73,14 +74,14 @@ export async function runPlugin(argv: string[]): Promise<number> {
   const send = (obj: unknown): void => {
     process.stdout.write(JSON.stringify(obj) + '\n');
   };
-  const early = (level: string, message: string): void => send({ jsonrpc: '2.0', method: 'log', params: { level, message: `cldcb: ${message}` } });
+  const early = (level: string, message: string): void => send({ jsonrpc: '2.0', method: 'log', params: { level, message: asciiLogText(`cldcb: ${message}`) } });
   let cfg: PluginConfig;
   try {
     cfg = loadConfig(args.wrapper!, (m) => early('warn', m));
   } catch (e) {
     const message = e instanceof CldcbError ? e.message : 'internal error while reading the wrapper';
     early('error', `cannot start: ${message}`);
-    process.stderr.write(`cldcb-plugin: ${message}\n`);
+    process.stderr.write(asciiLogText(`cldcb-plugin: ${message}`) + '\n');
     return 1;
   }
 
@@ -109,7 +110,7 @@ export async function runPlugin(argv: string[]): Promise<number> {
         values = stream.push(text);
       } catch (e) {
         log('error', `lightningd sent something that is not JSON (${(e as Error).message}); stopping.`);
-        process.stderr.write(`cldcb-plugin: input is not JSON-RPC: ${(e as Error).message}\n`);
+        process.stderr.write(asciiLogText(`cldcb-plugin: input is not JSON-RPC: ${(e as Error).message}`) + '\n');
         finish(1);
         return;
       }

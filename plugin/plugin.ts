@@ -20,6 +20,7 @@
  */
 import { CldcbError } from '../shared/errors';
 import { BackupSession, type Log } from './backup';
+import { asciiLogText } from './logText';
 
 export const MANIFEST = {
   options: [],
@@ -55,7 +56,7 @@ export class CldcbPluginRpc {
 
   /** Log through lightningd (`log` notification). Never pass secrets. */
   readonly log: Log = (level, message) => {
-    this.out.send({ jsonrpc: '2.0', method: 'log', params: { level, message: `cldcb: ${message}` } });
+    this.out.send({ jsonrpc: '2.0', method: 'log', params: { level, message: asciiLogText(`cldcb: ${message}`) } });
   };
 
   private reply(id: Id, result: unknown): void {
@@ -63,7 +64,7 @@ export class CldcbPluginRpc {
   }
 
   private error(id: Id, code: number, message: string): void {
-    this.out.send({ jsonrpc: '2.0', id, error: { code, message } });
+    this.out.send({ jsonrpc: '2.0', id, error: { code, message: asciiLogText(message) } });
   }
 
   /** Handle one parsed message from lightningd. */
