@@ -32,8 +32,12 @@ cldcb-client installplugin writes; the plugin reads its configuration (cid, cpk,
 nsig, sid, shost, proxy) from WRAPPER's "# key = value" comment lines.
 `;
 
-/** Deadline override for tests only (milliseconds, 1000..300000). Operators leave it unset. */
-function deadlineFromEnv(): number {
+/**
+ * How long one db_write may wait for the server: the wrapper's `# deadline` (the operator's
+ * setting), else CLDCB_PLUGIN_DEADLINE_MS (tests: milliseconds, 1000..300000), else DEADLINE_MS.
+ */
+function deadlineMs(cfg: PluginConfig): number {
+  if (cfg.deadlineSeconds !== undefined) return Math.round(cfg.deadlineSeconds * 1000);
   const v = process.env.CLDCB_PLUGIN_DEADLINE_MS;
   if (v === undefined || !/^[0-9]+$/.test(v)) return DEADLINE_MS;
   return Math.min(300_000, Math.max(1000, Number(v)));
@@ -87,9 +91,12 @@ export async function runPlugin(argv: string[]): Promise<number> {
 
   const holder: { rpc?: CldcbPluginRpc } = {};
   const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => holder.rpc?.log(level, message);
-  const session = new BackupSession(cfg, process.cwd(), log, { deadlineMs: deadlineFromEnv() });
+  const session = new BackupSession(cfg, process.cwd(), log, { deadlineMs: deadlineMs(cfg) });
   const rpc = new CldcbPluginRpc(session, { send }, () =>
-    log('info', `ready: backing up to ${cfg.server.host}:${cfg.server.port} as ${formatClientId(cfg.clientId)}.`),
+    log(
+      'info',
+      `ready: backing up to ${cfg.server.host}:${cfg.server.port} as ${formatClientId(cfg.clientId)}; while the server cannot be reached a write waits up to ${session.deadlineMs / 1000} s, then lightningd stops without committing it.`,
+    ),
   );
   holder.rpc = rpc;
   session.warmUp();

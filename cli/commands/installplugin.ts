@@ -34,6 +34,10 @@ import {
   parseClientKeyFile,
   parseHostPort,
   parsePluginWrapper,
+  parseWrapperDeadline,
+  WRAPPER_DEADLINE_DEFAULT_S,
+  WRAPPER_DEADLINE_MAX_S,
+  WRAPPER_DEADLINE_MIN_S,
   type HostPort,
 } from '../../shared/cldcb/ids';
 import { signRecognitionCode, verifyRecognitionAsClient } from '../../shared/cldcb/recognition';
@@ -66,6 +70,8 @@ export interface WrapperSpec {
   readonly serverKey: Uint8Array;
   readonly server: HostPort;
   readonly proxy?: HostPort;
+  /** `# deadline` in seconds (only when the operator chose one). */
+  readonly deadlineSeconds?: number;
   /** Absolute path of the Node.js binary. */
   readonly node: string;
   /** Absolute path of plugin/cldcb-plugin.mjs. */
@@ -82,6 +88,7 @@ export function wrapperText(w: WrapperSpec): string {
       serverId: w.serverKey,
       server: w.server,
       ...(w.proxy ? { proxy: w.proxy } : {}),
+      ...(w.deadlineSeconds !== undefined ? { deadlineSeconds: w.deadlineSeconds } : {}),
     },
     { command: ['cldcb-plugin'] },
   );
@@ -97,7 +104,7 @@ export const installpluginCommand: Command = {
   name: 'installplugin',
   summary: 'write the cldcb plugin wrapper for a node (signs its recognition code)',
   usage: `usage: cldcb-client installplugin --lightning-dir=DIR --client-privkey=FILE --server=SID@HOST[:PORT]
-                                  [--passphrase-file=FILE] [--proxy=HOST[:PORT]] [--force]
+                                  [--passphrase-file=FILE] [--proxy=HOST[:PORT]] [--deadline=SECONDS] [--force]
 
 Writes DIR/${WRAPPER_NAME}, the script lightningd runs as the cldcb backup plugin.
   --lightning-dir   the node's network directory: the one holding hsm_secret and
@@ -108,6 +115,11 @@ Writes DIR/${WRAPPER_NAME}, the script lightningd runs as the cldcb backup plugi
   --passphrase-file for an hsm_secret that needs a passphrase (else asked at the
                     terminal; never on the command line)
   --proxy           reach the server through a SOCKS5 proxy, e.g. Tor 127.0.0.1:${DEFAULT_PROXY_PORT}
+  --deadline        how long one database write may wait for the server (default ${WRAPPER_DEADLINE_DEFAULT_S},
+                    ${WRAPPER_DEADLINE_MIN_S}-${WRAPPER_DEADLINE_MAX_S}). While it waits lightningd is frozen (no RPC,
+                    no peers); when it passes, the write is refused and lightningd stops
+                    without committing it. Longer rides out a server reboot; shorter
+                    stops the node sooner.
   --force           replace an existing wrapper (never done otherwise)
 
 The node key signs the recognition code (nsig) that lets the node's owner find this
@@ -121,6 +133,7 @@ written with mode 0700 for the user who runs lightningd.
       server: { type: 'string' },
       'passphrase-file': { type: 'string' },
       proxy: { type: 'string' },
+      deadline: { type: 'string' },
       force: { type: 'boolean' },
     });
     const dir = path.resolve(requireOption(values['lightning-dir'], '--lightning-dir=DIR'));
@@ -137,6 +150,14 @@ written with mode 0700 for the user who runs lightningd.
     if (values.proxy !== undefined) {
       try {
         proxy = parseHostPort(values.proxy, DEFAULT_PROXY_PORT, '--proxy');
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
+    let deadlineSeconds: number | undefined;
+    if (values.deadline !== undefined) {
+      try {
+        deadlineSeconds = parseWrapperDeadline(values.deadline, '--deadline');
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
@@ -176,6 +197,7 @@ written with mode 0700 for the user who runs lightningd.
         serverKey,
         server,
         ...(proxy ? { proxy } : {}),
+        ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
         node: process.execPath,
         plugin: path.join(root, 'plugin', 'cldcb-plugin.mjs'),
       });
@@ -189,15 +211,17 @@ written with mode 0700 for the user who runs lightningd.
           `  server:    ${formatServerId(serverKey)}@${formatHostPort(server)}${proxy ? ` through the SOCKS5 proxy ${formatHostPort(proxy)}` : ''}`,
           `  nsig:      ${bytesToHex(nodeSignature).slice(0, 16)}… (recognition code, checked)`,
           '',
-          'On the server, allow this client (default server directory shown):',
-          `  cldcb-server add --server-dir=$HOME/.cldcb-server ${cid}`,
+          'On the server, allow this client (in the CLDCB checkout; default server directory shown):',
+          `  npx cldcb-server add --server-dir=$HOME/.cldcb-server ${cid}`,
           '',
           "Then enable the plugin in lightningd's config file and restart lightningd:",
           `  important-plugin=${target}`,
-          '(important-plugin makes lightningd stop if the backup plugin dies instead of running',
-          ' unprotected; plugin=… also works. lightningd must run as the user who owns the wrapper.)',
+          'Use important-plugin, not plugin: if the backup plugin dies, important-plugin stops',
+          'lightningd, while with plugin= lightningd carries on and commits every later write',
+          'with no backup at all. lightningd must run as the user who owns the wrapper.',
           'The first write after that sends the whole database to the server; every later write',
-          'is backed up before lightningd commits it.',
+          'is backed up before lightningd commits it. While the server cannot be reached,',
+          `lightningd waits (no RPC, no peers) up to ${deadlineSeconds ?? WRAPPER_DEADLINE_DEFAULT_S} s per write, then stops without committing it.`,
           '',
         ].join('\n'),
       );

@@ -271,9 +271,30 @@ export interface PluginConfig {
   readonly serverId: Uint8Array;
   readonly server: HostPort;
   readonly proxy?: HostPort;
+  /**
+   * Our addition (`# deadline = SECONDS`, written only when the operator chose one, so a default
+   * wrapper still parses with the original plugin): how long one db_write may wait for the
+   * server before the plugin fails it and lightningd stops. lightningd is frozen (no RPC, no
+   * peers) for that long during an outage. Undefined: the plugin's default (30 s).
+   */
+  readonly deadlineSeconds?: number;
 }
 
-const WRAPPER_KEYS = ['cid', 'cpk', 'nid', 'nsig', 'sid', 'shost', 'proxy'];
+/** Bounds of `# deadline`: below 1 s a server's fsync hiccup would stop the node; above 10 min lightningd looks hung. */
+export const WRAPPER_DEADLINE_MIN_S = 1;
+/** The plugin's deadline when the wrapper names none. */
+export const WRAPPER_DEADLINE_DEFAULT_S = 30;
+export const WRAPPER_DEADLINE_MAX_S = 600;
+
+/** `# deadline = SECONDS` (decimal seconds within the bounds). @throws CldcbError bad_input naming the key. */
+export function parseWrapperDeadline(text: string, what: string): number {
+  const v = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(v >= WRAPPER_DEADLINE_MIN_S && v <= WRAPPER_DEADLINE_MAX_S))
+    throw new CldcbError('bad_input', `${what}: deadline must be a number of seconds from ${WRAPPER_DEADLINE_MIN_S} to ${WRAPPER_DEADLINE_MAX_S}, not "${text}".`);
+  return v;
+}
+
+const WRAPPER_KEYS = ['cid', 'cpk', 'nid', 'nsig', 'sid', 'shost', 'proxy', 'deadline'];
 const WRAPPER_REQUIRED = ['cid', 'cpk', 'nid', 'nsig', 'sid', 'shost'];
 
 /**
@@ -306,9 +327,20 @@ export function parsePluginWrapper(text: string, what = 'plugin wrapper'): Plugi
     const proxy = proxyText === undefined ? undefined : parseHostPort(proxyText, DEFAULT_PROXY_PORT, `${what}: proxy`);
     const serverId = parseServerId(get('sid'), `${what}: sid`);
     const server = parseHostPort(get('shost'), DEFAULT_SERVER_PORT, `${what}: shost`);
+    const deadlineText = opts.get('deadline');
+    const deadlineSeconds = deadlineText === undefined ? undefined : parseWrapperDeadline(deadlineText, what);
     if (!clientIdMatches(clientId, clientPrivateKey))
       throw new CldcbError('bad_input', `${what}: cid does not belong to cpk (pubkey(cpk) is ${formatClientId(nobleSecp.publicKey(clientPrivateKey))}). Fix the cid line or regenerate the wrapper.`);
-    return proxy ? { clientId, clientPrivateKey, nodeId, nodeSignature, serverId, server, proxy } : { clientId, clientPrivateKey, nodeId, nodeSignature, serverId, server };
+    return {
+      clientId,
+      clientPrivateKey,
+      nodeId,
+      nodeSignature,
+      serverId,
+      server,
+      ...(proxy ? { proxy } : {}),
+      ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
+    };
   } catch (e) {
     zeroize(clientPrivateKey);
     throw e;
@@ -356,6 +388,7 @@ export function formatPluginWrapper(cfg: Omit<PluginConfig, 'clientId'>, opts: W
     `# shost = ${formatHostPort(cfg.server, 'shost')}`,
   ];
   if (cfg.proxy) lines.push(`# proxy = ${formatHostPort(cfg.proxy, 'proxy')}`);
+  if (cfg.deadlineSeconds !== undefined) lines.push(`# deadline = ${parseWrapperDeadline(String(cfg.deadlineSeconds), 'wrapper')}`);
   lines.push(`exec ${command.map(shellQuote).join(' ')} -- "$0"`);
   return lines.join('\n') + '\n';
 }

@@ -151,6 +151,26 @@ describe('installplugin', () => {
     const cfg2 = parsePluginWrapper(readFileSync(wrapper, 'utf8'));
     expect(cfg2.server).toEqual({ host: '::1', port: 5000 });
     expect(cfg2.proxy).toEqual({ host: '127.0.0.1', port: 9050 });
+    expect(cfg2.deadlineSeconds).toBeUndefined(); // no `# deadline` line unless asked: the original plugin would refuse it
+    expect(r.out).toMatch(/Use important-plugin, not plugin:/);
+    expect(r.out).toMatch(/waits \(no RPC, no peers\) up to 30 s per write/);
+  });
+
+  it('--deadline=SECONDS goes into the wrapper as `# deadline`; a bad value is a usage error naming the flag', async () => {
+    const dir = nodeDir('ln-deadline');
+    const key = path.join(work, 'ln-deadline.key');
+    expect((await cli('newclient', key)).code).toBe(0);
+    const r = await cli('installplugin', `--lightning-dir=${dir}`, `--client-privkey=${key}`, `--server=${SID}@h:1`, '--deadline=90');
+    expect(r.code).toBe(0);
+    const wrapper = path.join(dir, 'cldcb-plugin-wrapper');
+    expect(readFileSync(wrapper, 'utf8')).toContain('\n# deadline = 90\n');
+    expect(parsePluginWrapper(readFileSync(wrapper, 'utf8')).deadlineSeconds).toBe(90);
+    expect(r.out).toMatch(/up to 90 s per write/);
+    for (const bad of ['abc', '0', '601', '1e3', '-5']) {
+      const b = await cli('installplugin', `--lightning-dir=${dir}`, `--client-privkey=${key}`, `--server=${SID}@h:1`, `--deadline=${bad}`, '--force');
+      expect(b.code, bad).toBe(2);
+      expect(b.err).toMatch(/--deadline: deadline must be a number of seconds from 1 to 600/);
+    }
   });
 
   it('an encrypted hsm_secret takes --passphrase-file; without it and without a terminal it fails clearly', async () => {

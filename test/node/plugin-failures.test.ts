@@ -75,6 +75,28 @@ describe('fail closed', () => {
     }
   });
 
+  it('the wrapper\'s `# deadline` is kept: a db_write fails at that deadline, not a backoff step early (issue 10 #5)', async () => {
+    const server = await TestCldcbServer.start({ mode: 'ours' });
+    await server.stop();
+    const s = await setupPlugin(work, single, 'ours', { server, port: await deadPort() });
+    // 6 s: the old loop gave up at 3.75 s (the next 4 s backoff would have passed the deadline).
+    const text = readFileSync(s.wrapper, 'utf8').replace(/^exec /m, '# deadline = 6\nexec ');
+    writeFileSync(s.wrapper, text);
+    const d = startDriver(s);
+    try {
+      await d.getmanifest();
+      const t0 = Date.now();
+      const r = await d.dbWrite(single.trace[0]!);
+      const wall = Date.now() - t0;
+      expect(r.ok).toBe(false);
+      expect(wall).toBeGreaterThan(5300);
+      expect(wall).toBeLessThan(6600);
+      expect(d.logs.some((l) => /last try in \d+ ms/.test(l.message))).toBe(true);
+    } finally {
+      if (!d.exit) await d.kill();
+    }
+  });
+
   it('server killed mid-run: the next write reconnects once it is back; while it stays away, writes are refused', async () => {
     const s = await setupPlugin(work, single, 'ours');
     const d = startDriver(s);
