@@ -26,6 +26,7 @@ export const jobs: Record<string, JobFn> = {
       if (ctx.cancelled()) break;
       if (i % 1000 === 0) ctx.progress(i, input.n);
     }
+    ctx.progress(i, input.n); // the final report (done = total) is never throttled away
     return i;
   },
   /** One slice of a paper-copy typo search (electron/services/typoRepair.ts). Returns matches: secret, for the caller only. */

@@ -23,8 +23,14 @@ describe('worker pool', () => {
     await expect(runJob('no-such-job', {})).rejects.toMatchObject({ code: 'internal' });
   });
   it('runs slices in parallel and sums progress', async () => {
-    const totals: number[] = [];
-    const r = await runJobParallel<number>('count', [{ n: 50_000 }, { n: 70_000 }], { onProgress: (_d, t) => totals.push(t) });
+    const reports: [done: number, total: number][] = [];
+    const r = await runJobParallel<number>('count', [{ n: 50_000 }, { n: 70_000 }], { onProgress: (d, t) => reports.push([d, t]) });
     expect(r).toEqual([50_000, 70_000]);
+    // The worker throttles progress to one report per 50 ms but always sends a slice's final
+    // (n, n). Summed over both slices, the last report is therefore (50,000 + 70,000) twice, and
+    // the total never exceeds the slices' sum.
+    expect(reports.at(-1)).toEqual([120_000, 120_000]);
+    expect(Math.max(...reports.map(([, t]) => t))).toBe(120_000);
+    for (const [d, t] of reports) expect(d).toBeLessThanOrEqual(t);
   });
 });
