@@ -3,13 +3,11 @@
  * "deny": the app is offline by construction.
  */
 import { app, session, type Session, type WebContents } from 'electron';
+import { BLOCKED_URL_PATTERNS, isBlockedUrl } from './networkBlock';
 
 /** The custom scheme the renderer is served from (no file:// broad access). */
 export const APP_SCHEME = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://cldcb`;
-
-/** Network schemes blocked at the protocol layer for every request of every window. */
-const BLOCKED_URLS = ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'ftp://*/*'];
 
 export function isTrustedUrl(url: string): boolean {
   return url.startsWith(`${APP_ORIGIN}/`);
@@ -20,8 +18,9 @@ export function lockDownSession(s: Session = session.defaultSession): void {
   s.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   s.setPermissionCheckHandler(() => false);
   s.setDevicePermissionHandler(() => false);
-  // Network requests die here, whatever the renderer or a bug tries.
-  s.webRequest.onBeforeRequest({ urls: BLOCKED_URLS }, (_details, callback) => callback({ cancel: true }));
+  // Network requests die here, whatever the renderer or a bug tries (the filter selects them;
+  // the rule is checked again on the URL itself).
+  s.webRequest.onBeforeRequest({ urls: [...BLOCKED_URL_PATTERNS] }, (details, callback) => callback({ cancel: isBlockedUrl(details.url) }));
   s.setProxy({ mode: 'direct' }).catch(() => undefined);
 }
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHANNELS } from '../../shared/ipc/channels';
 import { createHandlers, type Backend } from '../../electron/handlers';
+import { isBlockedUrl } from '../../electron/main/networkBlock';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const rendererDir = path.join(root, 'build', 'renderer');
@@ -59,6 +60,17 @@ export interface AppFixture {
   /** Take a screenshot into artifacts/screenshots/<name>.png for a person to look at. */
   shot(name: string): Promise<void>;
   origin: string;
+  /**
+   * Requests that left the page for somewhere other than the renderer's own server: they reached
+   * Chromium's network layer, where Electron's session block sits (the CSP did not stop them).
+   */
+  offOriginRequests: string[];
+  /**
+   * The stand-in for the network. Requests the app's session block lets through (off-origin, not
+   * a blocked scheme) are aborted while this is false (the default, so tests stay offline) and
+   * answered `200 reached` when true — so a missing block shows as a reached request.
+   */
+  network: { reachable: boolean };
 }
 
 export const test = base.extend<{ app: AppFixture }>({
@@ -83,10 +95,17 @@ export const test = base.extend<{ app: AppFixture }>({
         }
       },
     });
-    // Offline, as in Electron: anything not served by our loopback renderer server is refused.
-    await context.route('**/*', (route) =>
-      route.request().url().startsWith(`${origin}/`) ? route.continue() : route.abort('blockedbyclient'),
-    );
+    // Our loopback server stands in for Electron's app:// scheme; every other request meets the
+    // app's own session block (electron/main/networkBlock.ts), then the stand-in network.
+    const offOriginRequests: string[] = [];
+    const network = { reachable: false };
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith(`${origin}/`)) return route.continue();
+      offOriginRequests.push(url);
+      if (isBlockedUrl(url) || !network.reachable) return route.abort('blockedbyclient');
+      return route.fulfill({ status: 200, contentType: 'text/plain', body: 'reached', headers: { 'access-control-allow-origin': '*' } });
+    });
     await page.exposeBinding('__cldcbInvoke', (source, channel: string, input: unknown) =>
       backend.dispatch(channel, input, source.frame.url()),
     );
@@ -106,7 +125,7 @@ export const test = base.extend<{ app: AppFixture }>({
       await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
     };
     await page.goto(`${origin}/index.html`);
-    await use({ page, backend, outDir, savePaths, dirPaths, shot, origin });
+    await use({ page, backend, outDir, savePaths, dirPaths, shot, origin, offOriginRequests, network });
     backend.dispose();
     server.close();
   },

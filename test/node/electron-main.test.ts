@@ -63,9 +63,11 @@ describe('Electron lockdown (electron mocked)', () => {
   it('cancels http, https, ws and wss requests at the protocol layer', () => {
     const { filter, fn } = state.beforeRequest!;
     for (const scheme of ['http', 'https', 'ws', 'wss']) expect(filter.urls).toContain(`${scheme}://*/*`);
-    let verdict: unknown;
-    fn({ url: 'https://example.com/' }, (v: unknown) => (verdict = v));
-    expect(verdict).toEqual({ cancel: true });
+    for (const url of ['http://example.com/', 'https://example.com/', 'ws://127.0.0.1:9/', 'wss://example.com/', 'ftp://example.com/']) {
+      let verdict: unknown;
+      fn({ url }, (v: unknown) => (verdict = v));
+      expect(verdict, url).toEqual({ cancel: true });
+    }
   });
 
   it('denies navigation away from the app, redirects, webviews and new windows', () => {
