@@ -4,7 +4,8 @@
  *
  * - Connect: Noise_XK initiator with the client key, prologue "CLDCB", TCP_NODELAY
  *   (electron/services/noiseSocket.ts); optionally through a SOCKS5 proxy (the wrapper's
- *   `proxy`, cldcb-protocol §7) by a one-shot loopback relay, see {@link openSocksRelay}.
+ *   `proxy`, cldcb-protocol §7): the `socks` package opens the tunnel and the handshake
+ *   runs on that socket, see {@link socksTunnel}.
  * - A background reader answers every `ping` with a `pong` that echoes its TLVs (as the
  *   original plugin, `DePinger.cpp`) and notices our server's extension advertisement
  *   (ping TLV 1 = u16 version, PROTOCOL.md §3). Other messages are queued for the request
@@ -21,7 +22,8 @@
  *   back whatever it had not acknowledged, and the caller reconnects.
  */
 import net from 'node:net';
-import { concatBytes, u16be, utf8 } from '../../shared/bytes';
+import { SocksClient } from 'socks';
+import { concatBytes, utf8 } from '../../shared/bytes';
 import { sha256 } from '../../shared/crypto/hash';
 import { CldcbError } from '../../shared/errors';
 import type { Aead } from '../../shared/noise/aead';
@@ -45,7 +47,7 @@ import {
   type CldcbMessage,
 } from '../../shared/cldcb/messages';
 import { decodeRecognitionRecord, type RecognitionRecord } from '../../shared/cldcb/recognition';
-import { connectNoise, type NoiseConnection } from './noiseSocket';
+import { checkInitiatorKeys, connectNoise, dialNoise, type NoiseConnection } from './noiseSocket';
 
 /** Extension v1 message ids (PROTOCOL.md §3). Never sent to a server that did not advertise v1. */
 export const EXT_MSG = {
@@ -149,7 +151,6 @@ export class CldcbClient {
     private readonly conn: NoiseConnection,
     readonly peer: string,
     opts: CldcbClientOptions,
-    private readonly relay: SocksRelay | undefined,
   ) {
     this.replyTimeoutMs = opts.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
     this.log = opts.onLog ?? (() => {});
@@ -165,32 +166,20 @@ export class CldcbClient {
    */
   static async connect(opts: CldcbClientOptions): Promise<CldcbClient> {
     const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const peer = opts.host.includes(':') ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
-    let relay: SocksRelay | undefined;
-    let target = { host: opts.host, port: opts.port };
-    if (opts.proxy) {
-      relay = await openSocksRelay(opts.proxy, opts.host, opts.port, timeoutMs);
-      target = { host: '127.0.0.1', port: relay.port };
-    }
+    const peer = hostPort(opts.host, opts.port);
+    const noise = {
+      localStatic: opts.clientPrivateKey,
+      remoteStatic: opts.serverKey,
+      timeoutMs,
+      ...(opts.aead ? { aead: opts.aead } : {}),
+    };
     let conn: NoiseConnection;
-    try {
-      conn = await connectNoise({
-        host: target.host,
-        port: target.port,
-        localStatic: opts.clientPrivateKey,
-        remoteStatic: opts.serverKey,
-        timeoutMs,
-        ...(opts.aead ? { aead: opts.aead } : {}),
-      });
-    } catch (e) {
-      const why = relay?.failure();
-      relay?.close();
-      if (why) throw why;
-      if (relay && e instanceof CldcbError)
-        throw new CldcbError(e.code, `${e.message.replace(`127.0.0.1:${relay.port}`, peer)} (through the SOCKS5 proxy ${relay.proxyName})`, { cause: e });
-      throw e;
-    }
-    const client = new CldcbClient(conn, peer, opts, relay);
+    if (opts.proxy) {
+      checkInitiatorKeys(noise);
+      const socket = await socksTunnel(opts.proxy, opts.host, opts.port, timeoutMs);
+      conn = await connectNoise(socket, { ...noise, peer: `${peer} (through the SOCKS5 proxy ${hostPort(opts.proxy.host, opts.proxy.port)})` });
+    } else conn = await dialNoise({ host: opts.host, port: opts.port, ...noise });
+    const client = new CldcbClient(conn, peer, opts);
     try {
       if (opts.recognitionCode) await client.send(giveRecognitionCode(opts.recognitionCode), timeoutMs, 'the recognition code');
       if (opts.probe !== false) await client.roundTrip(timeoutMs);
@@ -225,7 +214,6 @@ export class CldcbClient {
   close(): void {
     this.fail(new CldcbError('io_error', `The connection to ${this.peer} was closed.`));
     this.conn.close();
-    this.relay?.close();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -531,151 +519,55 @@ export class CldcbClient {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SOCKS5 (RFC 1928, no authentication, CONNECT; ATYP IPv4 / IPv6 / domain as the original's
-// `common/Net/ProxyConnector.cpp`)
+// SOCKS5 (RFC 1928, no authentication, CONNECT), through the `socks` package. As the original's
+// `common/Net/ProxyConnector.cpp`: IP addresses go as ATYP IPv4/IPv6, anything else as a domain
+// name (ATYP 3) that the proxy resolves — so a .onion name reaches Tor and never our resolver.
 
-interface SocksRelay {
-  readonly port: number;
-  readonly proxyName: string;
-  close(): void;
-  /** Why the proxied connection failed, if it did. */
-  failure(): CldcbError | undefined;
-}
+const hostPort = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
-/** SOCKS5 reply codes (RFC 1928 §6). */
-const SOCKS_REPLIES: Record<number, string> = {
-  1: 'general SOCKS server failure',
-  2: 'connection not allowed by ruleset',
-  3: 'network unreachable',
-  4: 'host unreachable',
-  5: 'connection refused',
-  6: 'TTL expired',
-  7: 'command not supported',
-  8: 'address type not supported',
+/** SOCKS5 reply codes (RFC 1928 §6), by the names the `socks` package reports them under. */
+const SOCKS_REPLIES: Record<string, string> = {
+  Failure: 'general SOCKS server failure',
+  NotAllowed: 'connection not allowed by ruleset',
+  NetworkUnreachable: 'network unreachable',
+  HostUnreachable: 'host unreachable',
+  ConnectionRefused: 'connection refused',
+  TTLExpired: 'TTL expired',
+  CommandNotSupported: 'command not supported',
+  AddressNotSupported: 'address type not supported',
 };
 
-function socksAddress(host: string): Uint8Array {
-  const v = net.isIP(host);
-  if (v === 4) return new Uint8Array([1, ...host.split('.').map(Number)]);
-  if (v === 6) {
-    const full = expandIPv6(host);
-    return new Uint8Array([4, ...full]);
-  }
-  const name = utf8(host);
-  if (name.length > 255) throw new CldcbError('bad_input', `server host name "${host.slice(0, 40)}…" is longer than SOCKS5 allows (255 bytes).`);
-  return new Uint8Array([3, name.length, ...name]);
-}
-
-function expandIPv6(host: string): number[] {
-  const [headText, tailText] = host.includes('::') ? host.split('::') : [host, undefined];
-  const parse = (t: string | undefined): number[] => (t ? t.split(':').filter((x) => x.length > 0) : []).flatMap((g) => {
-    const n = parseInt(g, 16);
-    return [n >> 8, n & 0xff];
-  });
-  const head = parse(headText);
-  const tail = parse(tailText);
-  return [...head, ...new Array<number>(16 - head.length - tail.length).fill(0), ...tail];
-}
-
-/** Connect to the proxy and ask it for host:port. Resolves with the tunnelled socket. */
-function socksConnect(proxy: HostPort, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
-  const proxyName = proxy.host.includes(':') ? `[${proxy.host}]:${proxy.port}` : `${proxy.host}:${proxy.port}`;
-  return new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect({ host: proxy.host, port: proxy.port || DEFAULT_PROXY_PORT });
-    let buf = Buffer.alloc(0);
-    let stage: 'method' | 'reply' = 'method';
-    const fail = (why: string, code: 'server_unreachable' | 'protocol_error' = 'server_unreachable'): void => {
-      clearTimeout(timer);
-      s.destroy();
-      reject(new CldcbError(code, `Cannot reach ${host}:${port} through the SOCKS5 proxy ${proxyName}: ${why}.`));
-    };
-    const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`), timeoutMs);
-    s.on('error', (e: NodeJS.ErrnoException) => fail(e.code ?? e.message));
-    s.on('close', () => fail('the proxy closed the connection'));
-    s.once('connect', () => s.write(new Uint8Array([5, 1, 0])));
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d]);
-      if (stage === 'method') {
-        if (buf.length < 2) return;
-        if (buf[0] !== 5 || buf[1] !== 0) return fail('the proxy wants authentication or is not SOCKS5', 'protocol_error');
-        buf = buf.subarray(2);
-        stage = 'reply';
-        let addr: Uint8Array;
-        try {
-          addr = socksAddress(host);
-        } catch (e) {
-          return fail((e as Error).message, 'protocol_error');
-        }
-        s.write(concatBytes(new Uint8Array([5, 1, 0]), addr, u16be(port)));
-      }
-      if (stage === 'reply') {
-        if (buf.length < 5) return;
-        if (buf[0] !== 5) return fail('malformed proxy reply', 'protocol_error');
-        if (buf[1] !== 0) return fail(SOCKS_REPLIES[buf[1]!] ?? `reply code ${buf[1]}`);
-        const atyp = buf[3];
-        const len = atyp === 1 ? 4 : atyp === 4 ? 16 : atyp === 3 ? 1 + buf[4]! : -1;
-        if (len < 0) return fail('malformed proxy reply', 'protocol_error');
-        if (buf.length < 4 + len + 2) return;
-        const rest = buf.subarray(4 + len + 2);
-        clearTimeout(timer);
-        s.removeAllListeners('data');
-        s.removeAllListeners('close');
-        s.removeAllListeners('error');
-        s.pause();
-        if (rest.length > 0) s.unshift(rest);
-        resolve(s);
-      }
-    };
-    s.on('data', onData);
-  });
-}
-
 /**
- * A one-shot loopback relay: the Noise layer connects to 127.0.0.1:<port>, and the relay
- * pipes that one connection through the SOCKS5 proxy to the server. The Noise handshake
- * authenticates the server end to end, so the relay sees only ciphertext. The listener
- * accepts a single connection and then closes; a local process that raced us to it would
- * only be connected to the server itself (and our handshake would fail and be retried).
+ * A TCP connection to host:port tunnelled through the SOCKS5 proxy. The Noise handshake then
+ * runs on it end to end, so the proxy sees only ciphertext.
+ * @throws CldcbError bad_input (a host name SOCKS5 cannot carry), server_unreachable (proxy
+ *   unreachable, refused, or no answer in time — the reason in the proxy's words),
+ *   protocol_error (the proxy wants authentication or does not speak SOCKS5).
  */
-async function openSocksRelay(proxy: HostPort, host: string, port: number, timeoutMs: number): Promise<SocksRelay> {
-  const proxyName = proxy.host.includes(':') ? `[${proxy.host}]:${proxy.port}` : `${proxy.host}:${proxy.port}`;
-  let failure: CldcbError | undefined;
-  const sockets: net.Socket[] = [];
-  const server = net.createServer({ pauseOnConnect: true }, (local) => {
-    server.close();
-    sockets.push(local);
-    local.on('error', () => local.destroy());
-    socksConnect(proxy, host, port, timeoutMs).then(
-      (remote) => {
-        sockets.push(remote);
-        remote.setNoDelay(true);
-        local.setNoDelay(true);
-        remote.on('error', () => local.destroy());
-        remote.on('close', () => local.destroy());
-        local.on('close', () => remote.destroy());
-        local.pipe(remote);
-        remote.pipe(local);
-        local.resume();
-        remote.resume();
-      },
-      (e: CldcbError) => {
-        failure = e;
-        local.destroy();
-      },
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new CldcbError('io_error', `Cannot open a loopback relay for the SOCKS5 proxy: ${(e as NodeJS.ErrnoException).code ?? e.message}.`)));
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as net.AddressInfo;
-  return {
-    port: addr.port,
-    proxyName,
-    close() {
-      server.close();
-      for (const s of sockets) s.destroy();
-    },
-    failure: () => failure,
-  };
+export async function socksTunnel(proxy: HostPort, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  const proxyPort = proxy.port || DEFAULT_PROXY_PORT;
+  const fail = (why: string, code: 'server_unreachable' | 'protocol_error' = 'server_unreachable', cause?: unknown): CldcbError =>
+    new CldcbError(code, `Cannot reach ${hostPort(host, port)} through the SOCKS5 proxy ${hostPort(proxy.host, proxyPort)}: ${why}.`, { cause });
+  // A domain name goes as one length byte and its bytes (the package counts characters).
+  if (net.isIP(host) === 0 && (host.length > 255 || !/^[\x21-\x7e]+$/.test(host)))
+    throw new CldcbError('bad_input', `server host name "${host.slice(0, 40)}${host.length > 40 ? '…' : ''}" cannot go through SOCKS5 (printable ASCII, at most 255 bytes).`);
+  try {
+    const { socket } = await SocksClient.createConnection({
+      proxy: { host: proxy.host, port: proxyPort, type: 5 },
+      command: 'connect',
+      destination: { host, port },
+      timeout: timeoutMs,
+    });
+    return socket;
+  } catch (e) {
+    const text = e instanceof Error ? e.message : String(e);
+    const reply = /rejected connection - (\w+)/.exec(text)?.[1];
+    if (reply !== undefined) throw fail(SOCKS_REPLIES[reply] ?? `reply ${reply}`, 'server_unreachable', e);
+    if (/timed out/i.test(text)) throw fail(`no answer within ${timeoutMs} ms`, 'server_unreachable', e);
+    if (/Socket closed/.test(text)) throw fail('the proxy closed the connection', 'server_unreachable', e);
+    if (/initial handshake|Authentication/i.test(text)) throw fail('the proxy wants authentication or is not SOCKS5', 'protocol_error', e);
+    const errno = /\b(E[A-Z]{3,})\b/.exec(text)?.[1];
+    if (errno !== undefined) throw fail(errno, 'server_unreachable', e);
+    throw fail(`malformed proxy reply (${text})`, 'protocol_error', e);
+  }
 }

@@ -1,10 +1,18 @@
 /**
  * Noise_XK (BOLT 8 with prologue "CLDCB", cldcb-protocol §2) over a TCP socket.
  *
- * - Initiator = cldcb plugin/client (`connectNoise`), responder = server
- *   (`acceptNoise`, which learns the client's static key).
+ * - Initiator = cldcb plugin/client, responder = server. Both run on a socket the
+ *   caller already has (`connectNoise(socket, …)`, `acceptNoise(socket, …)`), so a
+ *   proxied socket (SOCKS5, cldcbClient.ts) is used as it is; `dialNoise` opens a
+ *   direct TCP connection first.
  * - Handshake: each act must complete within `timeoutMs` (default 5 s, as the
- *   original server's act 1 read / act 2 write / act 3 read, cldcb-protocol §2).
+ *   original server's act 1 read / act 2 write / act 3 read, cldcb-protocol §2);
+ *   the responder may also bound the whole handshake (`totalTimeoutMs`).
+ * - ECDH and public keys through libsecp256k1 (the `secp256k1` bindings) when it
+ *   loads: ~0.13 ms per ECDH against ~6 ms for noble, so a handshake costs the server
+ *   well under a millisecond of CPU instead of ~20 ms (what a connection flood buys).
+ * - A server at its connection limit may answer with the line `CLDCB busy` instead of
+ *   act 2 ({@link BUSY_REFUSAL}); the initiator reports that as the cause.
  * - Frames: enc(u16 len) ‖ enc(payload) are written in ONE socket write with
  *   TCP_NODELAY set; the original wrote them separately without NODELAY and
  *   paid a 45 ms Nagle/delayed-ACK stall per round trip (cldcb-protocol §9).
@@ -20,8 +28,10 @@ import { takeFromChunks } from '../../shared/bytes';
 import { CldcbError } from '../../shared/errors';
 import type { Aead } from '../../shared/noise/aead';
 import { HEADER_SIZE, MAX_FRAME, type NoiseTransport } from '../../shared/noise/cipher';
-import { ACT1_SIZE, ACT2_SIZE, ACT3_SIZE, NoiseInitiator, NoiseResponder } from '../../shared/noise/handshake';
+import { ACT1_SIZE, ACT2_SIZE, ACT3_SIZE, NoiseInitiator, NoiseResponder, type HandshakeOptions } from '../../shared/noise/handshake';
+import { type Ecdh, type PublicKeyOf, PRIVKEY_SIZE } from '../../shared/noise/primitives';
 import { nativeAead } from './nativeAead';
+import { loadNativeSecp256k1 } from './nativeSeal';
 
 /** Per-act handshake timeout of the original server (`Daemon/ConnectionHandshaker.cpp`). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
@@ -38,11 +48,62 @@ export interface NoiseOptions {
 }
 
 export interface ConnectNoiseOptions extends NoiseOptions {
-  host: string;
-  port: number;
   /** The server's 33-byte compressed static public key (from its server id). */
   remoteStatic: Uint8Array;
+  /** How to name the server in messages (default: the socket's remote address). */
+  peer?: string;
 }
+
+export interface DialNoiseOptions extends ConnectNoiseOptions {
+  host: string;
+  port: number;
+}
+
+export interface AcceptNoiseOptions extends NoiseOptions {
+  /** Longest time for the whole handshake (act 1 in, act 2 out, act 3 in); default no bound beyond the per-act one. */
+  totalTimeoutMs?: number;
+}
+
+/**
+ * What a server at its connection limit writes instead of act 2 (ASCII, then it closes).
+ * Not a Noise act (those start with the version byte 0): an original client just sees a
+ * failed handshake, ours names the cause. Ours: docs/PROTOCOL.md §2, server/README.md.
+ */
+export const BUSY_REFUSAL = new TextEncoder().encode('CLDCB busy\n');
+
+/**
+ * libsecp256k1 for the handshake's ECDH (its default hash = SHA256(compressed point), as
+ * BOLT 8) and public keys, or undefined when the native module is missing (noble is used).
+ * The handshake checks every remote point before it calls ECDH; a native exception is
+ * still turned into a CldcbError.
+ */
+function nativeHandshakeCrypto(): Pick<HandshakeOptions, 'ecdh' | 'publicKey'> {
+  let native;
+  try {
+    native = loadNativeSecp256k1();
+  } catch {
+    return {};
+  }
+  const lib = native;
+  const ecdh: Ecdh = (priv, pub) => {
+    try {
+      return new Uint8Array(lib.ecdh(pub, priv));
+    } catch (e) {
+      throw new CldcbError('protocol_error', 'Noise handshake: ECDH failed (invalid key).', { cause: e });
+    }
+  };
+  const publicKey: PublicKeyOf = (priv, field) => {
+    if (!(priv instanceof Uint8Array) || priv.length !== PRIVKEY_SIZE || !lib.privateKeyVerify(priv))
+      throw new CldcbError('bad_input', `${field}: not a valid 32-byte secp256k1 private key.`);
+    return new Uint8Array(lib.publicKeyCreate(priv, true));
+  };
+  return { ecdh, publicKey };
+}
+
+let handshakeCrypto: Pick<HandshakeOptions, 'ecdh' | 'publicKey'> | undefined;
+/** The handshake's curve operations on this platform: libsecp256k1 when it loads, else {} (noble). */
+export const noiseHandshakeCrypto = (): Pick<HandshakeOptions, 'ecdh' | 'publicKey'> => (handshakeCrypto ??= nativeHandshakeCrypto());
+const fastCrypto = noiseHandshakeCrypto;
 
 /** An authenticated, encrypted message stream. */
 export interface NoiseConnection {
@@ -127,6 +188,11 @@ class SocketReader {
 
   get pending(): boolean {
     return this.waiter !== null;
+  }
+
+  /** A copy of the bytes received and not consumed (to name what a peer sent instead of an act). */
+  peekAll(): Uint8Array {
+    return takeFromChunks(this.chunks.slice(), this.buffered);
   }
 
   /** Resolve with exactly n bytes, or reject with a ReadFailure. Consumes nothing on failure. */
@@ -232,11 +298,24 @@ function write(socket: net.Socket, data: Uint8Array, peer: string, timeoutMs?: n
   });
 }
 
+/** Did the server send {@link BUSY_REFUSAL} instead of act 2? */
+function isBusyRefusal(got: Uint8Array): boolean {
+  const want = BUSY_REFUSAL.subarray(0, BUSY_REFUSAL.length - 1); // without the newline
+  return got.length >= want.length && want.every((b, i) => got[i] === b);
+}
+
 /** Turn a failed handshake read into an operator-facing error. */
-function handshakeReadError(f: unknown, act: number, peer: string, timeoutMs: number, initiator: boolean): unknown {
+function handshakeReadError(f: unknown, act: number, peer: string, timeoutMs: number, reader: SocketReader, initiator: boolean): unknown {
   if (!(f instanceof ReadFailure)) return f;
+  if (initiator && (f.kind === 'eof' || f.kind === 'error') && f.buffered > 0 && isBusyRefusal(reader.peekAll()))
+    return new CldcbError(
+      'server_unreachable',
+      `The cldcb server at ${peer} refused the connection: it is at its connection limit (busy). Try again later; if it lasts, its operator should look for a connection flood or raise --max-connections.`,
+    );
+  // An original server at its connection limit, one that drops a handshake made for another
+  // key, and a port that is not a cldcb server all just close: say every cause it can be.
   const hint = initiator
-    ? ' The server id may be wrong (the server drops a handshake made for another key), or it is not a cldcb server.'
+    ? ' The server id may be wrong (the server drops a handshake made for another key), the server may be refusing connections (at its connection limit), or it is not a cldcb server.'
     : '';
   switch (f.kind) {
     case 'timeout':
@@ -364,39 +443,33 @@ function tcpConnect(host: string, port: number, peer: string, timeoutMs: number)
   });
 }
 
-/**
- * Connect to a cldcb server and run the initiator side of the handshake.
- * @example
- *   const conn = await connectNoise({ host: '127.0.0.1', port: 29735, localStatic: clientPriv, remoteStatic: serverPub33 });
- *   await conn.send(msg); const reply = await conn.receive(10_000); conn.close();
- * @throws CldcbError bad_input (invalid key or port; checked before connecting),
- *   server_unreachable (host:port in the message), timeout (an act took longer
- *   than timeoutMs), protocol_error (bad version/key/MAC, or the server closed
- *   during the handshake — usually a wrong server id).
- */
-export async function connectNoise(options: ConnectNoiseOptions): Promise<NoiseConnection> {
-  const { host, port } = options;
-  const timeoutMs = checkTimeout(options.timeoutMs);
+function checkPort(port: number): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CldcbError('bad_input', `port: expected 1..65535, got ${String(port)}.`);
-  if (typeof host !== 'string' || host.length === 0) throw new CldcbError('bad_input', 'host: expected a host name or IP address.');
-  const peer = peerName(host, port);
-  const hs = new NoiseInitiator(options.localStatic, options.remoteStatic, { prologue: options.prologue, aead: options.aead ?? nativeAead });
-  let socket: net.Socket;
+}
+
+/**
+ * Run the initiator side of the handshake on a connected socket (direct, or a tunnel
+ * through a proxy). The socket is destroyed on failure; on success it belongs to the
+ * returned connection.
+ * @throws CldcbError bad_input (invalid key), timeout (an act took longer than timeoutMs),
+ *   server_unreachable (the server answered that it is busy), protocol_error (bad
+ *   version/key/MAC, or the server closed during the handshake — usually a wrong server id).
+ */
+export async function connectNoise(socket: net.Socket, options: ConnectNoiseOptions): Promise<NoiseConnection> {
+  const peer = options.peer ?? peerName(socket.remoteAddress ?? 'unknown', socket.remotePort ?? 0);
+  let hs: NoiseInitiator | undefined;
+  let reader: SocketReader | undefined;
   try {
-    socket = await tcpConnect(host, port, peer, timeoutMs);
-  } catch (e) {
-    hs.abort();
-    throw e;
-  }
-  socket.setNoDelay(true);
-  const reader = new SocketReader(socket, MAX_FRAME);
-  try {
+    const timeoutMs = checkTimeout(options.timeoutMs);
+    hs = new NoiseInitiator(options.localStatic, options.remoteStatic, { prologue: options.prologue, aead: options.aead ?? nativeAead, ...fastCrypto() });
+    socket.setNoDelay(true);
+    reader = new SocketReader(socket, MAX_FRAME);
     await write(socket, hs.writeAct1(), peer, timeoutMs, 'Noise handshake act 1');
     let act2: Uint8Array;
     try {
       act2 = await reader.read(ACT2_SIZE, timeoutMs);
     } catch (f) {
-      throw handshakeReadError(f, 2, peer, timeoutMs, true);
+      throw handshakeReadError(f, 2, peer, timeoutMs, reader, true);
     }
     hs.readAct2(act2);
     const { act3, transport } = hs.writeAct3();
@@ -409,39 +482,76 @@ export async function connectNoise(options: ConnectNoiseOptions): Promise<NoiseC
     }
     return conn;
   } catch (e) {
-    hs.abort();
-    reader.shutdown();
+    hs?.abort();
+    reader?.shutdown();
     socket.destroy();
     throw e;
   }
 }
 
 /**
+ * Check the keys of an initiator before any connection is opened (a bad key is the
+ * caller's mistake, not the network's). @throws CldcbError bad_input
+ */
+export function checkInitiatorKeys(options: Pick<ConnectNoiseOptions, 'localStatic' | 'remoteStatic'>): void {
+  new NoiseInitiator(options.localStatic, options.remoteStatic, fastCrypto()).abort();
+}
+
+/**
+ * Open a direct TCP connection to a cldcb server and run the initiator side of the handshake.
+ * @example
+ *   const conn = await dialNoise({ host: '127.0.0.1', port: 29735, localStatic: clientPriv, remoteStatic: serverPub33 });
+ *   await conn.send(msg); const reply = await conn.receive(10_000); conn.close();
+ * @throws CldcbError bad_input (invalid key, host or port; checked before connecting),
+ *   server_unreachable (host:port in the message), and the errors of {@link connectNoise}.
+ */
+export async function dialNoise(options: DialNoiseOptions): Promise<NoiseConnection> {
+  const { host, port } = options;
+  const timeoutMs = checkTimeout(options.timeoutMs);
+  checkPort(port);
+  if (typeof host !== 'string' || host.length === 0) throw new CldcbError('bad_input', 'host: expected a host name or IP address.');
+  checkInitiatorKeys(options);
+  const peer = peerName(host, port);
+  const socket = await tcpConnect(host, port, peer, timeoutMs);
+  return connectNoise(socket, { ...options, peer: options.peer ?? peer });
+}
+
+/**
  * Run the responder side of the handshake on an accepted socket. The socket
- * is destroyed on failure.
+ * is destroyed on failure. The responder's state (an ephemeral key) is made only
+ * once act 1 has arrived: a connection that sends nothing costs no key generation.
  * @returns the connection; `remoteStatic` is the client's static key (not yet
  *   checked against any allow-list — cldcb-protocol §2 does that per request).
  * @throws CldcbError bad_input (invalid key), timeout (an act took longer than
- *   timeoutMs), protocol_error (bad version/key/MAC — a bad MAC in act 1
- *   usually means the client expected another server id — or the client
- *   closed during the handshake).
+ *   timeoutMs, or the whole handshake longer than totalTimeoutMs), protocol_error
+ *   (bad version/key/MAC — a bad MAC in act 1 usually means the client expected
+ *   another server id — or the client closed during the handshake).
  */
-export async function acceptNoise(socket: net.Socket, options: NoiseOptions): Promise<NoiseConnection> {
+export async function acceptNoise(socket: net.Socket, options: AcceptNoiseOptions): Promise<NoiseConnection> {
   let hs: NoiseResponder | undefined;
   let reader: SocketReader | undefined;
   const peer = peerName(socket.remoteAddress ?? 'unknown', socket.remotePort ?? 0);
   try {
     const timeoutMs = checkTimeout(options.timeoutMs);
-    hs = new NoiseResponder(options.localStatic, { prologue: options.prologue, aead: options.aead ?? nativeAead });
+    const deadline = options.totalTimeoutMs === undefined ? Infinity : Date.now() + checkTimeout(options.totalTimeoutMs);
+    // The act's own limit, or what is left of the whole handshake's, whichever ends first.
+    const actLimit = (): number => Math.max(1, Math.min(timeoutMs, deadline - Date.now()));
+    const actError = (f: unknown, act: number, limit: number): unknown =>
+      f instanceof ReadFailure && f.kind === 'timeout' && limit < timeoutMs
+        ? new CldcbError('timeout', `${peer} did not complete the Noise handshake within ${options.totalTimeoutMs} ms (act ${act} missing).`)
+        : handshakeReadError(f, act, peer, limit, reader!, false);
     socket.setNoDelay(true);
     reader = new SocketReader(socket, MAX_FRAME);
-    const act1 = await reader.read(ACT1_SIZE, timeoutMs).catch((f: unknown) => {
-      throw handshakeReadError(f, 1, peer, timeoutMs, false);
+    const limit1 = actLimit();
+    const act1 = await reader.read(ACT1_SIZE, limit1).catch((f: unknown) => {
+      throw actError(f, 1, limit1);
     });
+    hs = new NoiseResponder(options.localStatic, { prologue: options.prologue, aead: options.aead ?? nativeAead, ...fastCrypto() });
     hs.readAct1(act1);
     await write(socket, hs.writeAct2(), peer, timeoutMs, 'Noise handshake act 2');
-    const act3 = await reader.read(ACT3_SIZE, timeoutMs).catch((f: unknown) => {
-      throw handshakeReadError(f, 3, peer, timeoutMs, false);
+    const limit3 = actLimit();
+    const act3 = await reader.read(ACT3_SIZE, limit3).catch((f: unknown) => {
+      throw actError(f, 3, limit3);
     });
     return new Connection(socket, reader, hs.readAct3(act3), peer);
   } catch (e) {

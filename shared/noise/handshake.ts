@@ -17,7 +17,7 @@ import { concatBytes, utf8, zeroize } from '../bytes';
 import { sha256 } from '../crypto/hash';
 import { type Aead, nobleAead, noiseNonce, TAG_SIZE } from './aead';
 import { CipherState, NoiseTransport } from './cipher';
-import { type Ecdh, hkdf2, isCompressedPubkey, nobleEcdh, PUBKEY_SIZE, publicKeyOf, randomPrivateKey } from './primitives';
+import { type Ecdh, hkdf2, isCompressedPubkey, nobleEcdh, PUBKEY_SIZE, publicKeyOf, type PublicKeyOf, randomPrivateKey } from './primitives';
 
 /** BOLT 8 protocolName. */
 export const PROTOCOL_NAME = 'Noise_XK_secp256k1_ChaChaPoly_SHA256';
@@ -38,6 +38,8 @@ export interface HandshakeOptions {
   aead?: Aead;
   /** ECDH = SHA256(compressed(priv·pub)); default noble. */
   ecdh?: Ecdh;
+  /** Public key of a private key (validates it); default noble. */
+  publicKey?: PublicKeyOf;
   /** Fixed ephemeral private key — for test vectors only; default random. Copied, never kept. */
   ephemeralKey?: Uint8Array;
 }
@@ -150,10 +152,11 @@ abstract class HandshakeBase {
    * @throws CldcbError bad_input when a key is invalid.
    */
   protected constructor(localStatic: Uint8Array, remoteStatic: Uint8Array | null, options: HandshakeOptions) {
-    this.sPub = publicKeyOf(localStatic, 'local static key');
+    const pub = options.publicKey ?? publicKeyOf;
+    this.sPub = pub(localStatic, 'local static key');
     const fixed = options.ephemeralKey;
     this.e = fixed === undefined ? randomPrivateKey() : fixed;
-    this.ePub = publicKeyOf(this.e, 'ephemeral key'); // checks a fixed key before it is copied
+    this.ePub = pub(this.e, 'ephemeral key'); // checks a fixed key before it is copied
     if (fixed !== undefined) this.e = fixed.slice();
     this.s = localStatic.slice();
     this.ecdh = options.ecdh ?? nobleEcdh;

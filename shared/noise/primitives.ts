@@ -54,6 +54,12 @@ export function isCompressedPubkey(pub: Uint8Array): boolean {
 }
 
 /**
+ * The compressed public key of a private key; injectable like {@link Ecdh}.
+ * @throws CldcbError bad_input naming `field` when the key is invalid.
+ */
+export type PublicKeyOf = (priv: Uint8Array, field: string) => Uint8Array;
+
+/**
  * @returns the compressed public key of a 32-byte private key.
  * @throws CldcbError bad_input (the message names `field`, never the key).
  */

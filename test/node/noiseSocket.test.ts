@@ -11,7 +11,7 @@ import { CldcbError } from '../../shared/errors';
 import { HEADER_SIZE, MAX_FRAME, MAX_PAYLOAD, type NoiseTransport } from '../../shared/noise/cipher';
 import { NoiseInitiator, NoiseResponder } from '../../shared/noise/handshake';
 import { publicKeyOf } from '../../shared/noise/primitives';
-import { acceptNoise, connectNoise, type NoiseConnection } from '../../electron/services/noiseSocket';
+import { acceptNoise, BUSY_REFUSAL, connectNoise, dialNoise, type NoiseConnection } from '../../electron/services/noiseSocket';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/cldcb/${name}`, import.meta.url));
 const SERVER_SECRET = new Uint8Array(fixture('secret'));
@@ -108,8 +108,8 @@ async function rawResponderServer(): Promise<{ port: number; session: Promise<{ 
   return { port, session };
 }
 
-const connect = (port: number, extra: Partial<Parameters<typeof connectNoise>[0]> = {}) =>
-  connectNoise({ host: '127.0.0.1', port, localStatic: CLIENT_KEY, remoteStatic: SERVER_PUB, ...extra });
+const connect = (port: number, extra: Partial<Parameters<typeof dialNoise>[0]> = {}) =>
+  dialNoise({ host: '127.0.0.1', port, localStatic: CLIENT_KEY, remoteStatic: SERVER_PUB, ...extra });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -179,7 +179,50 @@ describe('loopback handshake, prologue CLDCB', () => {
   });
 });
 
+describe('a socket the caller opened', () => {
+  it('connectNoise runs the initiator on an already-connected socket (a proxy tunnel) and names the peer as told', async () => {
+    const { port, accepted } = await serveNoise();
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const client = track(await connectNoise(socket, { localStatic: CLIENT_KEY, remoteStatic: SERVER_PUB, peer: 'example.onion:29735 (through a proxy)' }));
+    const server = track(await accepted);
+    expect(client.peer).toBe('example.onion:29735 (through a proxy)');
+    expect(bytesToHex(server.remoteStatic)).toBe(bytesToHex(CLIENT_PUB));
+    await client.send(utf8('over the tunnel'));
+    expect(await server.receive(5000)).toEqual(utf8('over the tunnel'));
+  });
+
+  it('connectNoise destroys the socket when the handshake fails', async () => {
+    const port = await listen((s) => s.end());
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    expect((await rejection(connectNoise(socket, { localStatic: CLIENT_KEY, remoteStatic: SERVER_PUB }))).code).toBe('protocol_error');
+    expect(socket.destroyed).toBe(true);
+  });
+});
+
 describe('handshake failures', () => {
+  it('a server that answers "CLDCB busy" instead of act 2 is named as refusing (at its connection limit), not as a wrong server id', async () => {
+    const port = await listen((s) => {
+      s.on('data', () => {}); // read act 1, then refuse
+      s.end(BUSY_REFUSAL);
+    });
+    const e = await rejection(connect(port));
+    expect(e.code).toBe('server_unreachable');
+    expect(e.message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} refused the connection: it is at its connection limit \\(busy\\)`));
+    expect(e.message).not.toMatch(/server id/);
+  });
+
+  it('a server that just closes during the handshake: every possible cause is named, the connection limit included', async () => {
+    const port = await listen((s) => {
+      s.on('data', () => s.end());
+    });
+    const e = await rejection(connect(port));
+    expect(e.code).toBe('protocol_error');
+    expect(e.message).toMatch(/server id may be wrong .*refusing connections \(at its connection limit\)/);
+  });
+
   it('a client expecting another server key fails cleanly on both sides', async () => {
     const { port, accepted } = await serveNoise();
     const wrong = publicKeyOf(hexToBytes('77'.repeat(32)), 'other');
@@ -282,6 +325,24 @@ describe('timeouts', () => {
     const e2 = await rejection(b.accepted);
     expect(e2.code).toBe('timeout');
     expect(e2.message).toMatch(/act 3 within 200 ms/);
+  });
+
+  it('server: totalTimeoutMs bounds the whole handshake, shorter than two per-act limits', async () => {
+    let accepted!: Promise<NoiseConnection>;
+    const port = await listen((s) => {
+      accepted = acceptNoise(s, { localStatic: SERVER_SECRET, timeoutMs: 400, totalTimeoutMs: 500 });
+      accepted.catch(() => {});
+    });
+    const raw = net.connect(port, '127.0.0.1');
+    raw.on('error', () => {});
+    cleanups.push(() => raw.destroy());
+    const t0 = Date.now();
+    await sleep(300); // act 1 late but within its own 400 ms
+    raw.write(new NoiseInitiator(CLIENT_KEY, SERVER_PUB).writeAct1());
+    const e = await rejection(accepted);
+    expect(e.code).toBe('timeout');
+    expect(e.message).toMatch(/did not complete the Noise handshake within 500 ms \(act 3 missing\)/);
+    expect(Date.now() - t0).toBeLessThan(650); // per act alone it would end at 300 + 400 ms
   });
 
   it('receive(timeout) with nothing sent → timeout; the connection stays usable', async () => {

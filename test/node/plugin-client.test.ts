@@ -193,6 +193,8 @@ describe('CldcbClient', () => {
     cleanups.push(() => server.stop());
     const seen: string[] = [];
     let refuse = false;
+    let refuseWith = 5; // RFC 1928 §6 reply code
+    let wantAuth = false;
     const proxy = net.createServer((s) => {
       s.on('error', () => {});
       let buf = Buffer.alloc(0);
@@ -201,6 +203,10 @@ describe('CldcbClient', () => {
         buf = Buffer.concat([buf, d]);
         if (stage === 0 && buf.length >= 2 + buf[1]!) {
           buf = buf.subarray(2 + buf[1]!);
+          if (wantAuth) {
+            s.end(Buffer.from([5, 0xff])); // no acceptable method: it wants a password
+            return;
+          }
           s.write(Buffer.from([5, 0]));
           stage = 1;
         }
@@ -214,7 +220,7 @@ describe('CldcbClient', () => {
           stage = 2;
           s.removeAllListeners('data');
           if (refuse) {
-            s.end(Buffer.from([5, 5, 0, 1, 0, 0, 0, 0, 0, 0]));
+            s.end(Buffer.from([5, refuseWith, 0, 1, 0, 0, 0, 0, 0, 0]));
             return;
           }
           const up = net.connect({ host: host === 'localhost' ? '127.0.0.1' : host, port }, () => {
@@ -242,5 +248,70 @@ describe('CldcbClient', () => {
     const e = await rejection(connect(server.port, server.publicKey, { proxy: proxyAddr }));
     expect(e.code).toBe('server_unreachable');
     expect(e.message).toMatch(/through the SOCKS5 proxy 127\.0\.0\.1:\d+: connection refused/);
+
+    // A .onion name goes to the proxy as a domain name (ATYP 3), as the original: never resolved here.
+    const onion = 'vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion';
+    refuseWith = 4;
+    const e2 = await rejection(CldcbClient.connect({ host: onion, port: 29735, serverKey: server.publicKey, clientPrivateKey: key(), proxy: proxyAddr }));
+    expect(seen.at(-1)).toBe(`${onion}:29735`);
+    expect(e2.code).toBe('server_unreachable');
+    expect(e2.message).toBe(`Cannot reach ${onion}:29735 through the SOCKS5 proxy ${proxyAddr.host}:${proxyAddr.port}: host unreachable.`);
+
+    wantAuth = true;
+    const e3 = await rejection(connect(server.port, server.publicKey, { proxy: proxyAddr }));
+    expect(e3.code).toBe('protocol_error');
+    expect(e3.message).toMatch(/the proxy wants authentication or is not SOCKS5/);
+
+    // Nothing listening at the proxy's address.
+    const gone = await new Promise<number>((r) => {
+      const t = net.createServer();
+      t.listen(0, '127.0.0.1', () => {
+        const p = (t.address() as net.AddressInfo).port;
+        t.close(() => r(p));
+      });
+    });
+    const e4 = await rejection(connect(server.port, server.publicKey, { proxy: { host: '127.0.0.1', port: gone } }));
+    expect(e4.code).toBe('server_unreachable');
+    expect(e4.message).toMatch(new RegExp(`through the SOCKS5 proxy 127\\.0\\.0\\.1:${gone}: ECONNREFUSED`));
+
+    // A host name SOCKS5 cannot carry is refused before anything is sent.
+    const before = seen.length;
+    const e5 = await rejection(CldcbClient.connect({ host: 'x'.repeat(256), port: 1, serverKey: server.publicKey, clientPrivateKey: key(), proxy: proxyAddr }));
+    expect(e5.code).toBe('bad_input');
+    expect(seen.length).toBe(before);
+  });
+
+  it('through a proxy the handshake runs on the tunnel itself: no loopback listener is opened', async () => {
+    const server = await TestCldcbServer.start({ mode: 'ours' });
+    cleanups.push(() => server.stop());
+    const proxy = net.createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => {
+        s.write(Buffer.from([5, 0]));
+        s.once('data', () => {
+          const up = net.connect({ host: '127.0.0.1', port: server.port }, () => {
+            s.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+            s.pipe(up);
+            up.pipe(s);
+          });
+          up.on('error', () => s.destroy());
+        });
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => proxy.close(() => r())));
+    const listens: unknown[] = [];
+    const origListen = net.Server.prototype.listen;
+    net.Server.prototype.listen = function (this: net.Server, ...a: unknown[]) {
+      listens.push(a[0]);
+      return (origListen as (...x: unknown[]) => net.Server).apply(this, a);
+    } as typeof origListen;
+    try {
+      const c = await connect(server.port, server.publicKey, { proxy: { host: '127.0.0.1', port: (proxy.address() as net.AddressInfo).port } });
+      await c.ping();
+    } finally {
+      net.Server.prototype.listen = origListen;
+    }
+    expect(listens).toEqual([]);
   });
 });

@@ -3,7 +3,9 @@
  * from BOLT 8 Appendix A (see its _source). Every vector runs through both
  * AEAD implementations: the pure-JS default and the node:crypto one from
  * electron/services/nativeAead.ts (they must give identical bytes; the native
- * one is imported here, rather than in test/node, so one table covers both).
+ * one is imported here, rather than in test/node, so one table covers both), and
+ * the handshake vectors also with libsecp256k1's ECDH and public keys, as
+ * electron/services/noiseSocket.ts runs them.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -15,6 +17,7 @@ import { CipherState, HEADER_SIZE, MAX_FRAME, MAX_PAYLOAD, NoiseTransport } from
 import { ACT1_SIZE, NoiseInitiator, NoiseResponder, PROTOCOL_NAME } from '../../shared/noise/handshake';
 import { hkdf2, isCompressedPubkey, nobleEcdh, publicKeyOf } from '../../shared/noise/primitives';
 import { nativeAead } from '../../electron/services/nativeAead';
+import { noiseHandshakeCrypto } from '../../electron/services/noiseSocket';
 
 const h = (s: string): Uint8Array => hexToBytes(s);
 const hex = bytesToHex;
@@ -118,12 +121,22 @@ describe('BOLT 8 primitives', () => {
   });
 });
 
-for (const aead of AEADS) {
-  const opts = (c: Case) => ({ prologue: vectors.prologue, ephemeralKey: h(c.e_priv), aead });
+const CURVES = [
+  { name: 'noble', crypto: {} },
+  { name: 'libsecp256k1', crypto: noiseHandshakeCrypto() },
+];
+
+it('libsecp256k1 is there for the socket layer (else the second handshake table would test noble twice)', () => {
+  expect(noiseHandshakeCrypto().ecdh).toBeTypeOf('function');
+  expect(noiseHandshakeCrypto().publicKey).toBeTypeOf('function');
+});
+
+for (const aead of AEADS) for (const curve of CURVES) {
+  const opts = (c: Case) => ({ prologue: vectors.prologue, ephemeralKey: h(c.e_priv), aead, ...curve.crypto });
   const initiator = (c: Case) => new NoiseInitiator(h(c.ls_priv), h(c.rs_pub!), opts(c));
   const responder = (c: Case) => new NoiseResponder(h(c.ls_priv), opts(c));
 
-  describe(`BOLT 8 handshake vectors (${aead.name} AEAD)`, () => {
+  describe(`BOLT 8 handshake vectors (${aead.name} AEAD, ${curve.name} curve)`, () => {
     it('initiator: act 1, act 2, act 3 bytes, handshake hashes and final keys', () => {
       const c = okInitiator;
       const hs = initiator(c);
@@ -189,7 +202,7 @@ for (const aead of AEADS) {
     }
   });
 
-  describe(`BOLT 8 transport message vectors (${aead.name} AEAD)`, () => {
+  describe(`BOLT 8 transport message vectors (${aead.name} AEAD, ${curve.name} curve)`, () => {
     const m = vectors.messages;
     const payload = h(m.payload_hex);
     const wanted = new Map(Object.entries(m.outputs).map(([k, v]) => [Number(k), v]));

@@ -27,7 +27,7 @@ import {
 import { sha256 } from '../../../shared/crypto/hash';
 import { CldcbError } from '../../../shared/errors';
 import { publicKeyOf, randomPrivateKey } from '../../../shared/noise/primitives';
-import { connectNoise, type NoiseConnection } from '../../../electron/services/noiseSocket';
+import { dialNoise, type NoiseConnection } from '../../../electron/services/noiseSocket';
 
 export interface ClientKey {
   readonly priv: Uint8Array;
@@ -71,7 +71,7 @@ export class TestClient {
   ) {}
 
   static async connect(o: ConnectOptions): Promise<TestClient> {
-    const conn = await connectNoise({ host: o.host ?? '127.0.0.1', port: o.port, localStatic: o.key.priv, remoteStatic: o.serverPub, timeoutMs: 5000 });
+    const conn = await dialNoise({ host: o.host ?? '127.0.0.1', port: o.port, localStatic: o.key.priv, remoteStatic: o.serverPub, timeoutMs: 5000 });
     return new TestClient(conn, o.key, o.answerPings ?? true);
   }
 
