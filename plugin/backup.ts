@@ -125,6 +125,11 @@ interface UploadPlan {
   readonly runPrev?: Uint8Array;
   /** data_version the snapshot must be at. */
   readonly snapshotDv?: number;
+  /**
+   * Ask the server for the re-upload (our server; extension v1): we have no chain head, so an
+   * increment the server appended to its archive could not be chained to it (issue 10 defect 1).
+   */
+  readonly askReupload?: boolean;
   readonly why: string;
 }
 type Plan = UploadPlan | { readonly kind: 'defer'; readonly why: string };
@@ -251,7 +256,7 @@ export class BackupSession {
     const snapshotDv = hasBump ? u32Prev(dv) : dv;
     const st = this.state.current;
     if (forceReupload) return { kind: 'upload', body, reupload: true, snapshotDv, why: 'the server asked for a re-upload' };
-    if (!st) return { kind: 'upload', body, reupload: true, snapshotDv, why: 'no chain head yet (first run, or the state file was lost)' };
+    if (!st) return { kind: 'upload', body, reupload: true, askReupload: true, snapshotDv, why: 'no chain head yet (first run, or the state file was lost)' };
     if (dv === u32Next(st.dataVersion)) return { kind: 'upload', body, reupload: false, prev: st.head, why: 'next data_version' };
     if (dv !== st.dataVersion) {
       const back = (st.dataVersion - dv + 0x100000000) % 0x100000000;
@@ -378,7 +383,7 @@ export class BackupSession {
       try {
         chunks = splitIncrementPlaintext(pt).map((p, i) => (i === 0 && continued ? sealer.sealContinued(p) : sealer.seal(p)));
         const source: ReuploadSource | undefined = plan.reupload ? () => this.reuploadChunks(header!, snapshot!) : undefined;
-        outcome = await client.uploadIncrement(dv, chunks, { timeoutMs, ...(source ? { reupload: source } : {}) });
+        outcome = await client.uploadIncrement(dv, chunks, { timeoutMs, ...(source ? { reupload: source } : {}), ...(plan.askReupload ? { askReupload: true } : {}) });
       } catch (e) {
         if (continued) this.endStream();
         else sealer.dispose();

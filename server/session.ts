@@ -242,7 +242,7 @@ export class Session {
       case 'pong':
         return;
       case 'request_incremental':
-        return this.backup(m.dataVersion);
+        return this.backup(m.dataVersion, m.wantsReupload === true);
       case 'request_backup_data':
         return this.download(m.clientKey);
       case 'unknown':
@@ -310,13 +310,13 @@ export class Session {
     return release;
   }
 
-  private async backup(dv: number): Promise<void> {
+  private async backup(dv: number, clientAsksReupload: boolean): Promise<void> {
     this.requireListed(`request_incremental(dv ${dv})`);
     this.inBackup = true;
     let release: (() => void) | undefined;
     try {
       release = await this.lock(`request_incremental(dv ${dv})`);
-      const { judgement, inspection } = await this.ctx.archives.judge(this.clientKey, dv);
+      const { judgement, inspection } = await this.ctx.archives.judge(this.clientKey, dv, clientAsksReupload);
       this.ctx.log.info(`${this.tag} ${this.clientId}: request_incremental dv ${dv}: ${judgement.action} (${judgement.reason})`);
       if (judgement.action === 'append' && inspection.kind === 'ok') {
         const w = await this.ctx.archives.beginAppend(this.clientKey, dv, inspection.info);

@@ -621,7 +621,7 @@ export class ArchiveStore {
    * Decide what to do with `request_incremental(dv)` (lock held).
    * @throws fs errors.
    */
-  async judge(clientKey33: Uint8Array, dv: number): Promise<{ judgement: Judgement; inspection: Inspection }> {
+  async judge(clientKey33: Uint8Array, dv: number, clientAsksReupload = false): Promise<{ judgement: Judgement; inspection: Inspection }> {
     const inspection = await this.inspect(clientKey33);
     const j = (action: Judgement['action'], reason: string) => ({ judgement: { action, reason }, inspection });
     if (inspection.kind === 'missing') return j('reupload', 'no archive yet');
@@ -631,10 +631,13 @@ export class ArchiveStore {
     const threshold = Math.max(info.reuploadBytes, this.limits.minLogBytes);
     if (info.incrementBytes > threshold)
       return j('reupload', `increments (${info.incrementBytes} bytes) outgrew the snapshot (${info.reuploadBytes} bytes, threshold ${threshold})`);
-    if (dv === info.lastDataVersion) return j('append', `repeated data_version ${dv}, appended as a further increment`);
-    if (dv === ((info.lastDataVersion + 1) >>> 0)) return j('append', `next data_version ${dv}`);
     if (isRewind(info.lastDataVersion, dv))
       return j('reupload', `data_version rewind (last ${info.lastDataVersion}, got ${dv}): the old archive is kept`);
+    // Extension v1: a client without a chain head (its state file was lost) cannot chain its
+    // increment to this archive; appending it would leave a backup that cannot be restored.
+    if (clientAsksReupload) return j('reupload', `the client asked for one (it has no chain head to continue data_version ${info.lastDataVersion})`);
+    if (dv === info.lastDataVersion) return j('append', `repeated data_version ${dv}, appended as a further increment`);
+    if (dv === ((info.lastDataVersion + 1) >>> 0)) return j('append', `next data_version ${dv}`);
     return j('reupload', `data_version gap (last ${info.lastDataVersion}, got ${dv})`);
   }
 

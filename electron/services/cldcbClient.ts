@@ -120,6 +120,11 @@ export interface UploadOptions {
   readonly reupload?: ReuploadSource;
   /** Timeout for each reply and each send. Default the client's replyTimeoutMs. */
   readonly timeoutMs?: number;
+  /**
+   * Ask the server for a re-upload (extension v1, request_incremental TLV 1): the caller's
+   * increment chains to a new snapshot. Ignored (not sent) unless the server advertised v1.
+   */
+  readonly askReupload?: boolean;
 }
 
 /**
@@ -385,7 +390,7 @@ export class CldcbClient {
     if (chunks.length === 0) throw new CldcbError('bad_input', 'uploadIncrement: at least one chunk is needed (an empty increment cannot be stored).');
     const timeoutMs = opts.timeoutMs ?? this.replyTimeoutMs;
     // Encode everything first: a bad chunk fails before anything is sent.
-    const first = requestIncremental(dataVersion);
+    const first = requestIncremental(dataVersion, { wantsReupload: Boolean(opts.askReupload) && this.supportsExtension });
     const encoded = chunks.map((c) => incrementalChunk(c));
     return this.request('upload', async () => {
       await this.send(first, timeoutMs, `request_incremental(dv ${dataVersion})`);

@@ -130,7 +130,12 @@ export type CldcbMessage =
   | { readonly type: 'response_recognition_codes_end' }
   | { readonly type: 'ping'; readonly body: Uint8Array | undefined; readonly tlvs: ReadonlyMap<number, Uint8Array> }
   | { readonly type: 'pong'; readonly body: Uint8Array | undefined; readonly tlvs: ReadonlyMap<number, Uint8Array> }
-  | { readonly type: 'request_incremental'; readonly dataVersion: number }
+  | {
+      readonly type: 'request_incremental';
+      readonly dataVersion: number;
+      /** Extension v1 (TLV 1 = 01): the client asks for a re-upload (its chain head is unknown; docs/PROTOCOL.md §3). */
+      readonly wantsReupload?: true;
+    }
   | { readonly type: 'response_reupload' }
   | { readonly type: 'acknowledge_upload' }
   | { readonly type: 'reupload_chunk'; readonly chunk: Uint8Array }
@@ -194,8 +199,12 @@ export function decodeMessage(payload: Uint8Array): CldcbMessage {
       return { type: 'ping', body: m.tlvs.get(0), tlvs: m.tlvs };
     case MSG.pong:
       return { type: 'pong', body: m.tlvs.get(0), tlvs: m.tlvs };
-    case MSG.requestIncremental:
-      return { type: 'request_incremental', dataVersion: u32At(exactTlv0(id, m, 'data_version', 4)) };
+    case MSG.requestIncremental: {
+      const dataVersion = u32At(exactTlv0(id, m, 'data_version', 4));
+      // TLV 1 is ours (extension v1); the original ignores unknown TLVs, and so do we for other values.
+      const ask = m.tlvs.get(REQUEST_INCREMENTAL_REUPLOAD_TLV);
+      return ask !== undefined && ask.length === 1 && ask[0] === 1 ? { type: 'request_incremental', dataVersion, wantsReupload: true } : { type: 'request_incremental', dataVersion };
+    }
     case MSG.responseReupload:
       return { type: 'response_reupload' };
     case MSG.acknowledgeUpload:
@@ -280,9 +289,21 @@ export function ping(body: Uint8Array = SERVER_PING_BODY): Uint8Array {
 export function pong(tlvs: Iterable<readonly [number, Uint8Array]> = [[0, SERVER_PING_BODY]]): Uint8Array {
   return encodeMessage(MSG.pong, tlvs);
 }
-/** 32: `00 20 00 00 04 <dv u32> FF 00 00`. @throws CldcbError bad_input */
-export function requestIncremental(dataVersion: number): Uint8Array {
-  return encodeMessage(MSG.requestIncremental, [[0, u32be(checkU32(dataVersion))]]);
+/**
+ * TLV type of "please ask me for a re-upload" in request_incremental (extension v1, value `01`).
+ * Sent only to a server that advertised v1: the client has no chain head to continue (the
+ * state file was lost), so its increment chains to a fresh snapshot (docs/PROTOCOL.md §3).
+ */
+export const REQUEST_INCREMENTAL_REUPLOAD_TLV = 1;
+
+/**
+ * 32: `00 20 00 00 04 <dv u32> FF 00 00`; with `wantsReupload`, TLV 1 = `01` before the terminator.
+ * @throws CldcbError bad_input
+ */
+export function requestIncremental(dataVersion: number, opts: { wantsReupload?: boolean } = {}): Uint8Array {
+  const tlvs: [number, Uint8Array][] = [[0, u32be(checkU32(dataVersion))]];
+  if (opts.wantsReupload) tlvs.push([REQUEST_INCREMENTAL_REUPLOAD_TLV, Uint8Array.of(1)]);
+  return encodeMessage(MSG.requestIncremental, tlvs);
 }
 export const responseReupload = empty(MSG.responseReupload);
 export const acknowledgeUpload = empty(MSG.acknowledgeUpload);
@@ -321,6 +342,7 @@ export const responseBackedupIncrementalEndall = empty(MSG.responseBackedupIncre
 export function describeMessage(m: CldcbMessage): string {
   switch (m.type) {
     case 'request_incremental':
+      return `${m.type}(dv ${m.dataVersion}${m.wantsReupload ? ', asks for a re-upload' : ''})`;
     case 'response_backedup_incremental_new':
       return `${m.type}(dv ${m.dataVersion})`;
     case 'response_recognition_codes':

@@ -121,6 +121,33 @@ describe('plugin → our cldcb-server', () => {
     }
   });
 
+  it('the state file is lost between runs (a node moved without it): the plugin asks for a re-upload, and the backup replays to the database', async () => {
+    const { s, srv } = await setupFor(channel);
+    try {
+      const half = Math.floor(channel.trace.length / 2);
+      // Cut where a transaction ends (a PRAGMA-only call repeats the data_version before it).
+      const cut = channel.trace.findIndex((c, i) => i >= half && c.writes.some((w) => /data_version/.test(w)));
+      const d = startDriver(s);
+      await playTrace(d, channel.trace.slice(0, cut + 1));
+      await d.stop();
+      rmSync(path.join(s.dir, 'cldcb-plugin.state'));
+      const d2 = startDriver(s);
+      expect((await d2.getmanifest()).result).toBeDefined();
+      await d2.init();
+      await playCalls(d2, channel.trace.slice(cut + 1));
+      await d2.stop();
+      expect(d2.logs.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+      expect(d2.logs.some((l) => /re-uploaded the database/.test(l.message))).toBe(true);
+      const b = decodeBackup(await recoverOnline(srv, channel, s.clientKey), channel.nodePriv, s.clientKey);
+      expect(b.headerDv).toBe(channel.trace[cut + 1]!.data_version);
+      const plan = replayToFile(b, path.join(s.dir, 'after-lost-state.sqlite3'));
+      expect(plan.errors).toEqual([]);
+      expect(compareDatabases(path.join(s.dir, 'after-lost-state.sqlite3'), channel.db)).toEqual([]);
+    } finally {
+      await srv.stop();
+    }
+  });
+
   it('server SIGKILLed mid-run and restarted on the same port: the plugin reconnects and nothing is lost', async () => {
     const { s, srv } = await setupFor(single);
     let srv2: ServerProcess | undefined;

@@ -102,6 +102,11 @@ describe('ArchiveStore', () => {
     expect(await action(4)).toBe('reupload');
     expect(await action(1)).toBe('reupload');
     expect(await action(0xffffffff)).toBe('reupload');
+    // A client without a chain head asks (extension v1): next or repeated data_version become a
+    // re-upload; a rewind stays a rewind (its archive is kept).
+    expect((await store.judge(K.pub, 3, true)).judgement).toMatchObject({ action: 'reupload', reason: expect.stringMatching(/client asked/) });
+    expect((await store.judge(K.pub, 2, true)).judgement).toMatchObject({ action: 'reupload', reason: expect.stringMatching(/client asked/) });
+    expect((await store.judge(K.pub, 1, true)).judgement.reason).toMatch(/rewind.*kept/);
     // Size: increments (2 × 152 B = 304 B) against a 204-byte snapshot.
     writeFileSync(store.archivePath(K.pub), concatBytes(encodeReuploadSection([fakeChunk(1, 200)]), encodeIncrement(1, [fakeChunk(2, 100)], 0), encodeIncrement(2, [fakeChunk(3, 100)], 1)));
     expect((await store.judge(K.pub, 3)).judgement.reason).toMatch(/outgrew the snapshot/);

@@ -14,6 +14,14 @@ describe('cldcb messages: encoding (cldcb-protocol §3.1)', () => {
     expect(hex(M.requestIncremental(0xfffffffe))).toBe('0020000004fffffffeff0000');
   });
 
+  it('request_incremental may carry our "ask me for a re-upload" TLV 1 = 01 (extension v1); other TLV 1 values are ignored', () => {
+    const asked = M.requestIncremental(5, { wantsReupload: true });
+    expect(hex(asked)).toBe('0020' + '00000400000005' + '01000101' + 'ff0000');
+    expect(M.decodeMessage(asked)).toEqual({ type: 'request_incremental', dataVersion: 5, wantsReupload: true });
+    expect(M.decodeMessage(M.requestIncremental(5))).toEqual({ type: 'request_incremental', dataVersion: 5 });
+    expect(M.decodeMessage(M.encodeMessage(M.MSG.requestIncremental, [[0, Uint8Array.of(0, 0, 0, 5)], [1, Uint8Array.of(2)]]))).toEqual({ type: 'request_incremental', dataVersion: 5 });
+  });
+
   it('has the message-id table of §3.2', () => {
     // (Extension ids may be added after these; the original's 19 must stay as they are.)
     expect(M.MSG).toMatchObject({
