@@ -14,7 +14,7 @@ import { DEFAULT_SERVER_PORT } from '../shared/cldcb/ids';
 import { changeClients, normaliseClientId } from './clients';
 import { startDaemon, type DaemonConfig } from './daemon';
 import { createLogger, errText, isLogLevel, LOG_LEVELS, type LogLevel, type Logger } from './log';
-import { DEFAULT_LOGFILE, DEFAULT_PIDFILE, ensureServerDir, processAlive, readPidfile } from './serverDir';
+import { DEFAULT_LOGFILE, DEFAULT_PIDFILE, ensureServerDir, notOurServer, processAlive, readPidfile } from './serverDir';
 import { DEFAULT_RATES, DEFAULT_TIMING } from './session';
 import { DEFAULT_STORAGE_LIMITS } from './storage';
 
@@ -245,15 +245,21 @@ async function daemonize(argv: string[], io: Io): Promise<number> {
   return 1;
 }
 
-/** SIGHUP the daemon named in the pidfile; returns whether it was signalled. */
-function signalDaemon(pidfile: string, signal: NodeJS.Signals): number | null {
+/**
+ * Signal the daemon the pidfile names — only when that pid is this directory's
+ * cldcb-server (serverDir.ts notOurServer): a stale pidfile's pid may belong to anything.
+ * @returns the pid signalled, or why nothing was.
+ */
+function signalDaemon(pidfile: string, dir: string, signal: NodeJS.Signals): { pid: number } | { why: string } {
   const pid = readPidfile(pidfile);
-  if (pid === null || !processAlive(pid)) return null;
+  if (pid === null) return { why: `no pidfile ${pidfile}` };
+  const not = notOurServer(pid, dir);
+  if (not !== null) return { why: `${pidfile}: ${not}; left alone` };
   try {
     process.kill(pid, signal);
-    return pid;
-  } catch {
-    return null;
+    return { pid };
+  } catch (e) {
+    return { why: `cannot signal pid ${pid} (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
   }
 }
 
@@ -275,9 +281,9 @@ async function addRemove(cmd: 'add' | 'remove', argv: string[], io: Io): Promise
   });
   for (const d of dropped) io.err(`cldcb-server ${cmd}: dropped an invalid entry from clients: ${d.reason}\n`);
   io.out(`${cmd === 'add' ? 'Added' : 'Removed'} ${ids.length} client id${ids.length === 1 ? '' : 's'}; ${now.length} allowed.\n`);
-  const pidfile = inDir(dir, values.pidfile, DEFAULT_PIDFILE);
-  if (signalDaemon(pidfile, 'SIGHUP') !== null) io.out('Triggered reload at server.\n');
-  else io.out(`No running server found (${pidfile}); it reads the list when it starts.\n`);
+  const sent = signalDaemon(inDir(dir, values.pidfile, DEFAULT_PIDFILE), dir, 'SIGHUP');
+  if ('pid' in sent) io.out('Triggered reload at server.\n');
+  else io.out(`No running server found (${sent.why}); it reads the list when it starts.\n`);
   return 0;
 }
 
@@ -285,11 +291,12 @@ async function stopCmd(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, common, false);
   const dir = serverDir(values['server-dir']);
   const pidfile = inDir(dir, values.pidfile, DEFAULT_PIDFILE);
-  const pid = signalDaemon(pidfile, 'SIGINT');
-  if (pid === null) {
-    io.err(`cldcb-server stop: no running server (pidfile ${pidfile}).\n`);
+  const sent = signalDaemon(pidfile, dir, 'SIGINT');
+  if (!('pid' in sent)) {
+    io.err(`cldcb-server stop: no running server (${sent.why}).\n`);
     return 1;
   }
+  const pid = sent.pid;
   const deadline = Date.now() + 30_000;
   while (processAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (processAlive(pid)) {

@@ -70,7 +70,7 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
  */
 export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<RunningDaemon> {
   ensureServerDir(cfg.dir);
-  checkPidfile(cfg.pidfile);
+  checkPidfile(cfg.pidfile, cfg.dir);
 
   const archives = new ArchiveStore(cfg.dir, log, cfg.storage);
   const removed = await archives.cleanStaleTemps();
@@ -104,6 +104,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Runni
   // The key and server_id last, right before listening: whoever reads server_id can connect.
   const key = loadOrCreateServerKey(cfg.dir);
   if (key.created) log.info(`created a new server key in ${path.join(cfg.dir, 'secret')}`);
+  if (key.fixedMode !== undefined)
+    log.warn(
+      `${path.join(cfg.dir, 'secret')} was mode ${key.fixedMode.toString(8).padStart(4, '0')} (readable by others); changed to 0400. Whoever could read it can impersonate this server to its clients: if that may have happened, make a new key (move secret away, restart) and give the clients the new server id.`,
+    );
 
   const ctx = { log, clients, recognition, verifiers, archives, locks: new KeyedLock(), timing: cfg.timing, rates: cfg.rates };
   const handshaking = new Set<net.Socket>();

@@ -6,7 +6,7 @@
  *   port       the port actually listened on, `<n>\n` (ours: for `--port=0`), after listening
  *   cldcb-server.pid  `<pid>\n` (default `--pidfile`), removed at clean exit
  */
-import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { zeroize } from '../shared/bytes';
 import { isValidPrivateKey, nobleSecp } from '../shared/cldcb/curve';
@@ -43,6 +43,8 @@ export interface ServerKey {
   /** `52…`/`53…`. */
   readonly serverId: string;
   readonly created: boolean;
+  /** The mode `secret` had when others could read or write it (it is now 0400); undefined when it was private. */
+  readonly fixedMode?: number;
 }
 
 /**
@@ -55,9 +57,12 @@ export function loadOrCreateServerKey(dir: string): ServerKey {
   let priv: Uint8Array;
   let created = false;
   let raw: Buffer | undefined;
+  let fixedMode: number | undefined;
   try {
+    fixedMode = restrictSecretMode(file);
     raw = readFileSync(file);
   } catch (e) {
+    if (e instanceof CldcbError) throw e;
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
       throw new CldcbError('io_error', `Cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'I/O error'}.`);
   }
@@ -80,7 +85,31 @@ export function loadOrCreateServerKey(dir: string): ServerKey {
   const publicKey = nobleSecp.publicKey(priv);
   const serverId = formatServerId(publicKey);
   writeFileAtomic(path.join(dir, SERVER_ID_FILE), `# sid = ${serverId}\n`, { mode: 0o644, overwrite: true });
-  return { privateKey: priv, publicKey, serverId, created };
+  return { privateKey: priv, publicKey, serverId, created, ...(fixedMode !== undefined ? { fixedMode } : {}) };
+}
+
+/**
+ * `secret` must be readable by the server's user only (the original creates it 0400). A
+ * copy or a careless `chmod` can leave it readable by group or others; the server then
+ * makes it 0400 and says so (its caller logs a warning naming the old mode). Refusing to
+ * start instead would stop every node backing up here (their hooks fail closed), for a
+ * mode that one chmod fixes. A file it cannot fix (another owner) is refused.
+ * @returns the old mode when it was changed, else undefined. @throws ENOENT when missing;
+ *   CldcbError io_error when the mode cannot be fixed.
+ */
+function restrictSecretMode(file: string): number | undefined {
+  const st = statSync(file);
+  const mode = st.mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  try {
+    chmodSync(file, 0o400);
+  } catch (e) {
+    throw new CldcbError(
+      'io_error',
+      `${file} is readable by others (mode ${mode.toString(8).padStart(4, '0')}) and cannot be made private (${(e as NodeJS.ErrnoException).code ?? 'error'}). Run: chmod 0400 ${file} — as its owner — then start again.`,
+    );
+  }
+  return mode;
 }
 
 /** The pid in a pidfile, or null when missing/unreadable. */
@@ -109,23 +138,48 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** Does `pid` look like a cldcb-server (Linux /proc; elsewhere: assume yes)? */
-export function looksLikeServer(pid: number): boolean {
+/**
+ * Is `pid` the cldcb-server of server directory `dir`? A pidfile outlives a crashed
+ * (kill -9) server, and its pid may since belong to anything else; signalling that process
+ * (SIGHUP kills most programs) must not happen. So, on Linux: the process's command line
+ * names cldcb-server and its working directory is `dir` — the daemon (ours and the
+ * original) chdir()s into its server directory, which no unrelated process with a reused
+ * pid shares by chance. Without /proc (not Linux) only kill(0) can be checked.
+ * @returns null when it is, else why not (for the operator).
+ */
+export function notOurServer(pid: number, dir: string): string | null {
+  if (!processAlive(pid)) return `pid ${pid} is not running`;
+  let cmdline: string;
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cldcb-server');
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
-    return process.platform !== 'linux';
+    return process.platform === 'linux' ? `pid ${pid} cannot be inspected` : null;
   }
+  if (!cmdline.includes('cldcb-server')) return `pid ${pid} is another program (${cmdline.split('\0')[0]?.slice(0, 60) || '?'})`;
+  let cwd: string;
+  try {
+    cwd = readlinkSync(`/proc/${pid}/cwd`);
+  } catch (e) {
+    return `pid ${pid} cannot be inspected (${(e as NodeJS.ErrnoException).code ?? 'error'}): run this as the server's user`;
+  }
+  let want = dir;
+  try {
+    want = realpathSync(dir);
+  } catch {
+    /* compare as given */
+  }
+  if (cwd !== want) return `pid ${pid} is a cldcb-server of another directory (${cwd})`;
+  return null;
 }
 
 /**
- * Refuse to start when the pidfile names another live cldcb-server.
+ * Refuse to start when the pidfile names the live cldcb-server of this directory.
  * @throws CldcbError file_exists naming the pid and the pidfile.
  */
-export function checkPidfile(file: string): void {
+export function checkPidfile(file: string, dir: string): void {
   const pid = readPidfile(file);
   if (pid === null || pid === process.pid) return;
-  if (processAlive(pid) && looksLikeServer(pid))
+  if (notOurServer(pid, dir) === null)
     throw new CldcbError('file_exists', `A cldcb-server is already running with pid ${pid} (${file}). Stop it first (cldcb-server stop), or use another --server-dir/--pidfile.`);
 }
 

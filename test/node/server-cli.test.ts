@@ -2,7 +2,7 @@
  * cldcb-server command line: daemonizing, stop, add/remove (the original's clients file
  * and link()-count lock), usage errors, refusing a second daemon and a bad secret.
  */
-import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -89,6 +89,63 @@ describe('daemon and stop', () => {
     expect(readFileSync(path.join(dir, 'secret')).length).toBe(31);
   });
 
+  it('a secret readable by others (0644) is made 0400 at start, and the log says so', async () => {
+    const dir = tempDir();
+    const first = await startServer(dir);
+    const sid = first.serverId;
+    await first.stop();
+    chmodSync(path.join(dir, 'secret'), 0o644);
+    const srv = await startServer(dir);
+    try {
+      expect(statSync(path.join(dir, 'secret')).mode & 0o777).toBe(0o400);
+      expect(srv.serverId).toBe(sid); // the same key, only its mode changed
+      expect(srv.log()).toMatch(/warn {2}\S+\/secret was mode 0644 \(readable by others\); changed to 0400\. Whoever could read it can impersonate this server/);
+    } finally {
+      await srv.stop();
+    }
+    const quiet = await startServer(dir); // a private secret: nothing to say
+    await quiet.stop();
+    expect(quiet.log()).not.toMatch(/secret was mode/);
+  });
+
+  it('add, remove and stop never signal a process that a stale pidfile names unless it is this directory\'s server', async () => {
+    const dir = tempDir();
+    const K = newClientKey();
+    // A reused pid: an unrelated program (SIGHUP or SIGINT would end it), and a program whose
+    // command line even says cldcb-server but that runs elsewhere.
+    const others = [
+      spawn('sleep', ['30'], { stdio: 'ignore' }),
+      spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'cldcb-server', 'daemon'], { stdio: 'ignore', cwd: tmpdir() }),
+    ];
+    try {
+      for (const p of others) {
+        await new Promise((r) => setTimeout(r, 100));
+        writeFileSync(path.join(dir, 'cldcb-server.pid'), `${p.pid}\n`);
+        const add = await runServerCommand(['add', `--server-dir=${dir}`, formatClientId(K.pub)]);
+        expect(add.code).toBe(0);
+        expect(add.stdout).toMatch(new RegExp(`No running server found \\(.*cldcb-server\\.pid: pid ${p.pid} is (another program|a cldcb-server of another directory).*; left alone\\)`));
+        const rm = await runServerCommand(['remove', `--server-dir=${dir}`, formatClientId(K.pub)]);
+        expect(rm.stdout).toMatch(/No running server found/);
+        const stop = await runServerCommand(['stop', `--server-dir=${dir}`]);
+        expect(stop.code).toBe(1);
+        expect(stop.stderr).toMatch(new RegExp(`no running server \\(.*pid ${p.pid} is .*left alone\\)`));
+        expect(p.exitCode).toBeNull();
+        expect(p.signalCode).toBeNull();
+        expect(alive(p.pid!)).toBe(true);
+      }
+    } finally {
+      for (const p of others) p.kill('SIGKILL');
+    }
+    // The real server of this directory is signalled as before.
+    const srv = await startServer(dir);
+    const mark = srv.mark();
+    const add = await runServerCommand(['add', `--server-dir=${dir}`, formatClientId(K.pub)]);
+    expect(add.stdout).toMatch(/Triggered reload at server\./);
+    await srv.waitForLog(/SIGHUP: reloaded clients: 1 allowed clients/, 5000, mark);
+    const stop = await runServerCommand(['stop', `--server-dir=${dir}`]);
+    expect(stop).toMatchObject({ code: 0, stdout: `Stopped cldcb-server (pid ${srv.proc.pid}).\n` });
+  });
+
   it('starts over a stale pidfile (a crashed server) and logs where it listens', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'cldcb-server.pid'), '999999\n');
@@ -143,7 +200,7 @@ describe('add / remove and the clients file', () => {
     const [a, b, c] = [newClientKey(), newClientKey(), newClientKey()].map((k) => formatClientId(k.pub));
     const r1 = await runServerCommand(['add', `--server-dir=${dir}`, a!, 'C' + b!.slice(1).toUpperCase()]);
     expect(r1.code).toBe(0);
-    expect(r1.stdout).toBe(`Added 2 client ids; 2 allowed.\nNo running server found (${path.join(dir, 'cldcb-server.pid')}); it reads the list when it starts.\n`);
+    expect(r1.stdout).toBe(`Added 2 client ids; 2 allowed.\nNo running server found (no pidfile ${path.join(dir, 'cldcb-server.pid')}); it reads the list when it starts.\n`);
     await runServerCommand(['add', '--server-dir', dir, c!, a!]);
     expect(readFileSync(path.join(dir, 'clients'), 'utf8')).toBe(`${a}\n${b}\n${c}\n`);
     await runServerCommand(['remove', `--server-dir=${dir}`, b!]);
