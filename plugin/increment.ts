@@ -29,18 +29,8 @@ export function snapshotChainValue(reuploadHeader36: Uint8Array, snapshotSha256:
   return sha256(SNAPSHOT_TAG, reuploadHeader36, snapshotSha256);
 }
 
-/** The data_version bump every transactional db_write ends with (cln-facts §8). */
-const BUMP_RE = /^\s*UPDATE\s+vars\s+SET\s+intval\s*=[\s\S]*?\bWHERE\s+name\s*=\s*'data_version'/i;
-const FK_PRAGMA_RE = /^\s*PRAGMA\s+foreign_keys\s*=\s*(ON|OFF|0|1|TRUE|FALSE|YES|NO)\s*;?\s*$/i;
-
-export function isDataVersionBump(statement: string): boolean {
-  return BUMP_RE.test(statement);
-}
-
-/** `PRAGMA foreign_keys = ON/OFF;`: changes a connection setting, never stored data. */
-export function isForeignKeysPragma(statement: string): boolean {
-  return FK_PRAGMA_RE.test(statement);
-}
+/** The statement rules the plugin applies (the bump, the foreign-keys PRAGMA) are the recovery's: one definition. */
+export { isDataVersionBump, isForeignKeysPragma } from '../shared/cldcb/statements';
 
 export const u32Next = (dv: number): number => (dv + 1) % 0x100000000;
 export const u32Prev = (dv: number): number => (dv + 0xffffffff) % 0x100000000;

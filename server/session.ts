@@ -43,7 +43,7 @@ import {
 import { CldcbError } from '../shared/errors';
 import type { NoiseConnection } from '../electron/services/noiseSocket';
 import type { AllowList } from './clients';
-import { advertisingPing, decodeProveRead, decodeSetReadVerifier, readGranted, readVerifierStored } from './ext';
+import { advertisingPing, decodeProveRead, decodeSetReadVerifier, readGranted, readVerifierStored } from '../shared/cldcb/extension';
 import type { KeyedLock } from './keyedLock';
 import { errText, type Logger, type LogLevel } from './log';
 import { TokenBucket } from './rateLimit';

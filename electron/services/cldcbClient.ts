@@ -23,8 +23,6 @@
  */
 import net from 'node:net';
 import { SocksClient } from 'socks';
-import { concatBytes, utf8 } from '../../shared/bytes';
-import { sha256 } from '../../shared/crypto/hash';
 import { CldcbError } from '../../shared/errors';
 import type { Aead } from '../../shared/noise/aead';
 import type { ArchEvent } from '../../shared/cldcb/arch';
@@ -33,8 +31,8 @@ import { DEFAULT_PROXY_PORT, type HostPort } from '../../shared/cldcb/ids';
 import {
   decodeMessage,
   describeMessage,
-  encodeMessage,
   giveRecognitionCode,
+  MSG,
   incrementalChunk,
   incrementalEnd,
   ping,
@@ -46,21 +44,12 @@ import {
   reuploadEnd,
   type CldcbMessage,
 } from '../../shared/cldcb/messages';
+import { advertisedVersion, proveRead as proveReadMessage, setReadVerifier as setReadVerifierMessage } from '../../shared/cldcb/extension';
 import { decodeRecognitionRecord, type RecognitionRecord } from '../../shared/cldcb/recognition';
 import { checkInitiatorKeys, connectNoise, dialNoise, type NoiseConnection } from './noiseSocket';
 
-/** Extension v1 message ids (PROTOCOL.md §3). Never sent to a server that did not advertise v1. */
-export const EXT_MSG = {
-  setReadVerifier: 240,
-  readVerifierStored: 241,
-  proveRead: 242,
-  readGranted: 243,
-} as const;
-
-/** The ping TLV that carries the server's extension version (PROTOCOL.md §3). */
-export const EXTENSION_TLV = 1;
-/** The extension version this client speaks. */
-export const EXTENSION_VERSION = 1;
+/** Extension v1 (PROTOCOL.md §3): shared/cldcb/extension.ts; the token and verifier are re-exported for the plugin. */
+export { readToken, readVerifier } from '../../shared/cldcb/extension';
 
 /** Timeout of the TCP connect and of each handshake act (the original server's 5 s, cldcb-protocol §2). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -68,25 +57,6 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_REPLY_TIMEOUT_MS = 20_000;
 /** Messages queued before the reader stops reading the socket (backpressure). */
 const INBOX_LIMIT = 64;
-
-const READ_TOKEN_TAG = utf8('cldcb read token');
-
-/**
- * Read token `T = SHA256("cldcb read token" ‖ S)` from the recognition-code ECDH value
- * `S = SHA256(compressed(cpk · NODE))` = `SHA256(compressed(node_priv · CLIENT))` (PROTOCOL.md §3).
- * Only the client key holder and the node key holder can compute it.
- * @throws CldcbError bad_length unless S is 32 bytes.
- */
-export function readToken(ecdh32: Uint8Array): Uint8Array {
-  if (ecdh32.length !== 32) throw new CldcbError('bad_length', `read token: the ECDH value must be 32 bytes, got ${ecdh32.length}.`);
-  return sha256(concatBytes(READ_TOKEN_TAG, ecdh32));
-}
-
-/** Read verifier `V = SHA256(T)`: what the server stores (PROTOCOL.md §3). */
-export function readVerifier(token32: Uint8Array): Uint8Array {
-  if (token32.length !== 32) throw new CldcbError('bad_length', `read verifier: the token must be 32 bytes, got ${token32.length}.`);
-  return sha256(token32);
-}
 
 export type ClientLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -248,9 +218,9 @@ export class CldcbClient {
         return;
       }
       if (m.type === 'ping') {
-        const v = m.tlvs.get(EXTENSION_TLV);
-        if (v !== undefined && v.length >= 2 && this.ext === undefined) {
-          this.ext = (v[0]! << 8) | v[1]!;
+        const v = advertisedVersion(m.tlvs);
+        if (v !== undefined && this.ext === undefined) {
+          this.ext = v;
           this.log('debug', `${this.peer} speaks cldcb extension v${this.ext}.`);
         }
         // Echo the TLVs, as the original plugin does; the server drops pongs.
@@ -427,9 +397,9 @@ export class CldcbClient {
     if (verifier32.length !== 32) throw new CldcbError('bad_length', `read verifier: expected 32 bytes, got ${verifier32.length}.`);
     if (!this.supportsExtension) throw new CldcbError('unsupported', `The cldcb server at ${this.peer} does not speak extension v1: it cannot protect reads.`);
     await this.request('set_read_verifier', async () => {
-      await this.send(encodeMessage(EXT_MSG.setReadVerifier, [[0, verifier32]]), timeoutMs, 'set_read_verifier');
+      await this.send(setReadVerifierMessage(verifier32), timeoutMs, 'set_read_verifier');
       const m = await this.next(timeoutMs, 'read_verifier_stored');
-      if (m.type !== 'unknown' || m.id !== EXT_MSG.readVerifierStored) throw this.unexpected(m, 'read_verifier_stored (241)');
+      if (m.type !== 'unknown' || m.id !== MSG.readVerifierStored) throw this.unexpected(m, 'read_verifier_stored (241)');
     });
   }
 
@@ -444,7 +414,7 @@ export class CldcbClient {
     if (token32.length !== 32) throw new CldcbError('bad_length', `prove_read: the token must be 32 bytes, got ${token32.length}.`);
     if (!this.supportsExtension) throw new CldcbError('unsupported', `The cldcb server at ${this.peer} does not speak extension v1 (its archives are readable without a proof).`);
     await this.request('prove_read', async () => {
-      await this.send(encodeMessage(EXT_MSG.proveRead, [[0, clientKey33], [1, token32]]), timeoutMs, 'prove_read');
+      await this.send(proveReadMessage(clientKey33, token32), timeoutMs, 'prove_read');
       let m: CldcbMessage;
       try {
         m = await this.next(timeoutMs, 'read_granted');
@@ -453,7 +423,7 @@ export class CldcbClient {
           throw new CldcbError('not_authentic', `The cldcb server at ${this.peer} refused the read proof and closed the connection (wrong node key, or not this client's archive).`, { cause: e });
         throw e;
       }
-      if (m.type !== 'unknown' || m.id !== EXT_MSG.readGranted) throw this.unexpected(m, 'read_granted (243)');
+      if (m.type !== 'unknown' || m.id !== MSG.readGranted) throw this.unexpected(m, 'read_granted (243)');
     });
   }
 

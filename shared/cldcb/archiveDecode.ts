@@ -20,15 +20,9 @@ import { checkPubkey, formatClientId } from './ids';
 import type { CldcbMessage } from './messages';
 import { decodeReuploadHeader, IncrementPlaintextDecoder } from './plaintexts';
 import { nobleBoxCrypto, Unsealer, type BoxCrypto } from './seal';
+import { bumpOldValue, isDataVersionBump } from './statements';
 
-/** The data_version bump every transactional db_write ends with (cln-facts §8). */
-const BUMP_RE = /^\s*UPDATE\s+vars\s+SET\s+intval\s*=[\s\S]*?\bWHERE\s+name\s*=\s*'data_version'/i;
-const BUMP_OLD_RE = /\bAND\s+intval\s*=\s*(\d+)\s*;?\s*$/i;
-
-/** Does this statement bump data_version? */
-export function isDataVersionBump(statement: string): boolean {
-  return BUMP_RE.test(statement);
-}
+export { isDataVersionBump } from './statements';
 
 export interface DecodedIncrement {
   /** Position in the archive (0-based). */
@@ -266,9 +260,9 @@ export class ArchiveDecoder {
       if (d.footer && d.footer.count !== d.index) drift++;
       if (d.hasBump) {
         const bump = d.statements.find(isDataVersionBump)!;
-        const m = BUMP_OLD_RE.exec(bump);
-        if (m && Number(m[1]) !== u32Prev(d.dataVersion))
-          this.warn('bump_mismatch', 'warning', `increment ${d.index} (dv ${d.dataVersion}): its data_version bump expects the old value ${m[1]}, not ${u32Prev(d.dataVersion)}.`, d);
+        const old = bumpOldValue(bump);
+        if (old !== undefined && old !== u32Prev(d.dataVersion))
+          this.warn('bump_mismatch', 'warning', `increment ${d.index} (dv ${d.dataVersion}): its data_version bump expects the old value ${old}, not ${u32Prev(d.dataVersion)}.`, d);
       }
       const prev = replay[replay.length - 1];
       if (!prev) {

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import {
-  isBump,
-  isForeignKeysPragma,
-  planReplay,
-  statementWords,
-  StatementFacts,
-  type IncrementSummary,
-  type SnapshotSummary,
-} from '../../electron/services/recovery/chain';
+import { planReplay, type IncrementSummary, type SnapshotSummary } from '../../electron/services/recovery/chain';
+import { isDataVersionBump as isBump, isForeignKeysPragma, statementWords, StatementBytesFacts } from '../../shared/cldcb/statements';
 import { encodeIncrementPlaintextV1, IncrementReader } from '../../electron/services/recovery/plaintext';
 import { encodeIncrementPlaintext } from '../../shared/cldcb/plaintexts';
 
@@ -186,7 +179,8 @@ describe('statement classification (no data values leave it)', () => {
     expect(statementWords('')).toBe('(empty)');
   });
   it('collects facts over an increment', () => {
-    const f = new StatementFacts();
+    const facts = new StatementBytesFacts();
+    const f = { add: (s: string) => facts.statement(new TextEncoder().encode(s)), get onlyPragmas() { return facts.onlyPragmas; }, get hasBump() { return facts.hasBump; }, get bumpOld() { return facts.bumpOld; } };
     for (const s of ['PRAGMA foreign_keys = OFF;']) f.add(s);
     expect(f.onlyPragmas).toBe(true);
     f.add("UPDATE vars SET intval = intval + 1 WHERE name = 'data_version' AND intval = 7");

@@ -25,7 +25,8 @@ import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
 import { Unsealer, type BoxCrypto } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../nativeSeal';
 import { IncrementStreams, openingAead, SnapshotHasher } from './fastPaths';
-import { StatementBytesFacts, summarizeIncrement, type IncrementSummary, type RecoveryWarning, type SnapshotSummary } from './chain';
+import { StatementBytesFacts } from '../../../shared/cldcb/statements';
+import { summarizeIncrement, type IncrementSummary, type RecoveryWarning, type SnapshotSummary } from './chain';
 import { IncrementReader, type IncrementalHash } from './plaintext';
 
 /** Read size: large enough for speed, small enough for flat memory. */

@@ -54,15 +54,13 @@ import {
 } from './archiveScan';
 import {
   ChainPlanner,
-  isPragmaBytes,
-  StatementBytesFacts,
-  statementWords,
   summarizeIncrement,
   type IncrementSummary,
   type RecoveryWarning,
   type ReplayPlan,
   type SnapshotSummary,
 } from './chain';
+import { isPragmaBytes, StatementBytesFacts, statementWords } from '../../../shared/cldcb/statements';
 import { IncrementStreams } from './fastPaths';
 import { IncrementReader } from './plaintext';
 import { BATCH_CHARS, safeSqliteMessage, type ReplayStats } from './replay';

@@ -20,6 +20,7 @@
  */
 import { hash as nodeHash } from 'node:crypto';
 import { CURVE_N } from '../../../shared/cldcb/curve';
+import { readToken } from '../../../shared/cldcb/extension';
 import { RECOGNITION_PREFIX, SIGNED_MESSAGE_PREFIX } from '../../../shared/cldcb/recognition';
 import { RECOGNITION_RECORD_SIZE } from '../../../shared/cldcb/messages';
 import { CldcbError } from '../../../shared/errors';
@@ -54,13 +55,6 @@ function invModN(a: bigint): bigint {
   return t0 < 0n ? t0 + N : t0;
 }
 
-const READ_TOKEN_TAG = Buffer.from('cldcb read token', 'latin1');
-
-/** T = SHA256("cldcb read token" ‖ S) (docs/PROTOCOL.md §3). */
-export function readTokenFromEcdh(s32: Uint8Array): Uint8Array {
-  return new Uint8Array(nodeHash('sha256', Buffer.concat([READ_TOKEN_TAG, Buffer.from(s32)]), 'buffer'));
-}
-
 export interface Match {
   /** Index of the record in the checked array. */
   readonly index: number;
@@ -75,7 +69,9 @@ export interface Match {
 export function makeBatchRecognizer(nodePriv: Uint8Array, native: NativeSecp256k1 = loadNativeSecp256k1()) {
   const lib = native as NativeWithOutput;
   if (nodePriv.length !== 32 || !lib.privateKeyVerify(nodePriv)) throw new CldcbError('bad_input', 'node private key: not a valid secp256k1 secret key.');
-  const priv = Buffer.from(nodePriv); // own copy
+  // Own copy, outside Buffer's shared pool (a pooled slice would sit among other allocations).
+  const priv = Buffer.alloc(32);
+  priv.set(nodePriv);
   const d = BigInt('0x' + priv.toString('hex'));
   const prefix = Buffer.from(SIGNED_MESSAGE_PREFIX + RECOGNITION_PREFIX, 'latin1');
   const msg = Buffer.alloc(prefix.length + 64);
@@ -151,7 +147,7 @@ export function makeBatchRecognizer(nodePriv: Uint8Array, native: NativeSecp256k
           // Rare: recompute S for the read token rather than keep every record's.
           const o = i * RECOGNITION_RECORD_SIZE;
           lib.ecdh(buf.subarray(o, o + 33), priv, {}, ecdhOut);
-          onMatch({ index: i, readToken: readTokenFromEcdh(ecdhOut) });
+          onMatch({ index: i, readToken: readToken(ecdhOut) });
         } else statuses[i] = STATUS.notOurs;
       }
       ecdhOut.fill(0);

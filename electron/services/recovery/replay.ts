@@ -33,7 +33,8 @@ import { formatClientId } from '../../../shared/cldcb/ids';
 import type { BoxCrypto } from '../../../shared/cldcb/seal';
 import { BlockRing, cancelledError, recoveryCrypto, sha256Stream } from './archiveScan';
 import { IncrementStreams } from './fastPaths';
-import { isPragma, statementWords, type IncrementSummary } from './chain';
+import { isPragma, statementWords } from '../../../shared/cldcb/statements';
+import type { IncrementSummary } from './chain';
 import { IncrementReader } from './plaintext';
 
 /** Text executed per exec() call. */

@@ -12,16 +12,14 @@
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { bytesToHex, equalBytes, u16be } from '../../../shared/bytes';
-import { sha256 } from '../../../shared/crypto/hash';
+import { bytesToHex, equalBytes } from '../../../shared/bytes';
 import type { ArchEvent } from '../../../shared/cldcb/arch';
+import { advertisingPing, decodeProveRead, decodeSetReadVerifier, readGranted, readVerifier, readVerifierStored } from '../../../shared/cldcb/extension';
 import { formatServerId } from '../../../shared/cldcb/ids';
 import {
   MSG,
-  SERVER_PING_BODY,
   acknowledgeUpload,
   decodeMessage,
-  encodeMessage,
   pong,
   recognitionCodesListing,
   responseBackedupIncrementalChunk,
@@ -140,7 +138,7 @@ export class TestCldcbServer {
     const key = bytesToHex(cid);
     let proven = new Set<string>();
     try {
-      if (this.opts.mode === 'ours') await conn.send(encodeMessage(MSG.ping, [[0, SERVER_PING_BODY], [1, u16be(1)]]));
+      if (this.opts.mode === 'ours') await conn.send(advertisingPing());
       for (;;) {
         const m = await this.read(conn, 60_000);
         this.seen.push(m.type === 'unknown' ? `id${m.id}` : m.type);
@@ -179,20 +177,20 @@ export class TestCldcbServer {
           }
           case 'unknown':
             if (this.opts.mode !== 'ours') return conn.close();
-            if (m.id === MSG.setReadVerifier) {
-              const v = m.tlvs.get(0);
-              if (!v || v.length !== 32) return conn.close();
-              this.verifiers.set(key, v.slice());
-              await conn.send(encodeMessage(MSG.readVerifierStored));
-            } else if (m.id === MSG.proveRead) {
-              const k = m.tlvs.get(0);
-              const t = m.tlvs.get(1);
-              if (!k || !t || t.length !== 32) return conn.close();
-              const v = this.verifiers.get(bytesToHex(k));
-              if (v && !equalBytes(sha256(t), v)) return conn.close();
-              proven = new Set([...proven, bytesToHex(k)]);
-              await conn.send(encodeMessage(MSG.readGranted));
-            } else return conn.close();
+            try {
+              if (m.id === MSG.setReadVerifier) {
+                this.verifiers.set(key, decodeSetReadVerifier(m).slice());
+                await conn.send(readVerifierStored());
+              } else if (m.id === MSG.proveRead) {
+                const p = decodeProveRead(m);
+                const v = this.verifiers.get(bytesToHex(p.clientKey));
+                if (v && !equalBytes(readVerifier(p.token), v)) return conn.close();
+                proven = new Set([...proven, bytesToHex(p.clientKey)]);
+                await conn.send(readGranted());
+              } else return conn.close();
+            } catch {
+              return conn.close(); // a malformed 240/242
+            }
             break;
           default:
             return conn.close();

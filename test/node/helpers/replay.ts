@@ -24,6 +24,7 @@ import { sha256 } from '../../../shared/crypto/hash';
 import type { ArchEvent } from '../../../shared/cldcb/arch';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
 import { isContinuedMessage, Unsealer } from '../../../shared/cldcb/seal';
+import { isDataVersionBump, isPragma } from '../../../shared/cldcb/statements';
 import { nativeBoxCrypto } from '../../../electron/services/nativeSeal';
 
 export interface DecodedIncrement {
@@ -46,8 +47,6 @@ export interface DecodedBackup {
   readonly increments: DecodedIncrement[];
 }
 
-const BUMP_RE = /^\s*UPDATE\s+vars\s+SET\s+intval\s*=[\s\S]*?\bWHERE\s+name\s*=\s*'data_version'/i;
-const PRAGMA_RE = /^\s*PRAGMA\b/i;
 const dec = new TextDecoder('utf-8', { fatal: true });
 
 function decodePlaintext(pt: Uint8Array): Omit<DecodedIncrement, 'index' | 'hash' | 'plaintext' | 'hasBump'> {
@@ -115,7 +114,7 @@ export function decodeBackup(events: Iterable<ArchEvent>, nodePriv: Uint8Array, 
       case 'incrementEnd': {
         const plaintext = concatBytes(...incPieces);
         const d = decodePlaintext(plaintext);
-        increments.push({ ...d, index: increments.length, hash: sha256(plaintext), plaintext, hasBump: d.statements.some((s) => BUMP_RE.test(s)) });
+        increments.push({ ...d, index: increments.length, hash: sha256(plaintext), plaintext, hasBump: d.statements.some(isDataVersionBump) });
         break;
       }
     }
@@ -188,8 +187,8 @@ export function planReplay(b: DecodedBackup): ReplayPlan {
 export function applyIncrement(db: Database.Database, statements: readonly string[]): void {
   let a = 0;
   let z = statements.length;
-  while (a < z && PRAGMA_RE.test(statements[a]!)) a++;
-  while (z > a && PRAGMA_RE.test(statements[z - 1]!)) z--;
+  while (a < z && isPragma(statements[a]!)) a++;
+  while (z > a && isPragma(statements[z - 1]!)) z--;
   for (let i = 0; i < a; i++) db.exec(statements[i]!);
   if (z > a) {
     db.exec('BEGIN');

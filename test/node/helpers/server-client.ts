@@ -5,13 +5,12 @@
  * download, extension v1 read proof). No vitest import.
  */
 import net from 'node:net';
-import { concatBytes, utf8 } from '../../../shared/bytes';
 import { type ArchEvent } from '../../../shared/cldcb/arch';
 import { nobleSecp } from '../../../shared/cldcb/curve';
+import { proveRead, readToken as readTokenFromEcdh, readVerifier, setReadVerifier } from '../../../shared/cldcb/extension';
 import {
   decodeMessage,
   describeMessage,
-  encodeMessage,
   giveRecognitionCode,
   incrementalChunk,
   incrementalEnd,
@@ -24,7 +23,6 @@ import {
   reuploadEnd,
   type CldcbMessage,
 } from '../../../shared/cldcb/messages';
-import { sha256 } from '../../../shared/crypto/hash';
 import { CldcbError } from '../../../shared/errors';
 import { publicKeyOf, randomPrivateKey } from '../../../shared/noise/primitives';
 import { dialNoise, type NoiseConnection } from '../../../electron/services/noiseSocket';
@@ -41,12 +39,10 @@ export function newClientKey(): ClientKey {
 
 /** T = SHA256("cldcb read token" ‖ S), S = SHA256(compressed(client_priv · NODE)) (docs/PROTOCOL.md §3). */
 export function readToken(clientPriv: Uint8Array, nodePub: Uint8Array): Uint8Array {
-  const s = nobleSecp.ecdhHash(clientPriv, nodePub);
-  return sha256(concatBytes(utf8('cldcb read token'), s));
+  return readTokenFromEcdh(nobleSecp.ecdhHash(clientPriv, nodePub));
 }
 
-/** V = SHA256(T). */
-export const readVerifier = (token: Uint8Array): Uint8Array => sha256(token);
+export { readVerifier };
 
 export interface ConnectOptions {
   port: number;
@@ -186,14 +182,14 @@ export class TestClient {
 
   /** 240 ⇒ 241. */
   async setReadVerifier(v: Uint8Array): Promise<void> {
-    await this.send(encodeMessage(MSG.setReadVerifier, [[0, v]]));
+    await this.send(setReadVerifier(v));
     const m = await this.next();
     if (!(m.type === 'unknown' && m.id === MSG.readVerifierStored)) throw new Error(`set_read_verifier: unexpected ${describeMessage(m)}`);
   }
 
   /** 242 ⇒ 243. */
   async proveRead(clientKey33: Uint8Array, token: Uint8Array): Promise<void> {
-    await this.send(encodeMessage(MSG.proveRead, [[0, clientKey33], [1, token]]));
+    await this.send(proveRead(clientKey33, token));
     const m = await this.next();
     if (!(m.type === 'unknown' && m.id === MSG.readGranted)) throw new Error(`prove_read: unexpected ${describeMessage(m)}`);
   }
