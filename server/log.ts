@@ -71,3 +71,28 @@ export function errText(e: unknown): string {
   if (typeof code === 'string') return `${code}${(e as NodeJS.ErrnoException).syscall ? ` (${(e as NodeJS.ErrnoException).syscall})` : ''}`;
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
+
+/** What the operator should read for the errno codes a storage write meets (errText keeps the code). */
+const STORAGE_CAUSES: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EFBIG: 'the file size limit was reached (RLIMIT_FSIZE, ulimit -f, or the file system\'s largest file)',
+  EIO: 'the disk reported an I/O error',
+  EROFS: 'the file system is read-only',
+  EMFILE: 'the process has too many open files (ulimit -n)',
+  ENFILE: 'the system has too many open files',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+};
+
+/**
+ * A storage failure in the operator's words, with the code: "the disk is full (ENOSPC, write)".
+ * @returns undefined for anything that is not an errno error.
+ */
+export function storageCause(e: unknown): string | undefined {
+  if (e instanceof Error && e.name === 'CldcbError') return undefined;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return undefined;
+  const syscall = (e as NodeJS.ErrnoException).syscall;
+  return `${STORAGE_CAUSES[code] ?? 'a file system error'} (${code}${syscall ? `, ${syscall}` : ''})`;
+}

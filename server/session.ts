@@ -45,7 +45,7 @@ import type { NoiseConnection } from '../electron/services/noiseSocket';
 import type { AllowList } from './clients';
 import { advertisingPing, decodeProveRead, decodeSetReadVerifier, readGranted, readVerifierStored } from '../shared/cldcb/extension';
 import type { KeyedLock } from './keyedLock';
-import { errText, type Logger, type LogLevel } from './log';
+import { errText, storageCause, type Logger, type LogLevel } from './log';
 import { TokenBucket } from './rateLimit';
 import type { ReadVerifierStore } from './readVerifiers';
 import type { RecognitionStore } from './recognitionStore';
@@ -178,7 +178,8 @@ export class Session {
       if (e.code === 'timeout') return say('info', `closed: ${e.message}`);
       return say('warn', `closed: ${e.message}`); // truncated, protocol_error (bad MAC), bad_length (limits)
     }
-    say('error', `closed after a server-side failure: ${errText(e)}`);
+    const cause = storageCause(e);
+    say('error', cause !== undefined ? `closed: ${cause}` : `closed after a server-side failure: ${errText(e)}`);
   }
 
   private decode(payload: Uint8Array): CldcbMessage {
@@ -364,6 +365,9 @@ export class Session {
     } catch (e) {
       await this.writer?.abort();
       this.writer = null;
+      const cause = storageCause(e);
+      if (cause !== undefined)
+        throw new EndSession('error', `could not store dv ${dv}: ${cause}; the unfinished write was rolled back and not acknowledged (the client retries)`);
       throw e;
     } finally {
       release?.();

@@ -218,6 +218,11 @@ export class AppendWriter {
   /** The newest chunk, not yet written. */
   private held: Uint8Array | null = null;
   private done = false;
+  /**
+   * A write was attempted: the file may hold bytes past the committed size even if that
+   * write failed (a short write before ENOSPC/EFBIG advances nothing we count).
+   */
+  private touched = false;
   /** Bytes of chunks (with their lengths) received so far. */
   bytes = 0;
 
@@ -250,6 +255,7 @@ export class AppendWriter {
       throw new CldcbError('bad_length', `increment larger than the limit of ${this.store.limits.maxIncrementBytes} bytes.`);
     if (this.held) {
       const data = concatBytes(...this.takeHeld());
+      this.touched = true;
       await writeAllAt(this.fh, data, this.pos);
       this.pos += data.length;
     }
@@ -264,6 +270,7 @@ export class AppendWriter {
     const lastLength = this.pos + before + 2 - body;
     const count = this.info.increments & 0xffff; // index of this increment since the re-upload
     const tail = concatBytes(...parts, new Uint8Array(2), encodeFooter(lastLength, this.dataVersion, count));
+    this.touched = true;
     await writeAllAt(this.fh, tail, this.pos);
     this.pos += tail.length;
     await this.fh.datasync();
@@ -282,12 +289,16 @@ export class AppendWriter {
     return info;
   }
 
-  /** Undo: truncate back to the previous size (fdatasync'ed). Never throws. */
+  /**
+   * Undo: truncate back to the previous size (fdatasync'ed) — at once, also after a write
+   * that failed part-way (ENOSPC, EFBIG), so no unacknowledged bytes wait for the next
+   * open. Never throws.
+   */
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
     this.held = null;
-    if (this.pos === this.info.size) {
+    if (!this.touched) {
       this.store.releaseHandle(this.clientKey, this.fh); // nothing was written
       return;
     }
@@ -606,8 +617,8 @@ export class ArchiveStore {
         await fh.truncate(r.tornFrom);
         await fh.datasync();
         info = { ...info, mtimeMs: (await fh.stat()).mtimeMs };
-        this.log.warn(
-          `${id}.arch: removed a torn tail of ${st.size - r.tornFrom} bytes (${r.tornWhy}) — an append interrupted by a crash, never acknowledged.`,
+          this.log.warn(
+          `${id}.arch: removed a torn tail of ${st.size - r.tornFrom} bytes (${r.tornWhy}) — an unfinished append, never acknowledged (a crash, or a rollback that failed and was logged then).`,
         );
       }
       this.cache.set(id, info);

@@ -5,7 +5,7 @@
  * a graceful SIGTERM that lets a write in progress finish. In every case: no acknowledged
  * write is lost, the archive still decodes, and the server keeps serving others.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -393,7 +393,7 @@ describe('limits and shutdown', () => {
       for (let i = 0; i < 2; i++) await c.send(incrementalChunk(fakeChunk(10 + i, 60000))).catch(() => {});
       await c.send(incrementalEnd()).catch(() => {});
       expect(await c.expectClosed()).toMatch(/io_error|truncated/);
-      await srv.waitForLog(/closed after a server-side failure: EFBIG/);
+      await srv.waitForLog(/could not store dv 2: the file size limit was reached \(RLIMIT_FSIZE[^)]*\) \(EFBIG, write\); the unfinished write was rolled back and not acknowledged/);
       expect(bytesToHex(arch(dir, K))).toBe(bytesToHex(acked));
       // A re-upload that does not fit: the temp files go, the archive stays.
       const c2 = await connect(srv, K);
@@ -409,6 +409,76 @@ describe('limits and shutdown', () => {
       const c3 = await connect(srv, K);
       expect(await c3.backup(2, [fakeChunk(30, 100)])).toBe('appended');
       c3.close();
+      expect(srv.proc.exitCode).toBeNull();
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it.skipIf(!hasPrlimit)('a one-chunk append that hits the file size limit part-way is cut back at once, not left for the next open', async () => {
+    const K = newClientKey();
+    const dir = tempDir([K]);
+    const srv = await startServer(dir, { prlimit: ['--fsize=150000'] });
+    try {
+      const c = await connect(srv, K);
+      expect(await c.backup(1, [fakeChunk(1, 1000)], [fakeChunk(2, 60000), fakeChunk(3, 60000)])).toBe('reuploaded');
+      const acked = arch(dir, K);
+      const mark = srv.mark();
+      // One chunk: the server holds it and writes it with the footer in one go, which
+      // crosses 150000 bytes: a short write lands, the next one fails with EFBIG.
+      await c.send(requestIncremental(2)).catch(() => {});
+      await c.send(incrementalChunk(fakeChunk(10, 60000))).catch(() => {});
+      await c.send(incrementalEnd()).catch(() => {});
+      expect(await c.expectClosed()).toMatch(/io_error|truncated/);
+      await srv.waitForLog(/could not store dv 2: .*\(EFBIG, write\); the unfinished write was rolled back/, 5000, mark);
+      expect(bytesToHex(arch(dir, K))).toBe(bytesToHex(acked)); // already, before anyone opens it again
+      const c2 = await connect(srv, K);
+      expect(await c2.backup(2, [fakeChunk(11, 100)])).toBe('appended');
+      c2.close();
+      expect(srv.log().slice(mark)).not.toMatch(/torn tail/);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  // A real full disk: a 512 KiB tmpfs (root only; skipped where mounting is not allowed).
+  const tmpfs = ((): string | undefined => {
+    if (process.getuid?.() !== 0) return undefined;
+    const d = mkdtempSync(path.join(tmpdir(), 'cldcb-enospc-'));
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k,mode=0700', 'tmpfs', d]).status !== 0) {
+      rmSync(d, { recursive: true, force: true });
+      return undefined;
+    }
+    return d;
+  })();
+  afterAll(() => {
+    if (tmpfs === undefined) return;
+    spawnSync('umount', [tmpfs]);
+    rmSync(tmpfs, { recursive: true, force: true });
+  });
+  it.skipIf(tmpfs === undefined)('a full disk (ENOSPC on a 512 KiB tmpfs): the append is cut back at once, the log names the full disk, acknowledged data is served', async () => {
+    const K = newClientKey();
+    const dir = path.join(tmpfs!, 'srv');
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(path.join(dir, 'clients'), `${formatClientId(K.pub)}\n`);
+    const srv = await startServer(dir);
+    try {
+      const c = await connect(srv, K);
+      expect(await c.backup(1, [fakeChunk(1, 1000)], Array.from({ length: 6 }, (_, i) => fakeChunk(2 + i, 60000)))).toBe('reuploaded');
+      let dv = 2;
+      let acked = arch(dir, K);
+      const mark = srv.mark();
+      // Fill the disk with one-chunk appends until one does not fit.
+      for (; dv < 20; dv++) {
+        const r = await c.backup(dv, [fakeChunk(100 + dv, 60000)]).catch((e: unknown) => e);
+        if (r !== 'appended') break;
+        acked = arch(dir, K);
+      }
+      expect(dv).toBeLessThan(20);
+      await srv.waitForLog(new RegExp(`could not store dv ${dv}: the disk is full \\(ENOSPC, write\\); the unfinished write was rolled back and not acknowledged`), 5000, mark);
+      expect(bytesToHex(arch(dir, K))).toBe(bytesToHex(acked));
+      expect(await downloaded(srv, K)).toBe(bytesToHex(acked));
+      expect(srv.log()).not.toMatch(/server-side failure|torn tail|BUG/);
       expect(srv.proc.exitCode).toBeNull();
     } finally {
       await srv.stop();

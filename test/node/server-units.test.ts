@@ -13,7 +13,7 @@ import { formatClientId } from '../../shared/cldcb/ids';
 import { sha256 } from '../../shared/crypto/hash';
 import { parseClientsFile } from '../../server/clients';
 import { KeyedLock } from '../../server/keyedLock';
-import { createLogger, silentLogger } from '../../server/log';
+import { createLogger, silentLogger, storageCause } from '../../server/log';
 import { PersistQueue } from '../../server/persistQueue';
 import { TokenBucket } from '../../server/rateLimit';
 import { ReadVerifierStore } from '../../server/readVerifiers';
@@ -170,6 +170,42 @@ describe('ArchiveStore', () => {
     expect((await store.inspect(K.pub)).kind).toBe('ok');
     // A stale judgement (the file changed since) is refused.
     await expect(store.beginAppend(K.pub, 4, ins.info)).rejects.toThrow(/changed while it was being judged/);
+  });
+
+  it('a write that fails part-way (ENOSPC after a short write) is rolled back at once by abort, also for a one-chunk increment', async () => {
+    const dir = tempDir();
+    const store = new ArchiveStore(dir, silentLogger);
+    writeFileSync(store.archivePath(K.pub), base());
+    const ins = await store.inspect(K.pub);
+    if (ins.kind !== 'ok') throw new Error('expected ok');
+    const w = await store.beginAppend(K.pub, 3, ins.info);
+    await w.chunk(fakeChunk(9, 5000)); // held: the first write happens in commit()
+    // The disk fills up in the middle: one short write lands, the next one fails.
+    const proto = Object.getPrototypeOf(await open(store.archivePath(K.pub), 'r').then(async (h) => (await h.close(), h))) as {
+      write: (...a: unknown[]) => Promise<{ bytesWritten: number }>;
+    };
+    const realWrite = proto.write;
+    let calls = 0;
+    proto.write = async function (this: unknown, ...a: unknown[]) {
+      const [data, off, len, pos] = a as [Uint8Array, number, number, number];
+      if (calls++ === 0) return realWrite.call(this, data, off, Math.floor(len / 2), pos);
+      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC', syscall: 'write' });
+    };
+    let err: unknown;
+    try {
+      await w.commit();
+    } catch (e) {
+      err = e;
+    } finally {
+      proto.write = realWrite;
+    }
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    expect(readFileSync(store.archivePath(K.pub)).length).toBeGreaterThan(base().length); // the short write is on disk
+    await w.abort();
+    expect(bytesToHex(new Uint8Array(readFileSync(store.archivePath(K.pub))))).toBe(bytesToHex(base()));
+    expect(storageCause(err)).toBe('the disk is full (ENOSPC, write)');
+    expect(storageCause(Object.assign(new Error('x'), { code: 'EFBIG', syscall: 'write' }))).toMatch(/^the file size limit was reached .*\(EFBIG, write\)$/);
+    expect(storageCause(new Error('plain'))).toBeUndefined();
   });
 
   it('re-upload abort removes both temp files and leaves the archive alone', async () => {
