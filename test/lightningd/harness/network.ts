@@ -1,0 +1,186 @@
+/**
+ * A test network: one fake chain, a short run directory under /tmp, lightningd nodes on it,
+ * and the steps of lightningd-rig.md §4 — fund, connect, open channels both ways, pay —
+ * each waiting until every running node has caught up. `close()` kills everything it
+ * started and removes the run directory unless the test failed (then it is kept and named).
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { startChainServer, type ChainServer, type FakeChain } from './chain';
+import { CldcbServer } from './cldcb';
+import { LightningNode } from './node';
+import { freePort, shortTempDir } from './paths';
+import { RpcError } from './rpc';
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+  const t0 = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface Channel {
+  readonly peer_id: string;
+  readonly state: string;
+  readonly short_channel_id?: string;
+  readonly channel_id: string;
+  readonly opener: string;
+  readonly to_us_msat: number;
+  readonly total_msat: number;
+  readonly funding_txid: string;
+}
+
+export class Network {
+  readonly nodes: LightningNode[] = [];
+  readonly servers: CldcbServer[] = [];
+  private failed = false;
+  private labels = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly chainServer: ChainServer,
+  ) {}
+
+  static async create(): Promise<Network> {
+    return new Network(shortTempDir(), await startChainServer());
+  }
+
+  get chain(): FakeChain {
+    return this.chainServer.chain;
+  }
+
+  /** A node whose base dir is <run>/<name> (not started). */
+  async addNode(name: string): Promise<LightningNode> {
+    const node = new LightningNode({ name, baseDir: path.join(this.dir, name), port: await freePort(), chainUrl: this.chainServer.url });
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** A node object for an existing base dir (a recovered one), on `port`. */
+  nodeAt(name: string, baseDir: string, port: number): LightningNode {
+    const node = new LightningNode({ name, baseDir, port, chainUrl: this.chainServer.url });
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** A cldcb-server for this network, in <run>/<name> (not started). */
+  addServer(name = 'srv'): CldcbServer {
+    const s = new CldcbServer(path.join(this.dir, name));
+    this.servers.push(s);
+    return s;
+  }
+
+  running(): LightningNode[] {
+    return this.nodes.filter((n) => n.running);
+  }
+
+  /**
+   * Wait until every running node (or `nodes`) has processed the chain tip, and getinfo
+   * says so (once synced, getinfo reports gossipd's height, which follows a little later).
+   */
+  async sync(nodes: LightningNode[] = this.running()): Promise<void> {
+    const h = this.chain.height;
+    await Promise.all(
+      nodes.map(async (n) => {
+        await n.call('waitblockheight', { blockheight: h, timeout: 60 }, 65_000);
+        await waitFor(`${n.name}: getinfo at block ${h}`, async () => (await n.call<{ blockheight: number }>('getinfo')).blockheight === h);
+      }),
+    );
+  }
+
+  /** Wait until no channel of `nodes` has an HTLC in flight (balances final on both sides). */
+  async quiesce(nodes: LightningNode[] = this.running()): Promise<void> {
+    for (const n of nodes)
+      await waitFor(`${n.name}: no HTLC in flight`, async () => (await n.call<{ channels: { htlcs?: unknown[] }[] }>('listpeerchannels')).channels.every((c) => (c.htlcs ?? []).length === 0));
+  }
+
+  /** Mine `n` blocks and wait for every running node to reach the tip. */
+  async mine(n = 1): Promise<void> {
+    this.chain.mine(n);
+    await this.sync();
+  }
+
+  /** Give `node` a confirmed output of `sats` (faucet transaction + 1 block). */
+  async fund(node: LightningNode, sats: bigint): Promise<void> {
+    const { bech32 } = await node.call<{ bech32: string }>('newaddr', { addresstype: 'bech32' });
+    const txid = this.chain.faucet(bech32, sats);
+    await this.mine(1);
+    await waitFor(`${node.name} to see its funding output ${txid}`, async () => {
+      const f = await node.call<{ outputs: { txid: string; status: string }[] }>('listfunds');
+      return f.outputs.some((o) => o.txid === txid && o.status === 'confirmed');
+    });
+  }
+
+  async connect(from: LightningNode, to: LightningNode): Promise<void> {
+    const info = await to.call<{ id: string }>('getinfo');
+    await from.call('connect', { id: info.id, host: '127.0.0.1', port: to.opts.port });
+  }
+
+  async channels(node: LightningNode): Promise<Channel[]> {
+    return (await node.call<{ channels: Channel[] }>('listpeerchannels')).channels;
+  }
+
+  /**
+   * Open a channel from each `[opener, peer, sats]` (funding txs in one block), then wait
+   * until both sides of every channel are CHANNELD_NORMAL.
+   */
+  async openChannels(opens: readonly (readonly [LightningNode, LightningNode, number])[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const [from, to, sats] of opens) {
+      const peer = await to.call<{ id: string }>('getinfo');
+      const r = await from.call<{ channel_id: string; txid: string }>('fundchannel', { id: peer.id, amount: sats, announce: false }, 60_000);
+      if (!this.chain.mempoolTxids().includes(r.txid)) throw new Error(`funding tx ${r.txid} is not in the mempool`);
+      ids.push(r.channel_id);
+    }
+    await this.mine(1);
+    for (const [from, to] of opens)
+      for (const n of [from, to])
+        await waitFor(`${n.name}: channels ${ids.join(', ')} CHANNELD_NORMAL`, async () => {
+          const chans = await this.channels(n);
+          return ids.filter((id) => chans.some((c) => c.channel_id === id)).every((id) => chans.find((c) => c.channel_id === id)!.state === 'CHANNELD_NORMAL') && chans.some((c) => ids.includes(c.channel_id));
+        });
+    return ids;
+  }
+
+  /** A unique invoice label. */
+  label(prefix = 'inv'): string {
+    return `${prefix}-${Date.now().toString(36)}-${++this.labels}`;
+  }
+
+  /** An invoice of `msat` from `to`. */
+  async invoice(to: LightningNode, msat: number, label = this.label()): Promise<{ bolt11: string; payment_hash: string; label: string }> {
+    const inv = await to.call<{ bolt11: string; payment_hash: string }>('invoice', { amount_msat: msat, label, description: label });
+    return { ...inv, label };
+  }
+
+  /** `from` pays a fresh invoice of `to`; resolves with pay's result (throws RpcError on failure). */
+  async pay(from: LightningNode, to: LightningNode, msat: number, timeoutMs = 90_000): Promise<{ status: string; payment_hash: string }> {
+    const inv = await this.invoice(to, msat);
+    return from.call('pay', { bolt11: inv.bolt11, retry_for: 60 }, timeoutMs);
+  }
+
+  /** Mark the test failed: the run directory is kept for inspection. */
+  keep(): void {
+    this.failed = true;
+  }
+
+  /** Kill every node and the chain server; remove the run dir unless kept. @returns the kept dir or undefined. */
+  async close(): Promise<string | undefined> {
+    await Promise.all(this.nodes.map((n) => n.killAll()));
+    await Promise.all(this.servers.map((s) => s.kill()));
+    await this.chainServer.close();
+    if (this.failed || process.env.CLDCB_TIER_KEEP) return this.dir;
+    rmSync(this.dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+export const isRpcError = (e: unknown): e is RpcError => e instanceof RpcError;

@@ -1,0 +1,140 @@
+/**
+ * Issue 10, scenario a — the backup through a node's whole life, as an operator runs it:
+ * install exactly as the README says → channels both ways → payments both ways → restart
+ * (writes before `init`) → clean stop → `recover` offline and online into fresh directories
+ * holding only hsm_secret → row-identical to the node's database → lightningd on the
+ * recovered directory is the same node (id, channels, balances, funds) → a payment succeeds
+ * → stop → recover again → identical.
+ */
+import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, expect } from 'vitest';
+import { describeRecovery, enablePlugin, installBackup, readmePluginOption, recoverInto, type CldcbServer, type Install, type Recovery } from './harness/cldcb';
+import { diffDumps, dumpDb, rpcState, type RpcState } from './harness/compare';
+import { waitFor, type Network } from './harness/network';
+import type { LightningNode } from './harness/node';
+import { steps, tierAvailable, useNetwork } from './tier';
+
+const network = useNetwork();
+let net: Network;
+let server: CldcbServer;
+let a: LightningNode;
+let b: LightningNode;
+let install: Install;
+let before: RpcState;
+let online: Recovery;
+let offline: Recovery;
+let a2: LightningNode;
+
+beforeAll(async () => {
+  if (!tierAvailable) return;
+  net = network();
+  server = net.addServer();
+  await server.start();
+  a = await net.addNode('a');
+  b = await net.addNode('b');
+});
+
+/** Both sides of every channel of `node` are connected and CHANNELD_NORMAL. */
+async function channelsReady(node: LightningNode, count: number): Promise<void> {
+  await waitFor(`${node.name}: ${count} channels CHANNELD_NORMAL and reconnected`, async () => {
+    const chans = await node.call<{ channels: { state: string; peer_connected: boolean }[] }>('listpeerchannels');
+    return chans.channels.length === count && chans.channels.every((c) => c.state === 'CHANNELD_NORMAL' && c.peer_connected);
+  }, 60_000);
+}
+
+/** A recovery that rebuilt exactly `node`'s database and said so. */
+function expectIdentical(r: Recovery, node: LightningNode): void {
+  expect(r.run.status, describeRecovery(r)).toBe(0);
+  expect(r.verdict?.ok, describeRecovery(r)).toBe(true);
+  expect(r.verdict?.stale, describeRecovery(r)).toBe(false);
+  const db = path.join(r.networkDir, 'lightningd.sqlite3');
+  expect(existsSync(db), describeRecovery(r)).toBe(true);
+  expect(diffDumps(dumpDb(node.dbPath), dumpDb(db)), `rebuilt ${db} against ${node.dbPath}`).toEqual([]);
+}
+
+const step = steps();
+
+step('install as the README says: newclient, server add, installplugin, the config line, lightningd with the plugin', async () => {
+  // An existing node (installplugin needs its hsm_secret), then the README's steps.
+  await Promise.all([a.start(), b.start()]);
+  await a.stop();
+  install = await installBackup(a, server, net.dir);
+  expect(install.configLine).toBe(`${readmePluginOption()}=${install.wrapper}`);
+  expect(statSync(install.wrapper).mode & 0o777).toBe(0o700);
+  expect(install.output).toContain(`cldcb-server add --server-dir=`);
+  await a.start();
+  expect(a.children(/cldcb-plugin/).length, 'the cldcb plugin runs under lightningd').toBe(1);
+  expect(existsSync(path.join(server.dir, `${install.clientId}.arch`)), 'the server holds the first backup').toBe(true);
+});
+
+step('channels both ways, payments both ways', async () => {
+  await net.sync();
+  await net.fund(a, 3_000_000n);
+  await net.fund(b, 3_000_000n);
+  await net.connect(a, b);
+  await net.openChannels([
+    [a, b, 1_000_000],
+    [b, a, 1_000_000],
+  ]);
+  for (let i = 0; i < 4; i++) {
+    expect((await net.pay(a, b, 20_000_000 + i)).status).toBe('complete');
+    expect((await net.pay(b, a, 7_000_000 + i)).status).toBe('complete');
+  }
+});
+
+step('restart A (its writes before init are backed up like the others), more payments', async () => {
+  await a.stop();
+  await a.start();
+  await net.sync();
+  await channelsReady(a, 2);
+  expect((await net.pay(a, b, 3_000_000)).status).toBe('complete');
+  expect((await net.pay(b, a, 2_000_000)).status).toBe('complete');
+});
+
+step('clean stop, recover offline (--from=copy of the server dir) and online (--server): row-identical to A', async () => {
+  await net.quiesce([a, b]);
+  before = await rpcState(a);
+  await a.stop();
+  const copy = path.join(net.dir, 'srv-copy');
+  cpSync(server.dir, copy, { recursive: true });
+  const hsm = path.join(a.networkDir, 'hsm_secret');
+  offline = await recoverInto(path.join(net.dir, 'r-off'), hsm, { from: copy });
+  online = await recoverInto(path.join(net.dir, 'r-on'), hsm, { server: server.address });
+  expectIdentical(offline, a);
+  expectIdentical(online, a);
+});
+
+step('lightningd on the recovered directory (new wrapper) is the same node: id, channels, balances, funds', async () => {
+  enablePlugin(online.networkDir);
+  a2 = net.nodeAt('a2', online.baseDir, a.opts.port);
+  await a2.start();
+  expect(a2.children(/cldcb-plugin/).length, 'the recovered node runs the plugin from the new wrapper').toBe(1);
+  await net.sync([a2]); // lightningd re-reads the last 30 blocks at every start
+  const after = await rpcState(a2);
+  expect(after).toEqual(before);
+});
+
+step('a payment succeeds both ways from the recovered node', async () => {
+  await net.sync();
+  await channelsReady(a2, 2);
+  expect((await net.pay(a2, b, 4_000_000)).status).toBe('complete');
+  expect((await net.pay(b, a2, 1_000_000)).status).toBe('complete');
+});
+
+step(
+  'stop the recovered node, recover again: identical (the backup made after a recovery is restorable)',
+  async () => {
+    await a2.stop();
+    const again = await recoverInto(path.join(net.dir, 'r-2'), path.join(a.networkDir, 'hsm_secret'), { server: server.address });
+    expectIdentical(again, a2);
+  },
+  { pending: 'issue 10 defect 1 — after a recovery the next backup cannot be restored (recover: "the chain of increments is broken")' },
+);
+
+step('the offline recovery (no server address given) leaves a wrapper that reaches the server, or its verdict warns that it does not', () => {
+  const text = readFileSync(path.join(offline.networkDir, 'cldcb-plugin-wrapper'), 'utf8');
+  const shost = /^# shost = (.*)$/m.exec(text)?.[1];
+  const warnings = (offline.verdict?.warnings ?? []) as { kind: string; message: string }[];
+  expect(shost === `127.0.0.1:${server.port}` || warnings.some((w) => w.kind === 'wrapper'), `wrapper shost ${shost}; warnings ${JSON.stringify(warnings)}`).toBe(true);
+});
