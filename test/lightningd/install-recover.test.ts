@@ -122,15 +122,12 @@ step('a payment succeeds both ways from the recovered node', async () => {
   expect((await net.pay(b, a2, 1_000_000)).status).toBe('complete');
 });
 
-step(
-  'stop the recovered node, recover again: identical (the backup made after a recovery is restorable)',
-  async () => {
-    await a2.stop();
-    const again = await recoverInto(path.join(net.dir, 'r-2'), path.join(a.networkDir, 'hsm_secret'), { server: server.address });
-    expectIdentical(again, a2);
-  },
-  { pending: 'issue 10 defect 1 — after a recovery the next backup cannot be restored (recover: "the chain of increments is broken")' },
-);
+// Issue 10 defect 1: failed before 45f18c7 with "the chain of increments is broken at increment 261".
+step('stop the recovered node, recover again: identical (the backup made after a recovery is restorable)', async () => {
+  await a2.stop();
+  const again = await recoverInto(path.join(net.dir, 'r-2'), path.join(a.networkDir, 'hsm_secret'), { server: server.address });
+  expectIdentical(again, a2);
+});
 
 step('the offline recovery (no server address given) leaves a wrapper that reaches the server, or its verdict warns that it does not', () => {
   const text = readFileSync(path.join(offline.networkDir, 'cldcb-plugin-wrapper'), 'utf8');
