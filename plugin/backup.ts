@@ -75,6 +75,7 @@ import { nobleBoxCrypto, Sealer, type BoxCrypto } from '../shared/cldcb/seal';
 import { CldcbClient, readToken, readVerifier, type ClientLogLevel, type ReuploadSource, type UploadOutcome } from '../electron/services/cldcbClient';
 import { nativeBoxCrypto } from '../electron/services/nativeSeal';
 import { ChainStateFile } from './chainState';
+import { STATE_FILE, stateBinding } from '../electron/services/pluginState';
 import {
   encodeIncrementV1,
   isDataVersionBump,
@@ -99,8 +100,8 @@ export const CONNECT_TIMEOUT_MS = 5000;
 export const REPLY_TIMEOUT_MS = 20_000;
 /** An attempt that is making progress gets at least this much per message after the deadline. */
 const PROGRESS_FLOOR_MS = 5000;
-/** File beside lightningd.sqlite3 holding the chain head. */
-export const STATE_FILE = 'cldcb-plugin.state';
+/** File beside lightningd.sqlite3 holding the chain head (format: electron/services/pluginState.ts). */
+export { STATE_FILE };
 
 export type Log = (level: ClientLogLevel, message: string) => void;
 
@@ -184,7 +185,7 @@ export class BackupSession {
     this.verifier = readVerifier(t);
     zeroize(s, t);
     cleanStaleSnapshots(dir);
-    const binding = sha256(cfg.clientId, cfg.serverId);
+    const binding = stateBinding(cfg.clientId, cfg.serverId);
     this.state = new ChainStateFile(`${dir}/${STATE_FILE}`, binding, (m) => this.log('warn', m));
   }
 

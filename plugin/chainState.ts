@@ -19,47 +19,10 @@
  */
 import { closeSync, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { CldcbError } from '../shared/errors';
-import { sha256 } from './increment';
+import { decodeStateFile, encodeStateSlot, STATE_SLOT_SIZE as SLOT, type ChainHead } from '../electron/services/pluginState';
 
-const MAGIC = new TextEncoder().encode('CLDCBPS1');
-const SLOT = 128;
-const BODY = 116;
-
-export interface ChainHead {
-  readonly dataVersion: number;
-  /** SHA-256 of the last acknowledged increment's plaintext. */
-  readonly head: Uint8Array;
-  /** prev of the first increment stored for `dataVersion`. */
-  readonly runPrev: Uint8Array;
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function encodeSlot(seq: bigint, binding: Uint8Array, h: ChainHead): Uint8Array {
-  const b = new Uint8Array(SLOT);
-  const v = new DataView(b.buffer);
-  b.set(MAGIC, 0);
-  v.setBigUint64(8, seq, false);
-  b.set(binding, 16);
-  v.setUint32(48, h.dataVersion, false);
-  b.set(h.head, 52);
-  b.set(h.runPrev, 84);
-  b.set(sha256(b.subarray(0, BODY)).subarray(0, 12), BODY);
-  return b;
-}
-
-function decodeSlot(b: Uint8Array, binding: Uint8Array): { seq: bigint; head: ChainHead } | undefined {
-  if (b.length < SLOT || !equal(b.subarray(0, 8), MAGIC)) return undefined;
-  if (!equal(sha256(b.subarray(0, BODY)).subarray(0, 12), b.subarray(BODY, SLOT))) return undefined;
-  if (!equal(b.subarray(16, 48), binding)) return undefined;
-  const v = new DataView(b.buffer, b.byteOffset, SLOT);
-  return {
-    seq: v.getBigUint64(8, false),
-    head: { dataVersion: v.getUint32(48, false), head: b.slice(52, 84), runPrev: b.slice(84, 116) },
-  };
-}
+/** The format is defined once, in electron/services/pluginState.ts (recovery writes it too). */
+export type { ChainHead };
 
 export class ChainStateFile {
   private fd: number | undefined;
@@ -87,11 +50,10 @@ export class ChainStateFile {
       }
       closeSync(this.fd);
       this.fd = openSync(path, 'r+');
-      const slots = [decodeSlot(buf.subarray(0, SLOT), binding), decodeSlot(buf.subarray(SLOT, 2 * SLOT), binding)].filter((s) => s !== undefined);
-      slots.sort((a, b) => (a.seq < b.seq ? 1 : -1));
-      if (slots[0]) {
-        this.seq = slots[0].seq;
-        this.head = slots[0].head;
+      const newest = decodeStateFile(buf.subarray(0, n), binding);
+      if (newest) {
+        this.seq = newest.seq;
+        this.head = newest.head;
       } else if (n > 0) warn(`${path} holds no chain head for this client and server; the chain restarts at the next re-upload.`);
     } catch (e) {
       if (this.fd !== undefined) closeSync(this.fd);
@@ -112,7 +74,7 @@ export class ChainStateFile {
     this.head = { dataVersion: h.dataVersion, head: h.head.slice(), runPrev: h.runPrev.slice() };
     if (this.fd === undefined) return;
     this.seq++;
-    const slot = encodeSlot(this.seq, this.binding, this.head);
+    const slot = encodeStateSlot(this.seq, this.binding, this.head);
     try {
       writeSync(this.fd, slot, 0, SLOT, Number(this.seq % 2n) * SLOT);
       fdatasyncSync(this.fd);

@@ -126,7 +126,9 @@ describe('recover --from a copy of the original server directory', () => {
     expect(Buffer.from(w.nodeId).toString('hex')).toBe(NID);
     expect(verifyRecognitionAsClient(w.clientPrivateKey, w.nodeId, w.nodeSignature)).toBe(true);
     expect(readFileSync(wrapperFile, 'utf8')).toContain(`# sid = ${SID}`);
-    expect(readdirSync(ld).sort()).toEqual(['cldcb-plugin-wrapper', 'lightningd.sqlite3']);
+    expect(readdirSync(ld).sort()).toEqual(['cldcb-plugin-wrapper', 'cldcb-plugin.state', 'lightningd.sqlite3']);
+    expect(statSync(path.join(ld, 'cldcb-plugin.state')).mode & 0o777).toBe(0o600);
+    expect(v.plugin_state).toEqual({ path: path.join(ld, 'cldcb-plugin.state'), data_version: 9 });
   });
 
   it('prints progress on stderr and a text report without --json, and writes --report', async () => {

@@ -54,6 +54,7 @@ export type RecoveryWarningKind =
   | 'fk_violations'
   | 'synthesized_bump'
   | 'wrapper'
+  | 'plugin_state'
   | 'chosen_not_freshest';
 
 export interface RecoveryWarning {
@@ -151,6 +152,13 @@ export interface ReplayPlan {
    * started again with foreign keys ON (a byte-identical re-send is not one).
    */
   readonly restarts: number[];
+  /**
+   * The chain head after the last replayed increment, as the plugin keeps it
+   * (electron/services/pluginState.ts): so a recovered node's next increment continues this
+   * chain. `hash` is the last increment's plaintext hash (the next prev); `runPrev` the prev a
+   * redo of its data_version must carry (what the first increment of that run follows).
+   */
+  readonly head?: { readonly dataVersion: number; readonly hash: string; readonly runPrev: string };
 }
 
 const next = (dv: number): number => (dv + 1) % 0x100000000;
@@ -211,6 +219,13 @@ export class ChainPlanner {
     return this.lost(
       `the chain of increments is broken at increment ${d.index} (data_version ${d.dataVersion}): it does not follow ${pos === 0 ? 'the snapshot' : `increment ${this.replay[pos - 1]!.index}`}. An increment was dropped, reordered or mixed in from another backup; the database would miss writes lightningd committed.`,
     );
+  }
+
+  /** Position in the replay list of the first increment of the last one's data_version. */
+  private runStart(): number {
+    let i = this.replay.length - 1;
+    while (i > 0 && this.replay[i - 1]!.dataVersion === this.replay[i]!.dataVersion) i--;
+    return i;
   }
 
   /** Current replay list length (positions of applied increments are 0 … length−1). */
@@ -336,6 +351,7 @@ export class ChainPlanner {
       ...(last?.format === 1 && last.time !== undefined ? { lastTime: last.time } : {}),
       missingBumps,
       restarts: replay.filter((d) => this.restarted.has(d.index)).map((d) => d.index),
+      ...(last ? { head: { dataVersion: last.dataVersion, hash: last.hash, runPrev: this.expectedPrev(this.runStart()) } } : {}),
     };
   }
 }

@@ -4,37 +4,35 @@
  * events; cancel with an AbortSignal. The heavy steps run in worker threads
  * (electron/worker/jobs.ts: recovery.recognize, recovery.analyze, recovery.rebuild).
  *
- *   searchEntries(input, { onEvent, signal }) → SearchResult   (entries, statuses, candidates)
- *   recover(input, { onEvent, signal })       → RecoveryVerdict (database + wrapper written)
+ *   searchEntries(input, { onEvent, signal }) → SearchResult   (search.ts: entries, statuses, candidates)
+ *   recover(input, { onEvent, signal })       → RecoveryVerdict (database, plugin state and wrapper written)
  *   disposeSearch(result)                      removes online downloads kept by a search
  *
  * Online sources are contacted only with `online: true` (CldcbError 'offline' otherwise).
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CldcbError, toErrorData } from '../../../shared/errors';
+import { CldcbError } from '../../../shared/errors';
 import { zeroize } from '../../../shared/bytes';
-import { DEFAULT_SERVER_PORT, formatClientId, formatNodeId, formatPluginWrapper, parseClientId, parseHostPort, parseServerId } from '../../../shared/cldcb/ids';
-import { signRecognitionCode } from '../../../shared/cldcb/recognition';
-import { writeFileAtomic } from '../atomicFile';
+import { formatClientId, formatNodeId, parseClientId } from '../../../shared/cldcb/ids';
 import { WRAPPER_NAME } from '../installCeremony';
 import { makeNativeSecp } from '../nativeSeal';
 import { coreCount, runJobParallel } from '../workerPool';
 import type { RecoveryWarning } from './chain';
 import { mergeKeys, type KeysInput, type KeysOutput } from './keys';
 import { pipelineAvailable, startFeeder } from './pipeline';
+import { writePluginState, writeWrapper } from './pluginFiles';
 import type { RebuildInput, RebuildOutput, RebuildProgressNote } from './rebuild';
 import { STATUS_NAMES } from './recognize';
 import { applyAnalysis, disposeSearch, publicCandidate, searchEntries } from './search';
 import { runTask } from './tasks';
-import { STALE_ADVICE, type Candidate, type ProgressOptions, type RecoverInput, type RecoveryEvent, type RecoveryVerdict } from './types';
+import { STALE_ADVICE, type Candidate, type ProgressOptions, type RecoverInput, type RecoveryEvent, type RecoveryVerdict, type SearchResult } from './types';
 
 export { disposeSearch, PROBE_ALL_LIMIT, searchEntries } from './search';
+export { PLACEHOLDER_SHOST } from './pluginFiles';
 
 export const DATABASE_NAME = 'lightningd.sqlite3';
 export { WRAPPER_NAME };
-/** Placeholder shost when an offline source does not say where its server runs. */
-export const PLACEHOLDER_SHOST = '127.0.0.1:29735';
 
 /**
  * Deriving the stream keys on all cores first (keys.ts) only pays when worker start-up is
@@ -43,167 +41,42 @@ export const PLACEHOLDER_SHOST = '127.0.0.1:29735';
  */
 export const PARALLEL_KEYS_MIN_BYTES = 16 << 20;
 
-// ---------------------------------------------------------------------------------------------
-// Recover
+const iso = (unix: number): string => new Date(unix * 1000).toISOString().replace('.000Z', 'Z');
 
 /**
- * Recover the node's database into `lightningDir` (and a fresh plugin wrapper).
+ * Recover the node's database into `lightningDir`, with the plugin's chain state and a fresh
+ * plugin wrapper beside it (unless `writeWrapper: false`).
  * @throws CldcbError file_exists (the database exists: nothing is overwritten), not_found
  *   (no backup of this node), offline, the chosen archive's refusal (not_authentic,
  *   truncated, archive_lost_writes), integrity_failed, cancelled, io_error.
  */
 export async function recover(input: RecoverInput, opts: ProgressOptions = {}): Promise<RecoveryVerdict> {
   const emit = (e: RecoveryEvent): void => opts.onEvent?.(e);
-  const signal = opts.signal;
-  const dbName = input.databaseName ?? DATABASE_NAME;
-  const dir = input.lightningDir;
-  let st;
-  try {
-    st = statSync(dir);
-  } catch {
-    throw new CldcbError('file_not_found', `${dir}: no such directory. Create the lightning directory (with the hsm_secret in it) first.`);
-  }
-  if (!st.isDirectory()) throw new CldcbError('bad_input', `${dir} is not a directory.`);
-  const target = path.join(dir, dbName);
-  if (existsSync(target))
-    throw new CldcbError('file_exists', `${target} already exists. Nothing was overwritten; recover into an empty lightning directory or move the existing database away first.`);
+  const { dir, target } = checkTarget(input);
   const nodeId = formatNodeId(makeNativeSecp().publicKey(input.nodePrivateKey));
   const search = input.search ?? (await searchEntries(input, opts, { analyzeSingle: false }));
   try {
-    const timings = [...search.timings];
-    const cands = search.candidates;
-    let chosenIndex = search.freshest;
-    if (input.clientId !== undefined) {
-      const want = formatClientId(parseClientId(input.clientId, 'client id'));
-      const matching = cands.map((c, i) => ({ c, i })).filter((x) => x.c.clientId === want);
-      if (matching.length === 0) throw new CldcbError('not_found', `${want} is not one of this node's backups in the given sources (found: ${cands.map((c) => c.clientId).join(', ') || 'none'}).`);
-      chosenIndex = matching.sort((a, b) => (b.c.dataVersion ?? -1) - (a.c.dataVersion ?? -1))[0]!.i;
-    }
-    if (chosenIndex < 0) {
-      const checked = search.sources.reduce((a, s) => a + s.records, 0);
-      const archives = search.sources.reduce((a, s) => a + s.archives, 0);
-      const failed = search.sources.filter((s) => s.error).map((s) => `${s.label}: ${s.error!.message}`);
-      const broken = cands.filter((c) => c.error).map((c) => `${c.clientId}: ${c.error!.message}`);
-      throw new CldcbError(
-        'not_found',
-        `No usable backup of node ${nodeId}: ${checked} recognition code(s) and ${archives} archive(s) checked.${broken.length ? ` Ours but unusable: ${broken.join(' | ')}` : ''}${failed.length ? ` Sources that failed: ${failed.join(' | ')}` : ''} Check that the hsm_secret is this node's and the source is the right server.`,
-      );
-    }
-    const chosen = cands[chosenIndex]!;
-    if (chosen.error) throw new CldcbError(chosen.error.code as never, `${chosen.clientId} (${chosen.sourceLabel}): ${chosen.error.message}`);
+    const chosenIndex = chooseCandidate(search, input, nodeId);
+    const chosen = search.candidates[chosenIndex]!;
     const src = input.sources[chosen.source]!;
     const srcResult = search.sources[chosen.source]!;
+    const timings = [...search.timings];
+    const out = await rebuildChosen(input, chosen, target, timings, opts);
 
-    // Rebuild (stream keys first, on every core, for big archives)
-    emit({ type: 'step', step: 'rebuild', state: 'started' });
-    const tr = performance.now();
-    let streamKeys: Uint8Array | undefined;
-    if (input.parallelKeys && !input.inline && statSync(chosen.archivePath!).size >= PARALLEL_KEYS_MIN_BYTES) {
-      const tk = performance.now();
-      const slices = Math.max(1, input.threads ?? coreCount());
-      const jobs: KeysInput[] = Array.from({ length: slices }, (_, slice) => ({
-        archivePath: chosen.archivePath!,
-        nodePriv: new Uint8Array(input.nodePrivateKey),
-        clientKey: parseClientId(chosen.clientId),
-        slice,
-        slices,
-      }));
-      try {
-        streamKeys = mergeKeys(await runJobParallel<KeysOutput>('recovery.keys', jobs, signal ? { signal } : {}));
-      } finally {
-        for (const j of jobs) zeroize(j.nodePriv);
-      }
-      timings.push({ step: 'stream keys', ms: performance.now() - tk });
-    }
-    // The pipelined rebuild's feeder thread boots alongside the rebuild's thread (pipeline.ts startFeeder).
-    const feeder =
-      !input.inline && input.pipeline !== false && pipelineAvailable()
-        ? startFeeder({ archivePath: chosen.archivePath!, nodePriv: input.nodePrivateKey, clientKey: parseClientId(chosen.clientId), returnClientKey: input.writeWrapper !== false })
-        : undefined;
-    const out = await runTask<RebuildOutput>(
-      'recovery.rebuild',
-      {
-        archivePath: chosen.archivePath!,
-        nodePriv: new Uint8Array(input.nodePrivateKey),
-        clientKey: parseClientId(chosen.clientId),
-        targetPath: target,
-        returnClientKey: input.writeWrapper !== false,
-        ...(streamKeys ? { streamKeys } : {}),
-        ...(input.pipeline === false ? { pipeline: false } : {}),
-        ...(feeder ? { feeder: feeder.link } : {}),
-      } satisfies RebuildInput,
-      Boolean(input.inline),
-      (d, t, n) => {
-        if (!n) return;
-        const p = JSON.parse(n) as RebuildProgressNote;
-        if (p.phase === 'scan') emit({ type: 'rebuild', phase: 'scan', done: p.bytes, total: p.total });
-        else if (p.phase === 'replay') emit({ type: 'rebuild', phase: 'replay', done: p.increments, total: p.total, statements: p.statements, bytes: p.bytes });
-        else if (p.phase === 'check') emit({ type: 'rebuild', phase: 'check', done: d, total: t, check: p.check });
-        else emit({ type: 'rebuild', phase: 'commit', done: 0, total: 1 });
-      },
-      signal,
-      feeder ? [feeder.link.port] : undefined,
-    ).finally(() => feeder?.stop());
-    emit({ type: 'step', step: 'rebuild', state: 'done', ms: performance.now() - tr });
-    timings.push(...out.timings);
-
-    const warnings: RecoveryWarning[] = [];
     const cand: Candidate = chosen.dataVersion === undefined ? analysed(chosen, out, src.kind === 'server') : chosen;
-    const addWarning = (w: RecoveryWarning): void => {
-      if (!warnings.some((x) => x.message === w.message)) warnings.push(w);
-    };
-    for (const w of [...cand.warnings, ...out.warnings]) addWarning(w);
-    if (out.replay && out.replay.synthesizedBumps > 0 && !warnings.some((w) => w.kind === 'missing_bump'))
-      warnings.push({ kind: 'synthesized_bump', severity: 'warning', message: `${out.replay.synthesizedBumps} increment(s) had no data_version bump; it was set as lightningd's commit would.` });
-    if (out.checks && out.checks.foreignKeyViolations > 0)
-      warnings.push({
-        kind: 'fk_violations',
-        severity: 'warning',
-        message: `PRAGMA foreign_key_check reports ${out.checks.foreignKeyViolations} row(s) in ${out.checks.foreignKeyTables.join(', ')}. The replay enforces foreign keys as lightningd does (off only around its table rebuilds), so these rows came with the snapshot or were written while foreign keys were off; a database lightningd wrote has none: this backup holds data lightningd did not write (hand-made or altered).`,
-      });
     const time = out.plan.lastTime !== undefined ? { time: out.plan.lastTime, timeBasis: 'v1' as const } : src.kind === 'server' ? {} : { time: Math.floor(out.archive.mtimeMs / 1000), timeBasis: 'mtime' as const };
-    if (time.timeBasis === 'mtime')
-      warnings.push({ kind: 'mtime_time', severity: 'warning', message: "The time shown is the archive file's modification time (these increments record no time); a copy may have changed it." });
-    else if (!time.timeBasis) warnings.push({ kind: 'no_time', severity: 'warning', message: 'The time of the last increment is unknown (the original plugin records none, and a download has no file time).' });
-    for (const w of search.warnings) addWarning(w);
-
-    // Stale?
-    const staleReasons: string[] = [];
+    const warnings = verdictWarnings(cand, out, time.timeBasis, search);
     const dv = out.plan.finalDataVersion;
-    if (input.lastKnownDataVersion !== undefined && input.lastKnownDataVersion > dv) {
-      staleReasons.push(`The node's last known data_version is ${input.lastKnownDataVersion}, but this backup ends at ${dv} (${input.lastKnownDataVersion - dv} behind).`);
-      warnings.push({ kind: 'older_than_known', severity: 'error', message: staleReasons[staleReasons.length - 1]! });
-    }
-    if (input.lastKnownTime !== undefined && time.time !== undefined && input.lastKnownTime > time.time) {
-      staleReasons.push(
-        `The node was active at ${iso(input.lastKnownTime)}, but the last increment ${time.timeBasis === 'v1' ? 'was sealed' : 'was written (file time)'} at ${iso(time.time)}.`,
-      );
-      warnings.push({ kind: 'older_than_known', severity: 'error', message: staleReasons[staleReasons.length - 1]! });
-    }
-    for (const [i, c] of cands.entries()) {
-      if (i === chosenIndex) continue;
-      if (c.dataVersion !== undefined && c.dataVersion > dv && !c.error) {
-        staleReasons.push(`Another backup of this node (${c.clientId} at ${c.sourceLabel}) reaches data_version ${c.dataVersion}, beyond this one's ${dv}.`);
-        warnings.push({ kind: 'chosen_not_freshest', severity: 'error', message: staleReasons[staleReasons.length - 1]! });
-      } else if (c.error && (c.dataVersion === undefined || c.dataVersion >= dv) && c.clientId !== chosen.clientId) {
-        staleReasons.push(`Another backup of this node (${c.clientId} at ${c.sourceLabel}) could not be used (${c.error.message}); it may hold newer writes.`);
-      }
-    }
-    if (cands.some((c, i) => i !== chosenIndex && c.clientId === chosen.clientId && c.dataVersion !== undefined && c.dataVersion > dv))
-      staleReasons.push('Another server holds more of this same backup.');
-    const others = cands.filter((c, i) => i !== chosenIndex && c.clientId !== chosen.clientId && !c.error && (c.dataVersion ?? 0) <= dv);
-    if (others.length > 0)
-      warnings.push({
-        kind: 'other_entries',
-        severity: 'info',
-        message: `${others.length} older backup(s) of this node were found and not used: ${others.map((c) => `${c.clientId} at ${c.sourceLabel} (data_version ${c.dataVersion ?? '?'})`).join('; ')} — earlier installations.`,
-      });
+    const staleReasons = staleness(input, search, chosenIndex, dv, time, warnings);
+    const stale = staleReasons.length > 0;
 
-    // Wrapper
+    // The plugin's files (the same backup continues: its chain head, then the wrapper)
     let wrapper: RecoveryVerdict['wrapper'];
+    let pluginState: RecoveryVerdict['pluginState'];
     if (input.writeWrapper !== false && out.clientPrivateKey) {
       emit({ type: 'step', step: 'wrapper', state: 'started' });
       try {
+        pluginState = writePluginState(dir, chosen.clientId, srcResult.serverId, out.plan.head, warnings);
         wrapper = writeWrapper(dir, input, out.clientPrivateKey, srcResult.serverId, srcResult.serverHost, warnings);
       } finally {
         zeroize(out.clientPrivateKey);
@@ -212,7 +85,6 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
     }
 
     for (const w of warnings) emit({ type: 'warning', warning: w });
-    const stale = staleReasons.length > 0;
     const checks = out.checks!;
     return {
       ok: !stale,
@@ -233,9 +105,10 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
       foreignKeyTables: checks.foreignKeyTables,
       database: out.database!,
       ...(wrapper ? { wrapper } : {}),
+      ...(pluginState ? { pluginState } : {}),
       timings,
       warnings,
-      candidates: cands.map((c, i) => (i === chosenIndex ? cand : c)),
+      candidates: search.candidates.map((c, i) => (i === chosenIndex ? cand : c)),
       stale,
       staleReasons,
       ...(stale ? { staleAdvice: STALE_ADVICE } : {}),
@@ -248,61 +121,173 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
   }
 }
 
+/**
+ * The lightning directory exists and holds no database under the target name.
+ * @throws CldcbError file_not_found, bad_input, file_exists.
+ */
+function checkTarget(input: RecoverInput): { dir: string; target: string } {
+  const dir = input.lightningDir;
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new CldcbError('file_not_found', `${dir}: no such directory. Create the lightning directory (with the hsm_secret in it) first.`);
+  }
+  if (!st.isDirectory()) throw new CldcbError('bad_input', `${dir} is not a directory.`);
+  const target = path.join(dir, input.databaseName ?? DATABASE_NAME);
+  if (existsSync(target))
+    throw new CldcbError('file_exists', `${target} already exists. Nothing was overwritten; recover into an empty lightning directory or move the existing database away first.`);
+  return { dir, target };
+}
+
+/**
+ * The backup to rebuild: the one the operator named (`clientId`, its freshest copy), or the
+ * freshest usable one.
+ * @throws CldcbError not_found (none, or not the named one), or the chosen one's refusal.
+ */
+function chooseCandidate(search: SearchResult, input: RecoverInput, nodeId: string): number {
+  const cands = search.candidates;
+  let chosenIndex = search.freshest;
+  if (input.clientId !== undefined) {
+    const want = formatClientId(parseClientId(input.clientId, 'client id'));
+    const matching = cands.map((c, i) => ({ c, i })).filter((x) => x.c.clientId === want);
+    if (matching.length === 0) throw new CldcbError('not_found', `${want} is not one of this node's backups in the given sources (found: ${cands.map((c) => c.clientId).join(', ') || 'none'}).`);
+    chosenIndex = matching.sort((a, b) => (b.c.dataVersion ?? -1) - (a.c.dataVersion ?? -1))[0]!.i;
+  }
+  if (chosenIndex < 0) {
+    const checked = search.sources.reduce((a, s) => a + s.records, 0);
+    const archives = search.sources.reduce((a, s) => a + s.archives, 0);
+    const failed = search.sources.filter((s) => s.error).map((s) => `${s.label}: ${s.error!.message}`);
+    const broken = cands.filter((c) => c.error).map((c) => `${c.clientId}: ${c.error!.message}`);
+    throw new CldcbError(
+      'not_found',
+      `No usable backup of node ${nodeId}: ${checked} recognition code(s) and ${archives} archive(s) checked.${broken.length ? ` Ours but unusable: ${broken.join(' | ')}` : ''}${failed.length ? ` Sources that failed: ${failed.join(' | ')}` : ''} Check that the hsm_secret is this node's and the source is the right server.`,
+    );
+  }
+  const chosen = cands[chosenIndex]!;
+  if (chosen.error) throw new CldcbError(chosen.error.code as never, `${chosen.clientId} (${chosen.sourceLabel}): ${chosen.error.message}`);
+  return chosenIndex;
+}
+
+/** Stream keys on every core first (opt-in, big archives), then the rebuild job (pipelined when it can). */
+async function rebuildChosen(input: RecoverInput, chosen: Candidate, target: string, timings: { step: string; ms: number }[], opts: ProgressOptions): Promise<RebuildOutput> {
+  const emit = (e: RecoveryEvent): void => opts.onEvent?.(e);
+  const signal = opts.signal;
+  emit({ type: 'step', step: 'rebuild', state: 'started' });
+  const tr = performance.now();
+  let streamKeys: Uint8Array | undefined;
+  if (input.parallelKeys && !input.inline && statSync(chosen.archivePath!).size >= PARALLEL_KEYS_MIN_BYTES) {
+    const tk = performance.now();
+    const slices = Math.max(1, input.threads ?? coreCount());
+    const jobs: KeysInput[] = Array.from({ length: slices }, (_, slice) => ({
+      archivePath: chosen.archivePath!,
+      nodePriv: new Uint8Array(input.nodePrivateKey),
+      clientKey: parseClientId(chosen.clientId),
+      slice,
+      slices,
+    }));
+    try {
+      streamKeys = mergeKeys(await runJobParallel<KeysOutput>('recovery.keys', jobs, signal ? { signal } : {}));
+    } finally {
+      for (const j of jobs) zeroize(j.nodePriv);
+    }
+    timings.push({ step: 'stream keys', ms: performance.now() - tk });
+  }
+  // The pipelined rebuild's feeder thread boots alongside the rebuild's thread (pipeline.ts startFeeder).
+  const feeder =
+    !input.inline && input.pipeline !== false && pipelineAvailable()
+      ? startFeeder({ archivePath: chosen.archivePath!, nodePriv: input.nodePrivateKey, clientKey: parseClientId(chosen.clientId), returnClientKey: input.writeWrapper !== false })
+      : undefined;
+  const out = await runTask<RebuildOutput>(
+    'recovery.rebuild',
+    {
+      archivePath: chosen.archivePath!,
+      nodePriv: new Uint8Array(input.nodePrivateKey),
+      clientKey: parseClientId(chosen.clientId),
+      targetPath: target,
+      returnClientKey: input.writeWrapper !== false,
+      ...(streamKeys ? { streamKeys } : {}),
+      ...(input.pipeline === false ? { pipeline: false } : {}),
+      ...(feeder ? { feeder: feeder.link } : {}),
+    } satisfies RebuildInput,
+    Boolean(input.inline),
+    (d, t, n) => {
+      if (!n) return;
+      const p = JSON.parse(n) as RebuildProgressNote;
+      if (p.phase === 'scan') emit({ type: 'rebuild', phase: 'scan', done: p.bytes, total: p.total });
+      else if (p.phase === 'replay') emit({ type: 'rebuild', phase: 'replay', done: p.increments, total: p.total, statements: p.statements, bytes: p.bytes });
+      else if (p.phase === 'check') emit({ type: 'rebuild', phase: 'check', done: d, total: t, check: p.check });
+      else emit({ type: 'rebuild', phase: 'commit', done: 0, total: 1 });
+    },
+    signal,
+    feeder ? [feeder.link.port] : undefined,
+  ).finally(() => feeder?.stop());
+  emit({ type: 'step', step: 'rebuild', state: 'done', ms: performance.now() - tr });
+  timings.push(...out.timings);
+  return out;
+}
+
+/** The candidate's and the rebuild's warnings (once each), what the checks found, the search's. */
+function verdictWarnings(cand: Candidate, out: RebuildOutput, timeBasis: 'v1' | 'mtime' | undefined, search: SearchResult): RecoveryWarning[] {
+  const warnings: RecoveryWarning[] = [];
+  const addWarning = (w: RecoveryWarning): void => {
+    if (!warnings.some((x) => x.message === w.message)) warnings.push(w);
+  };
+  for (const w of [...cand.warnings, ...out.warnings]) addWarning(w);
+  if (out.replay && out.replay.synthesizedBumps > 0 && !warnings.some((w) => w.kind === 'missing_bump'))
+    warnings.push({ kind: 'synthesized_bump', severity: 'warning', message: `${out.replay.synthesizedBumps} increment(s) had no data_version bump; it was set as lightningd's commit would.` });
+  if (out.checks && out.checks.foreignKeyViolations > 0)
+    warnings.push({
+      kind: 'fk_violations',
+      severity: 'warning',
+      message: `PRAGMA foreign_key_check reports ${out.checks.foreignKeyViolations} row(s) in ${out.checks.foreignKeyTables.join(', ')}. The replay enforces foreign keys as lightningd does (off only around its table rebuilds), so these rows came with the snapshot or were written while foreign keys were off; a database lightningd wrote has none: this backup holds data lightningd did not write (hand-made or altered).`,
+    });
+  if (timeBasis === 'mtime')
+    warnings.push({ kind: 'mtime_time', severity: 'warning', message: "The time shown is the archive file's modification time (these increments record no time); a copy may have changed it." });
+  else if (!timeBasis) warnings.push({ kind: 'no_time', severity: 'warning', message: 'The time of the last increment is unknown (the original plugin records none, and a download has no file time).' });
+  for (const w of search.warnings) addWarning(w);
+  return warnings;
+}
+
+/**
+ * Why the rebuilt database may be older than the node's: the operator's last known
+ * data_version or activity, another backup that reaches further or could not be read.
+ * Adds the matching warnings (and the note on older installations).
+ */
+function staleness(input: RecoverInput, search: SearchResult, chosenIndex: number, dv: number, time: { time?: number; timeBasis?: 'v1' | 'mtime' }, warnings: RecoveryWarning[]): string[] {
+  const cands = search.candidates;
+  const chosen = cands[chosenIndex]!;
+  const staleReasons: string[] = [];
+  const reason = (message: string, kind?: 'older_than_known' | 'chosen_not_freshest'): void => {
+    staleReasons.push(message);
+    if (kind) warnings.push({ kind, severity: 'error', message });
+  };
+  if (input.lastKnownDataVersion !== undefined && input.lastKnownDataVersion > dv)
+    reason(`The node's last known data_version is ${input.lastKnownDataVersion}, but this backup ends at ${dv} (${input.lastKnownDataVersion - dv} behind).`, 'older_than_known');
+  if (input.lastKnownTime !== undefined && time.time !== undefined && input.lastKnownTime > time.time)
+    reason(`The node was active at ${iso(input.lastKnownTime)}, but the last increment ${time.timeBasis === 'v1' ? 'was sealed' : 'was written (file time)'} at ${iso(time.time)}.`, 'older_than_known');
+  for (const [i, c] of cands.entries()) {
+    if (i === chosenIndex) continue;
+    if (c.dataVersion !== undefined && c.dataVersion > dv && !c.error)
+      reason(`Another backup of this node (${c.clientId} at ${c.sourceLabel}) reaches data_version ${c.dataVersion}, beyond this one's ${dv}.`, 'chosen_not_freshest');
+    else if (c.error && (c.dataVersion === undefined || c.dataVersion >= dv) && c.clientId !== chosen.clientId)
+      reason(`Another backup of this node (${c.clientId} at ${c.sourceLabel}) could not be used (${c.error.message}); it may hold newer writes.`);
+  }
+  if (cands.some((c, i) => i !== chosenIndex && c.clientId === chosen.clientId && c.dataVersion !== undefined && c.dataVersion > dv)) reason('Another server holds more of this same backup.');
+  const others = cands.filter((c, i) => i !== chosenIndex && c.clientId !== chosen.clientId && !c.error && (c.dataVersion ?? 0) <= dv);
+  if (others.length > 0)
+    warnings.push({
+      kind: 'other_entries',
+      severity: 'info',
+      message: `${others.length} older backup(s) of this node were found and not used: ${others.map((c) => `${c.clientId} at ${c.sourceLabel} (data_version ${c.dataVersion ?? '?'})`).join('; ')} — earlier installations.`,
+    });
+  return staleReasons;
+}
+
 function analysed(c: Candidate, out: RebuildOutput, online: boolean): Candidate {
   const x = { ...c, warnings: [...c.warnings], online };
   applyAnalysis(x, out);
   return publicCandidate(x);
-}
-
-const iso = (unix: number): string => new Date(unix * 1000).toISOString().replace('.000Z', 'Z');
-
-function writeWrapper(
-  dir: string,
-  input: RecoverInput,
-  cpk: Uint8Array,
-  serverId: string | undefined,
-  serverHost: string | undefined,
-  warnings: RecoveryWarning[],
-): RecoveryVerdict['wrapper'] {
-  if (!serverId) {
-    warnings.push({ kind: 'wrapper', severity: 'warning', message: 'No cldcb-plugin-wrapper was written: the source does not say which server it is (no server_id). Make one with cldcb-client installplugin.' });
-    return undefined;
-  }
-  let shost = serverHost;
-  if (!shost) {
-    shost = PLACEHOLDER_SHOST;
-    warnings.push({
-      kind: 'wrapper',
-      severity: 'warning',
-      message: `The server directory does not record the server's address: the wrapper's "# shost =" line is a placeholder (${PLACEHOLDER_SHOST}); put the real host:port there before starting lightningd.`,
-    });
-  }
-  const secp = makeNativeSecp();
-  const nodeId = secp.publicKey(input.nodePrivateKey);
-  const clientKey = secp.publicKey(cpk);
-  const fields = {
-    clientPrivateKey: cpk,
-    nodeId,
-    nodeSignature: signRecognitionCode(input.nodePrivateKey, clientKey, secp),
-    serverKey: parseServerId(serverId),
-    server: parseHostPort(shost, DEFAULT_SERVER_PORT, 'shost'),
-  };
-  const text = input.makeWrapper
-    ? input.makeWrapper(fields)
-    : formatPluginWrapper({ ...fields, serverId: fields.serverKey }, input.wrapperCommand ? { command: input.wrapperCommand } : {});
-  let file = path.join(dir, WRAPPER_NAME);
-  if (existsSync(file)) {
-    const alt = `${file}.new`;
-    warnings.push({ kind: 'wrapper', severity: 'warning', message: `${file} already exists and was left alone; the fresh wrapper is ${alt}.` });
-    file = alt;
-  }
-  try {
-    writeFileAtomic(file, text, { mode: 0o700 });
-  } catch (e) {
-    warnings.push({ kind: 'wrapper', severity: 'warning', message: `The wrapper could not be written: ${toErrorData(e).message}` });
-    return undefined;
-  }
-  return { path: file, serverId, serverHost: shost };
 }
 
 /** Status name of a record status code. */

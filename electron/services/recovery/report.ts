@@ -34,6 +34,7 @@ export function verdictJson(v: RecoveryVerdict): Record<string, unknown> {
     database: v.database.path,
     database_bytes: v.database.bytes,
     wrapper: v.wrapper ? { path: v.wrapper.path, server_id: v.wrapper.serverId, server_host: v.wrapper.serverHost } : null,
+    plugin_state: v.pluginState ? { path: v.pluginState.path, data_version: v.pluginState.dataVersion } : null,
     ...(v.lastKnownDataVersion !== undefined ? { last_known_data_version: v.lastKnownDataVersion } : {}),
     ...(v.lastKnownTime !== undefined ? { last_known_time: v.lastKnownTime } : {}),
     timings_ms: Object.fromEntries(v.timings.map((t) => [t.step, Math.round(t.ms * 10) / 10])),
@@ -79,6 +80,7 @@ export function verdictText(v: RecoveryVerdict): string {
   L.push(`foreign keys     ${v.foreignKeyViolations === 0 ? 'no violations' : `${v.foreignKeyViolations} violation(s) in ${v.foreignKeyTables.join(', ')}`}`);
   L.push(`Database         ${v.database.path} (${v.database.bytes} bytes)`);
   L.push(`Plugin wrapper   ${v.wrapper ? `${v.wrapper.path} (server ${v.wrapper.serverHost})` : 'not written'}`);
+  L.push(`Plugin state     ${v.pluginState ? `${v.pluginState.path} (the chain continues from data_version ${v.pluginState.dataVersion})` : 'not written'}`);
   L.push('', 'Timings');
   for (const t of v.timings) L.push(`  ${t.step.padEnd(20)} ${(t.ms / 1000).toFixed(3)} s`);
   if (v.warnings.length > 0) L.push('', 'Warnings and notes', ...warningLines(v.warnings));
@@ -146,6 +148,7 @@ ${rowsHtml([
   ['foreign_key_check', v.foreignKeyViolations === 0 ? 'no violations' : escapeHtml(`${v.foreignKeyViolations} in ${v.foreignKeyTables.join(', ')}`)],
   ['Database', `${code(v.database.path)} (${v.database.bytes} bytes)`],
   ['Plugin wrapper', v.wrapper ? `${code(v.wrapper.path)} (server ${escapeHtml(v.wrapper.serverHost)})` : 'not written'],
+  ['Plugin state', v.pluginState ? `${code(v.pluginState.path)} (the chain continues from data_version ${v.pluginState.dataVersion})` : 'not written'],
 ])}
 <h2>Timings</h2>
 ${rowsHtml(v.timings.map((t) => [t.step, `${(t.ms / 1000).toFixed(3)} s`] as const))}

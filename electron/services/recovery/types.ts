@@ -48,7 +48,7 @@ export interface RecoverInput extends SearchInput {
   readonly databaseName?: string;
   /** Choose this client id (`c…`) instead of the freshest. */
   readonly clientId?: string;
-  /** Write a fresh `cldcb-plugin-wrapper` (default true). */
+  /** Write a fresh `cldcb-plugin-wrapper` and the plugin's chain state `cldcb-plugin.state` (default true). */
   readonly writeWrapper?: boolean;
   /** argv of the plugin in the wrapper's exec line (default `['cldcb-plugin']`). */
   readonly wrapperCommand?: readonly string[];
@@ -193,6 +193,11 @@ export interface RecoveryVerdict {
   readonly foreignKeyTables: string[];
   readonly database: { readonly path: string; readonly bytes: number };
   readonly wrapper?: { readonly path: string; readonly serverId: string; readonly serverHost: string };
+  /**
+   * `cldcb-plugin.state` written beside the database: the chain head the backup ends at, so the
+   * node's next increment continues this backup's chain (absent: not written; a warning says why).
+   */
+  readonly pluginState?: { readonly path: string; readonly dataVersion: number };
   readonly timings: { readonly step: string; readonly ms: number }[];
   readonly warnings: RecoveryWarning[];
   readonly candidates: Candidate[];
