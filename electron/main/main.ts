@@ -67,6 +67,13 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
+/**
+ * Where the operator last saved or chose something. Since Electron 43 a dialog without
+ * `defaultPath` opens in Downloads instead of the last folder the OS remembered; on the worst
+ * day the report belongs beside the recovered node, so the app remembers the folder itself.
+ */
+let lastDialogDir: string | null = null;
+
 void app.whenReady().then(() => {
   lockDownSession();
   // Serve the built renderer from app://cldcb/… and nothing outside it.
@@ -84,12 +91,17 @@ void app.whenReady().then(() => {
     printToPdf,
     nodeBinary: nodeOnPath(),
     async chooseSavePath({ title, defaultName }) {
-      const r = await dialog.showSaveDialog({ title, defaultPath: defaultName, properties: ['showOverwriteConfirmation'] });
-      return r.canceled || !r.filePath ? null : r.filePath;
+      const defaultPath = lastDialogDir ? path.join(lastDialogDir, defaultName) : defaultName;
+      const r = await dialog.showSaveDialog({ title, defaultPath, properties: ['showOverwriteConfirmation'] });
+      if (r.canceled || !r.filePath) return null;
+      lastDialogDir = path.dirname(r.filePath);
+      return r.filePath;
     },
     async chooseDirectory({ title }) {
-      const r = await dialog.showOpenDialog({ title, properties: ['openDirectory'] });
-      return r.canceled || !r.filePaths[0] ? null : r.filePaths[0];
+      const r = await dialog.showOpenDialog({ title, ...(lastDialogDir ? { defaultPath: lastDialogDir } : {}), properties: ['openDirectory'] });
+      if (r.canceled || !r.filePaths[0]) return null;
+      lastDialogDir = r.filePaths[0];
+      return r.filePaths[0];
     },
   });
   for (const channel of CHANNELS) {
