@@ -3,10 +3,101 @@
 //  - only electron/main and electron/preload may import 'electron'.
 //  - renderer/ reaches the backend only through window.api.
 //  - no focused tests.
+//  - none of Electron's dangerous patterns in the app's code (electronSecurity below).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
+
+const focusedTests = {
+  selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name='only']",
+  message: 'Focused tests must not be committed.',
+};
+
+// Electron's dangerous patterns (what Electronegativity used to check, and more), as selectors over
+// the app's own code. Tests are exempt: they build weakened options on purpose to prove the checks
+// (test/node/electron-lint.test.ts proves each selector fires). The run-time side — every window the
+// main process really creates, the session hooks, the fuses — is read back by
+// test/node/electron-security.test.ts.
+const prop = (name) => `Property:matches([key.name='${name}'], [key.value='${name}'])`;
+const isLiteral = (value) => `[value.type='Literal'][value.value=${value}]`;
+const NETWORK_URL = '/^(https?|wss?|ftp):/i';
+const electronSecurity = [
+  ...['sandbox', 'contextIsolation', 'webSecurity'].map((name) => ({
+    selector: `${prop(name)}:not(${isLiteral(true)})`,
+    message: `webPreferences.${name} must be the literal \`true\` (a computed value can turn the protection off).`,
+  })),
+  ...[
+    'nodeIntegration',
+    'nodeIntegrationInWorker',
+    'nodeIntegrationInSubFrames',
+    'allowRunningInsecureContent',
+    'experimentalFeatures',
+    'webviewTag',
+    'enableRemoteModule',
+    'plugins',
+  ].map((name) => ({
+    selector: `${prop(name)}:not(${isLiteral(false)})`,
+    message: `webPreferences.${name} may only be the literal \`false\`: it hands the page more power than a secrets app can afford.`,
+  })),
+  {
+    selector: prop('enableBlinkFeatures'),
+    message: 'enableBlinkFeatures turns on experimental web platform features: not in this app.',
+  },
+  {
+    selector: `${prop('bypassCSP')}:not(${isLiteral(false)})`,
+    message: 'A scheme that bypasses the CSP undoes the offline-by-construction policy.',
+  },
+  {
+    selector:
+      "NewExpression[callee.name=/^(BrowserWindow|BrowserView|WebContentsView)$/]:not(:has(Property[key.name='webPreferences'] Property[key.name='sandbox'])), " +
+      "NewExpression[callee.name=/^(BrowserWindow|BrowserView|WebContentsView)$/]:not(:has(Property[key.name='webPreferences'] Property[key.name='contextIsolation']))",
+    message: 'Every window or view states webPreferences { sandbox: true, contextIsolation: true } in an object literal, where lint and review can see it.',
+  },
+  {
+    selector: "CallExpression[callee.property.name=/^(openExternal|openPath)$/]:not([arguments.0.type='Literal'])",
+    message: 'shell.openExternal/openPath only with a literal, reviewed target: a computed URL lets a page choose what the OS opens.',
+  },
+  {
+    selector: "JSXOpeningElement[name.name='webview'], CallExpression[callee.property.name='createElement'][arguments.0.value='webview']",
+    message: 'No <webview>: it embeds other content with its own, weaker settings.',
+  },
+  {
+    selector:
+      "ImportDeclaration[source.value='@electron/remote'], CallExpression[callee.name='require'][arguments.0.value='@electron/remote'], " +
+      "ImportDeclaration[source.value='electron'] ImportSpecifier[imported.name='remote'], MemberExpression[property.name='remote'][object.name='electron']",
+    message: 'The remote module gives the renderer the main process: use a narrow IPC channel instead.',
+  },
+  {
+    selector:
+      `CallExpression[callee.property.name=/^(loadURL|loadFile|request|fetch)$/] > Literal[value=${NETWORK_URL}], ` +
+      `CallExpression[callee.property.name=/^(loadURL|loadFile|request|fetch)$/] > TemplateLiteral > TemplateElement:first-child[value.raw=${NETWORK_URL}]`,
+    message: 'The app loads nothing over the network: only app:// (its own files) and data: documents.',
+  },
+  {
+    selector: "CallExpression[callee.property.name=/^set(PermissionRequest|PermissionCheck|DevicePermission|DisplayMedia|USBProtectedClasses|Bluetooth.*)Handler$/] Literal[value=true]",
+    message: 'Permission handlers deny: no permission is ever granted in this app.',
+  },
+  {
+    selector: "CallExpression[callee.property.name='setWindowOpenHandler'] Literal[value='allow']",
+    message: 'New windows are denied (setWindowOpenHandler → { action: "deny" }).',
+  },
+  {
+    selector: "CallExpression[callee.property.name=/^(setCertificateVerifyProc|setBypassCSP)$/], CallExpression[callee.property.name='on'][arguments.0.value='certificate-error']",
+    message: 'Certificate checks and the CSP are not for the app to override.',
+  },
+  {
+    selector:
+      "CallExpression[callee.property.name=/^append(Switch|Argument)$/] > Literal[value=/^(--)?(no-sandbox|disable-web-security|ignore-certificate-errors|allow-running-insecure-content|disable-site-isolation-trials|remote-debugging-port|inspect|js-flags|enable-blink-features)/]",
+    message: 'This command-line switch weakens Chromium or opens a debugger.',
+  },
+  {
+    selector:
+      "CallExpression[callee.property.name='exposeInMainWorld'] > Identifier[name='ipcRenderer'], " +
+      "CallExpression[callee.property.name='exposeInMainWorld'] > ObjectExpression > Property > Identifier.value[name='ipcRenderer']",
+    message: 'Never expose ipcRenderer itself: expose named functions (style.md §2).',
+  },
+];
 
 const nodeBuiltins = [
   'fs', 'fs/*', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https', 'tls', 'worker_threads',
@@ -26,14 +117,13 @@ export default tseslint.config(
         'error',
         { paths: [{ name: 'electron', message: "Only electron/main and electron/preload may import 'electron'." }] },
       ],
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name='only']",
-          message: 'Focused tests must not be committed.',
-        },
-      ],
+      'no-restricted-syntax': ['error', focusedTests],
     },
+  },
+  {
+    // The app's own code (everything but test/): Electron's dangerous patterns are errors.
+    files: ['electron/**', 'renderer/**', 'shared/**', 'cli/**', 'server/**', 'plugin/**', 'scripts/**'],
+    rules: { 'no-restricted-syntax': ['error', focusedTests, ...electronSecurity] },
   },
   {
     files: ['electron/main/**', 'electron/preload/**'],
