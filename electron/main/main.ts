@@ -25,7 +25,8 @@ if (!app.requestSingleInstanceLock()) app.quit();
 async function printToPdf(html: string): Promise<Uint8Array> {
   const win = new BrowserWindow({
     show: false,
-    webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, javascript: false },
+    // Renders our own report HTML only: no script, no devtools, nothing else.
+    webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, webviewTag: false, javascript: false, devTools: false, spellcheck: false },
   });
   try {
     await win.loadURL(`data:text/html;base64,${Buffer.from(html).toString('base64')}`);
