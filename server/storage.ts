@@ -29,9 +29,8 @@ import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { link, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { bytesToHex, concatBytes, equalBytes, u16be, u32be } from '../shared/bytes';
-import { encodeFooter, FOOTER_SIZE } from '../shared/cldcb/arch';
-import { sha256 } from '../shared/crypto/hash';
+import { bytesToHex, concatBytes, u16be, u32be } from '../shared/bytes';
+import { ArchReader, encodeFooter, FOOTER_SIZE } from '../shared/cldcb/arch';
 import { CldcbError } from '../shared/errors';
 import { fsyncDirAsync, isAtomicTemp, readAt, writeAllAt } from './fsutil';
 import { errText, type Logger } from './log';
@@ -96,9 +95,6 @@ const ATOMIC_BASES = ['recognition_codes', 'read_verifiers', 'server_id', 'port'
  */
 export const cidText = (clientKey33: Uint8Array): string => 'c' + bytesToHex(clientKey33).slice(1);
 
-const u16At = (b: Uint8Array, o = 0): number => (b[o]! << 8) | b[o + 1]!;
-const u32At = (b: Uint8Array, o = 0): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-
 /** Positional reads through a 64 KiB window (the scan reads only lengths and footers). */
 class WindowReader {
   private start = 0;
@@ -126,77 +122,54 @@ type ScanResult =
   | { kind: 'damaged'; reason: string; goodEnd: number };
 
 /**
- * Walk an archive's structure without reading chunk contents: chunk lengths, data_versions
- * and footers (hash, last_length and data_version checked; counts only reported).
- * An archive that ends early after ≥ 1 complete increment has a torn tail (`tornFrom`).
+ * Walk an archive's structure without reading chunk contents — the one framer
+ * (shared/cldcb/arch.ts ArchReader) skipping chunk bodies: chunk lengths, data_versions and
+ * footers (checked; counts only reported). An archive that ends early after ≥ 1 complete
+ * increment has a torn tail (`tornFrom`).
  */
-export async function scanArchive(fh: FileHandle, what: string): Promise<ScanResult> {
+export async function scanArchiveFraming(fh: FileHandle, what: string): Promise<ScanResult> {
   const st = await fh.stat();
   const r = new WindowReader(fh, st.size);
-  let pos = 0;
-  for (;;) {
-    const l = await r.at(pos, 2);
-    if (!l) return { kind: 'damaged', reason: `${what}: ends at byte ${st.size} inside the re-upload section`, goodEnd: 0 };
-    pos += 2;
-    const len = u16At(l);
-    if (len === 0) break;
-    pos += len;
-    if (pos > st.size) return { kind: 'damaged', reason: `${what}: ends at byte ${st.size} inside the re-upload section`, goodEnd: 0 };
-  }
-  const reuploadBytes = pos;
-  let increments = 0;
+  const reader = new ArchReader({ what });
+  let reuploadBytes = -1;
   let incrementBytes = 0;
   let lastDv = 0;
   let lastCount = 0;
-  let torn: string | undefined;
-  while (pos < st.size) {
-    const start = pos;
-    const d = await r.at(pos, 4);
-    if (!d) {
-      torn = 'inside a data_version';
-      break;
-    }
-    const dv = u32At(d);
-    pos += 4;
-    let ended = false;
+  let incStart = 0;
+  try {
     for (;;) {
-      const l = await r.at(pos, 2);
-      if (!l) break;
-      pos += 2;
-      const len = u16At(l);
-      if (len === 0) {
-        ended = true;
-        break;
+      const want = reader.wants;
+      if (want.offset + want.bytes > st.size) break;
+      if (want.chunkBody) {
+        reader.skip();
+        continue;
       }
-      pos += len;
-      if (pos > st.size) break;
+      for (const e of reader.push((await r.at(want.offset, want.bytes))!)) {
+        if (e.type === 'reuploadEnd') reuploadBytes = e.offset! + 2;
+        else if (e.type === 'incrementStart') incStart = e.offset!;
+        else if (e.type === 'incrementEnd') {
+          incrementBytes += e.offset! + FOOTER_SIZE - incStart;
+          lastDv = e.footer!.dataVersion;
+          lastCount = e.footer!.count;
+        }
+      }
     }
-    if (!ended) {
-      torn = `inside the chunks of the increment with data_version ${dv} at byte ${start}`;
-      break;
-    }
-    const f = await r.at(pos, FOOTER_SIZE);
-    if (!f) {
-      torn = `inside the footer of the increment with data_version ${dv} at byte ${start}`;
-      break;
-    }
-    const where = `${what}: footer at byte ${pos} (increment with data_version ${dv} at byte ${start})`;
-    if (!equalBytes(sha256(f.subarray(0, 14)), f.subarray(14, 46))) return { kind: 'damaged', reason: `${where}: checksum does not match`, goodEnd: start };
-    const hi = u32At(f, 0);
-    const lastLength = hi * 2 ** 32 + u32At(f, 4);
-    if (lastLength !== pos - start) return { kind: 'damaged', reason: `${where}: records length ${lastLength}, the increment has ${pos - start}`, goodEnd: start };
-    if (u32At(f, 8) !== dv) return { kind: 'damaged', reason: `${where}: records data_version ${u32At(f, 8)}`, goodEnd: start };
-    lastCount = u16At(f, 12);
-    pos += FOOTER_SIZE;
-    increments++;
-    incrementBytes += pos - start;
-    lastDv = dv;
+  } catch (e) {
+    if (!(e instanceof CldcbError)) throw e;
+    return { kind: 'damaged', reason: e.message, goodEnd: reader.incrementCount > 0 ? reader.lastGoodEnd() : Math.max(0, reuploadBytes) };
   }
-  if (increments === 0) return { kind: 'damaged', reason: `${what}: no complete increment after the re-upload section`, goodEnd: reuploadBytes };
+  let torn: string | undefined;
+  try {
+    reader.end(st.size);
+  } catch (e) {
+    if (!(e instanceof CldcbError)) throw e;
+    if (reader.incrementCount === 0) return { kind: 'damaged', reason: e.message, goodEnd: Math.max(0, reuploadBytes) };
+    torn = e.message;
+  }
   const info: ArchiveInfo = {
     size: reuploadBytes + incrementBytes,
     reuploadBytes,
-    increments,
+    increments: reader.incrementCount,
     incrementBytes,
     lastDataVersion: lastDv,
     lastFooterCount: lastCount,
@@ -308,7 +281,7 @@ export class AppendWriter {
       this.store.remember(this.clientKey, { ...this.info, mtimeMs: NaN });
       this.store.releaseHandle(this.clientKey, this.fh);
     } catch (e) {
-      // The torn tail stays; it is cut when the archive is next opened (scanArchive).
+      // The torn tail stays; it is cut when the archive is next opened (scanArchiveFraming).
       this.store.forget(this.clientKey);
       this.store.releaseHandle(this.clientKey, this.fh, true);
       this.store.log.error(`${cidText(this.clientKey)}.arch: could not roll back an unfinished increment (${errText(e)}); it will be cut at the next open.`);
@@ -610,7 +583,7 @@ export class ArchiveStore {
     this.dropHandle(id);
     const fh = await open(file, 'r+');
     try {
-      const r = await scanArchive(fh, `${id}.arch`);
+      const r = await scanArchiveFraming(fh, `${id}.arch`);
       if (r.kind === 'damaged') return { kind: 'damaged', reason: r.reason, goodEnd: r.goodEnd };
       let info = r.info;
       if (r.tornFrom !== undefined) {

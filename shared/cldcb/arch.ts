@@ -27,6 +27,8 @@ export interface ArchFooter {
   readonly offset: number;
   /** The footer's 46 bytes as read (ArchReader in `views` mode; a view, valid as the chunks are). */
   readonly raw?: Uint8Array;
+  /** What is wrong with it (ArchReader with `checkFooters: 'report'`; absent when it is sound). */
+  readonly problems?: readonly string[];
 }
 
 /**
@@ -145,14 +147,49 @@ export function encodeArchive(events: Iterable<ArchEvent>): Uint8Array {
   return concatBytes(...out);
 }
 
+/**
+ * The footer rule (§6.2): its hash covers its first 14 bytes, `last_length` is the size of
+ * the increment before it, and its data_version is the framing's. Counts are never checked
+ * (they drift on the original server, bug 3).
+ * @param sha256 the hash to use (Node readers inject node:crypto's).
+ * @returns what is wrong, as phrases for a message ("its checksum does not match", …); empty when sound.
+ */
+export function footerProblems(f: Uint8Array, incrementLength: number, framingDv: number, sha256Of: (b: Uint8Array) => Uint8Array = sha256): string[] {
+  const problems: string[] = [];
+  if (f.length !== FOOTER_SIZE || !equalBytes(sha256Of(f.subarray(0, 14)), f.subarray(14, FOOTER_SIZE))) problems.push('its checksum does not match');
+  if (f.length !== FOOTER_SIZE) return problems;
+  const { lastLength, dataVersion } = footerFields(f);
+  if (lastLength !== incrementLength) problems.push(`it records length ${lastLength} but the increment is ${incrementLength} bytes`);
+  if (dataVersion !== framingDv) problems.push(`it records data_version ${dataVersion}, not ${framingDv}`);
+  return problems;
+}
+
+/** The fields of a 46-byte footer. Plain byte arithmetic, no DataView or BigInt: this runs once per increment. */
+function footerFields(f: Uint8Array): { lastLength: number; dataVersion: number; count: number } {
+  const hi = ((f[0]! << 24) | (f[1]! << 16) | (f[2]! << 8) | f[3]!) >>> 0;
+  const lo = ((f[4]! << 24) | (f[5]! << 16) | (f[6]! << 8) | f[7]!) >>> 0;
+  return {
+    lastLength: hi * 0x100000000 + lo, // exact below 2^53; larger values never match a real length anyway
+    dataVersion: ((f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!) >>> 0,
+    count: (f[12]! << 8) | f[13]!,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
-// Streaming reader
+// Streaming reader (the one framer: every reader of `.arch` bytes — the server's open and its
+// download, the recovery's passes, the pipeline, the tools — goes through it)
 
 type ReaderState = 'reuploadLen' | 'reuploadChunk' | 'incDv' | 'incLen' | 'incChunk' | 'footer';
 
 export interface ArchReaderOptions {
-  /** Check footer hash, last_length and dv (default true). Counts are never checked (bug 3). */
-  readonly checkFooters?: boolean;
+  /**
+   * Footers ({@link footerProblems}): true (default) — a damaged footer throws; 'report' — the
+   * problems ride on the footer of the `incrementEnd` event (the recovery warns: the sealed
+   * data is what counts); false — not checked.
+   */
+  readonly checkFooters?: boolean | 'report';
+  /** SHA-256 for the footer check (default noble; Node readers pass node:crypto's). */
+  readonly sha256?: (data: Uint8Array) => Uint8Array;
   /** Names the archive in error messages. */
   readonly what?: string;
   /**
@@ -179,7 +216,8 @@ export class ArchReader {
   private incDv = 0;
   private incLength = 0;
   private increments = 0;
-  private readonly check: boolean;
+  private readonly check: boolean | 'report';
+  private readonly sha256: (data: Uint8Array) => Uint8Array;
   private readonly what: string;
   private readonly views: boolean;
   /** Bytes of queue[0] already taken (views mode). */
@@ -187,6 +225,7 @@ export class ArchReader {
 
   constructor(opts: ArchReaderOptions = {}) {
     this.check = opts.checkFooters ?? true;
+    this.sha256 = opts.sha256 ?? sha256;
     this.what = opts.what ?? 'archive';
     this.views = opts.views ?? false;
   }
@@ -303,31 +342,54 @@ export class ArchReader {
   }
 
   private parseFooter(f: Uint8Array, at: number): ArchFooter {
-    // Plain byte arithmetic, no DataView or BigInt: this runs once per increment.
-    const hi = ((f[0]! << 24) | (f[1]! << 16) | (f[2]! << 8) | f[3]!) >>> 0;
-    const lo = ((f[4]! << 24) | (f[5]! << 16) | (f[6]! << 8) | f[7]!) >>> 0;
-    const lastLength = hi * 0x100000000 + lo; // exact below 2^53; larger values never match incLength anyway
-    const dataVersion = ((f[8]! << 24) | (f[9]! << 16) | (f[10]! << 8) | f[11]!) >>> 0;
-    const count = (f[12]! << 8) | f[13]!;
-    const where = `${this.what}: footer at byte ${at} of the increment with data_version ${this.incDv} (starting at byte ${this.incStart})`;
-    if (this.check) {
-      if (!equalBytes(sha256(f.subarray(0, 14)), f.subarray(14)))
-        throw new CldcbError('bad_checksum', `${where}: checksum does not match; the archive is damaged there.`);
-      if (lastLength !== this.incLength)
-        throw new CldcbError('bad_input', `${where}: records length ${lastLength} but the increment is ${this.incLength} bytes; the archive is damaged there.`);
-      if (dataVersion !== this.incDv)
-        throw new CldcbError('bad_input', `${where}: records data_version ${dataVersion}; the archive is damaged there.`);
+    const { lastLength, dataVersion, count } = footerFields(f);
+    const footer: { -readonly [K in keyof ArchFooter]: ArchFooter[K] } = { lastLength, dataVersion, count, offset: at };
+    if (this.views) footer.raw = f;
+    if (this.check !== false) {
+      const problems = footerProblems(f, this.incLength, this.incDv, this.sha256);
+      if (problems.length > 0) {
+        if (this.check === 'report') footer.problems = problems;
+        else
+          throw new CldcbError(
+            problems[0] === 'its checksum does not match' ? 'bad_checksum' : 'bad_input',
+            `${this.what}: the footer at byte ${at} of the increment with data_version ${this.incDv} (starting at byte ${this.incStart}) is damaged: ${problems.join('; ')}`,
+          );
+      }
     }
-    return { lastLength, dataVersion, count, offset: at, ...(this.views ? { raw: f } : {}) };
+    return footer;
+  }
+
+  /**
+   * Framing-only walks (the server's open, which must not read gigabytes of snapshot): what
+   * the reader needs next — `bytes` bytes at archive offset `offset` — and whether they are a
+   * chunk's contents, which a positional reader may {@link skip} instead of reading.
+   */
+  get wants(): { readonly offset: number; readonly bytes: number; readonly chunkBody: boolean } {
+    return { offset: this.pos + this.queued, bytes: this.need - this.queued, chunkBody: this.state === 'reuploadChunk' || this.state === 'incChunk' };
+  }
+
+  /**
+   * Skip the chunk contents the reader is at (see {@link wants}); no event is emitted for it.
+   * @throws CldcbError internal when the reader is not at the start of a chunk's contents.
+   */
+  skip(): void {
+    if ((this.state !== 'reuploadChunk' && this.state !== 'incChunk') || this.queued > 0)
+      throw new CldcbError('internal', 'ArchReader.skip outside a chunk (a bug in CLDCB).');
+    if (this.state === 'incChunk') this.incLength += this.need;
+    this.pos += this.need;
+    this.state = this.state === 'incChunk' ? 'incLen' : 'reuploadLen';
+    this.need = 2;
   }
 
   /**
    * End of input: the archive must end right after a footer, with ≥ 1 increment.
+   * @param fileSize the file's size, for a framing-only walk that stopped before an item the
+   *   file cuts (the bytes pushed otherwise).
    * @throws CldcbError truncated naming where the torn tail starts.
    */
-  end(): ArchEvent[] {
-    const total = this.pos + this.queued;
-    if (this.state === 'incDv' && this.queued === 0) {
+  end(fileSize?: number): ArchEvent[] {
+    const total = fileSize ?? this.pos + this.queued;
+    if (this.state === 'incDv' && total === this.pos) {
       if (this.increments === 0)
         throw new CldcbError('truncated', `${this.what}: ends at byte ${total} after the reupload section, with no increment (an archive always has at least one).`);
       return [];

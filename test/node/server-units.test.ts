@@ -18,7 +18,7 @@ import { PersistQueue } from '../../server/persistQueue';
 import { TokenBucket } from '../../server/rateLimit';
 import { ReadVerifierStore } from '../../server/readVerifiers';
 import { RecognitionStore } from '../../server/recognitionStore';
-import { ArchiveStore, isRewind, scanArchive } from '../../server/storage';
+import { ArchiveStore, isRewind, scanArchiveFraming } from '../../server/storage';
 import { fakeChunk, newClientKey } from './helpers/server-client';
 
 const tmpDirs: string[] = [];
@@ -40,13 +40,13 @@ async function scanBytes(bytes: Uint8Array) {
   writeFileSync(f, bytes);
   const fh = await open(f, 'r');
   try {
-    return await scanArchive(fh, 'a.arch');
+    return await scanArchiveFraming(fh, 'a.arch');
   } finally {
     await fh.close();
   }
 }
 
-describe('scanArchive', () => {
+describe('scanArchiveFraming', () => {
   it('reads the structure of the original fixture archive (counts as stored, drift included)', async () => {
     const r = await scanBytes(new Uint8Array(readFileSync(path.join(FIX, 'c2f8853660663e584024d4efbd84c77b61de13941cffeb0e8a41fb06ce46373637.arch'))));
     expect(r.kind).toBe('ok');

@@ -131,6 +131,63 @@ describe('.arch format (cldcb-protocol §6.1)', () => {
     expect(err(() => new ArchReader({ views: true }).push(bad)).code).toBe('bad_checksum');
   });
 
+  it("walk mode (chunk contents skipped, as the server's open): the same framing events and the same refusals as reading everything", () => {
+    const bytes = concatBytes(
+      encodeReuploadSection([new Uint8Array([1]), new Uint8Array(300).fill(2)]),
+      encodeIncrement(7, [new Uint8Array([3, 4])], 0),
+      encodeIncrement(8, [new Uint8Array([5]), new Uint8Array(70).fill(6)], 2),
+    );
+    /** Read only what the reader asks for, skipping chunk contents; the outcome as data. */
+    const walk = (b: Uint8Array): string => {
+      const r = new ArchReader();
+      const evs: string[] = [];
+      try {
+        for (;;) {
+          const w = r.wants;
+          if (w.offset + w.bytes > b.length) break;
+          if (w.chunkBody) r.skip();
+          else for (const e of r.push(b.slice(w.offset, w.offset + w.bytes))) if (!('chunk' in e)) evs.push(JSON.stringify(e));
+        }
+        r.end(b.length);
+        return evs.join('\n');
+      } catch (e) {
+        return `${(e as CldcbError).code}: ${(e as CldcbError).message}`;
+      }
+    };
+    const full = (b: Uint8Array): string => {
+      try {
+        return readArchive(b)
+          .filter((e) => !('chunk' in e))
+          .map((e) => JSON.stringify(e))
+          .join('\n');
+      } catch (e) {
+        return `${(e as CldcbError).code}: ${(e as CldcbError).message}`;
+      }
+    };
+    expect(walk(bytes)).toBe(full(bytes));
+    expect(walk(bytes).split('\n')).toHaveLength(5);
+    for (let cut = 0; cut < bytes.length; cut += 7) expect(walk(bytes.subarray(0, cut)), `cut ${cut}`).toBe(full(bytes.subarray(0, cut)));
+    for (const at of [bytes.length - 1, bytes.length - 40, bytes.length - 45]) {
+      const bad = bytes.slice();
+      bad[at]! ^= 1; // the last footer: hash, count, data_version
+      expect(walk(bad), `byte ${at}`).toBe(full(bad));
+    }
+    expect(() => new ArchReader().skip()).toThrow(expect.objectContaining({ code: 'internal' }));
+  });
+
+  it("report mode: a damaged footer's problems ride on its event instead of throwing (the recovery warns)", () => {
+    const good = concatBytes(encodeReuploadSection([new Uint8Array([1])]), encodeIncrement(7, [new Uint8Array([3])], 0));
+    const footerAt = good.length - 46;
+    const footerOf = (b: Uint8Array) => readArchive(b, { checkFooters: 'report' }).find((e) => e.type === 'incrementEnd')!;
+    const f0 = footerOf(good);
+    expect(f0.type === 'incrementEnd' && f0.footer!.problems).toBeUndefined();
+    const lie = concatBytes(good.subarray(0, footerAt), encodeFooter(10, 8, 0));
+    lie[lie.length - 1]! ^= 1;
+    const f1 = footerOf(lie);
+    expect(f1.type === 'incrementEnd' && f1.footer!.problems).toEqual(['its checksum does not match', 'it records length 10 but the increment is 9 bytes', 'it records data_version 8, not 7']);
+    expect(err(() => readArchive(lie)).code).toBe('bad_checksum');
+  });
+
   it('footer-less events (from the network) get clean counts 0, 1, 2…', () => {
     const evs: ArchEvent[] = [
       { type: 'reuploadChunk', chunk: new Uint8Array([1]) },

@@ -19,7 +19,7 @@ import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { createHash, hash as nodeHash } from 'node:crypto';
 import { CldcbError } from '../../../shared/errors';
 import { equalBytes, zeroize } from '../../../shared/bytes';
-import { ArchReader, FOOTER_SIZE, type ArchEvent } from '../../../shared/cldcb/arch';
+import { ArchReader, type ArchEvent, type ArchFooter } from '../../../shared/cldcb/arch';
 import { formatClientId, checkPubkey } from '../../../shared/cldcb/ids';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
 import { Unsealer, type BoxCrypto } from '../../../shared/cldcb/seal';
@@ -121,7 +121,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
   const keysOut: Uint8Array[] = [];
   try {
     const st = fstatSync(fd);
-    const reader = new ArchReader({ checkFooters: false, what, views: true });
+    const reader = recoveryArchReader(what);
     snapSha = new SnapshotHasher(st.size);
     const hasher = snapSha;
     let header36: Uint8Array | undefined;
@@ -129,7 +129,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
     let snapshotSize = 0;
     let reupload: Unsealer | undefined;
     let incrementsOffset = -1;
-    let inc: { what: string; reader: IncrementReader; facts: StatementBytesFacts; framingDv: number; chunks: number; offset: number; length: number } | undefined;
+    let inc: { what: string; reader: IncrementReader; facts: StatementBytesFacts; framingDv: number; chunks: number; offset: number } | undefined;
     const given = opts.streamKeys;
     const keyAt = (i: number): Uint8Array | undefined => {
       if (!given || given.length < (i + 1) * 32) return undefined;
@@ -185,14 +185,12 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
             framingDv: e.dataVersion,
             chunks: 0,
             offset: e.offset!,
-            length: 6,
           };
           break;
         }
         case 'incrementChunk': {
           const pt = streams.open(increments.length, inc!.chunks, e.chunk, inc!.what);
           inc!.chunks++;
-          inc!.length += 2 + e.chunk.length;
           inc!.reader.push(pt);
           break;
         }
@@ -204,34 +202,16 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
           if (i.chunks === 0) throw new CldcbError('truncated', `${what}: increment ${index} (data_version ${i.framingDv}, byte ${i.offset}) has no sealed chunk.`);
           const end = i.reader.finish();
           const f = e.footer!;
-          checkFooter(fd, f.offset, i.length, i.framingDv, f, index, warnings);
+          const fw = footerWarning(index, i.framingDv, f);
+          if (fw) warnings.push(fw);
           increments.push(summarizeIncrement({ index, framingDv: i.framingDv, chunks: i.chunks, offset: i.offset, footerCount: f.count }, end, i.facts));
           break;
         }
       }
     };
 
-    let pos = 0;
-    const ring = new BlockRing();
-    for (;;) {
-      if (opts.cancelled?.()) throw cancelledError();
-      const buf = ring.get();
-      const n = readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) break;
-      pos += n;
-      for (const e of reader.push(buf.subarray(0, n))) onEvent(e);
-      opts.progress?.(pos, st.size);
-    }
-    try {
-      reader.end();
-    } catch (err) {
-      if (!(err instanceof CldcbError) || err.code !== 'truncated' || reader.incrementCount === 0 || incrementsOffset < 0) throw err;
-      warnings.push({
-        kind: 'torn_tail',
-        severity: 'warning',
-        message: `${what} ends inside an increment after the last complete one (data_version ${increments[increments.length - 1]!.dataVersion}): the server stopped while appending it, so it was never acknowledged and lightningd did not commit it. It is ignored. (${err.message})`,
-      });
-    }
+    const torn = walkArchiveFile(fd, reader, { onEvent, ...(opts.cancelled ? { cancelled: opts.cancelled } : {}), progress: (pos) => opts.progress?.(pos, st.size) });
+    if (torn !== undefined) warnings.push(tornTailWarning(what, increments[increments.length - 1]!.dataVersion, torn));
     if (header36 === undefined) throw new CldcbError('truncated', `${what}: no re-upload header.`);
     const snapshot: SnapshotSummary = {
       reuploadDataVersion: reuploadDv,
@@ -303,36 +283,71 @@ export function writeAll(fd: number, data: Uint8Array): void {
 }
 
 /**
- * Footer check (§6.2): hash of the first 14 bytes, last_length and dv. Warnings only (never
- * refuse: the sealed data is what counts).
+ * A footer the one framer found damaged (§6.2; ArchReader `checkFooters: 'report'`), as a
+ * warning only: footers are the server's bookkeeping; the sealed data is what counts.
  */
-export function checkFooter(
-  fd: number,
-  at: number,
-  length: number,
-  framingDv: number,
-  f: { lastLength: number; dataVersion: number; raw?: Uint8Array },
-  index: number,
-  warnings: RecoveryWarning[],
-): void {
-  // The reader's own copy of the footer when it has one (no read per increment).
-  let raw = f.raw;
-  if (raw === undefined || raw.length !== FOOTER_SIZE) {
-    raw = new Uint8Array(FOOTER_SIZE);
-    if (readSync(fd, raw, 0, FOOTER_SIZE, at) !== FOOTER_SIZE) raw = undefined;
+export function footerWarning(index: number, framingDv: number, f: ArchFooter): RecoveryWarning | undefined {
+  if (!f.problems) return undefined;
+  return {
+    kind: 'footer_damaged',
+    severity: 'warning',
+    index,
+    dataVersion: framingDv,
+    message: `the footer of increment ${index} (byte ${f.offset}) is damaged: ${f.problems.join('; ')}. The sealed data verified, so the database is not affected, but the server's copy is corrupted: check its disk.`,
+  };
+}
+
+/** The warning for a torn tail the reader reported (`truncated` after ≥ 1 complete increment). */
+export function tornTailWarning(what: string, lastDv: number, readerMessage: string): RecoveryWarning {
+  return {
+    kind: 'torn_tail',
+    severity: 'warning',
+    message: `${what} ends inside an increment after the last complete one (data_version ${lastDv}): the server stopped while appending it, so it was never acknowledged and lightningd did not commit it. It is ignored. (${readerMessage})`,
+  };
+}
+
+/** node:crypto SHA-256 for the framer's footer check (one per increment). */
+const footerSha256 = (b: Uint8Array): Uint8Array => nodeHash('sha256', b, 'buffer');
+
+/** The one framer as the recovery reads files: views into the read blocks, footers reported, not thrown. */
+export function recoveryArchReader(what: string): ArchReader {
+  return new ArchReader({ checkFooters: 'report', sha256: footerSha256, what, views: true });
+}
+
+export interface FileWalk {
+  /** Start here (a reader primed to skip what lies before, e.g. the re-upload section). Default 0. */
+  readonly from?: number;
+  readonly cancelled?: () => boolean;
+  /** Bytes of the file read so far. */
+  readonly progress?: (bytes: number) => void;
+  /** Each event in file order; return true to stop reading. */
+  readonly onEvent: (e: ArchEvent) => boolean | void;
+}
+
+/**
+ * Read an archive file through `reader` in 1 MiB blocks (reused: see {@link BlockRing}).
+ * @returns the reader's message when the file ends inside an increment after at least one
+ *   complete one (a torn tail, for the caller to warn about), undefined when it ends cleanly
+ *   or the walk was stopped.
+ * @throws CldcbError cancelled, truncated (no complete increment), and whatever `onEvent` throws.
+ */
+export function walkArchiveFile(fd: number, reader: ArchReader, walk: FileWalk): string | undefined {
+  let pos = walk.from ?? 0;
+  const ring = new BlockRing();
+  for (;;) {
+    if (walk.cancelled?.()) throw cancelledError();
+    const buf = ring.get();
+    const n = readSync(fd, buf, 0, buf.length, pos);
+    if (n === 0) break;
+    pos += n;
+    for (const e of reader.push(buf.subarray(0, n))) if (walk.onEvent(e) === true) return undefined;
+    walk.progress?.(pos);
   }
-  const hashOk = raw !== undefined && equalBytes(nodeHash('sha256', raw.subarray(0, 14), 'buffer'), raw.subarray(14));
-  const problems: string[] = [];
-  if (!hashOk) problems.push('its checksum does not match');
-  if (f.lastLength !== length) problems.push(`it records length ${f.lastLength}, not ${length}`);
-  if (f.dataVersion !== framingDv)
-    problems.push(`it records data_version ${f.dataVersion}, not ${framingDv}`);
-  if (problems.length > 0)
-    warnings.push({
-      kind: 'footer_damaged',
-      severity: 'warning',
-      index,
-      dataVersion: framingDv,
-      message: `the footer of increment ${index} (byte ${at}) is damaged: ${problems.join('; ')}. The sealed data verified, so the database is not affected, but the server's copy is corrupted: check its disk.`,
-    });
+  try {
+    reader.end();
+    return undefined;
+  } catch (err) {
+    if (err instanceof CldcbError && err.code === 'truncated' && reader.incrementCount > 0) return err.message;
+    throw err;
+  }
 }

@@ -5,47 +5,21 @@
  * db_write), so opening one costs a header-signature check and an ECDH — ~0.1 ms, more
  * than replaying a typical increment. These are independent per increment, so they are done
  * up front in parallel (`recovery.keys` worker jobs, one slice of the increments each): each
- * job walks the archive's framing (§6.1) without reading the sealed data, and for its
- * increments checks the header signature by the client and derives
+ * job reads the archive through the one framer (§6.1) and, for its increments, checks the
+ * header signature by the client and derives
  * K = SHA256(compressed(node_priv · E)). The rebuild then opens each increment with its key
  * (the AEAD tags are still checked, so data changed since is refused). An increment whose
  * header does not verify gets no key: the rebuild's own check then refuses it with the usual
  * message.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { hash as nodeHash } from 'node:crypto';
 import { CldcbError } from '../../../shared/errors';
 import { zeroize } from '../../../shared/bytes';
-import { FOOTER_SIZE } from '../../../shared/cldcb/arch';
+import { ArchReader } from '../../../shared/cldcb/arch';
 import { BOX_HEADER_SIZE } from '../../../shared/cldcb/seal';
 import { loadNativeSecp256k1 } from '../nativeSeal';
-
-/** Random access over a file through a 1 MiB window (sequential walks mostly hit it). */
-class Cursor {
-  private win = Buffer.allocUnsafeSlow(1 << 20);
-  private start = 0;
-  private len = 0;
-  constructor(
-    private readonly fd: number,
-    readonly size: number,
-  ) {}
-  /** n bytes at pos, or undefined past the end. */
-  at(pos: number, n: number): Uint8Array | undefined {
-    if (pos + n > this.size) return undefined;
-    if (pos < this.start || pos + n > this.start + this.len) {
-      if (n > this.win.length) this.win = Buffer.allocUnsafeSlow(n);
-      this.start = pos;
-      this.len = readSync(this.fd, this.win, 0, this.win.length, pos);
-      if (this.len < n) return undefined;
-    }
-    // A plain Uint8Array view (its slice() copies), valid until the next call.
-    return new Uint8Array(this.win.buffer, this.win.byteOffset + pos - this.start, n);
-  }
-  u16(pos: number): number | undefined {
-    const b = this.at(pos, 2);
-    return b ? (b[0]! << 8) | b[1]! : undefined;
-  }
-}
+import { walkArchiveFile } from './archiveScan';
 
 export interface KeysInput {
   readonly archivePath: string;
@@ -68,7 +42,7 @@ export interface KeysContext {
   cancelled(): boolean;
 }
 
-/** Walk the framing and derive the keys of this slice's increments. Never throws for bad data. */
+/** Walk the framing (the one framer) and derive the keys of this slice's increments. Never throws for bad data. */
 export function deriveStreamKeysJob(input: KeysInput, ctx: KeysContext): KeysOutput {
   const lib = loadNativeSecp256k1();
   let fd: number;
@@ -80,52 +54,35 @@ export function deriveStreamKeysJob(input: KeysInput, ctx: KeysContext): KeysOut
   }
   const keys: Uint8Array[] = [];
   try {
-    const c = new Cursor(fd, fstatSync(fd).size);
-    let pos = 0;
-    // Re-upload section: skip it.
-    for (;;) {
-      const len = c.u16(pos);
-      if (len === undefined) return { count: 0, keys: new Uint8Array(0) };
-      pos += 2;
-      if (len === 0) break;
-      pos += len;
+    const size = fstatSync(fd).size;
+    const reader = new ArchReader({ checkFooters: false, views: true });
+    let key: Uint8Array = new Uint8Array(32);
+    let first = false;
+    try {
+      walkArchiveFile(fd, reader, {
+        cancelled: () => ctx.cancelled(),
+        progress: (pos) => ctx.progress(pos, size),
+        onEvent: (e) => {
+          if (e.type === 'incrementStart') {
+            key = new Uint8Array(32);
+            first = true;
+          } else if (e.type === 'incrementChunk') {
+            if (first && keys.length % input.slices === input.slice && e.chunk.length >= BOX_HEADER_SIZE) key = derive(lib, input, e.chunk) ?? key;
+            first = false;
+          } else if (e.type === 'incrementEnd') keys.push(key);
+        },
+      });
+    } catch (e) {
+      if (e instanceof CldcbError && e.code === 'cancelled') throw e;
+      // Bad framing: the keys found so far (the rebuild's own checks refuse the rest).
     }
-    let index = 0;
-    while (pos + 4 <= c.size) {
-      if ((index & 255) === 0) {
-        if (ctx.cancelled()) throw new CldcbError('cancelled', 'Cancelled.');
-        ctx.progress(pos, c.size);
-      }
-      pos += 4;
-      let first = true;
-      let key: Uint8Array = new Uint8Array(32);
-      for (;;) {
-        const len = c.u16(pos);
-        if (len === undefined) return finish();
-        pos += 2;
-        if (len === 0) break;
-        if (first && index % input.slices === input.slice && len >= BOX_HEADER_SIZE) {
-          const h = c.at(pos, BOX_HEADER_SIZE);
-          if (h) key = derive(lib, input, h) ?? key;
-        }
-        first = false;
-        pos += len;
-      }
-      pos += FOOTER_SIZE;
-      keys.push(key);
-      index++;
-    }
-    return finish();
-  } finally {
-    closeSync(fd);
-    zeroize(input.nodePriv);
-  }
-
-  function finish(): KeysOutput {
     const out = new Uint8Array(keys.length * 32);
     keys.forEach((k, i) => out.set(k, i * 32));
-    for (const k of keys) k.fill(0);
     return { count: keys.length, keys: out };
+  } finally {
+    for (const k of keys) k.fill(0);
+    closeSync(fd);
+    zeroize(input.nodePriv);
   }
 }
 

@@ -32,24 +32,26 @@
  * left out (the unauthenticated framing named another data_version), and any batch that
  * fails or is not UTF-8 (a good archive never fails; the two-pass path names the statement).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { CldcbError, isErrorCode, toErrorData } from '../../../shared/errors';
 import { equalBytes, zeroize } from '../../../shared/bytes';
-import { ArchReader, type ArchEvent } from '../../../shared/cldcb/arch';
+import type { ArchEvent } from '../../../shared/cldcb/arch';
 import { checkPubkey, formatClientId } from '../../../shared/cldcb/ids';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
 import { Unsealer } from '../../../shared/cldcb/seal';
 import { findFeederScript, findWorkerScript } from '../workerPool';
 import {
-  BlockRing,
   cancelledError,
-  checkFooter,
+  footerWarning,
+  recoveryArchReader,
   recoveryCrypto,
   sha256Stream,
   snapshotChainHash,
+  tornTailWarning,
+  walkArchiveFile,
   writeAll,
 } from './archiveScan';
 import {
@@ -320,7 +322,7 @@ function feed(
   let disposeStreams = (): void => undefined;
   try {
     const st = fstatSync(fd);
-    const reader = new ArchReader({ checkFooters: false, what, views: true });
+    const reader = recoveryArchReader(what);
     const warnings: RecoveryWarning[] = [];
     const increments: IncrementSummary[] = [];
     const snapSha = createHash('sha256');
@@ -352,7 +354,6 @@ function feed(
       index: number;
       framingDv: number;
       offset: number;
-      length: number;
       chunks: number;
       what: string;
       reader: IncrementReader;
@@ -561,7 +562,6 @@ function feed(
             index,
             framingDv: e.dataVersion,
             offset: e.offset!,
-            length: 6,
             chunks: 0,
             what: w,
             reader: undefined as unknown as IncrementReader,
@@ -599,7 +599,6 @@ function feed(
             c.lastByte = pt[pt.length - 1]!;
           }
           c.chunks++;
-          c.length += 2 + e.chunk.length;
           c.bytes += pt.length;
           c.reader.push(pt);
           if (c.dv === undefined && c.reader.headerInfo) {
@@ -622,7 +621,8 @@ function feed(
           const end = c.reader.finish();
           c.dv = end.dataVersion;
           const f = e.footer!;
-          checkFooter(fd, f.offset, c.length, c.framingDv, f, c.index, warnings);
+          const fw = footerWarning(c.index, c.framingDv, f);
+          if (fw) warnings.push(fw);
           const d = summarizeIncrement({ index: c.index, framingDv: c.framingDv, chunks: c.chunks, offset: c.offset, footerCount: f.count }, end, c.facts);
           increments.push(d);
           const step = planner!.push(d);
@@ -678,29 +678,10 @@ function feed(
       }
     };
 
-    let pos = 0;
-    const ring = new BlockRing();
-    for (;;) {
-      if (cancelled()) throw cancelledError();
-      const buf = ring.get();
-      const n = readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) break;
-      pos += n;
-      for (const ev of reader.push(buf.subarray(0, n))) onEvent(ev);
-    }
-    try {
-      reader.end();
-    } catch (err) {
-      if (!(err instanceof CldcbError) || err.code !== 'truncated' || reader.incrementCount === 0 || !planner)
-        throw err;
-      if (inc) {
-        if (inc.streaming) post({ t: 'rb', i: inc.index });
-      }
-      warnings.push({
-        kind: 'torn_tail',
-        severity: 'warning',
-        message: `${what} ends inside an increment after the last complete one (data_version ${increments[increments.length - 1]!.dataVersion}): the server stopped while appending it, so it was never acknowledged and lightningd did not commit it. It is ignored. (${err.message})`,
-      });
+    const torn = walkArchiveFile(fd, reader, { onEvent, cancelled });
+    if (torn !== undefined) {
+      if (inc?.streaming) post({ t: 'rb', i: inc.index });
+      warnings.push(tornTailWarning(what, increments[increments.length - 1]!.dataVersion, torn));
     }
     if (!planner || !snapshot) throw new CldcbError('truncated', `${what}: no re-upload section.`);
     if (inTx) post({ t: 'commit' });

@@ -25,13 +25,13 @@
  * Errors never carry SQL text with data values: the increment, the statement number, its
  * verb and table, and SQLite's message with any quoted token removed.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import { CldcbError } from '../../../shared/errors';
 import { ArchReader, type ArchEvent } from '../../../shared/cldcb/arch';
 import { formatClientId } from '../../../shared/cldcb/ids';
 import type { BoxCrypto } from '../../../shared/cldcb/seal';
-import { BlockRing, cancelledError, recoveryCrypto, sha256Stream } from './archiveScan';
+import { recoveryCrypto, sha256Stream, walkArchiveFile } from './archiveScan';
 import { IncrementStreams } from './fastPaths';
 import { isPragma, statementWords } from '../../../shared/cldcb/statements';
 import type { IncrementSummary } from './chain';
@@ -301,23 +301,12 @@ export function replayArchive(
       }
     };
 
-    let pos = incrementsOffset;
-    const ring = new BlockRing();
     try {
-      while (!done) {
-        if (opts.cancelled?.()) throw cancelledError();
-        const buf = ring.get();
-        const n = readSync(fd, buf, 0, buf.length, pos);
-        if (n === 0) break;
-        pos += n;
-        for (const e of reader.push(buf.subarray(0, n))) {
-          onEvent(e);
-          if (done) break;
-        }
-      }
+      walkArchiveFile(fd, reader, { from: incrementsOffset, ...(opts.cancelled ? { cancelled: opts.cancelled } : {}), onEvent: (e) => (onEvent(e), done) });
     } catch (e) {
       if (db.inTransaction) db.exec('ROLLBACK');
-      throw e;
+      // A file cut before its first increment: shorter than pass 1 read it (said below).
+      if (!(e instanceof CldcbError && e.code === 'truncated')) throw e;
     }
     if (stats.increments !== plan.length)
       throw new CldcbError('not_authentic', `${what}: the archive became shorter while it was being read (${stats.increments} of ${plan.length} increments replayed). Nothing was written; copy the archive again.`);
