@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CldcbError } from '../../shared/errors';
 import { zeroize } from '../../shared/bytes';
-import { parseOptFile, parsePrivateKeyHex } from '../../shared/cldcb/ids';
+import { DEFAULT_SERVER_PORT, parseHostPort, parseOptFile, parsePrivateKeyHex } from '../../shared/cldcb/ids';
 import { forgetSecret } from '../../shared/secrets/hsmSecret';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';
 import { recover } from '../../electron/services/recovery/engine';
@@ -144,8 +144,9 @@ export const recoverCommand: Command = {
   usage: `usage: cldcb-client recover --lightning-dir=DIR (--from=SERVERDIR | --server=SID@HOST:PORT) [--passphrase-file=FILE] [--json]
 
 Rebuilds the node's database from its cldcb backup into DIR/lightningd.sqlite3
-(refused if it exists) and writes a fresh DIR/cldcb-plugin-wrapper for the same
-backup. DIR must hold the node's hsm_secret (any format).
+(refused if it exists), and beside it the plugin's chain state (cldcb-plugin.state)
+and a fresh cldcb-plugin-wrapper for the same backup, so backups carry on where the
+archive ends. DIR must hold the node's hsm_secret (any format).
 
   --from=SERVERDIR   a copy of the cldcb server's directory (ours or the original
                      one's; it may hold many clients' archives), or one .arch file.
@@ -158,8 +159,11 @@ backup. DIR must hold the node's hsm_secret (any format).
   --last-known-data-version=N, --last-known-time=UNIX|ISO
                      the node's last activity you know of: an older backup is
                      reported as stale.
-  --shost=HOST:PORT  the server address to put in the fresh wrapper (offline
-                     sources do not record it).
+  --shost=HOST[:PORT]  the server's address for the fresh wrapper. A server
+                     directory records the server's id (and our server its port),
+                     not its host: without --shost no wrapper is written; the
+                     backup's client key is saved and the report gives the
+                     installplugin command that makes the wrapper.
   --report=FILE      also write the report (.html printable page, .json, or text).
   --node-key-file=FILE  the node private key (64 hex, or "# npk = …") instead of
                      DIR/hsm_secret (for test setups without an hsm_secret).
@@ -191,6 +195,13 @@ ${PASSPHRASE_HELP}
     if (from.length === 0 && servers.length === 0) throw new UsageError('give --from=SERVERDIR (offline) or --server=SID@HOST:PORT (online)');
     const lastKnownDataVersion = parseUintArg(values['last-known-data-version'], '--last-known-data-version');
     const lastKnownTime = parseTimeArg(values['last-known-time'], '--last-known-time');
+    if (values.shost !== undefined) {
+      try {
+        parseHostPort(values.shost, DEFAULT_SERVER_PORT, '--shost');
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
     const sources = sourcesFromArgs(from, servers, {
       ...(values.shost ? { shost: values.shost } : {}),
       ...(values.proxy ? { proxy: values.proxy } : {}),

@@ -11,7 +11,7 @@
  * database is row-identical to the real node's, and the server never needed a re-upload.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../cli/main';
@@ -158,5 +158,75 @@ describe('the state file is written only where it is right', () => {
     expect(chainHead(dir, s)).toEqual(chainHead(s.dir, s));
     expect(JSON.parse(out).warnings.map((w: { message: string }) => w.message).join(' ')).toMatch(/was moved to .*cldcb-plugin\.state\.before-recovery/);
     expect(readdirSync(dir).sort()).toEqual(['cldcb-plugin-wrapper', STATE_FILE, `${STATE_FILE}.before-recovery`, 'hsm_secret', 'lightningd.sqlite3']);
+  });
+});
+
+describe("without the server's address, no wrapper that points nowhere (issue 10 #3)", () => {
+  it('the report gives the installplugin command; run as given, it makes the wrapper that continues the same backup', async () => {
+    const s = await setupPlugin(work, channel, 'ours');
+    try {
+      const d1 = startDriver(s);
+      await d1.getmanifest();
+      await playCalls(d1, channel.trace.slice(0, 4));
+      await d1.init();
+      await playCalls(d1, channel.trace.slice(4, 100));
+      await d1.stop();
+
+      const copy = serverDirCopy(s);
+      writeFileSync(path.join(copy, 'port'), `${s.server.port}\n`); // our server's port file
+      const r = await recoverInto(s, copy, 'no-shost');
+      expect(r.code).toBe(0);
+      expect(r.verdict).toMatchObject({ ok: true, wrapper: null, client_key_file: path.join(r.dir, 'cldcb-client.key'), plugin_state: { data_version: channel.trace[99]!.data_version } });
+      expect(existsSync(path.join(r.dir, 'cldcb-plugin-wrapper'))).toBe(false);
+      expect(statSync(path.join(r.dir, 'cldcb-client.key')).mode & 0o777).toBe(0o400);
+      const w = (r.verdict.warnings as { kind: string; severity: string; message: string }[]).find((x) => x.kind === 'wrapper');
+      expect(w).toMatchObject({ severity: 'error' });
+      expect(w!.message).toMatch(/server's address is not in the source .* and port \d+, not its host name\)\. Backups of this node are NOT running/);
+      const steps = r.verdict.next_steps as string[];
+      const cmd = /cldcb-client (installplugin \S+ \S+ \S+)/.exec(steps[0]!)?.[1];
+      expect(cmd).toBe(`installplugin --lightning-dir=${r.dir} --client-privkey=${path.join(r.dir, 'cldcb-client.key')} --server=${s.server.serverId}@SERVER_HOST:${s.server.port}`);
+      expect(steps[steps.length - 1]).toMatch(/^Never start the lost node/);
+
+      // The operator fills in the host and runs it.
+      const install = await runCli(cmd!.replace('SERVER_HOST', '127.0.0.1').split(' '), { out: () => {}, err: () => {}, interactive: false, askSecret: async () => '', askLine: async () => '' });
+      expect(install).toBe(0);
+      const d2 = startDriver({ dir: r.dir, wrapper: path.join(r.dir, 'cldcb-plugin-wrapper') });
+      await d2.getmanifest();
+      await d2.init();
+      await playCalls(d2, channel.trace.slice(100));
+      await d2.stop();
+      expect(s.server.reuploads).toBe(1);
+      const again = await recoverInto(s, serverDirCopy(s), 'no-shost-again', [`--shost=127.0.0.1:${s.server.port}`]);
+      expect(again.code).toBe(0);
+      expect(compareDatabases(path.join(again.dir, 'lightningd.sqlite3'), channel.db)).toEqual([]);
+    } finally {
+      await s.server.stop();
+    }
+  }, 240_000);
+
+  it('--shost without a port takes the port from the directory; a malformed --shost is a usage error before anything is read', async () => {
+    const s = await setupPlugin(work, channel, 'ours');
+    try {
+      const d = startDriver(s);
+      await d.getmanifest();
+      await playCalls(d, channel.trace.slice(0, 4));
+      await d.stop();
+    } finally {
+      await s.server.stop();
+    }
+    const copy = serverDirCopy(s);
+    writeFileSync(path.join(copy, 'port'), '40123\n');
+    const r = await recoverInto(s, copy, 'host-only', ['--shost=backup.example']);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(r.dir, 'cldcb-plugin-wrapper'), 'utf8')).toContain('# shost = backup.example:40123');
+    expect((r.verdict.next_steps as string[])[0]).toMatch(/^Turn the backup on: important-plugin=.*cldcb-plugin-wrapper in lightningd's config \(server backup\.example:40123\)\. It continues the same backup from data_version 2\./);
+
+    const dir = path.join(s.dir, 'bad-shost');
+    mkdirSync(dir);
+    let err = '';
+    const code = await runCli(['recover', `--lightning-dir=${dir}`, `--from=${copy}`, '--shost=host:99999'], { out: () => {}, err: (t) => (err += t), interactive: false, askSecret: async () => '', askLine: async () => '' });
+    expect(code).toBe(2);
+    expect(err).toMatch(/--shost: port "99999" is not a number from 1 to 65535/);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -148,7 +148,7 @@ describe('recover real lightningd traces from a server with several clients', ()
     ] as const) {
       const ld = lightningDir(node);
       const t = io();
-      const code = await runCli(['recover', `--lightning-dir=${ld}`, `--from=${copy}`, '--json'], t);
+      const code = await runCli(['recover', `--lightning-dir=${ld}`, `--from=${copy}`, '--json', '--shost=backup.example'], t);
       expect(code, t.stderr).toBe(0);
       const v = JSON.parse(t.stdout);
       expect(v.client_id).toBe(clients[label]);

@@ -28,7 +28,7 @@ import {
   signRecognitionCode,
   verifyRecognitionAsClient,
 } from '../../shared/cldcb/recognition';
-import { formatClientId, parseClientId, parsePluginWrapper } from '../../shared/cldcb/ids';
+import { formatClientId, parseClientId, parseClientKeyFile, parsePluginWrapper } from '../../shared/cldcb/ids';
 import { sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
 import { compareDatabases } from '../../electron/services/recovery/compare';
@@ -118,15 +118,16 @@ describe('recover --from a copy of the original server directory', () => {
     expect(cmp.identical).toBe(true);
     expect(cmp.dataVersionA).toBe(9);
     expect(statSync(db).mode & 0o777).toBe(0o600);
-    // The fresh wrapper: same backup (cid/cpk), nid/nsig for our node, sid from the directory.
-    const wrapperFile = path.join(ld, 'cldcb-plugin-wrapper');
-    expect(statSync(wrapperFile).mode & 0o777).toBe(0o700);
-    const w = parsePluginWrapper(readFileSync(wrapperFile, 'utf8'));
-    expect(formatClientId(w.clientId)).toBe(CID1);
-    expect(Buffer.from(w.nodeId).toString('hex')).toBe(NID);
-    expect(verifyRecognitionAsClient(w.clientPrivateKey, w.nodeId, w.nodeSignature)).toBe(true);
-    expect(readFileSync(wrapperFile, 'utf8')).toContain(`# sid = ${SID}`);
-    expect(readdirSync(ld).sort()).toEqual(['cldcb-plugin-wrapper', 'cldcb-plugin.state', 'lightningd.sqlite3']);
+    // No --shost: the directory names the server (sid) but not where it runs, so no wrapper;
+    // the backup's client key for installplugin, and the command in the next steps.
+    expect(v.wrapper).toBeNull();
+    const keyFile = path.join(ld, 'cldcb-client.key');
+    expect(v.client_key_file).toBe(keyFile);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o400);
+    const key = parseClientKeyFile(readFileSync(keyFile, 'utf8'));
+    expect(formatClientId(key.clientId)).toBe(CID1);
+    expect(v.next_steps[0]).toContain(`cldcb-client installplugin --lightning-dir=${ld} --client-privkey=${keyFile} --server=${SID}@SERVER_HOST:PORT`);
+    expect(readdirSync(ld).sort()).toEqual(['cldcb-client.key', 'cldcb-plugin.state', 'lightningd.sqlite3']);
     expect(statSync(path.join(ld, 'cldcb-plugin.state')).mode & 0o777).toBe(0o600);
     expect(v.plugin_state).toEqual({ path: path.join(ld, 'cldcb-plugin.state'), data_version: 9 });
   });
@@ -155,9 +156,19 @@ describe('recover --from a copy of the original server directory', () => {
     const html = readFileSync(report, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).not.toMatch(/<script|src=|href=/i);
-    expect(readFileSync(path.join(ld, 'cldcb-plugin-wrapper'), 'utf8')).toContain(
-      '# shost = backup.example:29735',
-    );
+    // The fresh wrapper: same backup (cid/cpk), nid/nsig for our node, sid from the directory, shost as given.
+    const wrapperFile = path.join(ld, 'cldcb-plugin-wrapper');
+    expect(statSync(wrapperFile).mode & 0o777).toBe(0o700);
+    const text = readFileSync(wrapperFile, 'utf8');
+    expect(text).toContain('# shost = backup.example:29735');
+    expect(text).toContain(`# sid = ${SID}`);
+    const w = parsePluginWrapper(text);
+    expect(formatClientId(w.clientId)).toBe(CID1);
+    expect(Buffer.from(w.nodeId).toString('hex')).toBe(NID);
+    expect(verifyRecognitionAsClient(w.clientPrivateKey, w.nodeId, w.nodeSignature)).toBe(true);
+    expect(readdirSync(ld).sort()).toEqual(['cldcb-plugin-wrapper', 'cldcb-plugin.state', 'lightningd.sqlite3']);
+    expect(t.stdout).toMatch(/Next steps\n {2}1\. Turn the backup on: important-plugin=/);
+    expect(html).toMatch(/<h2>Next steps<\/h2>/);
   });
 
   it('refuses when lightningd.sqlite3 exists: exit 1, one line, nothing touched', async () => {

@@ -14,14 +14,14 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CldcbError } from '../../../shared/errors';
 import { zeroize } from '../../../shared/bytes';
-import { formatClientId, formatNodeId, parseClientId } from '../../../shared/cldcb/ids';
+import { DEFAULT_SERVER_PORT, formatClientId, formatNodeId, parseClientId, parseHostPort } from '../../../shared/cldcb/ids';
 import { WRAPPER_NAME } from '../installCeremony';
 import { makeNativeSecp } from '../nativeSeal';
 import { coreCount, runJobParallel } from '../workerPool';
 import type { RecoveryWarning } from './chain';
 import { mergeKeys, type KeysInput, type KeysOutput } from './keys';
 import { pipelineAvailable, startFeeder } from './pipeline';
-import { writePluginState, writeWrapper } from './pluginFiles';
+import { writePluginFiles, type PluginFiles } from './pluginFiles';
 import type { RebuildInput, RebuildOutput, RebuildProgressNote } from './rebuild';
 import { STATUS_NAMES } from './recognize';
 import { applyAnalysis, disposeSearch, publicCandidate, searchEntries } from './search';
@@ -29,7 +29,6 @@ import { runTask } from './tasks';
 import { STALE_ADVICE, type Candidate, type ProgressOptions, type RecoverInput, type RecoveryEvent, type RecoveryVerdict, type SearchResult } from './types';
 
 export { disposeSearch, PROBE_ALL_LIMIT, searchEntries } from './search';
-export { PLACEHOLDER_SHOST } from './pluginFiles';
 
 export const DATABASE_NAME = 'lightningd.sqlite3';
 export { WRAPPER_NAME };
@@ -40,6 +39,10 @@ export { WRAPPER_NAME };
  * (scripts/bench/recover.bench.ts), so it is opt-in (`parallelKeys`).
  */
 export const PARALLEL_KEYS_MIN_BYTES = 16 << 20;
+
+/** The last of the next steps, always. */
+export const NEVER_AGAIN =
+  'Never start the lost node (or any other copy of its old database) again: lightningd on an old channel state broadcasts revoked commitments, and the peers can take all the funds of those channels.';
 
 const iso = (unix: number): string => new Date(unix * 1000).toISOString().replace('.000Z', 'Z');
 
@@ -71,18 +74,19 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
     const stale = staleReasons.length > 0;
 
     // The plugin's files (the same backup continues: its chain head, then the wrapper)
-    let wrapper: RecoveryVerdict['wrapper'];
-    let pluginState: RecoveryVerdict['pluginState'];
+    const nextSteps: string[] = [];
+    let plugin: PluginFiles = {};
     if (input.writeWrapper !== false && out.clientPrivateKey) {
       emit({ type: 'step', step: 'wrapper', state: 'started' });
       try {
-        pluginState = writePluginState(dir, chosen.clientId, srcResult.serverId, out.plan.head, warnings);
-        wrapper = writeWrapper(dir, input, out.clientPrivateKey, srcResult.serverId, srcResult.serverHost, warnings);
+        const server = { ...(srcResult.serverId ? { serverId: srcResult.serverId } : {}), ...(srcResult.serverHost ? { serverHost: srcResult.serverHost } : {}), ...(srcResult.serverPort ? { serverPort: srcResult.serverPort } : {}) };
+        plugin = writePluginFiles(dir, input, out.clientPrivateKey, chosen.clientId, server, out.plan.head, warnings, nextSteps);
       } finally {
         zeroize(out.clientPrivateKey);
       }
       emit({ type: 'step', step: 'wrapper', state: 'done' });
     }
+    if (input.writeWrapper !== false) nextSteps.push(NEVER_AGAIN);
 
     for (const w of warnings) emit({ type: 'warning', warning: w });
     const checks = out.checks!;
@@ -104,8 +108,10 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
       foreignKeyViolations: checks.foreignKeyViolations,
       foreignKeyTables: checks.foreignKeyTables,
       database: out.database!,
-      ...(wrapper ? { wrapper } : {}),
-      ...(pluginState ? { pluginState } : {}),
+      ...(plugin.wrapper ? { wrapper: plugin.wrapper } : {}),
+      ...(plugin.pluginState ? { pluginState: plugin.pluginState } : {}),
+      ...(plugin.clientKeyFile ? { clientKeyFile: plugin.clientKeyFile } : {}),
+      nextSteps,
       timings,
       warnings,
       candidates: search.candidates.map((c, i) => (i === chosenIndex ? cand : c)),
@@ -134,6 +140,7 @@ function checkTarget(input: RecoverInput): { dir: string; target: string } {
     throw new CldcbError('file_not_found', `${dir}: no such directory. Create the lightning directory (with the hsm_secret in it) first.`);
   }
   if (!st.isDirectory()) throw new CldcbError('bad_input', `${dir} is not a directory.`);
+  for (const src of input.sources) if (src.kind !== 'server' && src.serverHost !== undefined) parseHostPort(src.serverHost, DEFAULT_SERVER_PORT, 'the server address for the wrapper (shost)');
   const target = path.join(dir, input.databaseName ?? DATABASE_NAME);
   if (existsSync(target))
     throw new CldcbError('file_exists', `${target} already exists. Nothing was overwritten; recover into an empty lightning directory or move the existing database away first.`);

@@ -35,6 +35,8 @@ export function verdictJson(v: RecoveryVerdict): Record<string, unknown> {
     database_bytes: v.database.bytes,
     wrapper: v.wrapper ? { path: v.wrapper.path, server_id: v.wrapper.serverId, server_host: v.wrapper.serverHost } : null,
     plugin_state: v.pluginState ? { path: v.pluginState.path, data_version: v.pluginState.dataVersion } : null,
+    ...(v.clientKeyFile ? { client_key_file: v.clientKeyFile } : {}),
+    next_steps: v.nextSteps,
     ...(v.lastKnownDataVersion !== undefined ? { last_known_data_version: v.lastKnownDataVersion } : {}),
     ...(v.lastKnownTime !== undefined ? { last_known_time: v.lastKnownTime } : {}),
     timings_ms: Object.fromEntries(v.timings.map((t) => [t.step, Math.round(t.ms * 10) / 10])),
@@ -60,6 +62,12 @@ function warningLines(ws: readonly RecoveryWarning[]): string[] {
   return ws.map((w) => `  ${SEV[w.severity]} ${w.message}`);
 }
 
+/** The one-line verdict: what was verified, and what is not done yet. */
+export function verdictLine(v: RecoveryVerdict): string {
+  if (v.stale) return 'Verdict: STALE — use the SCB path.';
+  return `Verdict: rebuilt and verified${v.clientKeyFile ? ' — but backups are NOT set up yet: make the plugin wrapper first (Next steps).' : '.'}`;
+}
+
 /** Plain text (also what the CLI prints when not --json). */
 export function verdictText(v: RecoveryVerdict): string {
   const L: string[] = [];
@@ -79,7 +87,7 @@ export function verdictText(v: RecoveryVerdict): string {
   L.push(`integrity_check  ${v.integrity.join('; ')}`);
   L.push(`foreign keys     ${v.foreignKeyViolations === 0 ? 'no violations' : `${v.foreignKeyViolations} violation(s) in ${v.foreignKeyTables.join(', ')}`}`);
   L.push(`Database         ${v.database.path} (${v.database.bytes} bytes)`);
-  L.push(`Plugin wrapper   ${v.wrapper ? `${v.wrapper.path} (server ${v.wrapper.serverHost})` : 'not written'}`);
+  L.push(`Plugin wrapper   ${v.wrapper ? `${v.wrapper.path} (server ${v.wrapper.serverHost})` : v.clientKeyFile ? `NOT WRITTEN: backups are not running (see Next steps; client key in ${v.clientKeyFile})` : 'not written'}`);
   L.push(`Plugin state     ${v.pluginState ? `${v.pluginState.path} (the chain continues from data_version ${v.pluginState.dataVersion})` : 'not written'}`);
   L.push('', 'Timings');
   for (const t of v.timings) L.push(`  ${t.step.padEnd(20)} ${(t.ms / 1000).toFixed(3)} s`);
@@ -89,7 +97,8 @@ export function verdictText(v: RecoveryVerdict): string {
     for (const c of v.candidates)
       L.push(`  ${c.clientId === v.clientId && c.source === v.source.index ? '→' : ' '} ${c.clientId} at ${c.sourceLabel}: ${c.error ? `unusable (${c.error.message})` : `data_version ${c.dataVersion ?? '?'}, ${c.increments ?? '?'} increments`}`);
   }
-  L.push('', v.stale ? 'Verdict: STALE — use the SCB path.' : 'Verdict: rebuilt and verified.', `Finished ${iso(v.finishedAt)}`, '');
+  if (v.nextSteps.length > 0) L.push('', 'Next steps', ...v.nextSteps.map((s, i) => `  ${i + 1}. ${s}`));
+  L.push('', verdictLine(v), `Finished ${iso(v.finishedAt)}`, '');
   return L.join('\n');
 }
 
@@ -130,8 +139,9 @@ export function verdictSectionsHtml(v: RecoveryVerdict): string {
   const code = (s: string): string => `<code>${escapeHtml(s)}</code>`;
   const banner = v.stale
     ? `<div class="stale">STALE — do not start lightningd on this database.<br>${v.staleReasons.map(escapeHtml).join('<br>')}<br>${escapeHtml(v.staleAdvice ?? '')}</div>`
-    : '<div class="ok">Rebuilt and verified.</div>';
-  return `${banner}
+    : `<div class="ok">${escapeHtml(verdictLine(v).replace(/^Verdict: r/, 'R'))}</div>`;
+  const steps = v.nextSteps.length > 0 ? `\n<h2>Next steps</h2>\n<ol>${v.nextSteps.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ol>` : '';
+  return `${banner}${steps}
 <h2>Backup</h2>
 ${rowsHtml([
   ['Node id', code(v.nodeId)],
@@ -147,7 +157,7 @@ ${rowsHtml([
   ['integrity_check', escapeHtml(v.integrity.join('; '))],
   ['foreign_key_check', v.foreignKeyViolations === 0 ? 'no violations' : escapeHtml(`${v.foreignKeyViolations} in ${v.foreignKeyTables.join(', ')}`)],
   ['Database', `${code(v.database.path)} (${v.database.bytes} bytes)`],
-  ['Plugin wrapper', v.wrapper ? `${code(v.wrapper.path)} (server ${escapeHtml(v.wrapper.serverHost)})` : 'not written'],
+  ['Plugin wrapper', v.wrapper ? `${code(v.wrapper.path)} (server ${escapeHtml(v.wrapper.serverHost)})` : v.clientKeyFile ? `<strong>not written: backups are not running</strong> (see next steps; client key in ${code(v.clientKeyFile)})` : 'not written'],
   ['Plugin state', v.pluginState ? `${code(v.pluginState.path)} (the chain continues from data_version ${v.pluginState.dataVersion})` : 'not written'],
 ])}
 <h2>Timings</h2>

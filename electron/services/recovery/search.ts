@@ -42,6 +42,7 @@ interface SourceState {
   archives: Map<string, string>;
   serverId?: string;
   serverHost?: string;
+  serverPort?: number;
   speaksV1?: boolean;
   client?: CldcbClient;
   serverKey?: Uint8Array;
@@ -178,6 +179,7 @@ async function openSource(run: SearchRun, s: SourceState): Promise<void> {
     s.codes = l.codes;
     s.archives = l.archives;
     if (l.serverId) s.serverId = l.serverId;
+    if (l.port) s.serverPort = l.port;
     if (src.serverHost) s.serverHost = src.serverHost;
     for (const n of l.notes) run.warnings.push({ kind: 'source_failed', severity: 'info', message: `${s.label}: ${n}` });
   } else if (src.kind === 'archive') {
@@ -524,6 +526,7 @@ function searchResult(run: SearchRun): SearchResult {
     ...(s.speaksV1 !== undefined ? { speaksV1: s.speaksV1 } : {}),
     ...(s.serverId ? { serverId: s.serverId } : {}),
     ...(s.serverHost ? { serverHost: s.serverHost } : {}),
+    ...(s.serverPort ? { serverPort: s.serverPort } : {}),
     ...(s.error ? { error: s.error } : {}),
   }));
   return { sources, candidates: candidates.map(publicCandidate), freshest, warnings, timings: run.timings, scratch: run.scratch };

@@ -25,6 +25,7 @@ import { RECOGNITION_RECORD_SIZE } from '../../../shared/cldcb/messages';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
 import { Unsealer } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../nativeSeal';
+import { readSmallText } from './untrustedFiles';
 
 const ARCH_NAME_RE = /^c([23][0-9a-f]{64})\.arch$/i;
 const LINE_RE = /^(0[23][0-9a-fA-F]{64})\s+([0-9a-fA-F]{128})$/;
@@ -154,6 +155,8 @@ export interface ServerDirListing {
   /** Client ids from `clients` (c…, lowercase). */
   readonly clients: string[];
   readonly serverId?: string;
+  /** The port our server last listened on (its `port` file), when the copy has one. */
+  readonly port?: number;
   readonly notes: string[];
 }
 
@@ -196,7 +199,19 @@ export function readServerDir(dir: string): ServerDirListing {
     }
   }
   const serverId = readServerIdFrom(dir, names);
-  return { dir, codes, archives, clients, ...(serverId ? { serverId } : {}), notes };
+  const port = names.includes('port') ? readPortFile(path.join(dir, 'port')) : undefined;
+  return { dir, codes, archives, clients, ...(serverId ? { serverId } : {}), ...(port ? { port } : {}), notes };
+}
+
+/** Our server's `port` file (`<n>\n`, server/serverDir.ts), or undefined when absent or not a port. */
+function readPortFile(file: string): number | undefined {
+  try {
+    const m = /^\s*(\d{1,5})\s*$/.exec(readSmallText(file, 16).text);
+    const port = m ? Number(m[1]) : 0;
+    return port >= 1 && port <= 65535 ? port : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** sid from `server_id` (`# sid = 5…`) or, failing that, from `secret` (raw 32-byte key). */

@@ -11,7 +11,13 @@ export type { RecognitionStatus } from './recognize';
 /** Where backups come from. Online sources need `online: true` (the operator's explicit choice). */
 export type RecoverySource =
   /** A copy of a server's data directory (ours or the original's): recognition_codes, clients, <cid>.arch, server_id. */
-  | { readonly kind: 'serverDir'; readonly dir: string; readonly label?: string; /** host:port for the fresh wrapper (the directory does not record it). */ readonly serverHost?: string }
+  | {
+      readonly kind: 'serverDir';
+      readonly dir: string;
+      readonly label?: string;
+      /** HOST[:PORT] for the fresh wrapper (the directory does not record the host; a missing port is taken from its `port` file). */
+      readonly serverHost?: string;
+    }
   /** One archive file, with the recognition codes file if there is one. */
   | { readonly kind: 'archive'; readonly archive: string; readonly recognitionCodes?: string; readonly label?: string; readonly serverId?: string; readonly serverHost?: string }
   /** A live server, `SID@HOST:PORT` (SID = 52…/53…). Contacted over Noise_XK only with `online: true`. */
@@ -130,6 +136,8 @@ export interface SourceResult {
   /** sid (52…/53…) of this server, when known. */
   readonly serverId?: string;
   readonly serverHost?: string;
+  /** The port the server last listened on, from a server directory's `port` file (ours writes one). */
+  readonly serverPort?: number;
   readonly error?: { readonly code: string; readonly message: string };
 }
 
@@ -198,6 +206,17 @@ export interface RecoveryVerdict {
    * node's next increment continues this backup's chain (absent: not written; a warning says why).
    */
   readonly pluginState?: { readonly path: string; readonly dataVersion: number };
+  /**
+   * When no wrapper could be written (the server's id or address is unknown): the backup's client
+   * key, saved as a `newclient` key file for `cldcb-client installplugin --client-privkey`.
+   */
+  readonly clientKeyFile?: string;
+  /**
+   * What the operator must do before and when starting lightningd, in order, as plain sentences
+   * with the exact commands and paths (the wrapper to enable, or the installplugin command that
+   * makes it; what to do with a stale database). The last one is engine.ts NEVER_AGAIN (empty with `writeWrapper: false`: a drill).
+   */
+  readonly nextSteps: string[];
   readonly timings: { readonly step: string; readonly ms: number }[];
   readonly warnings: RecoveryWarning[];
   readonly candidates: Candidate[];
