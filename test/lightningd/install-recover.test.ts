@@ -9,9 +9,10 @@
 import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, expect } from 'vitest';
-import { describeRecovery, enablePlugin, installBackup, readmePluginOption, recoverInto, type CldcbServer, type Install, type Recovery } from './harness/cldcb';
-import { diffDumps, dumpDb, rpcState, type RpcState } from './harness/compare';
-import { waitFor, type Network } from './harness/network';
+import { enablePlugin, installBackup, readmePluginOption, recoverInto, type CldcbServer, type Install, type Recovery } from './harness/cldcb';
+import { expectIdentical } from './checks';
+import { rpcState, type RpcState } from './harness/compare';
+import type { Network } from './harness/network';
 import type { LightningNode } from './harness/node';
 import { steps, tierAvailable, useNetwork } from './tier';
 
@@ -35,24 +36,6 @@ beforeAll(async () => {
   b = await net.addNode('b');
 });
 
-/** Both sides of every channel of `node` are connected and CHANNELD_NORMAL. */
-async function channelsReady(node: LightningNode, count: number): Promise<void> {
-  await waitFor(`${node.name}: ${count} channels CHANNELD_NORMAL and reconnected`, async () => {
-    const chans = await node.call<{ channels: { state: string; peer_connected: boolean }[] }>('listpeerchannels');
-    return chans.channels.length === count && chans.channels.every((c) => c.state === 'CHANNELD_NORMAL' && c.peer_connected);
-  }, 60_000);
-}
-
-/** A recovery that rebuilt exactly `node`'s database and said so. */
-function expectIdentical(r: Recovery, node: LightningNode): void {
-  expect(r.run.status, describeRecovery(r)).toBe(0);
-  expect(r.verdict?.ok, describeRecovery(r)).toBe(true);
-  expect(r.verdict?.stale, describeRecovery(r)).toBe(false);
-  const db = path.join(r.networkDir, 'lightningd.sqlite3');
-  expect(existsSync(db), describeRecovery(r)).toBe(true);
-  expect(diffDumps(dumpDb(node.dbPath), dumpDb(db)), `rebuilt ${db} against ${node.dbPath}`).toEqual([]);
-}
-
 const step = steps();
 
 step('install as the README says: newclient, server add, installplugin, the config line, lightningd with the plugin', async () => {
@@ -70,8 +53,7 @@ step('install as the README says: newclient, server add, installplugin, the conf
 
 step('channels both ways, payments both ways', async () => {
   await net.sync();
-  await net.fund(a, 3_000_000n);
-  await net.fund(b, 3_000_000n);
+  await net.fund([a, b], 3_000_000n);
   await net.connect(a, b);
   await net.openChannels([
     [a, b, 1_000_000],
@@ -87,7 +69,7 @@ step('restart A (its writes before init are backed up like the others), more pay
   await a.stop();
   await a.start();
   await net.sync();
-  await channelsReady(a, 2);
+  await net.channelsReady(a, 2);
   expect((await net.pay(a, b, 3_000_000)).status).toBe('complete');
   expect((await net.pay(b, a, 2_000_000)).status).toBe('complete');
 });
@@ -117,7 +99,7 @@ step('lightningd on the recovered directory (new wrapper) is the same node: id, 
 
 step('a payment succeeds both ways from the recovered node', async () => {
   await net.sync();
-  await channelsReady(a2, 2);
+  await net.channelsReady(a2, 2);
   expect((await net.pay(a2, b, 4_000_000)).status).toBe('complete');
   expect((await net.pay(b, a2, 1_000_000)).status).toBe('complete');
 });

@@ -5,7 +5,7 @@
  * package.json "bin" script (which runs its bundle in build/), started asynchronously: the
  * fake chain lives in this process and must keep answering lightningd's backend meanwhile.
  */
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLIENT_BIN, ROOT, SERVER_BIN } from './paths';
 import { forgetGroup, groupAlive, killGroup, spawnGroup, waitGroupGone } from './procs';
@@ -122,6 +122,24 @@ export class CldcbServer {
     killGroup(this.pgid);
     await this.exit;
     await this.reap();
+  }
+
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hung host). */
+  freeze(): void {
+    if (this.pgid !== undefined) killGroup(this.pgid, 'SIGSTOP');
+  }
+  /** SIGCONT after freeze(). */
+  thaw(): void {
+    if (this.pgid !== undefined) killGroup(this.pgid, 'SIGCONT');
+  }
+
+  /** Size of this client's archive (0 when there is none): grows with every stored increment. */
+  archiveBytes(clientId: string): number {
+    try {
+      return statSync(path.join(this.dir, `${clientId}.arch`)).size;
+    } catch {
+      return 0;
+    }
   }
 
   private async reap(): Promise<void> {

@@ -96,6 +96,18 @@ export class Network {
     );
   }
 
+  /** Wait until `node` has `count` channels, all CHANNELD_NORMAL with the peer connected. */
+  async channelsReady(node: LightningNode, count: number, timeoutMs = 60_000): Promise<void> {
+    await waitFor(
+      `${node.name}: ${count} channels CHANNELD_NORMAL and reconnected`,
+      async () => {
+        const chans = await node.call<{ channels: { state: string; peer_connected: boolean }[] }>('listpeerchannels');
+        return chans.channels.length === count && chans.channels.every((c) => c.state === 'CHANNELD_NORMAL' && c.peer_connected);
+      },
+      timeoutMs,
+    );
+  }
+
   /** Wait until no channel of `nodes` has an HTLC in flight (balances final on both sides). */
   async quiesce(nodes: LightningNode[] = this.running()): Promise<void> {
     for (const n of nodes)
@@ -108,15 +120,22 @@ export class Network {
     await this.sync();
   }
 
-  /** Give `node` a confirmed output of `sats` (faucet transaction + 1 block). */
-  async fund(node: LightningNode, sats: bigint): Promise<void> {
-    const { bech32 } = await node.call<{ bech32: string }>('newaddr', { addresstype: 'bech32' });
-    const txid = this.chain.faucet(bech32, sats);
+  /** Give each node a confirmed output of `sats` (faucet transactions, all in 1 block). */
+  async fund(nodes: LightningNode[], sats: bigint): Promise<void> {
+    const txids: string[] = [];
+    for (const node of nodes) {
+      const { bech32 } = await node.call<{ bech32: string }>('newaddr', { addresstype: 'bech32' });
+      txids.push(this.chain.faucet(bech32, sats));
+    }
     await this.mine(1);
-    await waitFor(`${node.name} to see its funding output ${txid}`, async () => {
-      const f = await node.call<{ outputs: { txid: string; status: string }[] }>('listfunds');
-      return f.outputs.some((o) => o.txid === txid && o.status === 'confirmed');
-    });
+    await Promise.all(
+      nodes.map((node, i) =>
+        waitFor(`${node.name} to see its funding output ${txids[i]}`, async () => {
+          const f = await node.call<{ outputs: { txid: string; status: string }[] }>('listfunds');
+          return f.outputs.some((o) => o.txid === txids[i] && o.status === 'confirmed');
+        }),
+      ),
+    );
   }
 
   async connect(from: LightningNode, to: LightningNode): Promise<void> {
@@ -165,6 +184,19 @@ export class Network {
   async pay(from: LightningNode, to: LightningNode, msat: number, timeoutMs = 90_000): Promise<{ status: string; payment_hash: string }> {
     const inv = await this.invoice(to, msat);
     return from.call('pay', { bolt11: inv.bolt11, retry_for: 60 }, timeoutMs);
+  }
+
+  /**
+   * Start a payment without waiting for it: resolves with pay's status, or the error's
+   * message (a payment in flight when a node stops may fail; callers decide what that means).
+   */
+  payInFlight(from: LightningNode, to: LightningNode, msat: number, timeoutMs = 120_000): Promise<string> {
+    return this.invoice(to, msat)
+      .then((inv) => from.call<{ status: string }>('pay', { bolt11: inv.bolt11, retry_for: 20 }, timeoutMs))
+      .then(
+        (r) => r.status,
+        (e: Error) => `error: ${e.message}`,
+      );
   }
 
   /** Mark the test failed: the run directory is kept for inspection. */

@@ -195,6 +195,13 @@ export class LightningNode {
     return ms;
   }
 
+  /** Stop, then start again with the same options. @returns the stop's ms. */
+  async restart(): Promise<number> {
+    const ms = await this.stop();
+    await this.start(this.lastStart);
+    return ms;
+  }
+
   /** Wait for the rest of the group (plugins) to go; kill what lingers. */
   private async finishGroup(timeoutMs: number): Promise<void> {
     const pgid = this.proc?.pid;
