@@ -224,20 +224,26 @@ export interface Install {
  * needs its hsm_secret): `cldcb-client newclient KEY`, `cldcb-server add --server-dir=DIR CID`,
  * `cldcb-client installplugin --lightning-dir=<base>/regtest --client-privkey=KEY --server=SID@HOST:PORT`,
  * then the README's config line in lightningd's config (<base>/regtest/config).
- * `option` overrides the README's choice (scenarios that compare plugin= and important-plugin=).
+ * `option` overrides the README's choice (scenarios that compare plugin= and important-plugin=);
+ * `installArgs` are further installplugin options (e.g. --deadline=SECONDS).
  */
-export async function installBackup(node: { name: string; networkDir: string }, server: CldcbServer, keyDir: string, option = readmePluginOption()): Promise<Install> {
+export async function installBackup(
+  node: { name: string; networkDir: string },
+  server: CldcbServer,
+  keyDir: string,
+  opts: { option?: 'plugin' | 'important-plugin'; installArgs?: readonly string[] } = {},
+): Promise<Install> {
   const clientKeyFile = path.join(keyDir, `${node.name}-client.key`);
   const nc = expectOk(await cldcbClient(['newclient', clientKeyFile]), 'cldcb-client newclient');
   const clientId = nc.stdout.trim();
   if (!/^c[23][0-9a-f]{64}$/.test(clientId)) throw new Error(`newclient printed ${JSON.stringify(nc.stdout)}, not a client id`);
   await server.add(clientId);
   const inst = expectOk(
-    await cldcbClient(['installplugin', `--lightning-dir=${node.networkDir}`, `--client-privkey=${clientKeyFile}`, `--server=${server.address}`]),
+    await cldcbClient(['installplugin', `--lightning-dir=${node.networkDir}`, `--client-privkey=${clientKeyFile}`, `--server=${server.address}`, ...(opts.installArgs ?? [])]),
     'cldcb-client installplugin',
   );
   const wrapper = path.join(node.networkDir, WRAPPER);
-  const configLine = enablePlugin(node.networkDir, option);
+  const configLine = enablePlugin(node.networkDir, opts.option ?? readmePluginOption());
   return { clientKeyFile, clientId, wrapper, configLine, output: inst.stdout };
 }
 

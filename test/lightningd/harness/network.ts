@@ -10,6 +10,7 @@ import { startChainServer, type ChainServer, type FakeChain } from './chain';
 import { CldcbServer } from './cldcb';
 import { LightningNode } from './node';
 import { freePort, shortTempDir } from './paths';
+import { recordRunDir } from './procs';
 import { RpcError } from './rpc';
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 50): Promise<T> {
@@ -50,7 +51,9 @@ export class Network {
   ) {}
 
   static async create(): Promise<Network> {
-    return new Network(shortTempDir(), await startChainServer());
+    const dir = shortTempDir();
+    recordRunDir(dir);
+    return new Network(dir, await startChainServer());
   }
 
   get chain(): FakeChain {

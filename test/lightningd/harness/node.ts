@@ -9,7 +9,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { requireCln } from './cln';
 import { BACKEND_PLUGIN } from './paths';
-import { childPids, forgetGroup, groupAlive, killGroup, spawnGroup, waitGroupGone } from './procs';
+import { childPids, forgetGroup, groupAlive, killGroup, processesMentioning, spawnGroup, waitGroupGone } from './procs';
 import { LightningRpc, RpcError } from './rpc';
 
 /**
@@ -202,14 +202,32 @@ export class LightningNode {
     return ms;
   }
 
-  /** Wait for the rest of the group (plugins) to go; kill what lingers. */
+  /**
+   * Wait for the rest of the group (plugins) to go, then for any process that still names
+   * this node's directory (a plugin's detached after-stop helper finishing its upload); kill
+   * what lingers past `timeoutMs`.
+   */
   private async finishGroup(timeoutMs: number): Promise<void> {
     const pgid = this.proc?.pid;
     this.rpcClient?.close();
     if (pgid === undefined) return;
+    const t0 = Date.now();
     if (!(await waitGroupGone(pgid, timeoutMs))) killGroup(pgid);
     await waitGroupGone(pgid, 5000);
     forgetGroup(pgid);
+    while (processesMentioning(this.networkDir).length > 0) {
+      if (Date.now() - t0 > timeoutMs) {
+        for (const p of processesMentioning(this.networkDir)) {
+          try {
+            process.kill(p.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** SIGKILL lightningd alone (a crash; its plugins see EOF), then wait for the group. */

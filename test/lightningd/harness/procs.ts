@@ -74,6 +74,14 @@ export function forgetGroup(pgid: number): void {
   if (dir) rmSync(path.join(dir, String(pgid)), { force: true });
 }
 
+/** Record a run directory: the global teardown also kills processes whose command line mentions it (detached helpers). */
+export function recordRunDir(runDir: string): void {
+  const dir = pidsDir();
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `dir-${path.basename(runDir)}`), `${runDir}\n`);
+}
+
 /** Kill every group recorded in `dir` (global teardown). @returns the labels of groups that were still alive. */
 export function killRecordedGroups(dir: string): string[] {
   const alive: string[] = [];
@@ -84,6 +92,19 @@ export function killRecordedGroups(dir: string): string[] {
     return alive;
   }
   for (const name of names) {
+    if (name.startsWith('dir-')) {
+      const runDir = readFileSync(path.join(dir, name), 'utf8').trim();
+      for (const p of processesMentioning(runDir)) {
+        alive.push(`${p.cmdline} (pid ${p.pid})`);
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      rmSync(path.join(dir, name), { force: true });
+      continue;
+    }
     const pgid = Number(name);
     if (!Number.isInteger(pgid) || pgid <= 1) continue;
     if (groupAlive(pgid)) {
@@ -93,6 +114,24 @@ export function killRecordedGroups(dir: string): string[] {
     rmSync(path.join(dir, name), { force: true });
   }
   return alive;
+}
+
+/**
+ * Processes whose command line mentions `text` (e.g. a node's directory): what a plugin may
+ * leave running after lightningd exits, outside lightningd's process group (a detached helper).
+ */
+export function processesMentioning(text: string): { pid: number; cmdline: string }[] {
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      if (cmdline.includes(text)) out.push({ pid: Number(name), cmdline });
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
 }
 
 /** Direct children of `pid` (from /proc), e.g. a plugin process of lightningd. */

@@ -20,6 +20,8 @@ export interface BackedUpPair {
 export interface PairOptions {
   /** How A enables the plugin (default: the README's config line). */
   readonly option?: 'plugin' | 'important-plugin';
+  /** Further `installplugin` options (e.g. --deadline=SECONDS). */
+  readonly installArgs?: readonly string[];
   /** A's start options (plugins, env such as the plugin's deadline); restarts reuse them. */
   readonly aStart?: StartOptions;
   readonly bStart?: StartOptions;
@@ -35,7 +37,7 @@ export async function backedUpPair(net: Network, opts: PairOptions = {}): Promis
   // A is an existing node (installplugin needs its hsm_secret) when the operator installs.
   await Promise.all([a.start(), b.start(opts.bStart)]);
   await a.stop();
-  const install = await installBackup(a, server, net.dir, opts.option);
+  const install = await installBackup(a, server, net.dir, { ...(opts.option ? { option: opts.option } : {}), ...(opts.installArgs ? { installArgs: opts.installArgs } : {}) });
   await a.start(opts.aStart);
   await net.sync();
   await net.fund([a, b], 3_000_000n);
