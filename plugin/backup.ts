@@ -74,7 +74,7 @@ import { encodeReuploadHeader, REUPLOAD_PIECE_SIZE, splitIncrementPlaintext } fr
 import { nobleBoxCrypto, Sealer, type BoxCrypto } from '../shared/cldcb/seal';
 import { CldcbClient, readToken, readVerifier, type ClientLogLevel, type ReuploadSource, type UploadOutcome } from '../electron/services/cldcbClient';
 import { nativeBoxCrypto } from '../electron/services/nativeSeal';
-import { ChainStateFile } from './chainState';
+import { ChainStateFile, type ChainHead } from './chainState';
 import { STATE_FILE, stateBinding } from '../electron/services/pluginState';
 import {
   encodeIncrementV1,
@@ -189,6 +189,11 @@ export class BackupSession {
     this.state = new ChainStateFile(`${dir}/${STATE_FILE}`, binding, (m) => this.log('warn', m));
   }
 
+  /** The last acknowledged increment (from the state file, then from this run). */
+  get chainHead(): ChainHead | undefined {
+    return this.state.current;
+  }
+
   /** Connect in the background at startup (as the original); a failure is only logged. */
   warmUp(): void {
     this.connect(this.connectTimeoutMs).catch((e: unknown) => {
@@ -285,7 +290,7 @@ export class BackupSession {
         why: 'more writes at the same data_version, merged with the previous increment (the original server replaces it)',
       };
     if (writes.length > 0 && writes.every(isForeignKeysPragma))
-      return { kind: 'defer', why: 'PRAGMA foreign_keys at a repeated data_version whose previous statements are unknown after a restart (original server)' };
+      return { kind: 'defer', why: 'PRAGMA foreign_keys at a repeated data_version whose previous statements are unknown after a restart (original server); held for the next increment' };
     throw new CldcbError(
       'integrity_failed',
       `lightningd repeated data_version ${dv} with statements other than PRAGMA foreign_keys, and this plugin no longer knows the previous increment's statements (it restarted): the original cldcb server would replace that increment and lose its writes.`,
@@ -298,6 +303,37 @@ export class BackupSession {
    */
   async write(dv: number, writes: readonly string[]): Promise<void> {
     if (!Number.isInteger(dv) || dv < 0 || dv > 0xffffffff) throw new CldcbError('bad_input', `data_version ${String(dv)} is not a u32.`);
+    return this.store(dv, (extension, forceReupload) => {
+      const plan = this.plan(dv, writes, extension, forceReupload);
+      if (plan.kind === 'defer') this.pendingPragmas.push(...writes);
+      return plan;
+    });
+  }
+
+  /**
+   * After lightningd stopped (plugin/afterStop.ts): make the backup hold lightningd's final
+   * database at `dv`, the data_version its file ended at, which is newer than our chain head
+   * when lightningd committed writes after it released this plugin. Only with our server
+   * (extension v1): a re-upload it is asked for, of the file as lightningd left it, chained to
+   * by an increment without statements. An original server cannot be asked; there the next
+   * start of lightningd sees the gap and re-uploads (plan: "does not follow").
+   * @returns whether the backup now ends at `dv`.
+   * @throws CldcbError when the upload failed (the backup is unchanged).
+   */
+  async storeFinalDatabase(dv: number): Promise<'stored' | 'original_server'> {
+    let skipped = false;
+    await this.store(dv, (extension) => {
+      if (!extension) {
+        skipped = true;
+        return { kind: 'defer', why: 'an original server cannot be asked for a re-upload' };
+      }
+      return { kind: 'upload', body: [], reupload: true, askReupload: true, snapshotDv: dv, why: 'lightningd committed writes after it released the plugin at shutdown' };
+    });
+    return skipped ? 'original_server' : 'stored';
+  }
+
+  /** Store one increment at `dv` as `planFor` decides, within the deadline (module comment). */
+  private async store(dv: number, planFor: (extension: boolean, forceReupload: boolean) => Plan): Promise<void> {
     const started = Date.now();
     const deadline = started + this.deadlineMs;
     const time = this.now();
@@ -313,10 +349,9 @@ export class BackupSession {
         attempts++;
         try {
           const client = await this.connect(remaining(LAST_ATTEMPT_MS, this.connectTimeoutMs));
-          const plan = this.plan(dv, writes, client.supportsExtension, forceReupload);
+          const plan = planFor(client.supportsExtension, forceReupload);
           if (plan.kind === 'defer') {
-            this.pendingPragmas.push(...writes);
-            this.log('info', `data_version ${dv}: ${plan.why}; held for the next increment.`);
+            this.log('info', `data_version ${dv}: ${plan.why}.`);
             return;
           }
           if (plan.reupload && !snapshot) snapshot = await takeSnapshot(this.dir, plan.snapshotDv!);

@@ -14,6 +14,7 @@
  * stdout carries only JSON-RPC; diagnostics go to lightningd as `log` notifications and,
  * for startup failures, to stderr (lightningd logs a plugin's stderr).
  */
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { CldcbError } from '../shared/errors';
 import { formatClientId, parsePluginWrapper, type PluginConfig } from '../shared/cldcb/ids';
@@ -21,6 +22,19 @@ import { BackupSession, DEADLINE_MS } from './backup';
 import { JsonObjectStream } from './jsonStream';
 import { CldcbPluginRpc } from './plugin';
 import { asciiLogText } from './logText';
+import { runAfterStop } from './afterStop';
+import {
+  describeLastStop,
+  LAST_STOP_FILE,
+  LOCK_FILE,
+  LOCK_WAIT_MS,
+  QUIET_MS,
+  readLastStop,
+  SHUTDOWN_CAP_MS,
+  waitForAfterStopHelper,
+  whenQuiet,
+  writeLock,
+} from './shutdown';
 
 export const PLUGIN_VERSION = '0.1.0';
 
@@ -38,13 +52,49 @@ nsig, sid, shost, proxy) from WRAPPER's "# key = value" comment lines.
  */
 function deadlineMs(cfg: PluginConfig): number {
   if (cfg.deadlineSeconds !== undefined) return Math.round(cfg.deadlineSeconds * 1000);
+  return deadlineFromEnvOr(DEADLINE_MS);
+}
+
+function deadlineFromEnvOr(fallback: number): number {
   const v = process.env.CLDCB_PLUGIN_DEADLINE_MS;
-  if (v === undefined || !/^[0-9]+$/.test(v)) return DEADLINE_MS;
+  if (v === undefined || !/^[0-9]+$/.test(v)) return fallback;
   return Math.min(300_000, Math.max(1000, Number(v)));
 }
 
-function parseArgs(argv: string[]): { wrapper?: string; exit?: number; text?: string } {
+const AFTER_STOP_FLAG = '--after-stop';
+
+/**
+ * lightningd's PID: our parent (the wrapper `exec`s the plugin). Tests that stand in for
+ * lightningd name another process in CLDCB_TEST_LIGHTNINGD_PID (their own stays alive).
+ */
+function lightningdPid(): number {
+  const v = process.env.CLDCB_TEST_LIGHTNINGD_PID;
+  return v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : process.ppid;
+}
+
+/**
+ * Start `cldcb-plugin --after-stop` detached (plugin/afterStop.ts) and hand it the lock. The
+ * wrapper path is re-read by the helper: no key material on its command line.
+ */
+function startAfterStopHelper(dir: string, wrapper: string, pid: number, warn: (m: string) => void): void {
+  try {
+    const child = spawn(process.execPath, [process.argv[1]!, AFTER_STOP_FLAG, wrapper, String(pid)], { cwd: dir, detached: true, stdio: 'ignore' });
+    if (child.pid === undefined) throw new Error('no process');
+    writeLock(dir, child.pid);
+    child.unref();
+  } catch (e) {
+    warn(`could not start the after-stop check (${(e as Error).message}); if lightningd writes after this, its next start re-uploads.`);
+  }
+}
+
+function parseArgs(argv: string[]): { wrapper?: string; afterStopPid?: number; exit?: number; text?: string } {
   if (argv.length === 1 && (argv[0] === '-h' || argv[0] === '--help')) return { exit: 0, text: USAGE };
+  // Internal: the helper the plugin starts when it leaves at lightningd's shutdown (plugin/afterStop.ts).
+  if (argv[0] === AFTER_STOP_FLAG) {
+    const pid = Number(argv[2]);
+    if (argv.length !== 3 || !argv[1] || !Number.isSafeInteger(pid) || pid <= 0) return { exit: 1, text: USAGE };
+    return { wrapper: argv[1], afterStopPid: pid };
+  }
   if (argv.length === 1 && (argv[0] === '-v' || argv[0] === '--version')) return { exit: 0, text: `cldcb-plugin ${PLUGIN_VERSION}\n` };
   const rest = argv[0] === '--' ? argv.slice(1) : argv;
   if (rest.length !== 1 || rest[0] === '' || (argv[0] !== '--' && rest[0]!.startsWith('-'))) return { exit: 1, text: USAGE };
@@ -73,6 +123,7 @@ export async function runPlugin(argv: string[]): Promise<number> {
     (args.exit === 0 ? process.stdout : process.stderr).write(args.text ?? '');
     return args.exit;
   }
+  if (args.afterStopPid !== undefined) return runAfterStop(args.wrapper!, args.afterStopPid, deadlineFromEnvOr(DEADLINE_MS));
   // lightningd gone: a write to the closed pipe must not crash us before we notice stdin's end.
   process.stdout.on('error', () => {});
   const send = (obj: unknown): void => {
@@ -89,14 +140,42 @@ export async function runPlugin(argv: string[]): Promise<number> {
     return 1;
   }
 
+  const dir = process.cwd();
+  // A helper of the previous run may still be making the backup hold lightningd's final
+  // database; it moves the chain head, so read the head only after it finished.
+  const helper = await waitForAfterStopHelper(dir);
+  if (helper === 'waited') early('info', 'waited for the previous run\'s after-stop check to finish.');
+  if (helper === 'timeout') early('warn', `the previous run's after-stop check (${LOCK_FILE}) is still running after ${LOCK_WAIT_MS / 1000} s; going on without it.`);
+  const lastStop = readLastStop(dir);
+  if (lastStop) {
+    const { level, message } = describeLastStop(lastStop);
+    early(level, message);
+  }
+
   const holder: { rpc?: CldcbPluginRpc } = {};
   const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => holder.rpc?.log(level, message);
-  const session = new BackupSession(cfg, process.cwd(), log, { deadlineMs: deadlineMs(cfg) });
-  const rpc = new CldcbPluginRpc(session, { send }, () =>
-    log(
-      'info',
-      `ready: backing up to ${cfg.server.host}:${cfg.server.port} as ${formatClientId(cfg.clientId)}; while the server cannot be reached a write waits up to ${session.deadlineMs / 1000} s, then lightningd stops without committing it.`,
-    ),
+  const session = new BackupSession(cfg, dir, log, { deadlineMs: deadlineMs(cfg) });
+  let release: (() => void) | undefined;
+  let shutdownAt: number | undefined;
+  const rpc = new CldcbPluginRpc(
+    session,
+    { send },
+    () =>
+      log(
+        'info',
+        `ready: backing up to ${cfg.server.host}:${cfg.server.port} as ${formatClientId(cfg.clientId)}; while the server cannot be reached a write waits up to ${session.deadlineMs / 1000} s, then lightningd stops without committing it.`,
+      ),
+    () => {
+      if (shutdownAt !== undefined) return;
+      shutdownAt = Date.now();
+      void whenQuiet(rpc, shutdownAt).then((why) => {
+        log(
+          why === 'quiet' ? 'info' : 'warn',
+          `lightningd is stopping: leaving after ${why === 'quiet' ? `${QUIET_MS} ms without a write` : `${SHUTDOWN_CAP_MS / 1000} s of writes`}; once lightningd has exited, a check makes the backup hold its final database (${LAST_STOP_FILE}).`,
+        );
+        release?.();
+      });
+    },
   );
   holder.rpc = rpc;
   session.warmUp();
@@ -110,6 +189,13 @@ export async function runPlugin(argv: string[]): Promise<number> {
       done = true;
       session.close();
       resolve(code);
+    };
+    release = (): void => {
+      if (done) return;
+      process.stdin.pause();
+      startAfterStopHelper(dir, args.wrapper!, lightningdPid(), (m) => log('warn', m));
+      // Answer what is queued, then leave: lightningd frees the plugin when our pipes close.
+      void rpc.idle().finally(() => finish(0));
     };
     process.stdin.on('data', (text: string) => {
       let values: unknown[];

@@ -49,7 +49,8 @@ export function cleanStaleSnapshots(dir: string): void {
   }
 }
 
-function readDataVersion(db: Database.Database): number {
+/** vars.data_version of an open database (0 when the table or row does not exist). */
+export function readDataVersion(db: Database.Database): number {
   const hasVars = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vars'").get();
   if (!hasVars) return 0;
   const row = db.prepare("SELECT intval FROM vars WHERE name = 'data_version'").get() as { intval: number | bigint | null } | undefined;

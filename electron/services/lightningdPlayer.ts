@@ -181,6 +181,22 @@ export class LightningdDriver {
     return { ok: true, ms, hookMs };
   }
 
+  /** Send a notification (no id, never answered), e.g. `shutdown` as lightningd's stop does. */
+  notify(method: string, params: unknown = {}): void {
+    this.child.stdin!.write(JSON.stringify({ jsonrpc: '2.0', method, params }) + '\n\n');
+  }
+
+  /**
+   * Commit a call without the hook, as lightningd does once no db_write plugin is alive
+   * (v26.06 plugin_hook.c:479-489: after it freed the plugins at shutdown).
+   */
+  commitUnhooked(call: TraceCall): void {
+    const pragmaOnly = call.writes.length > 0 && call.writes.every((w) => PRAGMA_RE.test(w));
+    if (!pragmaOnly) this.db.exec('BEGIN');
+    for (const w of call.writes) this.db.exec(w);
+    if (!pragmaOnly) this.db.exec('COMMIT');
+  }
+
   /** Close stdin (lightningd stopping) and wait for the plugin to exit. */
   async stop(timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     this.child.stdin!.end();

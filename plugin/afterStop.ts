@@ -1,0 +1,108 @@
+/**
+ * `cldcb-plugin --after-stop WRAPPER LIGHTNINGD_PID`: the helper the plugin starts as it leaves
+ * at lightningd's shutdown (plugin/shutdown.ts explains why). It runs detached, with no stdio,
+ * in lightningd's network directory, holding `cldcb-plugin.lock`:
+ *
+ *  1. wait until lightningd (LIGHTNINGD_PID, the plugin's parent) has exited — its database is
+ *     closed then (lightningd.c:1572);
+ *  2. read the data_version the database ended at, compare it with the chain head;
+ *  3. equal: the backup holds the final database. Newer: lightningd committed writes after it
+ *     released the plugin — re-upload the database as it is now (our server), so the backup
+ *     holds it;
+ *  4. write what it found to `cldcb-plugin.last-stop` (the next start logs it) and release the lock.
+ *
+ * It never changes lightningd's files and never blocks lightningd: it starts after the plugin
+ * left, and a plugin started meanwhile waits for the lock before reading its chain head.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { CldcbError } from '../shared/errors';
+import { parsePluginWrapper, type PluginConfig } from '../shared/cldcb/ids';
+import { zeroize } from '../shared/bytes';
+import { BackupSession } from './backup';
+import { DB_FILE, readDataVersion } from './snapshot';
+import { EXIT_WAIT_MS, releaseLock, waitForExit, writeLastStop, type LastStop } from './shutdown';
+import { readFileSync } from 'node:fs';
+
+/** The data_version lightningd's database file ended at. @throws CldcbError when it cannot be read as a clean file. */
+export function finalDataVersion(dir: string): number {
+  const file = path.join(dir, DB_FILE);
+  // A journal left behind means lightningd died inside a transaction: the file is not its final
+  // state until SQLite rolls the journal back, which only lightningd's next start should do.
+  if (existsSync(`${file}-journal`) || existsSync(`${file}-wal`))
+    throw new CldcbError('integrity_failed', `${DB_FILE} has a journal beside it: lightningd did not close its database cleanly.`);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return readDataVersion(db);
+  } finally {
+    db.close();
+  }
+}
+
+export interface AfterStopOptions {
+  readonly exitWaitMs?: number;
+  readonly deadlineMs?: number;
+  readonly now?: () => number;
+}
+
+/** Steps 1–4 above. @returns what it recorded. */
+export async function afterStop(cfg: PluginConfig, dir: string, lightningdPid: number, opts: AfterStopOptions = {}): Promise<LastStop> {
+  const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+  const record = (s: Omit<LastStop, 'time'>): LastStop => {
+    const full = { time: now(), ...s };
+    writeLastStop(dir, full);
+    return full;
+  };
+  if (!(await waitForExit(lightningdPid, opts.exitWaitMs ?? EXIT_WAIT_MS)))
+    return record({ outcome: 'unconfirmed', reason: `lightningd (PID ${lightningdPid}) had not exited ${Math.round((opts.exitWaitMs ?? EXIT_WAIT_MS) / 1000)} s after it released the plugin.` });
+  let final: number;
+  try {
+    final = finalDataVersion(dir);
+  } catch (e) {
+    return record({ outcome: 'unconfirmed', reason: `cannot read ${DB_FILE}: ${e instanceof CldcbError ? e.message : (e as Error).message}` });
+  }
+  const log: string[] = [];
+  const session = new BackupSession(cfg, dir, (_level, message) => log.push(message), opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {});
+  try {
+    const head = session.chainHead;
+    if (!head) return record({ outcome: 'unconfirmed', lightningdDataVersion: final, reason: 'the plugin has no chain head (no backup stored by this directory yet).' });
+    const base = { lightningdDataVersion: final, backupDataVersion: head.dataVersion };
+    if (final === head.dataVersion) return record({ ...base, outcome: 'complete', reason: 'nothing was written after the plugin left.' });
+    const ahead = (final - head.dataVersion) >>> 0;
+    if (ahead >= 0x80000000)
+      return record({ ...base, outcome: 'unconfirmed', reason: `the database is older than the backup, which lightningd never does on its own; left as it is.` });
+    try {
+      const r = await session.storeFinalDatabase(final);
+      if (r === 'original_server')
+        return record({ ...base, outcome: 'unconfirmed', reason: `lightningd committed ${ahead} transaction(s) after the plugin left, and an original cldcb server cannot be asked for a re-upload.` });
+      return record({ ...base, outcome: 'repaired', reason: `lightningd committed ${ahead} transaction(s) after the plugin left.` });
+    } catch (e) {
+      return record({ ...base, outcome: 'unconfirmed', reason: `lightningd committed ${ahead} transaction(s) after the plugin left, and the re-upload failed: ${e instanceof CldcbError ? e.message : 'unexpected error'}` });
+    }
+  } finally {
+    session.close();
+  }
+}
+
+/** The process entry for `--after-stop`. @returns the exit code. */
+export async function runAfterStop(wrapper: string, lightningdPid: number, deadlineMs: number): Promise<number> {
+  const dir = process.cwd();
+  try {
+    let cfg: PluginConfig;
+    try {
+      cfg = parsePluginWrapper(readFileSync(wrapper, 'utf8'), wrapper);
+    } catch (e) {
+      writeLastStop(dir, { time: Math.floor(Date.now() / 1000), outcome: 'unconfirmed', reason: `cannot read the wrapper: ${(e as Error).message}` });
+      return 1;
+    }
+    try {
+      const r = await afterStop(cfg, dir, lightningdPid, { deadlineMs });
+      return r.outcome === 'unconfirmed' ? 1 : 0;
+    } finally {
+      zeroize(cfg.clientPrivateKey);
+    }
+  } finally {
+    releaseLock(dir, process.pid);
+  }
+}

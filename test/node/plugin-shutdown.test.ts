@@ -1,0 +1,180 @@
+/**
+ * The plugin at lightningd's shutdown (issue 10 defect 2; plugin/shutdown.ts): subscribed to
+ * `shutdown`, it keeps backing up the writes lightningd makes while it stops, leaves after
+ * QUIET_MS without one, and its after-stop helper makes the backup hold lightningd's final
+ * database even when lightningd committed writes after the plugin left (which v26.06 does
+ * without any hook). Here a `sleep` process stands in for lightningd's PID (the helper waits
+ * for it to exit) and the stand-in driver commits "unhooked" writes as lightningd would.
+ * The same behaviour on a real lightningd: test/lightningd (the real-lightningd tier).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { bytesToHex } from '../../shared/bytes';
+import { formatClientId } from '../../shared/cldcb/ids';
+import { findOwnRecords } from '../../shared/cldcb/recognition';
+import { nobleSecp } from '../../shared/cldcb/curve';
+import { publicKeyOf } from '../../shared/noise/primitives';
+import { CldcbClient, readToken } from '../../electron/services/cldcbClient';
+import { compareDatabases, decodeBackup, replayToFile } from './helpers/replay';
+import { buildPlugin } from './helpers/plugin-build';
+import { loadNode, playCalls, playTrace, setupClient, startDriver, type ClientSetup, type NodeFixture } from './helpers/plugin-fixtures';
+import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
+import { QUIET_MS, LOCK_FILE, LAST_STOP_FILE, type LastStop } from '../../plugin/shutdown';
+
+let work: string;
+let channel: NodeFixture;
+
+beforeAll(async () => {
+  await Promise.all([buildPlugin(), ensureServerBuilt()]);
+  work = mkdtempSync(path.join(tmpdir(), 'cldcb-plugin-stop-'));
+  channel = await loadNode('channel-node');
+}, 240_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+let n = 0;
+async function setupFor(node: NodeFixture): Promise<{ s: ClientSetup; srv: ServerProcess }> {
+  const clientPriv = new Uint8Array(randomBytes(32));
+  const dir = path.join(work, `srv${n++}`);
+  mkdirSync(dir, { mode: 0o700 });
+  writeFileSync(path.join(dir, 'clients'), `${formatClientId(publicKeyOf(clientPriv, 'client'))}\n`);
+  const srv = await startServer(dir, { logLevel: 'info' });
+  return { s: setupClient(work, node, { port: srv.port, serverKey: srv.serverPub }, clientPriv), srv };
+}
+
+async function recoverOnline(srv: ServerProcess, node: NodeFixture, clientKey: Uint8Array) {
+  const c = await CldcbClient.connect({ host: '127.0.0.1', port: srv.port, serverKey: srv.serverPub, clientPrivateKey: new Uint8Array(randomBytes(32)) });
+  try {
+    const mine = findOwnRecords(node.nodePriv, await c.listRecognitionCodes());
+    expect(mine.map((r) => bytesToHex(r.clientKey))).toEqual([bytesToHex(clientKey)]);
+    await c.proveRead(clientKey, readToken(nobleSecp.ecdhHash(node.nodePriv, clientKey)));
+    return await c.downloadBackup(clientKey);
+  } finally {
+    c.close();
+  }
+}
+
+/** A process that stands in for lightningd's PID until the test "exits" it. */
+function standInLightningd(): ChildProcess {
+  return spawn('sleep', ['600'], { stdio: 'ignore' });
+}
+
+async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Index of the last call of a transaction (it carries the data_version bump) at or after `from`. */
+function transactionEnd(from: number): number {
+  return channel.trace.findIndex((c, i) => i >= from && c.writes.some((w) => /name = 'data_version'/.test(w)));
+}
+
+describe('the plugin at lightningd\'s shutdown', () => {
+  it('backs up the writes after `shutdown`, leaves after the quiet time, and re-uploads what lightningd committed after it left', async () => {
+    const { s, srv } = await setupFor(channel);
+    const ld = standInLightningd();
+    try {
+      const cut = transactionEnd(Math.floor(channel.trace.length / 2));
+      const d = startDriver(s, { env: { ...process.env, CLDCB_PLUGIN_DEADLINE_MS: '4000', CLDCB_TEST_LIGHTNINGD_PID: String(ld.pid) } });
+      await playTrace(d, channel.trace.slice(0, cut + 1));
+      d.notify('shutdown', { shutdown: {} });
+      // lightningd keeps writing while subscribed plugins finish: those are backed up as usual.
+      const during = transactionEnd(cut + 1);
+      await playCalls(d, channel.trace.slice(cut + 1, during + 1));
+      const answered = Date.now();
+      // The plugin leaves by itself once lightningd has been quiet (no stdin EOF needed).
+      expect(await d.waitExit()).toEqual({ code: 0, signal: null });
+      const left = Date.now() - answered;
+      expect(left).toBeGreaterThanOrEqual(QUIET_MS - 50);
+      expect(left).toBeLessThan(QUIET_MS + 1500);
+      expect(d.logs.some((l) => /lightningd is stopping: leaving after 500 ms without a write/.test(l.message))).toBe(true);
+      // The helper holds the lock while lightningd still runs.
+      expect(existsSync(path.join(s.dir, LOCK_FILE))).toBe(true);
+      // lightningd commits the rest without any hook (the plugin is gone), then exits.
+      for (const call of channel.trace.slice(during + 1)) d.commitUnhooked(call);
+      d.closeDb();
+      ld.kill('SIGKILL');
+      await until(() => !existsSync(path.join(s.dir, LOCK_FILE)), 'the after-stop helper');
+      const last = JSON.parse(readFileSync(path.join(s.dir, LAST_STOP_FILE), 'utf8')) as LastStop;
+      const finalDv = channel.trace.at(-1)!.data_version;
+      expect(last).toMatchObject({ outcome: 'repaired', lightningdDataVersion: finalDv, backupDataVersion: channel.trace[during]!.data_version });
+      // The backup now holds the database as lightningd left it.
+      const b = decodeBackup(await recoverOnline(srv, channel, s.clientKey), channel.nodePriv, s.clientKey);
+      expect(b.headerDv).toBe(finalDv);
+      const plan = replayToFile(b, path.join(s.dir, 'after-stop.sqlite3'));
+      expect(plan.errors).toEqual([]);
+      expect(compareDatabases(path.join(s.dir, 'after-stop.sqlite3'), channel.db)).toEqual([]);
+
+      // The next start reports the stop in lightningd's log and continues the chain.
+      const d2 = startDriver(s);
+      await d2.getmanifest();
+      await d2.init();
+      await d2.stop();
+      expect(d2.logs.some((l) => l.level === 'info' && /last stop .*re-uploaded/.test(l.message))).toBe(true);
+    } finally {
+      ld.kill('SIGKILL');
+      await srv.stop();
+    }
+  });
+
+  it('when nothing was written after it left, the helper records the backup as complete and uploads nothing', async () => {
+    const { s, srv } = await setupFor(channel);
+    const ld = standInLightningd();
+    try {
+      const d = startDriver(s, { env: { ...process.env, CLDCB_TEST_LIGHTNINGD_PID: String(ld.pid) } });
+      await playTrace(d, channel.trace);
+      d.notify('shutdown', { shutdown: {} });
+      expect(await d.waitExit()).toEqual({ code: 0, signal: null });
+      d.closeDb();
+      const arch = path.join(srv.dir, `${formatClientId(s.clientKey)}.arch`);
+      const before = readFileSync(arch);
+      ld.kill('SIGKILL');
+      await until(() => !existsSync(path.join(s.dir, LOCK_FILE)), 'the after-stop helper');
+      const last = JSON.parse(readFileSync(path.join(s.dir, LAST_STOP_FILE), 'utf8')) as LastStop;
+      expect(last).toMatchObject({ outcome: 'complete', lightningdDataVersion: channel.trace.at(-1)!.data_version });
+      expect(readFileSync(arch).equals(before)).toBe(true);
+    } finally {
+      ld.kill('SIGKILL');
+      await srv.stop();
+    }
+  });
+
+  it('a plugin started while the helper still works waits for it before it reads its chain head', async () => {
+    const { s, srv } = await setupFor(channel);
+    const ld = standInLightningd();
+    try {
+      const d = startDriver(s, { env: { ...process.env, CLDCB_TEST_LIGHTNINGD_PID: String(ld.pid) } });
+      await playTrace(d, channel.trace.slice(0, 20));
+      d.notify('shutdown', { shutdown: {} });
+      await d.waitExit();
+      d.closeDb();
+      // lightningd restarted before the old one was reaped: the new plugin must not answer yet.
+      const d2 = startDriver(s);
+      const manifest = d2.getmanifest();
+      let answered = false;
+      void manifest.then(() => (answered = true));
+      await new Promise((r) => setTimeout(r, 700));
+      expect(answered).toBe(false);
+      ld.kill('SIGKILL');
+      await manifest;
+      expect(existsSync(path.join(s.dir, LOCK_FILE))).toBe(false);
+      await d2.init();
+      await playCalls(d2, channel.trace.slice(20, 40));
+      await d2.stop();
+      expect(d2.logs.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+      expect(d2.logs.some((l) => /waited for the previous run's after-stop check/.test(l.message))).toBe(true);
+    } finally {
+      ld.kill('SIGKILL');
+      await srv.stop();
+    }
+  });
+});
