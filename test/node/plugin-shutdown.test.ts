@@ -163,15 +163,15 @@ describe('the plugin at lightningd\'s shutdown', () => {
       let answered = false;
       void manifest.then(() => (answered = true));
       await new Promise((r) => setTimeout(r, 700));
-      expect(answered).toBe(false);
+      expect(answered, 'getmanifest answered while the after-stop helper held the lock').toBe(false);
       ld.kill('SIGKILL');
       await manifest;
       expect(existsSync(path.join(s.dir, LOCK_FILE))).toBe(false);
       await d2.init();
       await playCalls(d2, channel.trace.slice(20, 40));
       await d2.stop();
-      expect(d2.logs.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
-      expect(d2.logs.some((l) => /waited for the previous run's after-stop check/.test(l.message))).toBe(true);
+      expect(d2.logs.filter((l) => l.level === 'error' || l.level === 'warn'), JSON.stringify(d2.logs)).toEqual([]);
+      expect(d2.logs.some((l) => /waited for the previous run's after-stop check/.test(l.message)), JSON.stringify(d2.logs)).toBe(true);
     } finally {
       ld.kill('SIGKILL');
       await srv.stop();
