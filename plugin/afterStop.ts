@@ -88,6 +88,10 @@ export async function afterStop(cfg: PluginConfig, dir: string, lightningdPid: n
 /** The process entry for `--after-stop`. @returns the exit code. */
 export async function runAfterStop(wrapper: string, lightningdPid: number, deadlineMs: number): Promise<number> {
   const dir = process.cwd();
+  // A service manager stopping lightningd (systemd's default KillMode=control-group) signals
+  // every process left in the group once `lightning-cli stop` returned: finish the check (it is
+  // bounded by EXIT_WAIT_MS and the upload deadline) instead of leaving the backup unconfirmed.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => {});
   try {
     let cfg: PluginConfig;
     try {
