@@ -88,3 +88,25 @@ export function writeFileAtomic(target: string, data: Uint8Array | string, opts:
   }
   commitTempFile(temp, target, opts.overwrite);
 }
+
+/**
+ * Give `file` the first free name of `base`, `base-2`, `base-3`, … (link, then unlink `file`:
+ * never replaces anything), and fsync the directory. For moving a file aside, or committing a
+ * finished temp file under a name that must not collide. Returns the name.
+ * @throws CldcbError file_exists (1,000 names taken), io_error.
+ */
+export function linkToFreeName(file: string, base: string): string {
+  for (let n = 1; n <= 1000; n++) {
+    const name = n > 1 ? `${base}-${n}` : base;
+    try {
+      linkSync(file, name);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new CldcbError('io_error', `Could not write ${name}: ${(e as NodeJS.ErrnoException).code ?? 'I/O error'}.`);
+    }
+    unlinkSync(file);
+    fsyncDir(path.dirname(name));
+    return name;
+  }
+  throw new CldcbError('file_exists', `${base} and 999 more names like it already exist; move the old ones away.`);
+}

@@ -10,11 +10,12 @@
  *
  * Online sources are contacted only with `online: true` (CldcbError 'offline' otherwise).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CldcbError } from '../../../shared/errors';
 import { zeroize } from '../../../shared/bytes';
 import { DEFAULT_SERVER_PORT, formatClientId, formatNodeId, parseClientId, parseHostPort } from '../../../shared/cldcb/ids';
+import { commitTempFile, linkToFreeName } from '../atomicFile';
 import { WRAPPER_NAME } from '../installCeremony';
 import { makeNativeSecp } from '../nativeSeal';
 import { coreCount, runJobParallel } from '../workerPool';
@@ -65,70 +66,73 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
     const srcResult = search.sources[chosen.source]!;
     const timings = [...search.timings];
     const out = await rebuildChosen(input, chosen, target, timings, opts);
+    try {
+      const cand: Candidate = chosen.dataVersion === undefined ? analysed(chosen, out, src.kind === 'server') : chosen;
+      const time = out.plan.lastTime !== undefined ? { time: out.plan.lastTime, timeBasis: 'v1' as const } : src.kind === 'server' ? {} : { time: Math.floor(out.archive.mtimeMs / 1000), timeBasis: 'mtime' as const };
+      const warnings = verdictWarnings(cand, out, time.timeBasis, search);
+      const dv = out.plan.finalDataVersion;
+      const staleReasons = staleness(input, search, chosenIndex, dv, time, warnings);
+      const stale = staleReasons.length > 0;
+      const nextSteps: string[] = [];
+      const database = placeDatabase(out.database!, target, stale ? dv : undefined, nextSteps);
 
-    const cand: Candidate = chosen.dataVersion === undefined ? analysed(chosen, out, src.kind === 'server') : chosen;
-    const time = out.plan.lastTime !== undefined ? { time: out.plan.lastTime, timeBasis: 'v1' as const } : src.kind === 'server' ? {} : { time: Math.floor(out.archive.mtimeMs / 1000), timeBasis: 'mtime' as const };
-    const warnings = verdictWarnings(cand, out, time.timeBasis, search);
-    const dv = out.plan.finalDataVersion;
-    const staleReasons = staleness(input, search, chosenIndex, dv, time, warnings);
-    const stale = staleReasons.length > 0;
-
-    // The plugin's files (the same backup continues: its chain head, then the wrapper)
-    const nextSteps: string[] = [];
-    let plugin: PluginFiles = {};
-    if (input.writeWrapper !== false && out.clientPrivateKey) {
-      emit({ type: 'step', step: 'wrapper', state: 'started' });
-      try {
+      // The plugin's files (the same backup continues: its chain head, then the wrapper) — never
+      // beside a database that may be stale: they would start it.
+      let plugin: PluginFiles = {};
+      if (input.writeWrapper !== false && out.clientPrivateKey && !stale) {
+        emit({ type: 'step', step: 'wrapper', state: 'started' });
         const server = { ...(srcResult.serverId ? { serverId: srcResult.serverId } : {}), ...(srcResult.serverHost ? { serverHost: srcResult.serverHost } : {}), ...(srcResult.serverPort ? { serverPort: srcResult.serverPort } : {}) };
         plugin = writePluginFiles(dir, input, out.clientPrivateKey, chosen.clientId, server, out.plan.head, warnings, nextSteps);
-      } finally {
-        zeroize(out.clientPrivateKey);
+        emit({ type: 'step', step: 'wrapper', state: 'done' });
       }
-      emit({ type: 'step', step: 'wrapper', state: 'done' });
-    }
-    if (input.writeWrapper !== false) nextSteps.push(NEVER_AGAIN);
+      if (input.writeWrapper !== false) nextSteps.push(NEVER_AGAIN);
 
-    for (const w of warnings) emit({ type: 'warning', warning: w });
-    const checks = out.checks!;
-    return {
-      ok: !stale,
-      nodeId,
-      clientId: chosen.clientId,
-      source: { index: chosen.source, label: chosen.sourceLabel, kind: src.kind },
-      via: chosen.via,
-      dataVersion: dv,
-      ...time,
-      increments: out.plan.replay.length,
-      incrementsStored: out.incrementsStored,
-      statements: out.replay?.statements ?? 0,
-      snapshotDataVersion: (out.snapshot.reuploadDataVersion + 0xffffffff) % 0x100000000,
-      reuploadDataVersion: out.snapshot.reuploadDataVersion,
-      chain: out.plan.chain,
-      integrity: checks.integrity,
-      foreignKeyViolations: checks.foreignKeyViolations,
-      foreignKeyTables: checks.foreignKeyTables,
-      database: out.database!,
-      ...(plugin.wrapper ? { wrapper: plugin.wrapper } : {}),
-      ...(plugin.pluginState ? { pluginState: plugin.pluginState } : {}),
-      ...(plugin.clientKeyFile ? { clientKeyFile: plugin.clientKeyFile } : {}),
-      nextSteps,
-      timings,
-      warnings,
-      candidates: search.candidates.map((c, i) => (i === chosenIndex ? cand : c)),
-      stale,
-      staleReasons,
-      ...(stale ? { staleAdvice: STALE_ADVICE } : {}),
-      ...(input.lastKnownDataVersion !== undefined ? { lastKnownDataVersion: input.lastKnownDataVersion } : {}),
-      ...(input.lastKnownTime !== undefined ? { lastKnownTime: input.lastKnownTime } : {}),
-      finishedAt: Math.floor(Date.now() / 1000),
-    };
+      for (const w of warnings) emit({ type: 'warning', warning: w });
+      const checks = out.checks!;
+      return {
+        ok: !stale,
+        nodeId,
+        clientId: chosen.clientId,
+        source: { index: chosen.source, label: chosen.sourceLabel, kind: src.kind },
+        via: chosen.via,
+        dataVersion: dv,
+        ...time,
+        increments: out.plan.replay.length,
+        incrementsStored: out.incrementsStored,
+        statements: out.replay?.statements ?? 0,
+        snapshotDataVersion: (out.snapshot.reuploadDataVersion + 0xffffffff) % 0x100000000,
+        reuploadDataVersion: out.snapshot.reuploadDataVersion,
+        chain: out.plan.chain,
+        integrity: checks.integrity,
+        foreignKeyViolations: checks.foreignKeyViolations,
+        foreignKeyTables: checks.foreignKeyTables,
+        database,
+        ...(plugin.wrapper ? { wrapper: plugin.wrapper } : {}),
+        ...(plugin.pluginState ? { pluginState: plugin.pluginState } : {}),
+        ...(plugin.clientKeyFile ? { clientKeyFile: plugin.clientKeyFile } : {}),
+        nextSteps,
+        timings,
+        warnings,
+        candidates: search.candidates.map((c, i) => (i === chosenIndex ? cand : c)),
+        stale,
+        staleReasons,
+        ...(stale ? { staleAdvice: STALE_ADVICE } : {}),
+        ...(input.lastKnownDataVersion !== undefined ? { lastKnownDataVersion: input.lastKnownDataVersion } : {}),
+        ...(input.lastKnownTime !== undefined ? { lastKnownTime: input.lastKnownTime } : {}),
+        finishedAt: Math.floor(Date.now() / 1000),
+      };
+    } finally {
+      zeroize(out.clientPrivateKey);
+      rmSync(out.database!.path, { force: true }); // the temp, when it was not placed
+    }
   } finally {
     disposeSearch(search);
   }
 }
 
 /**
- * The lightning directory exists and holds no database under the target name.
+ * The input is well-formed, the lightning directory exists and holds no database under the
+ * target name. Checked before anything is read or written.
  * @throws CldcbError file_not_found, bad_input, file_exists.
  */
 function checkTarget(input: RecoverInput): { dir: string; target: string } {
@@ -140,6 +144,12 @@ function checkTarget(input: RecoverInput): { dir: string; target: string } {
     throw new CldcbError('file_not_found', `${dir}: no such directory. Create the lightning directory (with the hsm_secret in it) first.`);
   }
   if (!st.isDirectory()) throw new CldcbError('bad_input', `${dir} is not a directory.`);
+  const known = input.lastKnownDataVersion;
+  if (known !== undefined && !(Number.isInteger(known) && known >= 0 && known <= 0xffffffff))
+    throw new CldcbError('bad_input', `The last known data_version must be a whole number from 0 to 4294967295, not ${JSON.stringify(known)}. Nothing was written.`);
+  const knownTime = input.lastKnownTime;
+  if (knownTime !== undefined && !(Number.isInteger(knownTime) && knownTime >= 0))
+    throw new CldcbError('bad_input', `The last known time must be unix seconds, not ${JSON.stringify(knownTime)}. Nothing was written.`);
   for (const src of input.sources) if (src.kind !== 'server' && src.serverHost !== undefined) parseHostPort(src.serverHost, DEFAULT_SERVER_PORT, 'the server address for the wrapper (shost)');
   const target = path.join(dir, input.databaseName ?? DATABASE_NAME);
   if (existsSync(target))
@@ -212,6 +222,7 @@ async function rebuildChosen(input: RecoverInput, chosen: Candidate, target: str
       nodePriv: new Uint8Array(input.nodePrivateKey),
       clientKey: parseClientId(chosen.clientId),
       targetPath: target,
+      leaveTemp: true,
       returnClientKey: input.writeWrapper !== false,
       ...(streamKeys ? { streamKeys } : {}),
       ...(input.pipeline === false ? { pipeline: false } : {}),
@@ -232,6 +243,28 @@ async function rebuildChosen(input: RecoverInput, chosen: Candidate, target: str
   emit({ type: 'step', step: 'rebuild', state: 'done', ms: performance.now() - tr });
   timings.push(...out.timings);
   return out;
+}
+
+/**
+ * Link the checked database (the rebuild's temp file) into place: `lightningd.sqlite3`, or —
+ * when it may be stale (`staleDv` set) — `lightningd.sqlite3.stale-<data_version>`, a name
+ * lightningd never opens (the first free of …-2, …-3), with what to do in `nextSteps`.
+ * Never replaces a file (atomicFile.ts commitTempFile: link, then unlink the temp).
+ * @throws CldcbError file_exists (a database appeared meanwhile), io_error.
+ */
+function placeDatabase(built: { path: string; bytes: number }, target: string, staleDv: number | undefined, nextSteps: string[]): { path: string; bytes: number } {
+  if (staleDv === undefined) {
+    commitTempFile(built.path, target);
+    return { path: target, bytes: built.bytes };
+  }
+  const aside = linkToFreeName(built.path, `${target}.stale-${staleDv}`);
+  nextSteps.push(
+    `The rebuilt database was written as ${aside}, not as ${path.basename(target)}, because it may be stale (the reasons are above). Do not start lightningd on it, and no plugin wrapper or chain state was written beside it.`,
+    `Find out whether it is the node's latest state: its data_version is ${staleDv}; compare it with the node's last activity you know of (logs, monitoring, a newer copy of the database) and with every other server or copy of this backup.`,
+    `Only if you are sure it is the latest: mv ${aside} ${target}, then set up the backup again before starting lightningd (cldcb-client newclient, cldcb-server add on the server, cldcb-client installplugin): a new backup chain whose first write uploads the whole database.`,
+    'Otherwise recover the funds through the SCB path (cldcb-client scb): the channels are closed with the peers\' help, without the old channel states.',
+  );
+  return { path: aside, bytes: built.bytes };
 }
 
 /** The candidate's and the rebuild's warnings (once each), what the checks found, the search's. */

@@ -11,38 +11,19 @@
  *
  * Neither is written beside a database that may be stale (engine.ts): they would start it.
  */
-import { existsSync, linkSync, unlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CldcbError, toErrorData } from '../../../shared/errors';
 import { hexToBytes } from '../../../shared/bytes';
 import { DEFAULT_SERVER_PORT, formatClientKeyFile, formatHostPort, formatPluginWrapper, parseClientId, parseHostPort, parseServerId } from '../../../shared/cldcb/ids';
 import { signRecognitionCode } from '../../../shared/cldcb/recognition';
-import { fsyncDir, writeFileAtomic } from '../atomicFile';
+import { linkToFreeName, writeFileAtomic } from '../atomicFile';
 import { WRAPPER_NAME } from '../installCeremony';
 import { makeNativeSecp } from '../nativeSeal';
 import { encodeStateFile, STATE_FILE, stateBinding } from '../pluginState';
 import type { RecoveryWarning } from './chain';
 import type { ReplayPlan } from './chain';
 import type { RecoverInput, RecoveryVerdict } from './types';
-
-/**
- * Move `file` to the first free `<file><suffix>`, `<file><suffix>-2`, … (link + unlink: never
- * replaces anything). Returns the new path.
- */
-export function moveAside(file: string, suffix: string): string {
-  for (let n = 1; ; n++) {
-    const to = `${file}${suffix}${n > 1 ? `-${n}` : ''}`;
-    try {
-      linkSync(file, to);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && n < 1000) continue;
-      throw e;
-    }
-    unlinkSync(file);
-    fsyncDir(path.dirname(file));
-    return to;
-  }
-}
 
 /**
  * Write `cldcb-plugin.state` for the chain the rebuilt archive ends at. An existing state file
@@ -68,7 +49,7 @@ export function writePluginState(
   }
   try {
     if (existsSync(file)) {
-      const aside = moveAside(file, '.before-recovery');
+      const aside = linkToFreeName(file, `${file}.before-recovery`);
       warnings.push({ kind: 'plugin_state', severity: 'info', message: `${file} (the lost node's chain head, for another database) was moved to ${aside}.` });
     }
     const bytes = encodeStateFile(stateBinding(parseClientId(clientId), parseServerId(serverId)), {

@@ -49,6 +49,13 @@ export interface RebuildInput {
   readonly clientKey: Uint8Array;
   /** Where the database goes (e.g. DIR/lightningd.sqlite3). Not needed for analyzeOnly. */
   readonly targetPath?: string;
+  /**
+   * Leave the checked, fsynced database in its temp file beside the target (`database.path`)
+   * instead of linking it into place: the caller decides where it goes (engine.ts puts a
+   * database that may be stale aside) and removes it; a killed caller's leftover is removed by
+   * the next run's {@link removeStaleTemps}.
+   */
+  readonly leaveTemp?: boolean;
   /** Scan and plan only (no temp file, no database): for comparing candidates. */
   readonly analyzeOnly?: boolean;
   /** Return the re-upload's client private key (for a fresh plugin wrapper). */
@@ -304,8 +311,15 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
     }
     chmodSync(temp!, 0o600);
     if (ctx.cancelled()) throw cancelledError();
-    commitTempFile(temp!, input.targetPath!); // removes the temp itself, also on failure
-    temp = undefined;
+    let finished: string;
+    if (input.leaveTemp) {
+      finished = temp!; // the caller links it into place (or aside) and removes it
+      temp = undefined;
+    } else {
+      commitTempFile(temp!, input.targetPath!); // removes the temp itself, also on failure
+      temp = undefined;
+      finished = input.targetPath!;
+    }
     timings.push({ step: 'commit', ms: t() - t0 });
     return {
       archive: done.archive,
@@ -316,7 +330,7 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
       timings,
       replay: stats,
       checks,
-      database: { path: input.targetPath!, bytes: statSync(input.targetPath!).size },
+      database: { path: finished, bytes: statSync(finished).size },
       ...(done.clientPrivateKey ? { clientPrivateKey: done.clientPrivateKey } : {}),
     };
   } catch (e) {
