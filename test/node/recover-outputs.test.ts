@@ -3,10 +3,13 @@
  * programs' archive (test/fixtures/cldcb, see its README; client 1 reaches data_version 9):
  *  - a database that is or may be stale is never written under the name lightningd opens: it
  *    lands as lightningd.sqlite3.stale-<data_version>, alone, with what to do (issue 12 #2);
- *  - the operator's last known data_version is validated strictly, in the CLI and the engine.
+ *  - the operator's last known data_version is validated strictly, in the CLI and the engine;
+ *  - SQLite side files (-journal, -wal, -shm) at the target are refused before anything is
+ *    written (issue 14 #2).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { runCli } from '../../cli/main';
 import type { CliIo } from '../../cli/io';
@@ -132,5 +135,51 @@ describe('the last known data_version is checked strictly', () => {
     expect((e as CldcbError).code).toBe('bad_input');
     expect((e as CldcbError).message).toMatch(/last known time must be unix seconds/);
     expect(readdirSync(ld)).toEqual([]);
+  });
+});
+
+describe("SQLite's side files of the lost database at the target are refused before anything is written (issue 14 #2)", () => {
+  for (const sfx of ['-journal', '-wal', '-shm'])
+    it(`CLI: lightningd.sqlite3${sfx} → exit 1, named, left alone, nothing written`, async () => {
+      const ld = tmp.fresh('ld');
+      const side = path.join(ld, `lightningd.sqlite3${sfx}`);
+      writeFileSync(side, 'hot journal of the lost node');
+      const r = await cli(['recover', `--lightning-dir=${ld}`, `--from=${serverDirCopy()}`, `--node-key-file=${NODE_KEY_FILE}`, '--shost=backup.example']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`${side.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is there: SQLite's file of the lost database\\. .* Nothing was written\\. Move it out of the lightning directory`));
+      expect(readdirSync(ld)).toEqual([`lightningd.sqlite3${sfx}`]);
+      expect(readFileSync(side, 'utf8')).toBe('hot journal of the lost node');
+    });
+
+  it('engine (the app): all of them named at once', async () => {
+    const ld = tmp.fresh('ld');
+    for (const sfx of ['-wal', '-shm']) writeFileSync(path.join(ld, `lightningd.sqlite3${sfx}`), '');
+    const e = await recover({ nodePrivateKey: NPK, sources: [{ kind: 'serverDir', dir: serverDirCopy() }], lightningDir: ld, inline: true }).catch((x: unknown) => x);
+    expect((e as CldcbError).code).toBe('file_exists');
+    expect((e as CldcbError).message).toContain(`${path.join(ld, 'lightningd.sqlite3-wal')}, ${path.join(ld, 'lightningd.sqlite3-shm')} are there`);
+    expect(readdirSync(ld).sort()).toEqual(['lightningd.sqlite3-shm', 'lightningd.sqlite3-wal']);
+  });
+
+  it('what the refusal prevents: a stale journal beside the recovered database is rolled into it on the first open', async () => {
+    // Recover cleanly, then put a hot journal (from another database) beside the result, as the
+    // lost node's would be, and open it as lightningd would.
+    const ld = tmp.fresh('ld');
+    const v = await recover({ nodePrivateKey: NPK, sources: [{ kind: 'serverDir', dir: serverDirCopy() }], lightningDir: ld, inline: true, writeWrapper: false });
+    expect(compareDatabases(v.database.path, EXPECTED).identical).toBe(true);
+    const other = path.join(tmp.fresh('other'), 'x.sqlite3');
+    const db = new Database(other);
+    db.exec('PRAGMA journal_mode = DELETE; PRAGMA cache_size = 2; CREATE TABLE t(x); BEGIN; INSERT INTO t VALUES (1);'); // a tiny cache spills: the journal is on disk
+    for (let i = 0; i < 200; i++) db.exec(`INSERT INTO t VALUES (randomblob(4000))`);
+    copyFileSync(`${other}-journal`, `${v.database.path}-journal`); // a hot journal, mid-transaction
+    db.exec('ROLLBACK');
+    db.close();
+    new Database(v.database.path).close(); // lightningd's first open: the "hot" journal is played back
+    let identical: boolean;
+    try {
+      identical = compareDatabases(v.database.path, EXPECTED).identical;
+    } catch {
+      identical = false; // "database disk image is malformed"
+    }
+    expect(identical).toBe(false);
   });
 });

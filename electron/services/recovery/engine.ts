@@ -10,7 +10,7 @@
  *
  * Online sources are contacted only with `online: true` (CldcbError 'offline' otherwise).
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CldcbError } from '../../../shared/errors';
 import { zeroize } from '../../../shared/bytes';
@@ -154,7 +154,34 @@ function checkTarget(input: RecoverInput): { dir: string; target: string } {
   const target = path.join(dir, input.databaseName ?? DATABASE_NAME);
   if (existsSync(target))
     throw new CldcbError('file_exists', `${target} already exists. Nothing was overwritten; recover into an empty lightning directory or move the existing database away first.`);
+  checkSideFiles(target);
   return { dir, target };
+}
+
+/** SQLite's files beside a database: its rollback journal, write-ahead log and shared memory. */
+export const SQLITE_SIDE_SUFFIXES = ['-journal', '-wal', '-shm'] as const;
+
+/**
+ * No SQLite side file of the target name may be there (issue 14 #2): a hot journal or WAL that
+ * the lost node's lightningd left is rolled into whatever database next opens under that name —
+ * the recovered one — and corrupts it ("database disk image is malformed"), after the rebuild's
+ * own checks said "ok". Refused before anything is read or written, naming the files.
+ * @throws CldcbError file_exists.
+ */
+function checkSideFiles(target: string): void {
+  const found = SQLITE_SIDE_SUFFIXES.map((sfx) => target + sfx).filter((f) => {
+    try {
+      lstatSync(f);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (found.length === 0) return;
+  throw new CldcbError(
+    'file_exists',
+    `${found.join(', ')} ${found.length > 1 ? 'are' : 'is'} there: SQLite's file${found.length > 1 ? 's' : ''} of the lost database. SQLite would roll ${found.length > 1 ? 'them' : 'it'} into the recovered ${path.basename(target)} the first time it is opened and corrupt it. Nothing was written. Move ${found.length > 1 ? 'them' : 'it'} out of the lightning directory (mv ${found.join(' ')} /some/other/place/), then run the recovery again.`,
+  );
 }
 
 /**
