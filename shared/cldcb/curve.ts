@@ -27,6 +27,8 @@ export const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8
 /** The secp256k1 operations the cldcb core needs. Implementations must give identical bytes. */
 export interface SecpBackend {
   readonly name: string;
+  /** Is this a 33-byte compressed (02/03) encoding of a point on the curve? Never throws. */
+  isValidPoint(pub33: Uint8Array): boolean;
   /** compressed(priv·G). @throws CldcbError bad_input for an invalid private key. */
   publicKey(priv: Uint8Array): Uint8Array;
   /** SHA256(compressed(priv · pub)). @throws CldcbError bad_input for an invalid key or point. */
@@ -89,6 +91,7 @@ export function normalizeSignature(sig: Uint8Array): Uint8Array {
 /** Pure-JS backend (@noble/secp256k1). Runs everywhere; ~200–300 ECDH or verifies per second. */
 export const nobleSecp: SecpBackend = {
   name: 'noble',
+  isValidPoint: isValidCompressedPubkey,
   publicKey(priv) {
     if (!isValidPrivateKey(priv)) throw new CldcbError('bad_input', 'private key: not a valid secp256k1 secret key.');
     return secp.getPublicKey(priv, true);

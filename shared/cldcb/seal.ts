@@ -29,7 +29,7 @@ import * as secp from '@noble/secp256k1';
 import { concatBytes, utf8, zeroize } from '../bytes';
 import { sha256 } from '../crypto/hash';
 import { CldcbError } from '../errors';
-import { isValidCompressedPubkey, nobleSecp, type SecpBackend } from './curve';
+import { nobleSecp, type SecpBackend } from './curve';
 import { checkPubkey } from './ids';
 
 /** Associated data of every box message: "CLDCB 00". */
@@ -198,29 +198,58 @@ export interface UnsealerOptions {
   readonly what?: string;
 }
 
-/** Opens one stream, in order (§5). Hostile input only ever yields CldcbError('not_authentic'). */
+/** IncrementStreams checks its sender once, not per stream (module-private: nobody else can skip the check). */
+const SENDER_CHECKED = Symbol('sender checked');
+
+/**
+ * Opens one stream, in order (§5), and continued messages of it (extension v1). The one
+ * opener: the recovery's readers, the probe, the plugin's tests and the benchmarks all use
+ * it; with the native backend (electron/services/nativeSeal.ts) every point check, ECDH and
+ * signature check is libsecp256k1's, so opening a stream costs what the primitives cost.
+ * Hostile input only ever yields CldcbError('not_authentic').
+ */
 export class Unsealer {
   private readonly secp: SecpBackend;
   private readonly aead: BoxAead;
   private readonly sender: Uint8Array | undefined;
   private what: string;
   private key: Uint8Array | undefined;
+  /** A key derived earlier ({@link Unsealer.withKey}): message 0's E ‖ sig are not checked again. */
+  private known: Uint8Array | undefined;
   private ephemeral: Uint8Array | undefined;
   private signature: Uint8Array | undefined;
   private counter = 0;
+  /** The nonce, rewritten in place per message (node:crypto copies it): no allocation per chunk. */
+  private readonly nonceBuf = new Uint8Array(12);
 
   /**
    * @param receiverPriv node private key (kept by reference until the first message is opened).
-   * @throws CldcbError bad_input when `sender` is given but is not a valid key.
+   * @throws CldcbError bad_input / bad_length when `sender` is given but is not a valid key.
    */
   constructor(
     private receiverPriv: Uint8Array | undefined,
-    opts: UnsealerOptions = {},
+    opts: UnsealerOptions & { readonly [SENDER_CHECKED]?: true } = {},
   ) {
     this.secp = opts.crypto?.secp ?? nobleSecp;
     this.aead = opts.crypto?.aead ?? nobleBoxAead;
-    this.sender = opts.sender === undefined ? undefined : checkPubkey(opts.sender, 'expected sender');
+    if (opts.sender !== undefined && opts[SENDER_CHECKED] !== true) {
+      const k = opts.sender;
+      if (k.length !== 33) throw new CldcbError('bad_length', `expected sender: expected 33 bytes, got ${k.length}.`);
+      if (!this.secp.isValidPoint(k)) throw new CldcbError('bad_input', 'expected sender: not a compressed point (02/03) on the secp256k1 curve.');
+    }
+    this.sender = opts.sender;
     this.what = opts.what ?? 'sealed stream';
+  }
+
+  /**
+   * A stream whose key an earlier pass derived (and whose header signature it checked):
+   * message 0's E ‖ sig are skipped, but its AEAD part must still verify with this key, so
+   * changed data is still refused. Takes ownership of `key` (zeroized by dispose()).
+   */
+  static withKey(key: Uint8Array, opts: Omit<UnsealerOptions, 'sender'> = {}): Unsealer {
+    const u = new Unsealer(undefined, opts);
+    u.known = key;
+    return u;
   }
 
   /** Number of messages opened so far. */
@@ -228,8 +257,27 @@ export class Unsealer {
     return this.counter;
   }
 
+  /** The stream key once message 0 is open (for a later pass; owned by this Unsealer). */
+  get streamKey(): Uint8Array | undefined {
+    return this.key;
+  }
+
   private fail(reason: string): never {
     throw new CldcbError('not_authentic', `${this.what}, message ${this.counter}: ${reason}`);
+  }
+
+  private nonce(n: number): Uint8Array {
+    const b = this.nonceBuf;
+    b[0] = n & 0xff;
+    b[1] = (n >>> 8) & 0xff;
+    b[2] = (n >>> 16) & 0xff;
+    b[3] = (n >>> 24) & 0xff;
+    const hi = Math.floor(n / 2 ** 32);
+    b[4] = hi & 0xff;
+    b[5] = (hi >>> 8) & 0xff;
+    b[6] = (hi >>> 16) & 0xff;
+    b[7] = (hi >>> 24) & 0xff;
+    return b;
   }
 
   /**
@@ -239,40 +287,50 @@ export class Unsealer {
    */
   unseal(chunk: Uint8Array): Uint8Array {
     if (!(chunk instanceof Uint8Array)) this.fail('not bytes.');
-    if (this.counter === 0) {
-      if (chunk[0] === CONTINUED_VERSION) this.fail('it continues an earlier sealed stream (extension v1), but no stream was started before it.');
+    if (this.counter > 0) {
+      if (this.key === undefined) this.fail('the stream was disposed.');
+      if (chunk.length < BOX_TAG_SIZE) this.fail(`${chunk.length} bytes, shorter than the 16-byte tag.`);
+      const pt = this.aead.open(this.key, this.nonce(this.counter), BOX_AD, chunk);
+      if (pt === null) this.fail('the authentication tag does not verify (the data was altered, reordered or cut).');
+      this.counter++;
+      return pt;
+    }
+    if (this.known !== undefined) {
       if (chunk.length < BOX_HEADER_SIZE + BOX_TAG_SIZE)
         this.fail(`${chunk.length} bytes, too short for a first box message (at least ${BOX_HEADER_SIZE + BOX_TAG_SIZE}).`);
-      if (chunk[0] !== 0x02 && chunk[0] !== 0x03) this.fail(`unknown box version byte 0x${chunk[0]!.toString(16).padStart(2, '0')} (expected 02 or 03).`);
-      const e = chunk.slice(0, 33);
-      const sig = chunk.slice(33, BOX_HEADER_SIZE);
-      if (!isValidCompressedPubkey(e)) this.fail('the ephemeral key is not a valid curve point.');
-      if (this.sender !== undefined && !this.secp.verifyHash(sig, sha256(e), this.sender))
-        this.fail('the header signature does not verify for the expected client key (wrong client, or the data was altered).');
-      if (this.receiverPriv === undefined) this.fail('no receiver key (a bug in CLDCB).');
-      let key: Uint8Array;
-      try {
-        key = this.secp.ecdhHash(this.receiverPriv, e);
-      } catch {
-        this.fail('the ephemeral key is not usable.');
-      }
-      const pt = this.aead.open(key, boxNonce(0), BOX_AD, chunk.subarray(BOX_HEADER_SIZE));
-      if (pt === null) {
-        zeroize(key);
-        this.fail('the authentication tag does not verify (wrong node key, or the data was altered).');
-      }
-      this.key = key;
-      this.ephemeral = e;
-      this.signature = sig;
-      this.receiverPriv = undefined; // no longer needed
+      const pt = this.aead.open(this.known, this.nonce(0), BOX_AD, chunk.subarray(BOX_HEADER_SIZE));
+      if (pt === null) this.fail('the authentication tag does not verify (the archive changed while it was being read, or the data was altered).');
+      this.key = this.known;
+      this.known = undefined;
       this.counter = 1;
       return pt;
     }
-    if (this.key === undefined) this.fail('the stream was disposed.');
-    if (chunk.length < BOX_TAG_SIZE) this.fail(`${chunk.length} bytes, shorter than the 16-byte tag.`);
-    const pt = this.aead.open(this.key, boxNonce(this.counter), BOX_AD, chunk);
-    if (pt === null) this.fail('the authentication tag does not verify (the data was altered, reordered or cut).');
-    this.counter++;
+    if (chunk[0] === CONTINUED_VERSION) this.fail('it continues an earlier sealed stream (extension v1), but no stream was started before it.');
+    if (chunk.length < BOX_HEADER_SIZE + BOX_TAG_SIZE)
+      this.fail(`${chunk.length} bytes, too short for a first box message (at least ${BOX_HEADER_SIZE + BOX_TAG_SIZE}).`);
+    if (chunk[0] !== 0x02 && chunk[0] !== 0x03) this.fail(`unknown box version byte 0x${chunk[0]!.toString(16).padStart(2, '0')} (expected 02 or 03).`);
+    const e = chunk.subarray(0, 33);
+    const sig = chunk.subarray(33, BOX_HEADER_SIZE);
+    if (!this.secp.isValidPoint(e)) this.fail('the ephemeral key is not a valid curve point.');
+    if (this.sender !== undefined && !this.secp.verifyHash(sig, sha256(e), this.sender))
+      this.fail('the header signature does not verify for the expected client key (wrong client, or the data was altered).');
+    if (this.receiverPriv === undefined) this.fail('no receiver key (a bug in CLDCB).');
+    let key: Uint8Array;
+    try {
+      key = this.secp.ecdhHash(this.receiverPriv, e);
+    } catch {
+      this.fail('the ephemeral key is not usable.');
+    }
+    const pt = this.aead.open(key, this.nonce(0), BOX_AD, chunk.subarray(BOX_HEADER_SIZE));
+    if (pt === null) {
+      zeroize(key);
+      this.fail('the authentication tag does not verify (wrong node key, or the data was altered).');
+    }
+    this.key = key;
+    this.ephemeral = e.slice(); // for signedBy()
+    this.signature = sig.slice();
+    this.receiverPriv = undefined; // no longer needed
+    this.counter = 1;
     return pt;
   }
 
@@ -281,11 +339,15 @@ export class Unsealer {
    * stream. Its index must not go back (messages of one stream are stored in order; a
    * gap is left to the v1 chain, which names the missing increment).
    * @param what names the increment in error messages from here on.
-   * @throws CldcbError not_authentic before the stream was opened, for an index that goes
-   *   back, or a tag that does not verify; the stream position does not advance.
+   * @throws CldcbError not_authentic before the stream was opened (or its key given), for an
+   *   index that goes back, or a tag that does not verify; the stream position does not advance.
    */
   unsealContinued(chunk: Uint8Array, what?: string): Uint8Array {
     if (what !== undefined) this.what = what;
+    if (this.key === undefined && this.known !== undefined) {
+      this.key = this.known;
+      this.known = undefined;
+    }
     if (this.key === undefined)
       this.fail('it continues a sealed stream that was not opened before it (the increment that started the stream is missing, or the data was altered).');
     if (chunk.length < CONTINUED_HEADER_SIZE + BOX_TAG_SIZE || chunk[0] !== CONTINUED_VERSION)
@@ -293,7 +355,7 @@ export class Unsealer {
     const n = continuedIndex(chunk);
     if (n === null || n < this.counter)
       this.fail(`it names stream message ${n ?? 'beyond 2^53'}, but the stream is already at message ${this.counter} (reordered or repeated data).`);
-    const pt = this.aead.open(this.key, boxNonce(n), CONTINUED_AD, chunk.subarray(CONTINUED_HEADER_SIZE));
+    const pt = this.aead.open(this.key, this.nonce(n), CONTINUED_AD, chunk.subarray(CONTINUED_HEADER_SIZE));
     if (pt === null) this.fail('the authentication tag does not verify (the data was altered, reordered or cut).');
     this.counter = n + 1;
     return pt;
@@ -310,9 +372,69 @@ export class Unsealer {
 
   /** Forget the stream key. */
   dispose(): void {
-    zeroize(this.key);
+    zeroize(this.key, this.known);
     this.key = undefined;
+    this.known = undefined;
     this.receiverPriv = undefined;
+  }
+}
+
+/**
+ * The sealed streams of one archive's increments, in archive order. An increment either
+ * starts its own stream (E ‖ sig, as the original plugin always does) or, with extension
+ * v1, continues the stream the latest stream-starting increment before it began. Every
+ * reader of increments (the recovery's passes, the pipeline's feeder, the tests' decoder)
+ * opens them through here, so they all apply the same rule.
+ */
+export class IncrementStreams {
+  private current: Unsealer | undefined;
+
+  /**
+   * @param nodePriv node private key (by reference; the caller zeroizes it afterwards).
+   * @param sender the client key (33 bytes).
+   * @param keyAt a stream key an earlier pass derived for increment i (its header already checked); ownership passes.
+   */
+  /** @throws CldcbError bad_input / bad_length for an invalid sender. */
+  constructor(
+    private readonly nodePriv: Uint8Array,
+    private readonly sender: Uint8Array,
+    private readonly crypto: Partial<BoxCrypto> = nobleBoxCrypto,
+    private readonly keyAt?: (index: number) => Uint8Array | undefined,
+  ) {
+    new Unsealer(undefined, { sender, crypto }); // checks the sender, once
+  }
+
+  /**
+   * Open chunk `chunkNo` (0-based) of increment `index`.
+   * @throws CldcbError not_authentic
+   */
+  open(index: number, chunkNo: number, chunk: Uint8Array, what: string): Uint8Array {
+    if (chunkNo > 0) return this.current!.unseal(chunk);
+    if (chunk.length > 0 && chunk[0] === CONTINUED_VERSION) {
+      // A key from an earlier pass (which checked the order) wins: a later pass may skip the
+      // increment that started this stream (one a redo replaced).
+      const known = this.keyAt?.(index);
+      if (known) {
+        this.current?.dispose();
+        this.current = Unsealer.withKey(known, { crypto: this.crypto, what });
+      }
+      this.current ??= new Unsealer(undefined, { crypto: this.crypto, what }); // refuses: no stream was started
+      return this.current.unsealContinued(chunk, what);
+    }
+    this.current?.dispose();
+    const known = this.keyAt?.(index);
+    this.current = known ? Unsealer.withKey(known, { crypto: this.crypto, what }) : new Unsealer(this.nodePriv, { sender: this.sender, crypto: this.crypto, what, [SENDER_CHECKED]: true });
+    return this.current.unseal(chunk);
+  }
+
+  /** The key of the stream the last opened increment belongs to. */
+  get streamKey(): Uint8Array | undefined {
+    return this.current?.streamKey;
+  }
+
+  dispose(): void {
+    this.current?.dispose();
+    this.current = undefined;
   }
 }
 

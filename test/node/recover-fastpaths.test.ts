@@ -1,18 +1,19 @@
 /**
- * The recovery fast paths give the same answers as the shared reference code:
- * StreamOpener = shared Unsealer (accepts and refuses the same streams), openingAead =
- * nativeBoxAead, SnapshotHasher on a thread = inline SHA-256, and the parallel stream keys
- * = the keys the rebuild derives itself.
+ * The one stream opener (shared/cldcb/seal.ts Unsealer, IncrementStreams) on the recovery's
+ * native backend gives the same answers as on the pure-JS one (accepts and refuses the same
+ * streams, with the same messages), the native AEAD opens what noble's does, SnapshotHasher
+ * on a thread = inline SHA-256, and the parallel stream keys = the keys the rebuild derives
+ * itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Sealer, Unsealer, BOX_AD, boxNonce } from '../../shared/cldcb/seal';
+import { IncrementStreams, nobleBoxAead, nobleBoxCrypto, Sealer, Unsealer, BOX_AD, boxNonce } from '../../shared/cldcb/seal';
 import { concatBytes } from '../../shared/bytes';
 import { nativeBoxAead, nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { IncrementStreams, openingAead, SnapshotHasher, StreamOpener, PARALLEL_HASH_MIN } from '../../electron/services/recovery/fastPaths';
+import { SnapshotHasher, PARALLEL_HASH_MIN } from '../../electron/services/recovery/snapshotHasher';
 import { deriveStreamKeysJob, mergeKeys } from '../../electron/services/recovery/keys';
 import { scanArchive } from '../../electron/services/recovery/archiveScan';
 import { makeSyntheticArchive } from '../../electron/services/recovery/synthetic';
@@ -36,17 +37,17 @@ function outcome(open: (c: Uint8Array) => Uint8Array, chunks: Uint8Array[]): str
   }
 }
 
-describe('StreamOpener = Unsealer with a known sender', () => {
+describe('the one opener: native backend = pure-JS backend, with a known sender', () => {
   it('same plaintexts, same refusals under every single-byte change of a stream', () => {
     const s = new Sealer(client, nodeId, { crypto });
     const chunks = [s.seal(randomBytes(40)), s.seal(randomBytes(100)), s.seal(new Uint8Array(0))];
     const ref = (cs: Uint8Array[]) => {
-      const u = new Unsealer(node, { sender: clientId, crypto });
+      const u = new Unsealer(node, { sender: clientId, crypto: nobleBoxCrypto });
       return outcome((c) => u.unseal(c), cs);
     };
     const fast = (cs: Uint8Array[]) => {
-      const o = new StreamOpener(node, clientId, 'x');
-      return outcome((c) => o.open(c), cs);
+      const o = new Unsealer(node, { sender: clientId, crypto, what: 'x' });
+      return outcome((c) => o.unseal(c), cs);
     };
     expect(fast(chunks)).toBe(ref(chunks));
     expect(fast(chunks)).not.toMatch(/^error/);
@@ -68,27 +69,27 @@ describe('StreamOpener = Unsealer with a known sender', () => {
   it('withKey opens the same stream and still checks every tag', () => {
     const s = new Sealer(client, nodeId, { crypto });
     const chunks = [s.seal(randomBytes(40)), s.seal(randomBytes(70))];
-    const o = new StreamOpener(node, clientId, 'x');
-    const first = outcome((c) => o.open(c), chunks);
+    const o = new Unsealer(node, { sender: clientId, crypto, what: 'x' });
+    const first = outcome((c) => o.unseal(c), chunks);
     const k = o.streamKey!.slice();
-    const o2 = StreamOpener.withKey(k, 'x');
-    expect(outcome((c) => o2.open(c), chunks)).toBe(first);
+    const o2 = Unsealer.withKey(k, { crypto, what: 'x' });
+    expect(outcome((c) => o2.unseal(c), chunks)).toBe(first);
     const bad = chunks.map((c) => c.slice());
     bad[0]![120]! ^= 1;
-    expect(outcome((c) => StreamOpener.withKey(k.slice(), 'x').open(c), bad)).toBe('error:not_authentic');
+    expect(outcome((c) => Unsealer.withKey(k.slice(), { crypto, what: 'x' }).unseal(c), bad)).toBe('error:not_authentic');
   });
 });
 
-describe('openingAead = nativeBoxAead', () => {
+describe('nativeBoxAead (copy-free opening) = nobleBoxAead', () => {
   it('same output, same refusals', () => {
     const k = randomBytes(32);
     for (const n of [0, 1, 64, 65000]) {
       const ct = nativeBoxAead.seal(k, boxNonce(n), BOX_AD, randomBytes(n));
-      expect(Buffer.from(openingAead.open(k, boxNonce(n), BOX_AD, ct)!)).toEqual(Buffer.from(nativeBoxAead.open(k, boxNonce(n), BOX_AD, ct)!));
+      expect(Buffer.from(nativeBoxAead.open(k, boxNonce(n), BOX_AD, ct)!)).toEqual(Buffer.from(nobleBoxAead.open(k, boxNonce(n), BOX_AD, ct)!));
       const bad = ct.slice();
       bad[bad.length - 1]! ^= 1;
-      expect(openingAead.open(k, boxNonce(n), BOX_AD, bad)).toBeNull();
-      expect(openingAead.open(k, boxNonce(n + 1), BOX_AD, ct)).toBeNull();
+      expect(nativeBoxAead.open(k, boxNonce(n), BOX_AD, bad)).toBeNull();
+      expect(nativeBoxAead.open(k, boxNonce(n + 1), BOX_AD, ct)).toBeNull();
     }
   });
 });
@@ -130,11 +131,11 @@ describe('stream keys on several cores', () => {
 });
 
 /**
- * Continued streams (extension v1): StreamOpener.openContinued = Unsealer.unsealContinued,
- * and IncrementStreams routes an archive's increments exactly like a reference router built
- * on the shared Unsealer (a 02/03 first chunk starts a stream, 01 continues the current one).
+ * Continued streams (extension v1): unsealContinued on the native backend = on the pure-JS
+ * one, and IncrementStreams routes an archive's increments exactly like a reference router
+ * built on the Unsealer alone (a 02/03 first chunk starts a stream, 01 continues the current one).
  */
-describe('continued streams: StreamOpener.openContinued / IncrementStreams = the shared Unsealer', () => {
+describe('continued streams: unsealContinued / IncrementStreams, native = pure JS', () => {
   /** Increments as lists of chunks: stream 1 = increments 0–4, stream 2 = increments 5–6. */
   function archiveIncrements(): Uint8Array[][] {
     const s1 = new Sealer(client, nodeId, { crypto });
@@ -165,21 +166,21 @@ describe('continued streams: StreamOpener.openContinued / IncrementStreams = the
     }
   }
 
-  /** Reference: the shared Unsealer, routed as test/node/helpers/replay.ts decodeBackup does. */
+  /** Reference: the Unsealer alone on the pure-JS backend, routed by hand. */
   const ref = (incs: Uint8Array[][]): string => {
     let cur: Unsealer | undefined;
     return run((_i, j, c, what) => {
       if (j > 0) return cur!.unseal(c);
       if (c.length > 0 && c[0] === 0x01) {
-        cur ??= new Unsealer(undefined, { sender: clientId, crypto, what });
+        cur ??= new Unsealer(undefined, { sender: clientId, crypto: nobleBoxCrypto, what });
         return cur.unsealContinued(c, what);
       }
-      cur = new Unsealer(node, { sender: clientId, crypto, what });
+      cur = new Unsealer(node, { sender: clientId, crypto: nobleBoxCrypto, what });
       return cur.unseal(c);
     }, incs);
   };
   const fast = (incs: Uint8Array[][], keyAt?: (i: number) => Uint8Array | undefined): string => {
-    const st = new IncrementStreams(node, clientId, openingAead, keyAt);
+    const st = new IncrementStreams(node, clientId, crypto, keyAt);
     try {
       return run((i, j, c, what) => st.open(i, j, c, what), incs);
     } finally {
@@ -195,13 +196,13 @@ describe('continued streams: StreamOpener.openContinued / IncrementStreams = the
     expect(fast(incs)).toBe(want);
   });
 
-  it('StreamOpener.openContinued alone: same plaintexts and same refusals (code and message) as Unsealer.unsealContinued', () => {
+  it('unsealContinued alone: same plaintexts and same refusals (code and message) on both backends', () => {
     const incs = archiveIncrements();
     const chunks = incs.slice(0, 5).flat();
     const kinds = ['start', 'cont', 'cont', 'cont', 'plain', 'plain', 'cont'];
     const both = (cs: Uint8Array[]): [string, string] => {
-      const u = new Unsealer(node, { sender: clientId, crypto, what: 'x' });
-      const o = new StreamOpener(node, clientId, 'x');
+      const u = new Unsealer(node, { sender: clientId, crypto: nobleBoxCrypto, what: 'x' });
+      const o = new Unsealer(node, { sender: clientId, crypto, what: 'x' });
       const go = (f: (c: Uint8Array, k: string) => Uint8Array) => {
         try {
           return cs.map((c, i) => Buffer.from(f(c, kinds[i]!)).toString('hex')).join('|');
@@ -211,7 +212,7 @@ describe('continued streams: StreamOpener.openContinued / IncrementStreams = the
       };
       return [
         go((c, k) => (k === 'cont' ? u.unsealContinued(c) : u.unseal(c))),
-        go((c, k) => (k === 'cont' ? o.openContinued(c) : o.open(c))),
+        go((c, k) => (k === 'cont' ? o.unsealContinued(c) : o.unseal(c))),
       ];
     };
     const [r0, f0] = both(chunks);
@@ -244,30 +245,30 @@ describe('continued streams: StreamOpener.openContinued / IncrementStreams = the
     expect(f1).toBe(r1);
     expect(f1).toMatch(/continues an earlier sealed stream/);
     // … and through openContinued before anything was opened.
-    const u = new Unsealer(node, { sender: clientId, crypto, what: 'x' });
-    const o = new StreamOpener(node, clientId, 'x');
-    expect(() => o.openContinued(chunks[1]!)).toThrow(expect.objectContaining({ code: 'not_authentic', message: expect.stringMatching(/not opened before it/) }));
+    const u = new Unsealer(node, { sender: clientId, crypto: nobleBoxCrypto, what: 'x' });
+    const o = new Unsealer(node, { sender: clientId, crypto, what: 'x' });
+    expect(() => o.unsealContinued(chunks[1]!)).toThrow(expect.objectContaining({ code: 'not_authentic', message: expect.stringMatching(/not opened before it/) }));
     expect(() => u.unsealContinued(chunks[1]!)).toThrow(expect.objectContaining({ code: 'not_authentic', message: expect.stringMatching(/not opened before it/) }));
   });
 
-  it('StreamOpener.withKey opens a continued message without the stream start, and still checks its tag and index form', () => {
+  it('Unsealer.withKey opens a continued message without the stream start, and still checks its tag and index form', () => {
     const incs = archiveIncrements();
-    const o = new StreamOpener(node, clientId, 'x');
-    o.open(incs[0]![0]!);
+    const o = new Unsealer(node, { sender: clientId, crypto, what: 'x' });
+    o.unseal(incs[0]![0]!);
     const k = o.streamKey!.slice();
-    const want = Buffer.from(o.openContinued(incs[3]![0]!)).toString('hex');
-    const w = StreamOpener.withKey(k.slice(), 'x');
-    expect(Buffer.from(w.openContinued(incs[3]![0]!)).toString('hex')).toBe(want);
+    const want = Buffer.from(o.unsealContinued(incs[3]![0]!)).toString('hex');
+    const w = Unsealer.withKey(k.slice(), { crypto, what: 'x' });
+    expect(Buffer.from(w.unsealContinued(incs[3]![0]!)).toString('hex')).toBe(want);
     expect(w.count).toBe(4);
     // An ordinary piece after it continues from there.
-    expect(Buffer.from(w.open(incs[3]![1]!)).toString('hex')).toBe(Buffer.from(o.open(incs[3]![1]!)).toString('hex'));
+    expect(Buffer.from(w.unseal(incs[3]![1]!)).toString('hex')).toBe(Buffer.from(o.unseal(incs[3]![1]!)).toString('hex'));
     const bad = incs[3]![0]!.slice();
     bad[20]! ^= 1;
-    expect(() => StreamOpener.withKey(k.slice(), 'x').openContinued(bad)).toThrow(expect.objectContaining({ code: 'not_authentic' }));
+    expect(() => Unsealer.withKey(k.slice(), { crypto, what: 'x' }).unsealContinued(bad)).toThrow(expect.objectContaining({ code: 'not_authentic' }));
     // Another stream's key does not open it.
-    const o2 = new StreamOpener(node, clientId, 'y');
-    o2.open(incs[5]![0]!);
-    expect(() => StreamOpener.withKey(o2.streamKey!.slice(), 'x').openContinued(incs[3]![0]!)).toThrow(expect.objectContaining({ code: 'not_authentic' }));
+    const o2 = new Unsealer(node, { sender: clientId, crypto, what: 'y' });
+    o2.unseal(incs[5]![0]!);
+    expect(() => Unsealer.withKey(o2.streamKey!.slice(), { crypto, what: 'x' }).unsealContinued(incs[3]![0]!)).toThrow(expect.objectContaining({ code: 'not_authentic' }));
   });
 
   it('tampered archives: IncrementStreams refuses the same cases, with the same messages, as the reference', () => {
@@ -309,7 +310,7 @@ describe('continued streams: StreamOpener.openContinued / IncrementStreams = the
     const incs = archiveIncrements();
     // First pass: the key each increment was opened with.
     const keys: Uint8Array[] = [];
-    const st = new IncrementStreams(node, clientId, openingAead);
+    const st = new IncrementStreams(node, clientId, crypto);
     incs.forEach((cs, i) => {
       cs.forEach((c, j) => st.open(i, j, c, `increment ${i}`));
       keys.push(st.streamKey!.slice());
@@ -322,20 +323,20 @@ describe('continued streams: StreamOpener.openContinued / IncrementStreams = the
     // Second pass over increments 2, 3 and 6 only (indexes kept), with the keys.
     const pick = [2, 3, 6];
     const keyAt = (i: number) => keys[i]?.slice();
-    const second = new IncrementStreams(node, clientId, openingAead, keyAt);
+    const second = new IncrementStreams(node, clientId, crypto, keyAt);
     const got: string[] = [];
     for (const i of pick) incs[i]!.forEach((c, j) => got.push(Buffer.from(second.open(i, j, c, `increment ${i}`)).toString('hex')));
     second.dispose();
     // Chunk positions in `all`: increment 2 → 2, increment 3 → 3–5, increment 6 → 9.
     expect(got).toEqual([all[2], all[3], all[4], all[5], all[9]]);
     // Without keys, the same skip is refused (increment 2 continues a stream never opened).
-    const nokeys = new IncrementStreams(node, clientId, openingAead);
+    const nokeys = new IncrementStreams(node, clientId, crypto);
     expect(() => nokeys.open(2, 0, incs[2]![0]!, 'increment 2')).toThrow(expect.objectContaining({ code: 'not_authentic', message: expect.stringMatching(/not opened before it/) }));
     nokeys.dispose();
     // A changed continued message is refused even with its key.
     const bad = incs[2]![0]!.slice();
     bad[bad.length - 1]! ^= 1;
-    const withKeys = new IncrementStreams(node, clientId, openingAead, keyAt);
+    const withKeys = new IncrementStreams(node, clientId, crypto, keyAt);
     expect(() => withKeys.open(2, 0, bad, 'increment 2')).toThrow(expect.objectContaining({ code: 'not_authentic' }));
     withKeys.dispose();
   });

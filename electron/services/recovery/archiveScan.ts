@@ -22,9 +22,9 @@ import { equalBytes, zeroize } from '../../../shared/bytes';
 import { ArchReader, type ArchEvent, type ArchFooter } from '../../../shared/cldcb/arch';
 import { formatClientId, checkPubkey } from '../../../shared/cldcb/ids';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
-import { Unsealer, type BoxCrypto } from '../../../shared/cldcb/seal';
+import { IncrementStreams, Unsealer, type BoxCrypto } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../nativeSeal';
-import { IncrementStreams, openingAead, SnapshotHasher } from './fastPaths';
+import { SnapshotHasher } from './snapshotHasher';
 import { StatementBytesFacts } from '../../../shared/cldcb/statements';
 import { summarizeIncrement, type IncrementSummary, type RecoveryWarning, type SnapshotSummary } from './chain';
 import { IncrementReader, type IncrementalHash } from './plaintext';
@@ -105,7 +105,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
   const clientKey = checkPubkey(opts.clientKey, 'client key');
   const cid = formatClientId(clientKey);
   const what = opts.what ?? `archive ${cid}.arch`;
-  const crypto = opts.crypto ?? recoveryCrypto();
+  const crypto = opts.crypto ?? nativeBoxCrypto();
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -137,7 +137,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
       return k.some((x) => x !== 0) ? k.slice() : undefined;
     };
 
-    const streams = new IncrementStreams(opts.nodePriv, clientKey, crypto.aead, keyAt);
+    const streams = new IncrementStreams(opts.nodePriv, clientKey, crypto, keyAt);
     disposeStreams = () => streams.dispose();
     const onEvent = (e: ArchEvent): void => {
       switch (e.type) {
@@ -268,13 +268,6 @@ export class BlockRing {
     this.next = (this.next + 1) % this.size;
     return b;
   }
-}
-
-let cachedCrypto: BoxCrypto | undefined;
-/** Native secp256k1 and the copy-free opening AEAD. */
-export function recoveryCrypto(): BoxCrypto {
-  cachedCrypto ??= { aead: openingAead, secp: nativeBoxCrypto().secp };
-  return cachedCrypto;
 }
 
 export function writeAll(fd: number, data: Uint8Array): void {

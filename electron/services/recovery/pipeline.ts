@@ -41,13 +41,13 @@ import { equalBytes, zeroize } from '../../../shared/bytes';
 import type { ArchEvent } from '../../../shared/cldcb/arch';
 import { checkPubkey, formatClientId } from '../../../shared/cldcb/ids';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
-import { Unsealer } from '../../../shared/cldcb/seal';
+import { IncrementStreams, Unsealer } from '../../../shared/cldcb/seal';
+import { nativeBoxCrypto } from '../nativeSeal';
 import { findFeederScript, findWorkerScript } from '../workerPool';
 import {
   cancelledError,
   footerWarning,
   recoveryArchReader,
-  recoveryCrypto,
   sha256Stream,
   snapshotChainHash,
   tornTailWarning,
@@ -63,7 +63,6 @@ import {
   type SnapshotSummary,
 } from './chain';
 import { isPragmaBytes, StatementBytesFacts, statementWords } from '../../../shared/cldcb/statements';
-import { IncrementStreams } from './fastPaths';
 import { IncrementReader } from './plaintext';
 import { BATCH_CHARS, safeSqliteMessage, type ReplayStats } from './replay';
 
@@ -306,7 +305,7 @@ function feed(
 ): void {
   const clientKey = checkPubkey(input.clientKey, 'client key');
   const what = `archive ${formatClientId(clientKey)}.arch`;
-  const crypto = recoveryCrypto();
+  const crypto = nativeBoxCrypto();
   const batchChars = input.batchChars ?? BATCH_CHARS;
   let fd: number;
   try {
@@ -492,7 +491,7 @@ function feed(
       },
     });
 
-    const streams = new IncrementStreams(input.nodePriv, clientKey, crypto.aead);
+    const streams = new IncrementStreams(input.nodePriv, clientKey, crypto);
     disposeStreams = () => streams.dispose();
     const onEvent = (e: ArchEvent): void => {
       switch (e.type) {

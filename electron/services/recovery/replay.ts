@@ -30,9 +30,9 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { CldcbError } from '../../../shared/errors';
 import { ArchReader, type ArchEvent } from '../../../shared/cldcb/arch';
 import { formatClientId } from '../../../shared/cldcb/ids';
-import type { BoxCrypto } from '../../../shared/cldcb/seal';
-import { recoveryCrypto, sha256Stream, walkArchiveFile } from './archiveScan';
-import { IncrementStreams } from './fastPaths';
+import { IncrementStreams, type BoxCrypto } from '../../../shared/cldcb/seal';
+import { nativeBoxCrypto } from '../nativeSeal';
+import { sha256Stream, walkArchiveFile } from './archiveScan';
 import { isPragma, statementWords } from '../../../shared/cldcb/statements';
 import type { IncrementSummary } from './chain';
 import { IncrementReader } from './plaintext';
@@ -90,7 +90,7 @@ export function replayArchive(
   plan: readonly number[],
   opts: ReplayOptions,
 ): ReplayStats {
-  const crypto = opts.crypto ?? recoveryCrypto();
+  const crypto = opts.crypto ?? nativeBoxCrypto();
   const what = opts.what ?? `archive ${formatClientId(opts.clientKey)}.arch`;
   const batchChars = opts.batchChars ?? BATCH_CHARS;
   const planned = new Map<number, number>(plan.map((idx, k) => [idx, k]));
@@ -128,7 +128,7 @@ export function replayArchive(
     // The reader expects a re-upload section first: give it an empty one and start at the increments.
     reader.push(new Uint8Array(2));
     let index = -1;
-    const streams = new IncrementStreams(opts.nodePriv, opts.clientKey, crypto.aead, keyAt);
+    const streams = new IncrementStreams(opts.nodePriv, opts.clientKey, crypto, keyAt);
     disposeStreams = () => streams.dispose();
     let cur:
       | {
