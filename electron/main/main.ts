@@ -11,6 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from '../handlers';
 import { APP_ORIGIN, APP_SCHEME, applyAppWideLockdown, isTrustedUrl, lockDownSession } from './security';
 import { CHANNELS } from '../../shared/ipc/channels';
+import { encodeBase64 } from '../../shared/base64';
+import { utf8 } from '../../shared/bytes';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // build/electron
 const rendererRoot = path.join(here, '..', 'renderer');
@@ -29,7 +31,7 @@ async function printToPdf(html: string): Promise<Uint8Array> {
     webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, webviewTag: false, javascript: false, devTools: false, spellcheck: false },
   });
   try {
-    await win.loadURL(`data:text/html;base64,${Buffer.from(html).toString('base64')}`);
+    await win.loadURL(`data:text/html;base64,${encodeBase64(utf8(html), false, true)}`);
     return new Uint8Array(await win.webContents.printToPDF({ printBackground: true, pageSize: 'A4' }));
   } finally {
     win.destroy();

@@ -5,6 +5,7 @@
  */
 import type { Api } from '../../shared/ipc/contract';
 import type { ErrorData, Result } from '../../shared/errors';
+import { encodeBase64 } from '../../shared/base64';
 
 declare global {
   interface Window {
@@ -25,12 +26,14 @@ export function isErrorData(e: unknown): e is ErrorData {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e;
 }
 
+/** A dropped file's bytes as base64 for IPC; the bytes are zeroed once encoded. */
 export function fileToBase64(file: File): Promise<string> {
   return file.arrayBuffer().then((buf) => {
     const bytes = new Uint8Array(buf);
-    let s = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    bytes.fill(0);
-    return btoa(s);
+    try {
+      return encodeBase64(bytes, false, true);
+    } finally {
+      bytes.fill(0);
+    }
   });
 }

@@ -36,7 +36,7 @@
 import { CldcbError } from '../errors';
 import { bytesToHex, concatBytes, equalBytes, fromUtf8, hexToBytes, utf8, zeroize } from '../bytes';
 import { hmacSha256 } from '../crypto/hash';
-import { decodeBase64, encodeBase64 } from './base64';
+import { decodeBase64, encodeBase64 } from '../base64';
 import { cidrContains, formatCidr, formatIp, ipEqual, parseCidr, parseIp } from './ip';
 
 // ---------------------------------------------------------------------------------------------

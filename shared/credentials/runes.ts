@@ -25,7 +25,7 @@
 import { CldcbError } from '../errors';
 import { bytesToHex, equalBytes, fromUtf8, utf8, zeroize } from '../bytes';
 import { hkdfSha256 } from '../crypto/hash';
-import { decodeBase64, encodeBase64 } from './base64';
+import { decodeBase64, encodeBase64 } from '../base64';
 import {
   sha256Initial,
   sha256UpdateWithEndMarker,
