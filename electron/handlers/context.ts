@@ -5,6 +5,7 @@
 import type { Channel, Input, Output, SecretInfo } from '../../shared/ipc/contract';
 import { CldcbError } from '../../shared/errors';
 import { bytesToHex, zeroize } from '../../shared/bytes';
+import { decodeBase64 } from '../../shared/base64';
 import { nodeIdFromSecret } from '../../shared/secrets/nodeKey';
 import type { LoadedSecret } from '../../shared/secrets/hsmSecret';
 import { JobRegistry } from '../services/jobs';
@@ -85,6 +86,11 @@ export interface BackendContext {
 export type Handler<C extends Channel> = (input: Input<C>) => Promise<Output<C>> | Output<C>;
 export type HandlerGroup<C extends Channel> = { [K in C]: Handler<K> };
 
+/**
+ * Bytes the renderer sent as base64 (a file it read: an hsm_secret, an SCB, a credential),
+ * decoded into a fresh array the caller owns and zeroizes — not into Buffer's shared pool,
+ * where a copy would outlive the zeroize.
+ */
 export function b64ToBytes(b64: string): Uint8Array {
-  return new Uint8Array(Buffer.from(b64, 'base64'));
+  return decodeBase64(b64, 'bytesB64', 'standard');
 }
