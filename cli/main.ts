@@ -3,7 +3,7 @@
  * installplugin, recover, scb, drill, rune, macaroon …).
  * Exit codes: 0 success, 1 failure (one clear line on stderr), 2 usage error.
  */
-import { toErrorData } from '../shared/errors';
+import { setDeveloperLog, toErrorData } from '../shared/errors';
 import { UsageError, type Command } from './command';
 import { commands } from './commands/index';
 import type { CliIo } from './io';
@@ -35,6 +35,9 @@ export async function runCli(argv: string[], io: CliIo, list: readonly Command[]
     io.out(cmd.usage.endsWith('\n') ? cmd.usage : cmd.usage + '\n');
     return 0;
   }
+  // A bug's trace (class and stack frames, never the message: shared/errors developerTrace)
+  // goes to stderr only when the developer asks with CLDCB_DEBUG=1; the operator sees one line.
+  setDeveloperLog(process.env.CLDCB_DEBUG ? (trace) => io.err(`cldcb-client developer trace (no message, no data):\n${trace}\n`) : null);
   try {
     return await cmd.run(rest, io);
   } catch (e) {
@@ -43,7 +46,6 @@ export async function runCli(argv: string[], io: CliIo, list: readonly Command[]
       return 2;
     }
     const { message } = toErrorData(e);
-    if (process.env.CLDCB_DEBUG && !(e instanceof Error && e.name === 'CldcbError')) io.err(`${String(e)}\n`);
     io.err(`cldcb-client ${cmd.name}: ${message}\n`);
     return 1;
   }

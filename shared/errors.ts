@@ -55,11 +55,56 @@ export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 export const fail = (code: ErrorCode, message: string): Result<never> => ({ ok: false, error: { code, message } });
 
 /**
+ * The developer log: where a bug's trace goes when it becomes an `internal` error. Each host
+ * sets it once (the Electron main process: a file in the app's logs folder; the CLI: stderr
+ * with CLDCB_DEBUG=1); unset, traces are dropped. Only developerTrace() text reaches it.
+ */
+let developerLog: ((trace: string) => void) | null = null;
+const logged = new WeakSet<object>();
+
+export function setDeveloperLog(sink: ((trace: string) => void) | null): void {
+  developerLog = sink;
+}
+
+/** Send a trace made elsewhere (a worker thread's) to the developer log. */
+export function logDeveloperTrace(trace: string): void {
+  try {
+    developerLog?.(trace);
+  } catch {
+    // The log must never turn a reported bug into a second one.
+  }
+}
+
+/**
+ * A bug's trace for the developer log, free of secrets by construction: the error's class, a
+ * system error's code (ENOENT, ERR_…), and the stack's frames (function, file:line:column) —
+ * never the message, which may quote whatever input failed (a secret, a file's contents), and
+ * the same for each `cause`.
+ */
+export function developerTrace(e: unknown, depth = 0): string {
+  if (!(e instanceof Error)) return `thrown: a ${e === null ? 'null' : typeof e} (not an Error)`;
+  const code = (e as { code?: unknown }).code;
+  const head = `${e.name}${typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? ` [${code}]` : ''}`;
+  // V8's stack is "Name: message" (the message may span lines) followed by "    at …" frames.
+  const stackLines = (typeof e.stack === 'string' ? e.stack : '').split('\n');
+  const headerLines = `${e.name}: ${e.message}`.split('\n').length;
+  const frames = stackLines.slice(headerLines).filter((l) => /^\s+at /.test(l));
+  const cause = (e as { cause?: unknown }).cause;
+  const causeText = cause !== undefined && depth < 3 ? `\ncaused by: ${developerTrace(cause, depth + 1)}` : '';
+  return [head, ...frames].join('\n') + causeText;
+}
+
+/**
  * Turn anything thrown into error data that is safe to show. Unknown errors
- * (bugs) get a generic message: their text may contain data we must not show.
+ * (bugs) get a generic message: their text may contain data we must not show;
+ * their trace (no message) goes to the developer log, once per error.
  */
 export function toErrorData(e: unknown): ErrorData {
   if (e instanceof CldcbError) return { code: e.code, message: e.message };
+  if (developerLog && !(typeof e === 'object' && e !== null && logged.has(e))) {
+    if (typeof e === 'object' && e !== null) logged.add(e);
+    logDeveloperTrace(developerTrace(e));
+  }
   return { code: 'internal', message: 'Internal error (a bug in CLDCB). Nothing was written. Please report it.' };
 }
 

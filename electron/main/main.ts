@@ -6,12 +6,13 @@
  */
 import { app, BrowserWindow, dialog, ipcMain, net, protocol } from 'electron';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from '../handlers';
 import { APP_ORIGIN, APP_SCHEME, applyAppWideLockdown, isTrustedUrl, lockDownSession } from './security';
 import { CHANNELS } from '../../shared/ipc/channels';
 import { encodeBase64 } from '../../shared/base64';
+import { setDeveloperLog } from '../../shared/errors';
 import { utf8 } from '../../shared/bytes';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // build/electron
@@ -20,6 +21,19 @@ const rendererRoot = path.join(here, '..', 'renderer');
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false } },
 ]);
+
+/**
+ * The developer log: a bug's trace (error class and stack frames — never a message, which may
+ * quote a secret; shared/errors developerTrace) appended to developer.log in the app's logs
+ * folder, owner-only, kept under 1 MiB (one previous file). Nothing else is logged.
+ */
+setDeveloperLog((trace) => {
+  const file = path.join(app.getPath('logs'), 'developer.log');
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (existsSync(file) && statSync(file).size > 1024 * 1024) renameSync(file, `${file}.1`);
+  appendFileSync(file, `${new Date().toISOString()} CLDCB ${app.getVersion()}\n${trace}\n\n`, { mode: 0o600 });
+  if (!app.isPackaged) process.stderr.write(`developer trace:\n${trace}\n`);
+});
 
 applyAppWideLockdown();
 if (!app.requestSingleInstanceLock()) app.quit();

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CldcbError, type ErrorData } from '../../shared/errors';
+import { CldcbError, developerTrace, logDeveloperTrace, type ErrorData } from '../../shared/errors';
 
 export interface JobOptions {
   onProgress?: (done: number, total: number, note?: string) => void;
@@ -63,12 +63,18 @@ export function runJob<T>(job: string, input: unknown, opts: JobOptions = {}): P
       fn();
       void worker.terminate();
     };
-    worker.on('message', (m: { type: string; done?: number; total?: number; note?: string; result?: T; error?: ErrorData }) => {
+    worker.on('message', (m: { type: string; done?: number; total?: number; note?: string; result?: T; error?: ErrorData; trace?: string }) => {
       if (m.type === 'progress') opts.onProgress?.(m.done!, m.total!, m.note);
       else if (m.type === 'done') settle(() => resolve(m.result as T));
-      else if (m.type === 'error') settle(() => reject(new CldcbError(m.error!.code, m.error!.message)));
+      else if (m.type === 'error') {
+        if (m.trace) logDeveloperTrace(`in worker job "${job}": ${m.trace}`);
+        settle(() => reject(new CldcbError(m.error!.code, m.error!.message)));
+      }
     });
-    worker.on('error', () => settle(() => reject(new CldcbError('internal', `Worker job "${job}" crashed (a bug in CLDCB).`))));
+    worker.on('error', (e) => {
+      logDeveloperTrace(`worker job "${job}" crashed: ${developerTrace(e)}`);
+      settle(() => reject(new CldcbError('internal', `Worker job "${job}" crashed (a bug in CLDCB).`)));
+    });
     worker.on('exit', (code) => {
       if (!settled) settle(() => reject(new CldcbError('internal', `Worker job "${job}" exited early (code ${code}).`)));
     });

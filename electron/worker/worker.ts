@@ -6,7 +6,7 @@
  * to the event loop to read a message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CldcbError, toErrorData } from '../../shared/errors';
+import { CldcbError, developerTrace, toErrorData } from '../../shared/errors';
 import { jobs, type JobContext } from './jobs';
 
 interface Start {
@@ -36,7 +36,8 @@ async function main(start: Start): Promise<void> {
     if (ctx.cancelled()) throw new CldcbError('cancelled', 'Cancelled. Nothing was written.');
     port.postMessage({ type: 'done', result });
   } catch (e) {
-    port.postMessage({ type: 'error', error: toErrorData(e) });
+    // A bug's trace (no message: developerTrace) goes back with the error for the host's developer log.
+    port.postMessage({ type: 'error', error: toErrorData(e), ...(e instanceof CldcbError ? {} : { trace: developerTrace(e) }) });
   }
 }
 

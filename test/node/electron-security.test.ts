@@ -9,10 +9,13 @@
  */
 import { describe, expect, it, vi, beforeAll } from 'vitest';
 import path from 'node:path';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 // eslint-disable-next-line no-restricted-imports -- type-only (erased): the options main.ts gives the mocked BrowserWindow
 import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron';
 import type { HandlerDeps } from '../../electron/handlers';
+import { setDeveloperLog, toErrorData } from '../../shared/errors';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -26,6 +29,7 @@ const state = vi.hoisted(() => ({
   sandboxEnabled: false,
   deps: null as HandlerDeps | null,
   ready: null as null | (() => void),
+  logsDir: '',
 }));
 
 vi.mock('electron', () => {
@@ -59,6 +63,7 @@ vi.mock('electron', () => {
   const app = {
     isPackaged: true,
     getVersion: () => '0.0.0-test',
+    getPath: (name: string) => (name === 'logs' ? state.logsDir : '/nonexistent'),
     enableSandbox: () => (state.sandboxEnabled = true),
     requestSingleInstanceLock: () => true,
     quit: () => undefined,
@@ -123,6 +128,7 @@ describe('the fuses electron-builder flips (electron-builder.yml)', () => {
 
 describe('the main process (electron/main/main.ts run with electron mocked)', () => {
   beforeAll(async () => {
+    state.logsDir = path.join(mkdtempSync(path.join(tmpdir(), 'cldcb-logs-')), 'logs');
     await import('../../electron/main/main');
     expect(state.ready, 'main.ts waits for app.whenReady()').not.toBeNull();
     state.ready!();
@@ -204,6 +210,20 @@ describe('the main process (electron/main/main.ts run with electron mocked)', ()
       events.get(ev)!({ preventDefault: () => (prevented = true) }, url);
       expect(prevented, ev).toBe(true);
     }
+  });
+
+  it("keeps a bug's trace, without its message, in developer.log in the app's logs folder (owner-only)", () => {
+    const secret = 'beef'.repeat(16);
+    try {
+      expect(toErrorData(new TypeError(`bad ${secret}`)).code).toBe('internal');
+    } finally {
+      setDeveloperLog(null);
+    }
+    const file = path.join(state.logsDir, 'developer.log');
+    const log = readFileSync(file, 'utf8');
+    expect(log).toMatch(/ CLDCB 0\.0\.0-test\nTypeError\n\s+at /);
+    expect(log).not.toContain(secret);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
   it('registers the handler table on every contract channel, with the sender check', async () => {

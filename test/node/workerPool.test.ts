@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { runJob, runJobParallel } from '../../electron/services/workerPool';
+import { setDeveloperLog } from '../../shared/errors';
 
 beforeAll(() => {
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
@@ -18,6 +19,19 @@ describe('worker pool', () => {
     const p = runJob<number>('count', { n: 1e12 }, { signal: ac.signal });
     setTimeout(() => ac.abort(), 100);
     await expect(p).rejects.toMatchObject({ code: 'cancelled' });
+  });
+  it("a bug in a worker job is an internal error, and its trace (no message) reaches the host's developer log", async () => {
+    const traces: string[] = [];
+    setDeveloperLog((t) => traces.push(t));
+    try {
+      // null input: the job's `input.n` throws a TypeError inside the worker thread.
+      await expect(runJob('count', null)).rejects.toMatchObject({ code: 'internal' });
+    } finally {
+      setDeveloperLog(null);
+    }
+    expect(traces).toHaveLength(1);
+    expect(traces[0]).toMatch(/^in worker job "count": TypeError\n\s+at /);
+    expect(traces[0]).not.toMatch(/Cannot read|null/);
   });
   it('reports an unknown job as an error, not a crash', async () => {
     await expect(runJob('no-such-job', {})).rejects.toMatchObject({ code: 'internal' });
