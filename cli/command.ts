@@ -36,3 +36,8 @@ export function requireOption(value: string | undefined, flag: string): string {
   if (value === undefined || value === '') throw new UsageError(`missing ${flag}`);
   return value;
 }
+
+/** A command's JSON answer on stdout (`--json`): one object, pretty-printed, then a newline. */
+export function printJson(io: CliIo, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2) + '\n');
+}

@@ -14,16 +14,17 @@ import {
   HSM_SECRET_FORMAT_NAMES,
 } from '../../shared/secrets/hsmSecret';
 import { writeHsmSecretFile } from '../../electron/services/secretFiles';
-import { parseOptions, requireOption, UsageError, type Command } from '../command';
+import { parseOptions, printJson, requireOption, UsageError, type Command } from '../command';
 import { FILE_KINDS_HELP, PASSPHRASE_HELP, loadSecretForCli, wordsMeaning } from './nodeid';
 
 export const exportsecretCommand: Command = {
   name: 'exportsecret',
   summary: 'write an hsm_secret file (plain or mnemonic format) from any secret file',
-  usage: `usage: cldcb-client exportsecret --hsm-secret FILE --out FILE --format plain|mnemonic [--passphrase-file FILE] [--words-meaning mnemonic-format|legacy-generatehsm]
+  usage: `usage: cldcb-client exportsecret --hsm-secret FILE --out FILE --format plain|mnemonic [--passphrase-file FILE] [--words-meaning mnemonic-format|legacy-generatehsm] [--json]
 
 Writes --out as a Core Lightning hsm_secret (mode 0400; an existing file is
-never overwritten) and prints one line saying what was written.
+never overwritten) and prints one line saying what was written (--json:
+{"file","format","node_id"}, and on failure the error).
   --format plain     the 32-byte file. From an encrypted file: decrypted with
                      its password. Refused for a mnemonic secret: its first 32
                      bytes would keep the node id and channels but give the
@@ -49,6 +50,7 @@ ${PASSPHRASE_HELP}
       format: { type: 'string' },
       'passphrase-file': { type: 'string' },
       'words-meaning': { type: 'string' },
+      json: { type: 'boolean' },
     });
     const path = requireOption(values['hsm-secret'], '--hsm-secret FILE');
     const out = requireOption(values.out, '--out FILE');
@@ -67,7 +69,8 @@ ${PASSPHRASE_HELP}
       else bytes = await encodeHsmSecretFile(secret, 'mnemonic');
       writeHsmSecretFile(out, bytes);
       const written = detectHsmSecretFormat(bytes);
-      io.out(`Wrote ${out}: ${HSM_SECRET_FORMAT_NAMES[written]}, mode 0400, node id ${nodeIdHex(secret)}.\n`);
+      if (values.json) printJson(io, { file: out, format: written, node_id: nodeIdHex(secret) });
+      else io.out(`Wrote ${out}: ${HSM_SECRET_FORMAT_NAMES[written]}, mode 0400, node id ${nodeIdHex(secret)}.\n`);
       return 0;
     } finally {
       zeroize(bytes);

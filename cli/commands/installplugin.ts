@@ -43,7 +43,7 @@ import {
 import { signRecognitionCode, verifyRecognitionAsClient } from '../../shared/cldcb/recognition';
 import { forgetSecret } from '../../shared/secrets/hsmSecret';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';
-import { parseOptions, requireOption, UsageError, type Command } from '../command';
+import { parseOptions, printJson, requireOption, UsageError, type Command } from '../command';
 import { loadSecretForCli } from './nodeid';
 
 /** The repository root: the directory holding plugin/cldcb-plugin.mjs above this module (source or bundle). */
@@ -104,7 +104,7 @@ export const installpluginCommand: Command = {
   name: 'installplugin',
   summary: 'write the cldcb plugin wrapper for a node (signs its recognition code)',
   usage: `usage: cldcb-client installplugin --lightning-dir=DIR --client-privkey=FILE --server=SID@HOST[:PORT]
-                                  [--passphrase-file=FILE] [--proxy=HOST[:PORT]] [--deadline=SECONDS] [--force]
+                                  [--passphrase-file=FILE] [--proxy=HOST[:PORT]] [--deadline=SECONDS] [--force] [--json]
 
 Writes DIR/${WRAPPER_NAME}, the script lightningd runs as the cldcb backup plugin.
   --lightning-dir   the node's network directory: the one holding hsm_secret and
@@ -121,6 +121,8 @@ Writes DIR/${WRAPPER_NAME}, the script lightningd runs as the cldcb backup plugi
                     without committing it. Longer rides out a server reboot; shorter
                     stops the node sooner.
   --force           replace an existing wrapper (never done otherwise)
+  --json            print {"wrapper","node_id","client_id","server","important_plugin"}
+                    instead of the instructions (and on failure the error)
 
 The node key signs the recognition code (nsig) that lets the node's owner find this
 backup again with only hsm_secret. The wrapper holds the client private key: it is
@@ -135,6 +137,7 @@ written with mode 0700 for the user who runs lightningd.
       proxy: { type: 'string' },
       deadline: { type: 'string' },
       force: { type: 'boolean' },
+      json: { type: 'boolean' },
     });
     const dir = path.resolve(requireOption(values['lightning-dir'], '--lightning-dir=DIR'));
     const keyFile = requireOption(values['client-privkey'], '--client-privkey=FILE');
@@ -203,6 +206,10 @@ written with mode 0700 for the user who runs lightningd.
       });
       writeFileAtomic(target, text, { mode: 0o700, overwrite: Boolean(values.force) });
       const cid = formatClientId(clientId);
+      if (values.json) {
+        printJson(io, { wrapper: target, node_id: formatNodeId(nodeId), client_id: cid, server: `${formatServerId(serverKey)}@${formatHostPort(server)}`, ...(proxy ? { proxy: formatHostPort(proxy) } : {}), important_plugin: `important-plugin=${target}` });
+        return 0;
+      }
       io.out(
         [
           `Wrote ${target} (mode 0700; it holds the client private key).`,

@@ -24,7 +24,7 @@ import { buildPaperSheet, renderSheetHtml, renderSheetText } from '../../shared/
 import { readSecretFileBytes } from '../../electron/services/secretFiles';
 import { writeFileAtomic } from '../../electron/services/atomicFile';
 import { repairHexCopy, repairWordCopy, type HexRepairResult, type WordRepairResult } from '../../electron/services/typoRepair';
-import { parseOptions, requireOption, UsageError, type Command } from '../command';
+import { parseOptions, printJson, requireOption, UsageError, type Command } from '../command';
 import { passphraseFrom, type CliIo } from '../io';
 import { FILE_KINDS_HELP, loadSecretForCli } from './nodeid';
 
@@ -58,6 +58,7 @@ and boxes to write the node id by hand when verifying.
                       --alias as Core Lightning's exposesecret does, else from the node id).
   --alias ALIAS       the node's alias (for the default identifier).
   --label TEXT        a label printed at the top (e.g. the node's name).
+  --json              print {"file","node_id"} (and on failure the error) as JSON.
   --passphrase-file F the hsm_secret's passphrase, if it has one.
 
 ${FILE_KINDS_HELP}
@@ -237,6 +238,7 @@ async function sheet(io: CliIo, argv: string[]): Promise<number> {
     alias: { type: 'string' },
     label: { type: 'string' },
     text: { type: 'boolean' },
+    json: { type: 'boolean' },
   });
   const secretPath = requireOption(values['hsm-secret'], '--hsm-secret FILE');
   const out = requireOption(values.out, '--out FILE');
@@ -253,7 +255,8 @@ async function sheet(io: CliIo, argv: string[]): Promise<number> {
       date: new Date().toISOString().slice(0, 10),
     });
     writeFileAtomic(out, values.text ? renderSheetText(s) : renderSheetHtml(s), { mode: 0o600 });
-    io.out(`Wrote the paper sheet to ${out} (mode 0600). Node id ${nodeIdHex(secret)}. Print it, then delete the file.\n`);
+    if (values.json) printJson(io, { file: out, node_id: nodeIdHex(secret) });
+    else io.out(`Wrote the paper sheet to ${out} (mode 0600). Node id ${nodeIdHex(secret)}. Print it, then delete the file.\n`);
     return 0;
   } finally {
     forgetSecret(secret);
