@@ -23,18 +23,7 @@ import { JsonObjectStream } from './jsonStream';
 import { CldcbPluginRpc } from './plugin';
 import { asciiLogText } from './logText';
 import { runAfterStop } from './afterStop';
-import {
-  describeLastStop,
-  LAST_STOP_FILE,
-  LOCK_FILE,
-  LOCK_WAIT_MS,
-  QUIET_MS,
-  readLastStop,
-  SHUTDOWN_CAP_MS,
-  waitForAfterStopHelper,
-  whenQuiet,
-  writeLock,
-} from './shutdown';
+import { describeLastStop, LOCK_FILE, LOCK_WAIT_MS, readLastStop, waitForAfterStopHelper, writeLock } from './shutdown';
 
 export const PLUGIN_VERSION = '0.1.0';
 
@@ -62,6 +51,15 @@ function deadlineFromEnvOr(fallback: number): number {
 }
 
 const AFTER_STOP_FLAG = '--after-stop';
+
+/**
+ * Whether our parent is a lightningd that will exit after letting us go. A program that
+ * stands in for lightningd and lives on (the drill's trace player, tests) sets
+ * CLDCB_AFTER_STOP=off; tests of the helper name the stand-in's PID instead.
+ */
+function afterStopWanted(): boolean {
+  return process.env.CLDCB_AFTER_STOP !== 'off';
+}
 
 /**
  * lightningd's PID: our parent (the wrapper `exec`s the plugin). Tests that stand in for
@@ -155,27 +153,11 @@ export async function runPlugin(argv: string[]): Promise<number> {
   const holder: { rpc?: CldcbPluginRpc } = {};
   const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => holder.rpc?.log(level, message);
   const session = new BackupSession(cfg, dir, log, { deadlineMs: deadlineMs(cfg) });
-  let release: (() => void) | undefined;
-  let shutdownAt: number | undefined;
-  const rpc = new CldcbPluginRpc(
-    session,
-    { send },
-    () =>
-      log(
-        'info',
-        `ready: backing up to ${cfg.server.host}:${cfg.server.port} as ${formatClientId(cfg.clientId)}; while the server cannot be reached a write waits up to ${session.deadlineMs / 1000} s, then lightningd stops without committing it.`,
-      ),
-    () => {
-      if (shutdownAt !== undefined) return;
-      shutdownAt = Date.now();
-      void whenQuiet(rpc, shutdownAt).then((why) => {
-        log(
-          why === 'quiet' ? 'info' : 'warn',
-          `lightningd is stopping: leaving after ${why === 'quiet' ? `${QUIET_MS} ms without a write` : `${SHUTDOWN_CAP_MS / 1000} s of writes`}; once lightningd has exited, a check makes the backup hold its final database (${LAST_STOP_FILE}).`,
-        );
-        release?.();
-      });
-    },
+  const rpc = new CldcbPluginRpc(session, { send }, () =>
+    log(
+      'info',
+      `ready: backing up to ${cfg.server.host}:${cfg.server.port} as ${formatClientId(cfg.clientId)}; while the server cannot be reached a write waits up to ${session.deadlineMs / 1000} s, then lightningd stops without committing it.`,
+    ),
   );
   holder.rpc = rpc;
   session.warmUp();
@@ -190,13 +172,6 @@ export async function runPlugin(argv: string[]): Promise<number> {
       session.close();
       resolve(code);
     };
-    release = (): void => {
-      if (done) return;
-      process.stdin.pause();
-      startAfterStopHelper(dir, args.wrapper!, lightningdPid(), (m) => log('warn', m));
-      // Answer what is queued, then leave: lightningd frees the plugin when our pipes close.
-      void rpc.idle().finally(() => finish(0));
-    };
     process.stdin.on('data', (text: string) => {
       let values: unknown[];
       try {
@@ -210,7 +185,10 @@ export async function runPlugin(argv: string[]): Promise<number> {
       for (const v of values) rpc.handle(v);
     });
     process.stdin.on('end', () => {
-      // lightningd is gone: nothing more will be committed. Let queued writes finish answering.
+      // lightningd let us go: it is stopping (shutdown_plugins) or it died. Writes it still
+      // makes get no hook, so a helper checks its final database once it has exited
+      // (plugin/shutdown.ts). Let queued writes finish answering.
+      if (afterStopWanted()) startAfterStopHelper(dir, args.wrapper!, lightningdPid(), (m) => process.stderr.write(asciiLogText(`cldcb-plugin: ${m}`) + '\n'));
       void rpc.idle().finally(() => finish(0));
     });
     process.stdin.on('error', () => finish(1));

@@ -2,63 +2,44 @@
  * The plugin at lightningd's shutdown (issue 10 defect 2; docs/PROTOCOL.md §4).
  *
  * What lightningd v26.06 does (lightningd/lightningd.c:1527-1572, plugin.c:2590-2626,
- * plugin_hook.c:475-489): on `stop` it frees every plugin that is not subscribed to
- * `shutdown`, sends `shutdown` to the others and keeps running (committing writes: the
- * chanbackup datastore entry, network_events, even a peer's reconnection) until the last
- * subscribed plugin exits or 30 s pass; then `free_all_channels` may still write. A write made
- * when no db_write plugin is alive is committed silently, without any hook. So:
+ * plugin_hook.c:475-489): on `stop` it lets go of every plugin that is not subscribed to
+ * `shutdown` (closes its pipes: we see stdin end), sends `shutdown` to the others and keeps
+ * running — committing writes: the chanbackup datastore entry, network_events, even a peer's
+ * reconnection — until the last subscribed plugin exits or 30 s pass; then
+ * `free_all_channels` may still write. A write made when no db_write plugin is alive is
+ * committed silently, without any hook: no plugin can back it up as it happens.
  *
- *  1. We subscribe to `shutdown` and keep answering db_writes after it (they are backed up as
- *     usual). When no db_write has come for QUIET_MS (or SHUTDOWN_CAP_MS passed, well inside
- *     lightningd's 30 s), we leave: lightningd's stop then takes about QUIET_MS longer than
- *     without us, instead of 30 s for a plugin that waits for the end of its stdin.
- *  2. Writes lightningd still commits after we left are covered by a helper process we start
- *     as we leave (`cldcb-plugin --after-stop`, plugin/afterStop.ts): it waits until lightningd
- *     has exited, reads the data_version its database ended at, and, when that is newer than
- *     the backup, re-uploads the database as lightningd left it (our server), so the backup
- *     holds the node's final state. It records what it found in `cldcb-plugin.last-stop`, which
- *     the next start of the plugin reports in lightningd's log. When it cannot (an original
- *     server, a server away, lightningd killed while stopping) lightningd's next start sees the
- *     data_version gap and re-uploads then.
- *  3. While the helper works it holds `cldcb-plugin.lock` (its PID); a plugin started meanwhile
- *     (lightningd restarted at once) waits for it before it reads its chain head.
+ * Why we do not subscribe and linger: a subscribed db_write plugin has to leave by itself,
+ * and its leaving can cross a db_write lightningd is just starting — measured on v26.06:
+ * lightningd aborted ("Already in transaction from lightningd/subd.c:493", SIGABRT) in 1 of 15
+ * stops under traffic. Not subscribed, we are let go at a safe point, and the stop takes no
+ * longer than without us.
+ *
+ * What covers the writes after that: when stdin ends, the plugin starts a helper,
+ * `cldcb-plugin --after-stop` (plugin/afterStop.ts), detached, holding `cldcb-plugin.lock`. It
+ * waits until lightningd has exited (its database is closed then), reads the data_version the
+ * database ended at and, when that is newer than the backup, re-uploads the database as
+ * lightningd left it (our server), so the backup holds the node's final state. It records what
+ * it found in `cldcb-plugin.last-stop`, which the next start of the plugin reports in
+ * lightningd's log. When it cannot (an original server, a server away, lightningd killed while
+ * stopping), lightningd's next start sees the data_version gap and re-uploads then. A plugin
+ * started while the helper works (lightningd restarted at once) waits for the lock before it
+ * reads its chain head.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../electron/services/atomicFile';
 
-/** Leave once no db_write has arrived for this long after `shutdown`. */
-export const QUIET_MS = 500;
-/** Leave after this long whatever happens (lightningd kills subscribed plugins at 30 s). */
-export const SHUTDOWN_CAP_MS = 20_000;
 /** The helper waits this long for lightningd to exit (it may wait 30 s for other plugins). */
 export const EXIT_WAIT_MS = 60_000;
-/** A plugin started while the helper works waits at most this long for it. */
-export const LOCK_WAIT_MS = 90_000;
+/**
+ * A plugin started while the helper works waits at most this long for it: lightningd gives a
+ * plugin 120 s to answer getmanifest at startup, then gives up on it (fatal).
+ */
+export const LOCK_WAIT_MS = 110_000;
 
 export const LOCK_FILE = 'cldcb-plugin.lock';
 export const LAST_STOP_FILE = 'cldcb-plugin.last-stop';
-
-export interface ActivitySource {
-  readonly pendingWrites: number;
-  readonly lastAnsweredAt: number;
-}
-
-/**
- * Resolve when lightningd has been quiet for `quietMs` after `shutdown` arrived at `since`
- * ('quiet'), or at `capMs` after it ('cap').
- */
-export function whenQuiet(rpc: ActivitySource, since: number, quietMs = QUIET_MS, capMs = SHUTDOWN_CAP_MS): Promise<'quiet' | 'cap'> {
-  return new Promise((resolve) => {
-    const tick = (): void => {
-      const now = Date.now();
-      if (now - since >= capMs) return resolve('cap');
-      if (rpc.pendingWrites === 0 && now - Math.max(since, rpc.lastAnsweredAt) >= quietMs) return resolve('quiet');
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
 
 /** Is `pid` a running process (not gone, not a zombie waiting to be reaped)? */
 export function isRunning(pid: number): boolean {

@@ -67,7 +67,10 @@ export class LightningdDriver {
   constructor(readonly opts: DriverOptions) {
     this.db = new Database(path.join(opts.cwd, 'lightningd.sqlite3'));
     if (opts.cacheSize !== undefined) this.db.pragma(`cache_size = ${opts.cacheSize}`);
-    this.child = spawn(opts.command[0]!, opts.command.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // We are not lightningd and we live on after the plugin: its after-stop helper, which waits
+    // for lightningd to exit, must not start unless a test asks for it (plugin/shutdown.ts).
+    const env = { CLDCB_AFTER_STOP: 'off', ...(opts.env ?? process.env) };
+    this.child = spawn(opts.command[0]!, opts.command.slice(1), { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (t: string) => this.onData(t));
     this.child.stderr!.setEncoding('utf8');
@@ -179,22 +182,6 @@ export class LightningdDriver {
       return { ok: false, reply, ms, hookMs };
     }
     return { ok: true, ms, hookMs };
-  }
-
-  /** Send a notification (no id, never answered), e.g. `shutdown` as lightningd's stop does. */
-  notify(method: string, params: unknown = {}): void {
-    this.child.stdin!.write(JSON.stringify({ jsonrpc: '2.0', method, params }) + '\n\n');
-  }
-
-  /**
-   * Commit a call without the hook, as lightningd does once no db_write plugin is alive
-   * (v26.06 plugin_hook.c:479-489: after it freed the plugins at shutdown).
-   */
-  commitUnhooked(call: TraceCall): void {
-    const pragmaOnly = call.writes.length > 0 && call.writes.every((w) => PRAGMA_RE.test(w));
-    if (!pragmaOnly) this.db.exec('BEGIN');
-    for (const w of call.writes) this.db.exec(w);
-    if (!pragmaOnly) this.db.exec('COMMIT');
   }
 
   /** Close stdin (lightningd stopping) and wait for the plugin to exit. */

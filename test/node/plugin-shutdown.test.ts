@@ -1,11 +1,10 @@
 /**
- * The plugin at lightningd's shutdown (issue 10 defect 2; plugin/shutdown.ts): subscribed to
- * `shutdown`, it keeps backing up the writes lightningd makes while it stops, leaves after
- * QUIET_MS without one, and its after-stop helper makes the backup hold lightningd's final
- * database even when lightningd committed writes after the plugin left (which v26.06 does
- * without any hook). Here a `sleep` process stands in for lightningd's PID (the helper waits
- * for it to exit) and the stand-in driver commits "unhooked" writes as lightningd would.
- * The same behaviour on a real lightningd: test/lightningd (the real-lightningd tier).
+ * The plugin at lightningd's shutdown (issue 10 defect 2; plugin/shutdown.ts): lightningd
+ * lets the plugin go (stdin ends) and then still commits writes without any hook; the
+ * after-stop helper the plugin starts makes the backup hold lightningd's final database.
+ * Here a `sleep` process stands in for lightningd's PID (the helper waits for it to exit) and
+ * the stand-in driver commits "unhooked" writes as lightningd would. The same on a real
+ * lightningd: test/lightningd/clean-stops.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { bytesToHex } from '../../shared/bytes';
 import { formatClientId } from '../../shared/cldcb/ids';
 import { findOwnRecords } from '../../shared/cldcb/recognition';
@@ -23,7 +23,7 @@ import { compareDatabases, decodeBackup, replayToFile } from './helpers/replay';
 import { buildPlugin } from './helpers/plugin-build';
 import { loadNode, playCalls, playTrace, setupClient, startDriver, type ClientSetup, type NodeFixture } from './helpers/plugin-fixtures';
 import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
-import { QUIET_MS, LOCK_FILE, LAST_STOP_FILE, type LastStop } from '../../plugin/shutdown';
+import { LOCK_FILE, LAST_STOP_FILE, type LastStop } from '../../plugin/shutdown';
 
 let work: string;
 let channel: NodeFixture;
@@ -60,6 +60,14 @@ async function recoverOnline(srv: ServerProcess, node: NodeFixture, clientKey: U
   }
 }
 
+/** What lightningd does once no db_write plugin is alive: commit without any hook (v26.06 plugin_hook.c:479-489). */
+function commitUnhooked(db: Database.Database, call: { writes: string[] }): void {
+  const pragmaOnly = call.writes.every((w) => /^\s*PRAGMA\b/i.test(w));
+  if (!pragmaOnly) db.exec('BEGIN');
+  for (const w of call.writes) db.exec(w);
+  if (!pragmaOnly) db.exec('COMMIT');
+}
+
 /** A process that stands in for lightningd's PID until the test "exits" it. */
 function standInLightningd(): ChildProcess {
   return spawn('sleep', ['600'], { stdio: 'ignore' });
@@ -79,34 +87,26 @@ function transactionEnd(from: number): number {
 }
 
 describe('the plugin at lightningd\'s shutdown', () => {
-  it('backs up the writes after `shutdown`, leaves after the quiet time, and re-uploads what lightningd committed after it left', async () => {
+  it('lightningd lets the plugin go and commits more without a hook: the helper re-uploads what lightningd left', async () => {
     const { s, srv } = await setupFor(channel);
     const ld = standInLightningd();
     try {
       const cut = transactionEnd(Math.floor(channel.trace.length / 2));
-      const d = startDriver(s, { env: { ...process.env, CLDCB_PLUGIN_DEADLINE_MS: '4000', CLDCB_TEST_LIGHTNINGD_PID: String(ld.pid) } });
+      const d = startDriver(s, { env: { ...process.env, CLDCB_PLUGIN_DEADLINE_MS: '4000', CLDCB_AFTER_STOP: 'on', CLDCB_TEST_LIGHTNINGD_PID: String(ld.pid) } });
       await playTrace(d, channel.trace.slice(0, cut + 1));
-      d.notify('shutdown', { shutdown: {} });
-      // lightningd keeps writing while subscribed plugins finish: those are backed up as usual.
-      const during = transactionEnd(cut + 1);
-      await playCalls(d, channel.trace.slice(cut + 1, during + 1));
-      const answered = Date.now();
-      // The plugin leaves by itself once lightningd has been quiet (no stdin EOF needed).
-      expect(await d.waitExit()).toEqual({ code: 0, signal: null });
-      const left = Date.now() - answered;
-      expect(left).toBeGreaterThanOrEqual(QUIET_MS - 50);
-      expect(left).toBeLessThan(QUIET_MS + 1500);
-      expect(d.logs.some((l) => /lightningd is stopping: leaving after 500 ms without a write/.test(l.message))).toBe(true);
+      // lightningd's shutdown_plugins: the plugin's stdin ends; it leaves at once.
+      expect(await d.stop()).toEqual({ code: 0, signal: null });
       // The helper holds the lock while lightningd still runs.
       expect(existsSync(path.join(s.dir, LOCK_FILE))).toBe(true);
       // lightningd commits the rest without any hook (the plugin is gone), then exits.
-      for (const call of channel.trace.slice(during + 1)) d.commitUnhooked(call);
-      d.closeDb();
+      const db = new Database(path.join(s.dir, 'lightningd.sqlite3'));
+      for (const call of channel.trace.slice(cut + 1)) commitUnhooked(db, call);
+      db.close();
       ld.kill('SIGKILL');
       await until(() => !existsSync(path.join(s.dir, LOCK_FILE)), 'the after-stop helper');
       const last = JSON.parse(readFileSync(path.join(s.dir, LAST_STOP_FILE), 'utf8')) as LastStop;
       const finalDv = channel.trace.at(-1)!.data_version;
-      expect(last).toMatchObject({ outcome: 'repaired', lightningdDataVersion: finalDv, backupDataVersion: channel.trace[during]!.data_version });
+      expect(last).toMatchObject({ outcome: 'repaired', lightningdDataVersion: finalDv, backupDataVersion: channel.trace[cut]!.data_version });
       // The backup now holds the database as lightningd left it.
       const b = decodeBackup(await recoverOnline(srv, channel, s.clientKey), channel.nodePriv, s.clientKey);
       expect(b.headerDv).toBe(finalDv);
@@ -130,11 +130,9 @@ describe('the plugin at lightningd\'s shutdown', () => {
     const { s, srv } = await setupFor(channel);
     const ld = standInLightningd();
     try {
-      const d = startDriver(s, { env: { ...process.env, CLDCB_TEST_LIGHTNINGD_PID: String(ld.pid) } });
+      const d = startDriver(s, { env: { ...process.env, CLDCB_AFTER_STOP: 'on', CLDCB_TEST_LIGHTNINGD_PID: String(ld.pid) } });
       await playTrace(d, channel.trace);
-      d.notify('shutdown', { shutdown: {} });
-      expect(await d.waitExit()).toEqual({ code: 0, signal: null });
-      d.closeDb();
+      expect(await d.stop()).toEqual({ code: 0, signal: null });
       const arch = path.join(srv.dir, `${formatClientId(s.clientKey)}.arch`);
       const before = readFileSync(arch);
       ld.kill('SIGKILL');
@@ -152,11 +150,9 @@ describe('the plugin at lightningd\'s shutdown', () => {
     const { s, srv } = await setupFor(channel);
     const ld = standInLightningd();
     try {
-      const d = startDriver(s, { env: { ...process.env, CLDCB_TEST_LIGHTNINGD_PID: String(ld.pid) } });
+      const d = startDriver(s, { env: { ...process.env, CLDCB_AFTER_STOP: 'on', CLDCB_TEST_LIGHTNINGD_PID: String(ld.pid) } });
       await playTrace(d, channel.trace.slice(0, 20));
-      d.notify('shutdown', { shutdown: {} });
-      await d.waitExit();
-      d.closeDb();
+      await d.stop();
       // lightningd restarted before the old one was reaped: the new plugin must not answer yet.
       const d2 = startDriver(s);
       const manifest = d2.getmanifest();

@@ -108,7 +108,7 @@ export function startDriver(s: Pick<Setup, 'dir' | 'wrapper'>, extra: Partial<Dr
   return new LightningdDriver({ command: [s.wrapper], cwd: s.dir, env: { ...process.env, CLDCB_PLUGIN_DEADLINE_MS: TEST_DEADLINE_MS }, ...extra });
 }
 
-export const MANIFEST = { options: [], rpcmethods: [], hooks: [{ name: 'db_write' }], subscriptions: ['shutdown'], dynamic: false };
+export const MANIFEST = { options: [], rpcmethods: [], hooks: [{ name: 'db_write' }], dynamic: false };
 
 /** Every call must be acknowledged. */
 export async function playCalls(d: LightningdDriver, calls: readonly TraceCall[]): Promise<void> {
