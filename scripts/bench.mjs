@@ -4,6 +4,9 @@
 // suite measures its own reference in the same run, so figures are ratios.
 //   npm run bench                 all suites
 //   npm run bench -- recognition  suites whose name contains "recognition"
+//   npm run bench -- lightningd   payment time on live lightningd nodes, plugin vs none
+//                                 (needs CLDCB_CLN_DIR, test/lightningd/README.md; without it
+//                                 the suite reports itself skipped with the reason)
 import { build } from 'esbuild';
 import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';

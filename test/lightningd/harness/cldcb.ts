@@ -62,7 +62,11 @@ export class CldcbServer {
   private text = '';
   readonly logFile: string;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    /** --log-level (debug for tests; the benchmark uses info, the server's default). */
+    readonly logLevel = 'debug',
+  ) {
     this.logFile = `${dir}.log`;
   }
 
@@ -78,7 +82,7 @@ export class CldcbServer {
     if (this.alive) throw new Error('cldcb-server already running');
     mkdirSync(path.dirname(this.dir), { recursive: true });
     rmSync(path.join(this.dir, 'port'), { force: true }); // left by a killed server
-    const args = ['daemon', `--server-dir=${this.dir}`, '--bind=127.0.0.1', `--port=${this.port}`, '--foreground', '--log-level=debug'];
+    const args = ['daemon', `--server-dir=${this.dir}`, '--bind=127.0.0.1', `--port=${this.port}`, '--foreground', `--log-level=${this.logLevel}`];
     const p = spawnGroup(process.execPath, [SERVER_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }, `cldcb-server ${this.dir}`);
     this.pgid = p.pid;
     this.alive = true;

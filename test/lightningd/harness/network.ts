@@ -75,8 +75,8 @@ export class Network {
   }
 
   /** A cldcb-server for this network, in <run>/<name> (not started). */
-  addServer(name = 'srv'): CldcbServer {
-    const s = new CldcbServer(path.join(this.dir, name));
+  addServer(name = 'srv', logLevel?: string): CldcbServer {
+    const s = new CldcbServer(path.join(this.dir, name), logLevel);
     this.servers.push(s);
     return s;
   }

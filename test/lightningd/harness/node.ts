@@ -40,6 +40,8 @@ export interface StartOptions {
   /** Extra environment (plugins inherit lightningd's). */
   readonly env?: Record<string, string>;
   readonly extraArgs?: readonly string[];
+  /** lightningd's --log-level (default debug; the benchmark uses info, lightningd's default). */
+  readonly logLevel?: string;
   /** How long to wait for `getinfo` (default 60 s: a db_write hook may be retrying). */
   readonly readyTimeoutMs?: number;
 }
@@ -102,7 +104,7 @@ export class LightningNode {
       '--dev-fast-gossip',
       `--bind-addr=127.0.0.1:${this.opts.port}`,
       `--log-file=${this.logFile}`,
-      '--log-level=debug',
+      `--log-level=${o.logLevel ?? 'debug'}`,
       `--alias=tier-${this.name}`,
       ...DISABLED_BUILTINS.filter((p) => existsSync(path.join(cln.pluginsDir, p))).map((p) => `--disable-plugin=${p}`),
       `--plugin=${BACKEND_PLUGIN}`,

@@ -27,25 +27,33 @@ export interface PairOptions {
   readonly bStart?: StartOptions;
   /** Channel size (sat), each way. */
   readonly channelSats?: number;
+  /** Node names (default a, b) and the server's log level (default debug). */
+  readonly names?: readonly [string, string];
+  readonly serverLogLevel?: string;
 }
 
 export async function backedUpPair(net: Network, opts: PairOptions = {}): Promise<BackedUpPair> {
-  const server = net.addServer();
+  const [nameA, nameB] = opts.names ?? ['a', 'b'];
+  const server = net.addServer(`srv-${nameA}`, opts.serverLogLevel);
   await server.start();
-  const a = await net.addNode('a');
-  const b = await net.addNode('b');
+  const a = await net.addNode(nameA);
+  const b = await net.addNode(nameB);
   // A is an existing node (installplugin needs its hsm_secret) when the operator installs.
-  await Promise.all([a.start(), b.start(opts.bStart)]);
+  await Promise.all([a.start(opts.aStart), b.start(opts.bStart)]);
   await a.stop();
   const install = await installBackup(a, server, net.dir, { ...(opts.option ? { option: opts.option } : {}), ...(opts.installArgs ? { installArgs: opts.installArgs } : {}) });
   await a.start(opts.aStart);
+  const channelIds = await channelsBothWays(net, a, b, opts.channelSats);
+  return { server, a, b, install, channelIds };
+}
+
+/** Fund both running nodes (one block), connect them, open a channel from each side. */
+export async function channelsBothWays(net: Network, a: LightningNode, b: LightningNode, sats = 1_000_000): Promise<string[]> {
   await net.sync();
   await net.fund([a, b], 3_000_000n);
   await net.connect(a, b);
-  const sats = opts.channelSats ?? 1_000_000;
-  const channelIds = await net.openChannels([
+  return net.openChannels([
     [a, b, sats],
     [b, a, sats],
   ]);
-  return { server, a, b, install, channelIds };
 }
