@@ -10,25 +10,19 @@
  * that lingers after `shutdown`.
  */
 import path from 'node:path';
-import { beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { expectIdenticalOrHonest } from './checks';
 import { recoverInto } from './harness/cldcb';
 import type { Network } from './harness/network';
 import type { LightningNode } from './harness/node';
 import { SHUTDOWN_SAVER_PLUGIN } from './harness/paths';
-import { backedUpPair, type BackedUpPair } from './harness/scenario';
-import { steps, tierAvailable, useNetwork } from './tier';
+import type { BackedUpPair } from './harness/scenario';
+import { steps, useBackedUpPair } from './tier';
 
-const network = useNetwork();
 let net: Network;
 let pair: BackedUpPair;
 let recoveries = 0;
-
-beforeAll(async () => {
-  if (!tierAvailable) return;
-  net = network();
-  pair = await backedUpPair(net);
-});
+useBackedUpPair({}, (c) => ({ net, pair } = c));
 
 /** Payments both ways, not awaited: some are in flight when the node stops. */
 function traffic(n: number): Promise<string>[] {

@@ -10,23 +10,17 @@
  * The deadline is the operator's setting (`installplugin --deadline=SECONDS`), short here.
  */
 import path from 'node:path';
-import { beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { expectIdentical } from './checks';
 import { recoverInto } from './harness/cldcb';
 import type { Network } from './harness/network';
-import { backedUpPair, type BackedUpPair } from './harness/scenario';
-import { steps, tierAvailable, useNetwork } from './tier';
+import type { BackedUpPair } from './harness/scenario';
+import { steps, useBackedUpPair } from './tier';
 
 const DEADLINE_S = 6;
-const network = useNetwork();
 let net: Network;
 let pair: BackedUpPair;
-
-beforeAll(async () => {
-  if (!tierAvailable) return;
-  net = network();
-  pair = await backedUpPair(net, { installArgs: [`--deadline=${DEADLINE_S}`] });
-});
+useBackedUpPair({ installArgs: [`--deadline=${DEADLINE_S}`] }, (c) => ({ net, pair } = c));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -8,24 +8,18 @@
  *    re-uploads, and the backup is row-identical again.
  */
 import path from 'node:path';
-import { beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { expectIdentical } from './checks';
 import { enablePlugin, recoverInto } from './harness/cldcb';
 import type { Network } from './harness/network';
 import type { LightningNode } from './harness/node';
-import { backedUpPair, type BackedUpPair } from './harness/scenario';
-import { steps, tierAvailable, useNetwork } from './tier';
+import type { BackedUpPair } from './harness/scenario';
+import { steps, useBackedUpPair } from './tier';
 
-const network = useNetwork();
 let net: Network;
 let pair: BackedUpPair;
 let recoveries = 0;
-
-beforeAll(async () => {
-  if (!tierAvailable) return;
-  net = network();
-  pair = await backedUpPair(net, { option: 'important-plugin' });
-});
+useBackedUpPair({ option: 'important-plugin' }, (c) => ({ net, pair } = c));
 
 /** SIGKILL the cldcb plugin process of `node`. */
 function killPlugin(node: LightningNode): void {

@@ -5,23 +5,17 @@
  * database row for row, and every payment of the bursts completed.
  */
 import path from 'node:path';
-import { beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import { expectIdentical } from './checks';
 import { recoverInto } from './harness/cldcb';
 import type { Network } from './harness/network';
-import { backedUpPair, type BackedUpPair } from './harness/scenario';
-import { steps, tierAvailable, useNetwork } from './tier';
+import type { BackedUpPair } from './harness/scenario';
+import { steps, useBackedUpPair } from './tier';
 
 const KILLS = 6;
-const network = useNetwork();
 let net: Network;
 let pair: BackedUpPair;
-
-beforeAll(async () => {
-  if (!tierAvailable) return;
-  net = network();
-  pair = await backedUpPair(net);
-});
+useBackedUpPair({}, (c) => ({ net, pair } = c));
 
 const step = steps();
 

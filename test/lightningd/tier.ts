@@ -17,6 +17,7 @@
 import { afterAll, beforeAll, beforeEach, it, type TestContext } from 'vitest';
 import { CLN_REQUIRED_ENV, findCln } from './harness/cln';
 import { Network } from './harness/network';
+import { backedUpPair, type BackedUpPair, type PairOptions } from './harness/scenario';
 
 declare module '@vitest/runner' {
   interface TaskMeta {
@@ -106,4 +107,17 @@ export function useNetwork(): () => Network {
     if (!net) throw new Error('no network: the tier is not available here');
     return net;
   };
+}
+
+/**
+ * `useNetwork()` plus the backed-up pair (harness/scenario.ts) set up before the first test;
+ * `take` receives both (the scenario files keep them in module variables).
+ */
+export function useBackedUpPair(opts: PairOptions, take: (c: { net: Network; pair: BackedUpPair }) => void): void {
+  const network = useNetwork();
+  beforeAll(async () => {
+    if (!tierAvailable) return;
+    const net = network();
+    take({ net, pair: await backedUpPair(net, opts) });
+  });
 }

@@ -11,7 +11,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bech32, bech32m } from '@scure/base';
-import { bytesToHex, concatBytes, hexToBytes } from '../../../shared/bytes';
+import { bytesToHex, concatBytes, hexToBytes, u32le, u64le } from '../../../shared/bytes';
 
 export const sha256d = (b: Uint8Array): Uint8Array => sha256(sha256(b));
 
@@ -19,16 +19,6 @@ export const sha256d = (b: Uint8Array): Uint8Array => sha256(sha256(b));
 export const displayHex = (hash: Uint8Array): string => bytesToHex(Uint8Array.from(hash).reverse());
 export const fromDisplayHex = (hex: string, field: string): Uint8Array => hexToBytes(hex, field, 32).reverse();
 
-export function u32le(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n >>> 0, true);
-  return b;
-}
-export function u64le(n: bigint): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, n, true);
-  return b;
-}
 /** Bitcoin's CompactSize. */
 export function compactSize(n: number): Uint8Array {
   if (n < 0xfd) return Uint8Array.of(n);
