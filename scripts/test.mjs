@@ -44,7 +44,14 @@ function check(name, cmd, cmdArgs) {
 function vitest(project) {
   const out = path.join(reportDir, `vitest-${project}.json`);
   rmSync(out, { force: true });
-  const ok = step(`${project} tests`, bin('vitest'), ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  const ok = step(`${project} tests`, bin('vitest'), [
+    'run',
+    '--project',
+    project,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${out}`,
+  ]);
   if (!existsSync(out)) {
     failed++;
     failures.push(`${project} tests (no report)`);
@@ -57,9 +64,13 @@ function vitest(project) {
   for (const f of r.testResults)
     for (const t of f.assertionResults)
       if (t.status === 'skipped' || t.status === 'pending' || t.status === 'todo')
-        skipped.push(`${project} › ${path.relative(root, f.name)} › ${t.fullName} — ${t.meta?.skipReason ?? (t.status === 'todo' ? 'todo' : 'no reason recorded')}`);
+        skipped.push(
+          `${project} › ${path.relative(root, f.name)} › ${t.fullName} — ${t.meta?.skipReason ?? (t.status === 'todo' ? 'todo' : 'no reason recorded')}`,
+        );
   // A file that fails to load counts as a failure even though it has no tests.
-  const brokenFiles = r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  const brokenFiles = r.testResults.filter(
+    (f) => f.status === 'failed' && f.assertionResults.length === 0,
+  ).length;
   failed += brokenFiles;
   if (!ok || r.numFailedTests || brokenFiles) failures.push(`${project} tests`);
 }
@@ -97,14 +108,16 @@ if (!only) {
   check('type-check (renderer)', bin('tsc'), ['-p', 'tsconfig.renderer.json']);
   check('lint', bin('eslint'), ['.', '--max-warnings=0']);
 }
-if (!only || only === 'e2e' || only === 'node') check('build', process.execPath, ['scripts/build.mjs', '--all']);
+if (!only || only === 'e2e' || only === 'node')
+  check('build', process.execPath, ['scripts/build.mjs', '--all']);
 else if (only === 'lightningd') check('build', process.execPath, ['scripts/build.mjs']);
 if (!only || only === 'unit') vitest('unit');
 if (!only || only === 'node') vitest('node');
 if (!only || only === 'lightningd') vitest('lightningd');
 if ((!only && !noE2e) || only === 'e2e') e2e();
 
-if (skipped.length) process.stdout.write(`\nSkipped (${skipped.length}):\n${skipped.map((s) => `  ${s}\n`).join('')}`);
+if (skipped.length)
+  process.stdout.write(`\nSkipped (${skipped.length}):\n${skipped.map((s) => `  ${s}\n`).join('')}`);
 if (failures.length) process.stdout.write(`\nFailed: ${failures.join(', ')}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped.length} skipped\n`);
 process.exit(failed === 0 ? 0 : 1);

@@ -56,7 +56,12 @@ async function main(): Promise<void> {
   const net = await Network.create();
   try {
     const info = { logLevel: 'info' };
-    const pair = await backedUpPair(net, { names: ['a', 'b'], aStart: info, bStart: info, serverLogLevel: 'info' });
+    const pair = await backedUpPair(net, {
+      names: ['a', 'b'],
+      aStart: info,
+      bStart: info,
+      serverLogLevel: 'info',
+    });
     const c = await net.addNode('c');
     const d = await net.addNode('d');
     await Promise.all([c.start(info), d.start(info)]);
@@ -66,11 +71,18 @@ async function main(): Promise<void> {
       none: { fwd: [c, d], back: [d, c] },
     } as const;
     // Warm-up: both directions, both pairs (route caches, JIT, connections).
-    for (const cfg of Object.values(configs)) for (const [from, to] of [cfg.fwd, cfg.back]) await timePays(net, from, to, Math.min(10, PAYS));
+    for (const cfg of Object.values(configs))
+      for (const [from, to] of [cfg.fwd, cfg.back]) await timePays(net, from, to, Math.min(10, PAYS));
 
     type Dir = 'fwd' | 'back';
-    const ratios: Record<Dir, { mean: number[]; p95: number[] }> = { fwd: { mean: [], p95: [] }, back: { mean: [], p95: [] } };
-    const all: Record<'plugin' | 'none', Record<Dir, number[]>> = { plugin: { fwd: [], back: [] }, none: { fwd: [], back: [] } };
+    const ratios: Record<Dir, { mean: number[]; p95: number[] }> = {
+      fwd: { mean: [], p95: [] },
+      back: { mean: [], p95: [] },
+    };
+    const all: Record<'plugin' | 'none', Record<Dir, number[]>> = {
+      plugin: { fwd: [], back: [] },
+      none: { fwd: [], back: [] },
+    };
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? (['plugin', 'none'] as const) : (['none', 'plugin'] as const);
       const got: Record<'plugin' | 'none', Record<Dir, Stats>> = {} as never;
@@ -105,7 +117,11 @@ async function main(): Promise<void> {
           ...(kind === 'mean' ? { goal: `≤ ${GOAL.toFixed(2)}×`, pass: value <= GOAL } : {}),
         });
       }
-      rows.push({ name: `pay ${label[dir]} mean with plugin (ms, ${all.plugin[dir].length} payments)`, value: stats(all.plugin[dir]).mean, unit: 'ms' });
+      rows.push({
+        name: `pay ${label[dir]} mean with plugin (ms, ${all.plugin[dir].length} payments)`,
+        value: stats(all.plugin[dir]).mean,
+        unit: 'ms',
+      });
     }
     for (const r of rows) console.log(`${r.name}: ${r.value.toFixed(3)} ${r.unit}`);
     report(SUITE, rows);

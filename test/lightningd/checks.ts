@@ -15,7 +15,9 @@ export function rebuiltDb(r: Recovery): string | undefined {
   if (named && existsSync(named)) return named;
   const plain = path.join(r.networkDir, 'lightningd.sqlite3');
   if (existsSync(plain)) return plain;
-  const stale = existsSync(r.networkDir) ? readdirSync(r.networkDir).find((f) => f.startsWith('lightningd.sqlite3.stale')) : undefined;
+  const stale = existsSync(r.networkDir)
+    ? readdirSync(r.networkDir).find((f) => f.startsWith('lightningd.sqlite3.stale'))
+    : undefined;
   return stale ? path.join(r.networkDir, stale) : undefined;
 }
 
@@ -36,7 +38,11 @@ export function expectIdentical(r: Recovery, node: LightningNode): void {
  * shut down), exits non-zero, and leaves nothing named lightningd.sqlite3 for lightningd to
  * start on. @returns which of the two it was.
  */
-export function expectIdenticalOrHonest(r: Recovery, node: LightningNode, lacks: RegExp = /shut\s*down|shutting down/i): 'identical' | 'honest' {
+export function expectIdenticalOrHonest(
+  r: Recovery,
+  node: LightningNode,
+  lacks: RegExp = /shut\s*down|shutting down/i,
+): 'identical' | 'honest' {
   const db = rebuiltDb(r);
   const diff = db ? diffDumps(dumpDb(node.dbPath), dumpDb(db)) : ['recover wrote no database'];
   if (diff.length === 0) {
@@ -47,7 +53,13 @@ export function expectIdenticalOrHonest(r: Recovery, node: LightningNode, lacks:
   expect(r.verdict?.ok, `"verified" for a database older than the node's — ${why}`).not.toBe(true);
   expect(r.run.status, why).not.toBe(0);
   expect(r.verdict?.stale, why).toBe(true);
-  expect(JSON.stringify([r.verdict?.stale_reasons, r.verdict?.warnings]), `the verdict must name what the backup lacks — ${why}`).toMatch(lacks);
-  expect(existsSync(path.join(r.networkDir, 'lightningd.sqlite3')), `a stale rebuild must not be left as lightningd.sqlite3 — ${why}`).toBe(false);
+  expect(
+    JSON.stringify([r.verdict?.stale_reasons, r.verdict?.warnings]),
+    `the verdict must name what the backup lacks — ${why}`,
+  ).toMatch(lacks);
+  expect(
+    existsSync(path.join(r.networkDir, 'lightningd.sqlite3')),
+    `a stale rebuild must not be left as lightningd.sqlite3 — ${why}`,
+  ).toBe(false);
   return 'honest';
 }

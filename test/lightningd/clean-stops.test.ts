@@ -22,13 +22,16 @@ import { steps, useBackedUpPair } from './tier';
 let net: Network;
 let pair: BackedUpPair;
 let recoveries = 0;
+/** Durations (ms) of A's stops under traffic, without and with the shutdown writer (the timing test's samples). */
+const stopsOfA: Record<'without' | 'with', number[]> = { without: [], with: [] };
 useBackedUpPair({}, (c) => ({ net, pair } = c));
 
 /** Payments both ways, not awaited: some are in flight when the node stops. */
 function traffic(n: number): Promise<string>[] {
   const { a, b } = pair;
   const out: Promise<string>[] = [];
-  for (let i = 0; i < n; i++) out.push(net.payInFlight(a, b, 1_000_000 + i), net.payInFlight(b, a, 500_000 + i));
+  for (let i = 0; i < n; i++)
+    out.push(net.payInFlight(a, b, 1_000_000 + i), net.payInFlight(b, a, 500_000 + i));
   return out;
 }
 
@@ -43,14 +46,23 @@ async function startWith(node: LightningNode, saver: boolean): Promise<void> {
  * directory and judge it; restart and let the traffic finish.
  * @returns the stop's duration (ms) and, for A, how the recovery went.
  */
-async function stopUnderTraffic(node: LightningNode, saver: boolean, judge: boolean): Promise<{ ms: number; result?: 'identical' | 'honest' }> {
+async function stopUnderTraffic(
+  node: LightningNode,
+  saver: boolean,
+  judge: boolean,
+): Promise<{ ms: number; result?: 'identical' | 'honest' }> {
   const { a, b, server } = pair;
   const inFlight = traffic(3);
   await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 150)));
   const ms = await node.stop();
+  if (node === a) stopsOfA[saver ? 'with' : 'without'].push(ms);
   let result: 'identical' | 'honest' | undefined;
   if (judge) {
-    const r = await recoverInto(path.join(net.dir, `rec-${++recoveries}`), path.join(a.networkDir, 'hsm_secret'), { server: server.address });
+    const r = await recoverInto(
+      path.join(net.dir, `rec-${++recoveries}`),
+      path.join(a.networkDir, 'hsm_secret'),
+      { server: server.address },
+    );
     result = expectIdenticalOrHonest(r, a);
   }
   await startWith(node, saver);
@@ -63,6 +75,8 @@ async function stopUnderTraffic(node: LightningNode, saver: boolean, judge: bool
 
 const step = steps();
 
+// Issue 10 defect 2: both failed before 8ff0a93 — with the shutdown writer every time ("verified" with
+// the datastore row, a network_events row and vars missing), without it about one stop in ten.
 step(
   '10 clean stops of A under traffic: each recovery is row-identical, or a verdict that names what the backup lacks',
   async () => {
@@ -70,7 +84,6 @@ step(
     for (let i = 0; i < 10; i++) results.push((await stopUnderTraffic(pair.a, false, true)).result!);
     console.log(`clean stops without a shutdown writer: ${results.join(', ')}`);
   },
-  { pending: 'issue 10 defect 2 — writes lightningd commits while it shuts down are not backed up, and recover calls the older database "rebuilt and verified"' },
 );
 
 step(
@@ -84,29 +97,39 @@ step(
     for (let i = 0; i < 5; i++) {
       const mark = a.logMark();
       results.push((await stopUnderTraffic(a, true, true)).result!);
-      expect(a.logSince(mark), 'the shutdown-saver plugin wrote during shutdown').toContain('shutdown-saver: state saved');
+      expect(a.logSince(mark), 'the shutdown-saver plugin wrote during shutdown').toContain(
+        'shutdown-saver: state saved',
+      );
     }
     console.log(`clean stops with a shutdown writer: ${results.join(', ')}`);
   },
-  { pending: 'issue 10 defect 2 — writes lightningd commits while it shuts down are not backed up, and recover calls the older database "rebuilt and verified"' },
 );
 
-step('a clean stop takes at most ~2 s longer with the cldcb plugin than without (same traffic, with and without a shutdown writer)', async () => {
-  const { a, b } = pair;
-  const slower: string[] = [];
-  for (const saver of [false, true]) {
-    // Node B (no cldcb plugin) is the reference, in the same configuration and traffic.
-    await startWith(a, saver);
-    await startWith(b, saver);
-    await net.sync();
-    await Promise.all([net.channelsReady(a, 2), net.channelsReady(b, 2)]);
-    const withPlugin: number[] = [];
-    const without: number[] = [];
-    withPlugin.push((await stopUnderTraffic(a, saver, false)).ms);
-    without.push((await stopUnderTraffic(b, saver, false)).ms);
-    const limit = Math.max(...without) + 2000;
-    console.log(`stop ms ${saver ? 'with' : 'without'} a shutdown writer: A (cldcb) ${withPlugin.map(Math.round).join(', ')}; B ${without.map(Math.round).join(', ')}`);
-    for (const ms of withPlugin) if (ms > limit) slower.push(`${saver ? 'with' : 'without'} a shutdown writer: ${Math.round(ms)} ms against B's ${without.map(Math.round).join('/')} ms`);
-  }
-  expect(slower, 'clean stops of A more than 2 s slower than B').toEqual([]);
-});
+step(
+  'a clean stop takes at most ~2 s longer with the cldcb plugin than without (same traffic, with and without a shutdown writer)',
+  async () => {
+    const { a, b } = pair;
+    const slower: string[] = [];
+    for (const saver of [false, true]) {
+      const cfg = saver ? 'with' : 'without';
+      // Node B (no cldcb plugin) is the reference, in the same configuration and traffic.
+      await startWith(b, saver);
+      if (stopsOfA[cfg].length === 0) await startWith(a, saver);
+      await net.sync();
+      await Promise.all([net.channelsReady(a, 2), net.channelsReady(b, 2)]);
+      // A's samples come from the tests above; measured here when those did not run.
+      if (stopsOfA[cfg].length === 0) await stopUnderTraffic(a, saver, false);
+      const without = [(await stopUnderTraffic(b, saver, false)).ms];
+      const limit = Math.max(...without) + 2000;
+      console.log(
+        `stop ms ${cfg} a shutdown writer: A (cldcb) ${stopsOfA[cfg].map(Math.round).join(', ')}; B ${without.map(Math.round).join(', ')}`,
+      );
+      for (const ms of stopsOfA[cfg])
+        if (ms > limit)
+          slower.push(
+            `${cfg} a shutdown writer: ${Math.round(ms)} ms against B's ${without.map(Math.round).join('/')} ms`,
+          );
+    }
+    expect(slower, 'clean stops of A more than 2 s slower than B').toEqual([]);
+  },
+);

@@ -27,10 +27,22 @@ import { FakeChain, startChainServer } from './harness/chain';
 const P2WPKH = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
 const P2TR = 'bcrt1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqc8gma6';
 
-function spend(prev: Tx, vout: number, opts: { sequence?: number; locktime?: number; value?: bigint } = {}): Tx {
+function spend(
+  prev: Tx,
+  vout: number,
+  opts: { sequence?: number; locktime?: number; value?: bigint } = {},
+): Tx {
   return buildTx({
     version: 2,
-    inputs: [{ prevTxid: prev.txid, prevVout: vout, scriptSig: new Uint8Array(0), sequence: opts.sequence ?? 0xfffffffd, witness: [OP_TRUE_SCRIPT] }],
+    inputs: [
+      {
+        prevTxid: prev.txid,
+        prevVout: vout,
+        scriptSig: new Uint8Array(0),
+        sequence: opts.sequence ?? 0xfffffffd,
+        witness: [OP_TRUE_SCRIPT],
+      },
+    ],
     outputs: [{ value: opts.value ?? prev.outputs[vout]!.value - 1000n, script: P2WSH_OP_TRUE }],
     locktime: opts.locktime ?? 0,
   });
@@ -54,19 +66,27 @@ describe('fake chain', () => {
       const raw = c.getRawBlockByHeight(h);
       const b = parseBlock(Buffer.from(raw.block!, 'hex'));
       expect(displayHex(b.hash)).toBe(raw.blockhash);
-      expect(bytesToHex(b.prev)).toBe(bytesToHex(parseBlock(Buffer.from(c.getRawBlockByHeight(h - 1).block!, 'hex')).hash));
+      expect(bytesToHex(b.prev)).toBe(
+        bytesToHex(parseBlock(Buffer.from(c.getRawBlockByHeight(h - 1).block!, 'hex')).hash),
+      );
       expect(bytesToHex(b.merkle)).toBe(bytesToHex(merkleRoot(b.txs.map((t) => t.txid))));
       expect(meetsTarget(b.hash, REGTEST_BITS)).toBe(true);
       const cb = b.txs[0]!;
-      expect(bytesToHex(cb.inputs[0]!.scriptSig)).toBe(bytesToHex(concatBytes(scriptNum(h), Uint8Array.of(0))));
+      expect(bytesToHex(cb.inputs[0]!.scriptSig)).toBe(
+        bytesToHex(concatBytes(scriptNum(h), Uint8Array.of(0))),
+      );
       expect(cb.outputs[0]!.value).toBe(subsidy(h));
       expect(bytesToHex(cb.outputs[0]!.script)).toBe(bytesToHex(addressToScript(P2WPKH)));
       const commitment = cb.outputs[1]!.script;
       expect(bytesToHex(commitment.subarray(0, 6))).toBe('6a24aa21a9ed');
-      expect(bytesToHex(commitment.subarray(6))).toBe(bytesToHex(sha256d(concatBytes(merkleRoot([new Uint8Array(32)]), new Uint8Array(32)))));
+      expect(bytesToHex(commitment.subarray(6))).toBe(
+        bytesToHex(sha256d(concatBytes(merkleRoot([new Uint8Array(32)]), new Uint8Array(32)))),
+      );
     }
     // Coinbase txids never repeat (BIP34 height in the scriptSig).
-    const ids = [1, 2, 3].map((h) => bytesToHex(parseBlock(Buffer.from(c.getRawBlockByHeight(h).block!, 'hex')).txs[0]!.txid));
+    const ids = [1, 2, 3].map((h) =>
+      bytesToHex(parseBlock(Buffer.from(c.getRawBlockByHeight(h).block!, 'hex')).txs[0]!.txid),
+    );
     expect(new Set(ids).size).toBe(3);
   });
 
@@ -112,7 +132,9 @@ describe('fake chain', () => {
     expect(c.getUtxout(displayHex(parent.txid), 0)).toEqual({ amount: null, script: null }); // spent in the mempool
     expect(c.sendRawTransaction(hex(spend(parent, 0, { value: 1n }))).errmsg).toBe('txn-mempool-conflict');
     expect(c.sendRawTransaction(hex(spend(parent, 5, { value: 1n }))).errmsg).toMatch(/missingorspent/);
-    expect(c.sendRawTransaction(hex(spend(child, 0, { value: child.outputs[0]!.value + 1n }))).errmsg).toBe('bad-txns-in-belowout');
+    expect(c.sendRawTransaction(hex(spend(child, 0, { value: child.outputs[0]!.value + 1n }))).errmsg).toBe(
+      'bad-txns-in-belowout',
+    );
     // Absolute lock: nLockTime must be below the next block's height.
     expect(c.sendRawTransaction(hex(spend(child, 0, { locktime: c.height + 1 }))).errmsg).toBe('non-final');
     // BIP68: a 3-block relative lock on an unconfirmed parent is not final.
@@ -128,13 +150,29 @@ describe('fake chain', () => {
     const s = await startChainServer();
     try {
       const post = async (method: string, params: unknown): Promise<Record<string, unknown>> =>
-        (await (await fetch(s.url, { method: 'POST', body: JSON.stringify({ method, params }) })).json()) as Record<string, unknown>;
-      expect(await post('getchaininfo', { last_height: 0 })).toEqual({ result: { chain: 'regtest', headercount: 101, blockcount: 101, ibd: false } });
+        (await (
+          await fetch(s.url, { method: 'POST', body: JSON.stringify({ method, params }) })
+        ).json()) as Record<string, unknown>;
+      expect(await post('getchaininfo', { last_height: 0 })).toEqual({
+        result: { chain: 'regtest', headercount: 101, blockcount: 101, ibd: false },
+      });
       expect(((await post('estimatefees', {})).result as { feerate_floor: number }).feerate_floor).toBe(1000);
-      expect(((await post('getrawblockbyheight', [101])).result as { blockhash: string }).blockhash).toBe(s.chain.tipHash());
-      expect(((await post('getrawblockbyheight', { height: 102 })).result as { blockhash: null }).blockhash).toBeNull();
-      expect(await post('getutxout', { txid: '00'.repeat(32), vout: 0 })).toEqual({ result: { amount: null, script: null } });
-      expect(((await post('sendrawtransaction', { tx: '00', allowhighfees: false })).result as { success: boolean }).success).toBe(false);
+      expect(((await post('getrawblockbyheight', [101])).result as { blockhash: string }).blockhash).toBe(
+        s.chain.tipHash(),
+      );
+      expect(
+        ((await post('getrawblockbyheight', { height: 102 })).result as { blockhash: null }).blockhash,
+      ).toBeNull();
+      expect(await post('getutxout', { txid: '00'.repeat(32), vout: 0 })).toEqual({
+        result: { amount: null, script: null },
+      });
+      expect(
+        (
+          (await post('sendrawtransaction', { tx: '00', allowhighfees: false })).result as {
+            success: boolean;
+          }
+        ).success,
+      ).toBe(false);
       expect((await post('nosuch', {})).error).toMatch(/unknown method/);
     } finally {
       await s.close();

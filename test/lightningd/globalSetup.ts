@@ -17,6 +17,7 @@ export default async function setup(): Promise<() => void> {
   return () => {
     const left = killRecordedGroups(dir);
     rmSync(dir, { recursive: true, force: true });
-    if (left.length) process.stderr.write(`lightningd tier: killed processes left running: ${left.join('; ')}\n`);
+    if (left.length)
+      process.stderr.write(`lightningd tier: killed processes left running: ${left.join('; ')}\n`);
   };
 }

@@ -51,62 +51,82 @@ async function peersAgree(): Promise<void> {
 
 const step = steps();
 
-step(`server away (refused) for less than the deadline (${DEADLINE_S} s): the payment completes once it is back`, async () => {
-  const { a, b, server } = pair;
-  await server.stop();
-  const pay = net.payInFlight(a, b, 5_000_000);
-  await sleep(1500);
-  await expectFrozen();
-  await server.start();
-  expect(await pay).toBe('complete');
-  expect(a.running).toBe(true);
-  await peersAgree();
-});
-
-step(`server frozen (SIGSTOP, connections open) for less than the deadline: the payment completes once it answers`, async () => {
-  const { a, b, server } = pair;
-  server.freeze();
-  const pay = net.payInFlight(a, b, 6_000_000);
-  try {
+step(
+  `server away (refused) for less than the deadline (${DEADLINE_S} s): the payment completes once it is back`,
+  async () => {
+    const { a, b, server } = pair;
+    await server.stop();
+    const pay = net.payInFlight(a, b, 5_000_000);
     await sleep(1500);
     await expectFrozen();
-  } finally {
-    server.thaw();
-  }
-  expect(await pay).toBe('complete');
-  expect(a.running).toBe(true);
-  await peersAgree();
-});
+    await server.start();
+    expect(await pay).toBe('complete');
+    expect(a.running).toBe(true);
+    await peersAgree();
+  },
+);
 
-step('server away for longer than the deadline: lightningd stops without committing the write the server did not store', async () => {
-  const { a, b, server } = pair;
-  await server.stop();
-  const t0 = Date.now();
-  const pay = net.payInFlight(a, b, 7_000_000);
-  const exit = await a.waitExit((DEADLINE_S + 20) * 1000);
-  const secs = (Date.now() - t0) / 1000;
-  expect(exit.code === 0 && exit.signal === null, `lightningd exited with ${JSON.stringify(exit)}`).toBe(false);
-  expect(secs, 'lightningd stopped about when the deadline passed').toBeGreaterThanOrEqual(DEADLINE_S - 0.5);
-  expect(secs).toBeLessThan(DEADLINE_S + 10);
-  expect(await pay).toMatch(/^error: /);
-  expect(a.log()).toMatch(/db_write/);
-  // What lightningd will start on (the hot journal rolled back) is exactly what the server holds.
-  const r = await recoverInto(path.join(net.dir, 'rec-dead'), path.join(a.networkDir, 'hsm_secret'), { from: server.dir });
-  expectIdentical(r, a);
-});
+step(
+  `server frozen (SIGSTOP, connections open) for less than the deadline: the payment completes once it answers`,
+  async () => {
+    const { a, b, server } = pair;
+    server.freeze();
+    const pay = net.payInFlight(a, b, 6_000_000);
+    try {
+      await sleep(1500);
+      await expectFrozen();
+    } finally {
+      server.thaw();
+    }
+    expect(await pay).toBe('complete');
+    expect(a.running).toBe(true);
+    await peersAgree();
+  },
+);
 
-step('server and lightningd restarted: the peers agree on every channel, payments flow, the backup is identical', async () => {
-  const { a, b, server } = pair;
-  await a.kill(); // reap what is left of the crashed run
-  await server.start();
-  await a.start(a.lastStart);
-  await net.sync();
-  await Promise.all([net.channelsReady(a, 2), net.channelsReady(b, 2)]);
-  await peersAgree();
-  expect((await net.pay(a, b, 3_000_000)).status).toBe('complete');
-  expect((await net.pay(b, a, 2_000_000)).status).toBe('complete');
-  await net.quiesce([a, b]);
-  await a.stop();
-  const r = await recoverInto(path.join(net.dir, 'rec-end'), path.join(a.networkDir, 'hsm_secret'), { server: server.address });
-  expectIdentical(r, a);
-});
+step(
+  'server away for longer than the deadline: lightningd stops without committing the write the server did not store',
+  async () => {
+    const { a, b, server } = pair;
+    await server.stop();
+    const t0 = Date.now();
+    const pay = net.payInFlight(a, b, 7_000_000);
+    const exit = await a.waitExit((DEADLINE_S + 20) * 1000);
+    const secs = (Date.now() - t0) / 1000;
+    expect(exit.code === 0 && exit.signal === null, `lightningd exited with ${JSON.stringify(exit)}`).toBe(
+      false,
+    );
+    expect(secs, 'lightningd stopped about when the deadline passed').toBeGreaterThanOrEqual(
+      DEADLINE_S - 0.5,
+    );
+    expect(secs).toBeLessThan(DEADLINE_S + 10);
+    expect(await pay).toMatch(/^error: /);
+    expect(a.log()).toMatch(/db_write/);
+    // What lightningd will start on (the hot journal rolled back) is exactly what the server holds.
+    const r = await recoverInto(path.join(net.dir, 'rec-dead'), path.join(a.networkDir, 'hsm_secret'), {
+      from: server.dir,
+    });
+    expectIdentical(r, a);
+  },
+);
+
+step(
+  'server and lightningd restarted: the peers agree on every channel, payments flow, the backup is identical',
+  async () => {
+    const { a, b, server } = pair;
+    await a.kill(); // reap what is left of the crashed run
+    await server.start();
+    await a.start(a.lastStart);
+    await net.sync();
+    await Promise.all([net.channelsReady(a, 2), net.channelsReady(b, 2)]);
+    await peersAgree();
+    expect((await net.pay(a, b, 3_000_000)).status).toBe('complete');
+    expect((await net.pay(b, a, 2_000_000)).status).toBe('complete');
+    await net.quiesce([a, b]);
+    await a.stop();
+    const r = await recoverInto(path.join(net.dir, 'rec-end'), path.join(a.networkDir, 'hsm_secret'), {
+      server: server.address,
+    });
+    expectIdentical(r, a);
+  },
+);

@@ -33,7 +33,11 @@ async function stopAndRecoverIdentical(): Promise<void> {
   const { a, b, server } = pair;
   await net.quiesce([a, b]);
   await a.stop();
-  const r = await recoverInto(path.join(net.dir, `rec-${++recoveries}`), path.join(a.networkDir, 'hsm_secret'), { server: server.address });
+  const r = await recoverInto(
+    path.join(net.dir, `rec-${++recoveries}`),
+    path.join(a.networkDir, 'hsm_secret'),
+    { server: server.address },
+  );
   expectIdentical(r, a);
 }
 
@@ -61,24 +65,32 @@ step('important-plugin=: started again, the backup catches up and is row-identic
   await stopAndRecoverIdentical();
 });
 
-step('plugin=: the plugin killed → lightningd carries on, its later writes unbacked (as the README says); the next start re-uploads', async () => {
-  const { a, b, server } = pair;
-  enablePlugin(a.networkDir, 'plugin');
-  await a.start(a.lastStart);
-  await net.sync();
-  await Promise.all([net.channelsReady(a, 2), net.channelsReady(b, 2)]);
-  killPlugin(a);
-  await new Promise((r) => setTimeout(r, 500));
-  const archive = server.archiveBytes(pair.install.clientId);
-  expect((await net.pay(a, b, 3_000_000)).status, 'lightningd carries on without the plugin').toBe('complete');
-  expect((await net.pay(b, a, 1_000_000)).status).toBe('complete');
-  expect(a.running).toBe(true);
-  expect(a.log()).toMatch(/plugin-cldcb-plugin-wrapper: Killing plugin: exited during normal operation/);
-  expect(server.archiveBytes(pair.install.clientId), 'nothing reached the server after the plugin died').toBe(archive);
-  // Started again with the plugin: the writes it missed are backed up (re-upload).
-  await net.quiesce([a, b]);
-  await a.restart();
-  await net.sync();
-  await Promise.all([net.channelsReady(a, 2), net.channelsReady(b, 2)]);
-  await stopAndRecoverIdentical();
-});
+step(
+  'plugin=: the plugin killed → lightningd carries on, its later writes unbacked (as the README says); the next start re-uploads',
+  async () => {
+    const { a, b, server } = pair;
+    enablePlugin(a.networkDir, 'plugin');
+    await a.start(a.lastStart);
+    await net.sync();
+    await Promise.all([net.channelsReady(a, 2), net.channelsReady(b, 2)]);
+    killPlugin(a);
+    await new Promise((r) => setTimeout(r, 500));
+    const archive = server.archiveBytes(pair.install.clientId);
+    expect((await net.pay(a, b, 3_000_000)).status, 'lightningd carries on without the plugin').toBe(
+      'complete',
+    );
+    expect((await net.pay(b, a, 1_000_000)).status).toBe('complete');
+    expect(a.running).toBe(true);
+    expect(a.log()).toMatch(/plugin-cldcb-plugin-wrapper: Killing plugin: exited during normal operation/);
+    expect(
+      server.archiveBytes(pair.install.clientId),
+      'nothing reached the server after the plugin died',
+    ).toBe(archive);
+    // Started again with the plugin: the writes it missed are backed up (re-upload).
+    await net.quiesce([a, b]);
+    await a.restart();
+    await net.sync();
+    await Promise.all([net.channelsReady(a, 2), net.channelsReady(b, 2)]);
+    await stopAndRecoverIdentical();
+  },
+);

@@ -19,29 +19,42 @@ useBackedUpPair({}, (c) => ({ net, pair } = c));
 
 const step = steps();
 
-step(`${KILLS} kill -9s of the server during payment bursts both ways: lightningd carries on, every payment completes`, async () => {
-  const { a, b, server } = pair;
-  const statuses: string[] = [];
-  for (let k = 0; k < KILLS; k++) {
-    const before = server.archiveBytes(pair.install.clientId);
-    const burst: Promise<string>[] = [];
-    for (let i = 0; i < 4; i++) burst.push(net.payInFlight(a, b, 1_000_000 + k * 10 + i), net.payInFlight(b, a, 700_000 + k * 10 + i));
-    // Kill once the burst is being backed up (the archive grows), at a varying moment.
-    const t0 = Date.now();
-    while (server.archiveBytes(pair.install.clientId) === before && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 60)));
-    await server.kill();
-    await server.start();
-    statuses.push(...(await Promise.all(burst)));
-    expect(a.running, `lightningd A after kill ${k + 1}:\n${a.diagnostics()}`).toBe(true);
-  }
-  expect(statuses.filter((s) => s !== 'complete'), 'payments that did not complete').toEqual([]);
-});
+step(
+  `${KILLS} kill -9s of the server during payment bursts both ways: lightningd carries on, every payment completes`,
+  async () => {
+    const { a, b, server } = pair;
+    const statuses: string[] = [];
+    for (let k = 0; k < KILLS; k++) {
+      const before = server.archiveBytes(pair.install.clientId);
+      const burst: Promise<string>[] = [];
+      for (let i = 0; i < 4; i++)
+        burst.push(
+          net.payInFlight(a, b, 1_000_000 + k * 10 + i),
+          net.payInFlight(b, a, 700_000 + k * 10 + i),
+        );
+      // Kill once the burst is being backed up (the archive grows), at a varying moment.
+      const t0 = Date.now();
+      while (server.archiveBytes(pair.install.clientId) === before && Date.now() - t0 < 10_000)
+        await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 60)));
+      await server.kill();
+      await server.start();
+      statuses.push(...(await Promise.all(burst)));
+      expect(a.running, `lightningd A after kill ${k + 1}:\n${a.diagnostics()}`).toBe(true);
+    }
+    expect(
+      statuses.filter((s) => s !== 'complete'),
+      'payments that did not complete',
+    ).toEqual([]);
+  },
+);
 
 step('clean stop, recover: every write lightningd committed is in the backup', async () => {
   const { a, b, server } = pair;
   await net.quiesce([a, b]);
   await a.stop();
-  const r = await recoverInto(path.join(net.dir, 'rec'), path.join(a.networkDir, 'hsm_secret'), { server: server.address });
+  const r = await recoverInto(path.join(net.dir, 'rec'), path.join(a.networkDir, 'hsm_secret'), {
+    server: server.address,
+  });
   expectIdentical(r, a);
 });

@@ -101,7 +101,10 @@ export function useNetwork(): () => Network {
   });
   afterAll(async () => {
     const kept = await net?.close();
-    if (kept) console.log(`lightningd tier: kept ${kept} for inspection (logs: <node>/log, <node>/stderr.log, <server>.log)`);
+    if (kept)
+      console.log(
+        `lightningd tier: kept ${kept} for inspection (logs: <node>/log, <node>/stderr.log, <server>.log)`,
+      );
   });
   return () => {
     if (!net) throw new Error('no network: the tier is not available here');
@@ -113,7 +116,10 @@ export function useNetwork(): () => Network {
  * `useNetwork()` plus the backed-up pair (harness/scenario.ts) set up before the first test;
  * `take` receives both (the scenario files keep them in module variables).
  */
-export function useBackedUpPair(opts: PairOptions, take: (c: { net: Network; pair: BackedUpPair }) => void): void {
+export function useBackedUpPair(
+  opts: PairOptions,
+  take: (c: { net: Network; pair: BackedUpPair }) => void,
+): void {
   const network = useNetwork();
   beforeAll(async () => {
     if (!tierAvailable) return;

@@ -17,7 +17,8 @@ export const sha256d = (b: Uint8Array): Uint8Array => sha256(sha256(b));
 
 /** Display hex (bitcoind's convention): the 32 bytes reversed. */
 export const displayHex = (hash: Uint8Array): string => bytesToHex(Uint8Array.from(hash).reverse());
-export const fromDisplayHex = (hex: string, field: string): Uint8Array => hexToBytes(hex, field, 32).reverse();
+export const fromDisplayHex = (hex: string, field: string): Uint8Array =>
+  hexToBytes(hex, field, 32).reverse();
 
 /** Bitcoin's CompactSize. */
 export function compactSize(n: number): Uint8Array {
@@ -38,7 +39,8 @@ class LeReader {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   private need(n: number, field: string): void {
-    if (this.off + n > this.bytes.length) throw new Error(`${this.what}: ends inside ${field} at byte ${this.off}`);
+    if (this.off + n > this.bytes.length)
+      throw new Error(`${this.what}: ends inside ${field} at byte ${this.off}`);
   }
   u8(field: string): number {
     this.need(1, field);
@@ -136,12 +138,15 @@ function readTx(r: LeReader): Tx {
   if (segwit) {
     for (let i = 0; i < nIn; i++) {
       const n = r.compact(`input ${i} witness count`);
-      for (let j = 0; j < n; j++) witnesses[i]!.push(r.take(r.compact(`input ${i} witness ${j} length`), `input ${i} witness ${j}`));
+      for (let j = 0; j < n; j++)
+        witnesses[i]!.push(r.take(r.compact(`input ${i} witness ${j} length`), `input ${i} witness ${j}`));
     }
   }
   const locktime = r.u32('locktime');
   const raw = r.bytes.slice(start, r.off);
-  const stripped = segwit ? concatBytes(raw.subarray(0, 4), r.bytes.subarray(bodyStart, bodyEnd), raw.subarray(raw.length - 4)) : raw;
+  const stripped = segwit
+    ? concatBytes(raw.subarray(0, 4), r.bytes.subarray(bodyStart, bodyEnd), raw.subarray(raw.length - 4))
+    : raw;
   const txid = sha256d(stripped);
   return {
     version,
@@ -155,12 +160,18 @@ function readTx(r: LeReader): Tx {
 }
 
 /** Serialize; segwit serialization only when some input carries witness data (rig §3). */
-export function buildTx(t: { version: number; inputs: readonly TxIn[]; outputs: readonly TxOut[]; locktime: number }): Tx {
+export function buildTx(t: {
+  version: number;
+  inputs: readonly TxIn[];
+  outputs: readonly TxOut[];
+  locktime: number;
+}): Tx {
   const segwit = t.inputs.some((i) => i.witness.length > 0);
   const parts: Uint8Array[] = [u32le(t.version)];
   if (segwit) parts.push(Uint8Array.of(0x00, 0x01));
   parts.push(compactSize(t.inputs.length));
-  for (const i of t.inputs) parts.push(i.prevTxid, u32le(i.prevVout), varBytes(i.scriptSig), u32le(i.sequence));
+  for (const i of t.inputs)
+    parts.push(i.prevTxid, u32le(i.prevVout), varBytes(i.scriptSig), u32le(i.sequence));
   parts.push(compactSize(t.outputs.length));
   for (const o of t.outputs) parts.push(u64le(o.value), varBytes(o.script));
   if (segwit) for (const i of t.inputs) parts.push(compactSize(i.witness.length), ...i.witness.map(varBytes));
@@ -174,7 +185,8 @@ export function merkleRoot(hashes: readonly Uint8Array[]): Uint8Array {
   let layer = [...hashes];
   while (layer.length > 1) {
     const next: Uint8Array[] = [];
-    for (let i = 0; i < layer.length; i += 2) next.push(sha256d(concatBytes(layer[i]!, layer[i + 1] ?? layer[i]!)));
+    for (let i = 0; i < layer.length; i += 2)
+      next.push(sha256d(concatBytes(layer[i]!, layer[i + 1] ?? layer[i]!)));
     layer = next;
   }
   return layer[0]!;
@@ -197,7 +209,8 @@ export function scriptNum(n: number): Uint8Array {
 export const COIN = 100_000_000n;
 /** Regtest halving interval (Bitcoin Core chainparams, regtest: nSubsidyHalvingInterval = 150). */
 export const HALVING_INTERVAL = 150;
-export const subsidy = (height: number): bigint => (50n * COIN) >> BigInt(Math.floor(height / HALVING_INTERVAL));
+export const subsidy = (height: number): bigint =>
+  (50n * COIN) >> BigInt(Math.floor(height / HALVING_INTERVAL));
 
 const WITNESS_RESERVED = new Uint8Array(32);
 
@@ -206,12 +219,28 @@ const WITNESS_RESERVED = new Uint8Array(32);
  * and coinbase txids never repeat), paying `value` to `script`, with the BIP141 witness
  * commitment over `wtxids` (the coinbase's own wtxid taken as zero).
  */
-export function coinbaseTx(height: number, script: Uint8Array, value: bigint, otherWtxids: readonly Uint8Array[]): Tx {
+export function coinbaseTx(
+  height: number,
+  script: Uint8Array,
+  value: bigint,
+  otherWtxids: readonly Uint8Array[],
+): Tx {
   const witnessRoot = merkleRoot([new Uint8Array(32), ...otherWtxids]);
-  const commitment = concatBytes(hexToBytes('6a24aa21a9ed'), sha256d(concatBytes(witnessRoot, WITNESS_RESERVED)));
+  const commitment = concatBytes(
+    hexToBytes('6a24aa21a9ed'),
+    sha256d(concatBytes(witnessRoot, WITNESS_RESERVED)),
+  );
   return buildTx({
     version: 2,
-    inputs: [{ prevTxid: new Uint8Array(32), prevVout: 0xffffffff, scriptSig: concatBytes(scriptNum(height), Uint8Array.of(0x00)), sequence: 0xffffffff, witness: [WITNESS_RESERVED] }],
+    inputs: [
+      {
+        prevTxid: new Uint8Array(32),
+        prevVout: 0xffffffff,
+        scriptSig: concatBytes(scriptNum(height), Uint8Array.of(0x00)),
+        sequence: 0xffffffff,
+        witness: [WITNESS_RESERVED],
+      },
+    ],
     outputs: [
       { value, script },
       { value: 0n, script: commitment },
@@ -223,7 +252,14 @@ export function coinbaseTx(height: number, script: Uint8Array, value: bigint, ot
 export const REGTEST_BITS = 0x207fffff;
 
 /** 80-byte header. */
-export function header(h: { version: number; prev: Uint8Array; merkle: Uint8Array; time: number; bits: number; nonce: number }): Uint8Array {
+export function header(h: {
+  version: number;
+  prev: Uint8Array;
+  merkle: Uint8Array;
+  time: number;
+  bits: number;
+  nonce: number;
+}): Uint8Array {
   return concatBytes(u32le(h.version), h.prev, h.merkle, u32le(h.time), u32le(h.bits), u32le(h.nonce));
 }
 
@@ -264,7 +300,14 @@ export function parseBlock(raw: Uint8Array): Block {
   for (let i = 0; i < n; i++) txs.push(readTx(r));
   if (r.off !== raw.length) throw new Error(`block: ${raw.length - r.off} bytes after the last transaction`);
   const view = new DataView(head.buffer, head.byteOffset, 80);
-  return { raw, hash: sha256d(head), prev: head.slice(4, 36), merkle: head.slice(36, 68), time: view.getUint32(68, true), txs };
+  return {
+    raw,
+    hash: sha256d(head),
+    prev: head.slice(4, 36),
+    merkle: head.slice(36, 68),
+    time: view.getUint32(68, true),
+    txs,
+  };
 }
 
 const HRP = 'bcrt';
@@ -272,7 +315,8 @@ const HRP = 'bcrt';
 /** scriptPubKey of a regtest segwit address: bech32 for v0 (P2WPKH/P2WSH), bech32m for v1+ (P2TR). */
 export function addressToScript(address: string): Uint8Array {
   const lower = address.toLowerCase();
-  if (!lower.startsWith(`${HRP}1`)) throw new Error(`${address}: not a regtest segwit address (expected ${HRP}1…)`);
+  if (!lower.startsWith(`${HRP}1`))
+    throw new Error(`${address}: not a regtest segwit address (expected ${HRP}1…)`);
   let decoded: { prefix: string; words: number[] };
   let version: number;
   try {
@@ -285,8 +329,10 @@ export function addressToScript(address: string): Uint8Array {
     if (version === 0) throw new Error(`${address}: witness v0 must use bech32 (BIP173), not bech32m`);
   }
   const program = bech32.fromWords(decoded.words.slice(1));
-  if (version === 0 && program.length !== 20 && program.length !== 32) throw new Error(`${address}: v0 program must be 20 or 32 bytes`);
-  if (version > 16 || program.length < 2 || program.length > 40) throw new Error(`${address}: bad witness program`);
+  if (version === 0 && program.length !== 20 && program.length !== 32)
+    throw new Error(`${address}: v0 program must be 20 or 32 bytes`);
+  if (version > 16 || program.length < 2 || program.length > 40)
+    throw new Error(`${address}: bad witness program`);
   return Uint8Array.of(version === 0 ? 0x00 : 0x50 + version, program.length, ...program);
 }
 

@@ -38,12 +38,15 @@ import {
 } from './bitcoin';
 
 /** Constant fees (sat/kVB), ascending block targets (rig §3): a changing fee would cause update_fee traffic. */
-export const FEES = { feerate_floor: 1000, feerates: [
-  { blocks: 2, feerate: 60000 },
-  { blocks: 6, feerate: 44000 },
-  { blocks: 12, feerate: 30000 },
-  { blocks: 100, feerate: 15000 },
-] };
+export const FEES = {
+  feerate_floor: 1000,
+  feerates: [
+    { blocks: 2, feerate: 60000 },
+    { blocks: 6, feerate: 44000 },
+    { blocks: 12, feerate: 30000 },
+    { blocks: 100, feerate: 15000 },
+  ],
+};
 
 export const COINBASE_MATURITY = 100;
 const SEQUENCE_FINAL = 0xffffffff;
@@ -94,7 +97,10 @@ export class FakeChain {
     block.txs.forEach((tx, i) => {
       const coinbase = i === 0;
       if (!coinbase) for (const inp of tx.inputs) this.utxos.delete(outpoint(inp.prevTxid, inp.prevVout));
-      if (height > 0) tx.outputs.forEach((o, vout) => this.utxos.set(outpoint(tx.txid, vout), { value: o.value, script: o.script, height, coinbase }));
+      if (height > 0)
+        tx.outputs.forEach((o, vout) =>
+          this.utxos.set(outpoint(tx.txid, vout), { value: o.value, script: o.script, height, coinbase }),
+        );
       this.confirmed.set(bytesToHex(tx.txid), height);
     });
   }
@@ -107,7 +113,12 @@ export class FakeChain {
       const height = this.height + 1;
       const included = this.mempool;
       const fees = included.reduce((s, e) => s + e.fee, 0n);
-      const coinbase = coinbaseTx(height, script, subsidy(height) + fees, included.map((e) => e.tx.wtxid));
+      const coinbase = coinbaseTx(
+        height,
+        script,
+        subsidy(height) + fees,
+        included.map((e) => e.tx.wtxid),
+      );
       const txs = [coinbase, ...included.map((e) => e.tx)];
       const merkle = merkleRoot(txs.map((t) => t.txid));
       const time = Math.max(this.lastTime + 1, Math.floor(Date.now() / 1000));
@@ -124,7 +135,8 @@ export class FakeChain {
       this.mempoolSpends.clear();
       const block = parseBlock(raw);
       this.connect(block);
-      if (script === P2WSH_OP_TRUE) this.faucetCoins.push({ txid: coinbase.txid, vout: 0, value: coinbase.outputs[0]!.value, height });
+      if (script === P2WSH_OP_TRUE)
+        this.faucetCoins.push({ txid: coinbase.txid, vout: 0, value: coinbase.outputs[0]!.value, height });
       hashes.push(displayHex(block.hash));
     }
     return hashes;
@@ -138,14 +150,25 @@ export class FakeChain {
    */
   faucet(address: string, sats: bigint): string {
     const spendable = this.height + 1;
-    const i = this.faucetCoins.findIndex((c) => c.height === undefined || spendable - c.height >= COINBASE_MATURITY);
+    const i = this.faucetCoins.findIndex(
+      (c) => c.height === undefined || spendable - c.height >= COINBASE_MATURITY,
+    );
     const coin = this.faucetCoins[i];
-    if (!coin || coin.value < sats + 10_000n) throw new Error('the faucet has no mature coin large enough: mine more faucet blocks first');
+    if (!coin || coin.value < sats + 10_000n)
+      throw new Error('the faucet has no mature coin large enough: mine more faucet blocks first');
     this.faucetCoins.splice(i, 1);
     const fee = 2_000n;
     const tx = buildTx({
       version: 2,
-      inputs: [{ prevTxid: coin.txid, prevVout: coin.vout, scriptSig: new Uint8Array(0), sequence: 0xfffffffd, witness: [OP_TRUE_SCRIPT] }],
+      inputs: [
+        {
+          prevTxid: coin.txid,
+          prevVout: coin.vout,
+          scriptSig: new Uint8Array(0),
+          sequence: 0xfffffffd,
+          witness: [OP_TRUE_SCRIPT],
+        },
+      ],
       outputs: [
         { value: sats, script: addressToScript(address) },
         { value: coin.value - sats - fee, script: P2WSH_OP_TRUE },
@@ -183,9 +206,12 @@ export class FakeChain {
 
   private accept(tx: Tx): { success: boolean; errmsg?: string } {
     const id = bytesToHex(tx.txid);
-    if (this.confirmed.has(id) || this.mempool.some((e) => bytesToHex(e.tx.txid) === id)) return { success: true };
-    if (tx.inputs.length === 0 || tx.outputs.length === 0) return { success: false, errmsg: 'bad-txns-vin-or-vout-empty' };
-    if (tx.inputs.some((i) => i.prevVout === 0xffffffff && i.prevTxid.every((b) => b === 0))) return { success: false, errmsg: 'coinbase' };
+    if (this.confirmed.has(id) || this.mempool.some((e) => bytesToHex(e.tx.txid) === id))
+      return { success: true };
+    if (tx.inputs.length === 0 || tx.outputs.length === 0)
+      return { success: false, errmsg: 'bad-txns-vin-or-vout-empty' };
+    if (tx.inputs.some((i) => i.prevVout === 0xffffffff && i.prevTxid.every((b) => b === 0)))
+      return { success: false, errmsg: 'coinbase' };
     const next = this.height + 1;
     // Absolute lock: final when nLockTime < next height (or time), or every sequence is final.
     if (tx.locktime !== 0 && !tx.inputs.every((i) => i.sequence === SEQUENCE_FINAL)) {
@@ -202,11 +228,19 @@ export class FakeChain {
       const coin = this.findCoin(inp.prevTxid, inp.prevVout);
       if (!coin) return { success: false, errmsg: `bad-txns-inputs-missingorspent (input ${k})` };
       if (coin.coinbase && coin.height !== undefined && next - coin.height < COINBASE_MATURITY)
-        return { success: false, errmsg: `bad-txns-premature-spend-of-coinbase, tried to spend coinbase at depth ${next - coin.height}` };
+        return {
+          success: false,
+          errmsg: `bad-txns-premature-spend-of-coinbase, tried to spend coinbase at depth ${next - coin.height}`,
+        };
       // BIP68 block-based relative locks (version ≥ 2); time-based ones are accepted.
-      if (tx.version >= 2 && !(inp.sequence & SEQUENCE_DISABLE_FLAG) && !(inp.sequence & SEQUENCE_TYPE_FLAG)) {
+      if (
+        tx.version >= 2 &&
+        !(inp.sequence & SEQUENCE_DISABLE_FLAG) &&
+        !(inp.sequence & SEQUENCE_TYPE_FLAG)
+      ) {
         const blocks = inp.sequence & 0xffff;
-        if (blocks > 0 && (coin.height === undefined || coin.height + blocks > next)) return { success: false, errmsg: 'non-BIP68-final' };
+        if (blocks > 0 && (coin.height === undefined || coin.height + blocks > next))
+          return { success: false, errmsg: 'non-BIP68-final' };
       }
       inValue += coin.value;
     }
@@ -222,7 +256,9 @@ export class FakeChain {
     const txid = fromDisplayHex(txidDisplay, 'txid');
     if (this.mempoolSpends.has(outpoint(txid, vout))) return { amount: null, script: null };
     const coin = this.findCoin(txid, vout);
-    return coin ? { amount: Number(coin.value), script: bytesToHex(coin.script) } : { amount: null, script: null };
+    return coin
+      ? { amount: Number(coin.value), script: bytesToHex(coin.script) }
+      : { amount: null, script: null };
   }
 
   getRawBlockByHeight(height: number): { blockhash: string | null; block: string | null } {
@@ -274,7 +310,10 @@ export async function startChainServer(opts: { faucetBlocks?: number } = {}): Pr
     req.on('end', () => {
       let reply: unknown;
       try {
-        const { method, params } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { method: string; params: unknown };
+        const { method, params } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          method: string;
+          params: unknown;
+        };
         reply = { result: chain.call(method, params) };
       } catch (e) {
         reply = { error: (e as Error).message };

@@ -5,7 +5,16 @@
  * package.json "bin" script (which runs its bundle in build/), started asynchronously: the
  * fake chain lives in this process and must keep answering lightningd's backend meanwhile.
  */
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { CLIENT_BIN, ROOT, SERVER_BIN } from './paths';
 import { forgetGroup, groupAlive, killGroup, spawnGroup, waitGroupGone } from './procs';
@@ -18,9 +27,18 @@ export interface ProgramRun {
 }
 
 /** Run `node <bin> …args` to completion (killed after `timeoutMs`). */
-export function runProgram(bin: string, args: readonly string[], opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ProgramRun> {
+export function runProgram(
+  bin: string,
+  args: readonly string[],
+  opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<ProgramRun> {
   return new Promise((resolve, reject) => {
-    const p = spawnGroup(process.execPath, [bin, ...args], { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } }, `${path.basename(bin)} ${args[0] ?? ''}`);
+    const p = spawnGroup(
+      process.execPath,
+      [bin, ...args],
+      { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
+      `${path.basename(bin)} ${args[0] ?? ''}`,
+    );
     p.stdin!.end();
     let stdout = '';
     let stderr = '';
@@ -28,7 +46,11 @@ export function runProgram(bin: string, args: readonly string[], opts: { cwd?: s
     p.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const timer = setTimeout(() => {
       if (p.pid) killGroup(p.pid);
-      reject(new Error(`${path.basename(bin)} ${args.join(' ')}: no exit within ${opts.timeoutMs ?? 120_000} ms\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `${path.basename(bin)} ${args.join(' ')}: no exit within ${opts.timeoutMs ?? 120_000} ms\nstderr: ${stderr}`,
+        ),
+      );
     }, opts.timeoutMs ?? 120_000);
     p.once('error', reject);
     p.once('close', (status, signal) => {
@@ -39,12 +61,19 @@ export function runProgram(bin: string, args: readonly string[], opts: { cwd?: s
   });
 }
 
-export const cldcbClient = (args: readonly string[], opts?: Parameters<typeof runProgram>[2]): Promise<ProgramRun> => runProgram(CLIENT_BIN, args, opts);
-export const cldcbServerCli = (args: readonly string[], opts?: Parameters<typeof runProgram>[2]): Promise<ProgramRun> => runProgram(SERVER_BIN, args, opts);
+export const cldcbClient = (
+  args: readonly string[],
+  opts?: Parameters<typeof runProgram>[2],
+): Promise<ProgramRun> => runProgram(CLIENT_BIN, args, opts);
+export const cldcbServerCli = (
+  args: readonly string[],
+  opts?: Parameters<typeof runProgram>[2],
+): Promise<ProgramRun> => runProgram(SERVER_BIN, args, opts);
 
 /** Throw with the program's output unless it exited 0. */
 export function expectOk(r: ProgramRun, what: string): ProgramRun {
-  if (r.status !== 0) throw new Error(`${what} exited ${r.status ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`${what} exited ${r.status ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r;
 }
 
@@ -82,8 +111,20 @@ export class CldcbServer {
     if (this.alive) throw new Error('cldcb-server already running');
     mkdirSync(path.dirname(this.dir), { recursive: true });
     rmSync(path.join(this.dir, 'port'), { force: true }); // left by a killed server
-    const args = ['daemon', `--server-dir=${this.dir}`, '--bind=127.0.0.1', `--port=${this.port}`, '--foreground', `--log-level=${this.logLevel}`];
-    const p = spawnGroup(process.execPath, [SERVER_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }, `cldcb-server ${this.dir}`);
+    const args = [
+      'daemon',
+      `--server-dir=${this.dir}`,
+      '--bind=127.0.0.1',
+      `--port=${this.port}`,
+      '--foreground',
+      `--log-level=${this.logLevel}`,
+    ];
+    const p = spawnGroup(
+      process.execPath,
+      [SERVER_BIN, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+      `cldcb-server ${this.dir}`,
+    );
     this.pgid = p.pid;
     this.alive = true;
     const onText = (d: Buffer): void => {
@@ -177,12 +218,20 @@ export interface Recovery {
  * The worst day: a fresh lightning directory holding only the node's hsm_secret, then
  * `cldcb-client recover --lightning-dir=<base>/regtest (--from=COPY | --server=ADDR) --json`.
  */
-export async function recoverInto(baseDir: string, hsmSecret: string, source: { from: string } | { server: string }, extra: readonly string[] = []): Promise<Recovery> {
+export async function recoverInto(
+  baseDir: string,
+  hsmSecret: string,
+  source: { from: string } | { server: string },
+  extra: readonly string[] = [],
+): Promise<Recovery> {
   const networkDir = path.join(baseDir, 'regtest');
   mkdirSync(networkDir, { recursive: true, mode: 0o700 });
   copyFileSync(hsmSecret, path.join(networkDir, 'hsm_secret'));
   const src = 'from' in source ? `--from=${source.from}` : `--server=${source.server}`;
-  const run = await cldcbClient(['recover', `--lightning-dir=${networkDir}`, src, '--json', ...extra], { cwd: baseDir, timeoutMs: 120_000 });
+  const run = await cldcbClient(['recover', `--lightning-dir=${networkDir}`, src, '--json', ...extra], {
+    cwd: baseDir,
+    timeoutMs: 120_000,
+  });
   let verdict: Record<string, unknown> | undefined;
   try {
     verdict = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -207,7 +256,10 @@ export function describeRecovery(r: Recovery): string {
 export function readmePluginOption(): 'plugin' | 'important-plugin' {
   const text = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const m = /\badd (important-plugin|plugin)=\S*cldcb-plugin-wrapper\b[^\n]*config/.exec(text);
-  if (!m) throw new Error("README.md no longer says which lightningd config line enables the plugin (expected \"add plugin=…cldcb-plugin-wrapper to lightningd's config\" or important-plugin=…)");
+  if (!m)
+    throw new Error(
+      'README.md no longer says which lightningd config line enables the plugin (expected "add plugin=…cldcb-plugin-wrapper to lightningd\'s config" or important-plugin=…)',
+    );
   return m[1] as 'plugin' | 'important-plugin';
 }
 
@@ -240,10 +292,17 @@ export async function installBackup(
   const clientKeyFile = path.join(keyDir, `${node.name}-client.key`);
   const nc = expectOk(await cldcbClient(['newclient', clientKeyFile]), 'cldcb-client newclient');
   const clientId = nc.stdout.trim();
-  if (!/^c[23][0-9a-f]{64}$/.test(clientId)) throw new Error(`newclient printed ${JSON.stringify(nc.stdout)}, not a client id`);
+  if (!/^c[23][0-9a-f]{64}$/.test(clientId))
+    throw new Error(`newclient printed ${JSON.stringify(nc.stdout)}, not a client id`);
   await server.add(clientId);
   const inst = expectOk(
-    await cldcbClient(['installplugin', `--lightning-dir=${node.networkDir}`, `--client-privkey=${clientKeyFile}`, `--server=${server.address}`, ...(opts.installArgs ?? [])]),
+    await cldcbClient([
+      'installplugin',
+      `--lightning-dir=${node.networkDir}`,
+      `--client-privkey=${clientKeyFile}`,
+      `--server=${server.address}`,
+      ...(opts.installArgs ?? []),
+    ]),
     'cldcb-client installplugin',
   );
   const wrapper = path.join(node.networkDir, WRAPPER);
@@ -252,7 +311,10 @@ export async function installBackup(
 }
 
 /** Write `<option>=<networkDir>/cldcb-plugin-wrapper` as lightningd's config (<networkDir>/config). */
-export function enablePlugin(networkDir: string, option: 'plugin' | 'important-plugin' = readmePluginOption()): string {
+export function enablePlugin(
+  networkDir: string,
+  option: 'plugin' | 'important-plugin' = readmePluginOption(),
+): string {
   const line = `${option}=${path.join(networkDir, WRAPPER)}`;
   writeFileSync(path.join(networkDir, 'config'), `${line}\n`);
   return line;

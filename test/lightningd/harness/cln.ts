@@ -35,7 +35,11 @@ export function findCln(): ClnLookup {
 
 function lookup(): ClnLookup {
   const dir = process.env[CLN_DIR_ENV];
-  if (!dir) return { ok: false, reason: `no lightningd: ${CLN_DIR_ENV} is not set (point it at an extracted CLN v26.06 cln/ folder; .ci/run does)` };
+  if (!dir)
+    return {
+      ok: false,
+      reason: `no lightningd: ${CLN_DIR_ENV} is not set (point it at an extracted CLN v26.06 cln/ folder; .ci/run does)`,
+    };
   const abs = path.resolve(dir);
   const lightningd = path.join(abs, 'bin', 'lightningd');
   const pluginsDir = path.join(abs, 'libexec', 'c-lightning', 'plugins');
@@ -44,11 +48,18 @@ function lookup(): ClnLookup {
   } catch {
     return { ok: false, reason: `no lightningd: ${CLN_DIR_ENV}=${dir} has no executable bin/lightningd` };
   }
-  if (!existsSync(pluginsDir)) return { ok: false, reason: `no lightningd: ${CLN_DIR_ENV}=${dir} has no libexec/c-lightning/plugins (keep the cln/ tree intact)` };
+  if (!existsSync(pluginsDir))
+    return {
+      ok: false,
+      reason: `no lightningd: ${CLN_DIR_ENV}=${dir} has no libexec/c-lightning/plugins (keep the cln/ tree intact)`,
+    };
   const r = spawnSync(lightningd, ['--version'], { encoding: 'utf8', timeout: 20_000 });
   if (r.status !== 0) {
     const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0];
-    return { ok: false, reason: `no lightningd: ${lightningd} --version failed (${why}); on Debian 12: apt-get install libsodium23 libsqlite3-0 libpq5` };
+    return {
+      ok: false,
+      reason: `no lightningd: ${lightningd} --version failed (${why}); on Debian 12: apt-get install libsodium23 libsqlite3-0 libpq5`,
+    };
   }
   return { ok: true, cln: { dir: abs, lightningd, pluginsDir, version: r.stdout.trim() } };
 }

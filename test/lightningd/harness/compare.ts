@@ -20,7 +20,8 @@ export interface DbDump {
   readonly dataVersion: number | undefined;
 }
 
-const cell = (v: unknown): string => (v instanceof Uint8Array ? `x'${bytesToHex(v)}'` : typeof v === 'bigint' ? v.toString() : JSON.stringify(v));
+const cell = (v: unknown): string =>
+  v instanceof Uint8Array ? `x'${bytesToHex(v)}'` : typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
 
 /**
  * Dump a lightningd database. A database with a hot rollback journal (lightningd killed
@@ -41,15 +42,35 @@ export function dumpDb(file: string): DbDump {
   const db = new Database(open, { readonly: tmp === undefined, fileMustExist: true });
   try {
     db.defaultSafeIntegers(true);
-    const schema = (db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").raw().all() as unknown[][]).map((r) => r.map(cell).join('|'));
+    const schema = (
+      db
+        .prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name')
+        .raw()
+        .all() as unknown[][]
+    ).map((r) => r.map(cell).join('|'));
     const tables = new Map<string, string[]>();
-    const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").raw().all() as [string][]).map((r) => r[0]);
+    const names = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").raw().all() as [
+        string,
+      ][]
+    ).map((r) => r[0]);
     for (const t of names) {
-      const cols = (db.prepare(`SELECT name FROM pragma_table_info(?)`).raw().all(t) as [string][]).map((r) => `"${r[0].replace(/"/g, '""')}"`);
-      const rows = db.prepare(`SELECT * FROM "${t.replace(/"/g, '""')}" ORDER BY ${cols.join(', ')}`).raw().all() as unknown[][];
-      tables.set(t, rows.map((r) => r.map(cell).join('|')));
+      const cols = (db.prepare(`SELECT name FROM pragma_table_info(?)`).raw().all(t) as [string][]).map(
+        (r) => `"${r[0].replace(/"/g, '""')}"`,
+      );
+      const rows = db
+        .prepare(`SELECT * FROM "${t.replace(/"/g, '""')}" ORDER BY ${cols.join(', ')}`)
+        .raw()
+        .all() as unknown[][];
+      tables.set(
+        t,
+        rows.map((r) => r.map(cell).join('|')),
+      );
     }
-    const dv = names.includes('vars') ? (db.prepare("SELECT intval FROM vars WHERE name = 'data_version'").raw().get() as [bigint] | undefined) : undefined;
+    const dv = names.includes('vars')
+      ? (db.prepare("SELECT intval FROM vars WHERE name = 'data_version'").raw().get() as
+          [bigint] | undefined)
+      : undefined;
     return { schema, tables, dataVersion: dv ? Number(dv[0]) : undefined };
   } finally {
     db.close();
@@ -63,7 +84,8 @@ export function diffDumps(expected: DbDump, actual: DbDump, limit = 20): string[
   const push = (s: string): void => {
     if (out.length < limit) out.push(s);
   };
-  if (expected.dataVersion !== actual.dataVersion) push(`data_version: expected ${expected.dataVersion}, got ${actual.dataVersion}`);
+  if (expected.dataVersion !== actual.dataVersion)
+    push(`data_version: expected ${expected.dataVersion}, got ${actual.dataVersion}`);
   diffLists('schema', expected.schema, actual.schema, push);
   for (const t of new Set([...expected.tables.keys(), ...actual.tables.keys()])) {
     const e = expected.tables.get(t);
@@ -75,7 +97,12 @@ export function diffDumps(expected: DbDump, actual: DbDump, limit = 20): string[
   return out;
 }
 
-function diffLists(what: string, e: readonly string[], a: readonly string[], push: (s: string) => void): void {
+function diffLists(
+  what: string,
+  e: readonly string[],
+  a: readonly string[],
+  push: (s: string) => void,
+): void {
   const count = (xs: readonly string[]): Map<string, number> => {
     const m = new Map<string, number>();
     for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
@@ -111,9 +138,29 @@ export async function rpcState(node: LightningNode): Promise<RpcState> {
   const inv = await node.call<{ invoices: Obj[] }>('listinvoices');
   return {
     getinfo: pick(info, ['id', 'num_active_channels', 'num_peers', 'fees_collected_msat', 'blockheight']),
-    channels: sortBy(pc.channels.map((c) => pick(c, ['peer_id', 'short_channel_id', 'channel_id', 'state', 'opener', 'to_us_msat', 'total_msat', 'funding_txid', 'funding_outnum']))),
-    outputs: sortBy(funds.outputs.map((o) => pick(o, ['txid', 'output', 'amount_msat', 'status', 'reserved']))),
-    fundsChannels: sortBy(funds.channels.map((c) => pick(c, ['short_channel_id', 'our_amount_msat', 'amount_msat', 'funding_txid', 'state']))),
+    channels: sortBy(
+      pc.channels.map((c) =>
+        pick(c, [
+          'peer_id',
+          'short_channel_id',
+          'channel_id',
+          'state',
+          'opener',
+          'to_us_msat',
+          'total_msat',
+          'funding_txid',
+          'funding_outnum',
+        ]),
+      ),
+    ),
+    outputs: sortBy(
+      funds.outputs.map((o) => pick(o, ['txid', 'output', 'amount_msat', 'status', 'reserved'])),
+    ),
+    fundsChannels: sortBy(
+      funds.channels.map((c) =>
+        pick(c, ['short_channel_id', 'our_amount_msat', 'amount_msat', 'funding_txid', 'state']),
+      ),
+    ),
     pays: sortBy(pays.pays.map((p) => pick(p, ['payment_hash', 'status', 'amount_sent_msat']))),
     invoices: sortBy(inv.invoices.map((i) => pick(i, ['label', 'status', 'amount_msat']))),
   };

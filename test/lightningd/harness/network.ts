@@ -13,7 +13,12 @@ import { freePort, shortTempDir } from './paths';
 import { recordRunDir } from './procs';
 import { RpcError } from './rpc';
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  everyMs = 50,
+): Promise<T> {
   const t0 = Date.now();
   let last: unknown;
   for (;;) {
@@ -23,7 +28,10 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (e) {
       last = e;
     }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -62,7 +70,12 @@ export class Network {
 
   /** A node whose base dir is <run>/<name> (not started). */
   async addNode(name: string): Promise<LightningNode> {
-    const node = new LightningNode({ name, baseDir: path.join(this.dir, name), port: await freePort(), chainUrl: this.chainServer.url });
+    const node = new LightningNode({
+      name,
+      baseDir: path.join(this.dir, name),
+      port: await freePort(),
+      chainUrl: this.chainServer.url,
+    });
     this.nodes.push(node);
     return node;
   }
@@ -94,7 +107,10 @@ export class Network {
     await Promise.all(
       nodes.map(async (n) => {
         await n.call('waitblockheight', { blockheight: h, timeout: 60 }, 65_000);
-        await waitFor(`${n.name}: getinfo at block ${h}`, async () => (await n.call<{ blockheight: number }>('getinfo')).blockheight === h);
+        await waitFor(
+          `${n.name}: getinfo at block ${h}`,
+          async () => (await n.call<{ blockheight: number }>('getinfo')).blockheight === h,
+        );
       }),
     );
   }
@@ -104,8 +120,13 @@ export class Network {
     await waitFor(
       `${node.name}: ${count} channels CHANNELD_NORMAL and reconnected`,
       async () => {
-        const chans = await node.call<{ channels: { state: string; peer_connected: boolean }[] }>('listpeerchannels');
-        return chans.channels.length === count && chans.channels.every((c) => c.state === 'CHANNELD_NORMAL' && c.peer_connected);
+        const chans = await node.call<{ channels: { state: string; peer_connected: boolean }[] }>(
+          'listpeerchannels',
+        );
+        return (
+          chans.channels.length === count &&
+          chans.channels.every((c) => c.state === 'CHANNELD_NORMAL' && c.peer_connected)
+        );
       },
       timeoutMs,
     );
@@ -114,7 +135,11 @@ export class Network {
   /** Wait until no channel of `nodes` has an HTLC in flight (balances final on both sides). */
   async quiesce(nodes: LightningNode[] = this.running()): Promise<void> {
     for (const n of nodes)
-      await waitFor(`${n.name}: no HTLC in flight`, async () => (await n.call<{ channels: { htlcs?: unknown[] }[] }>('listpeerchannels')).channels.every((c) => (c.htlcs ?? []).length === 0));
+      await waitFor(`${n.name}: no HTLC in flight`, async () =>
+        (await n.call<{ channels: { htlcs?: unknown[] }[] }>('listpeerchannels')).channels.every(
+          (c) => (c.htlcs ?? []).length === 0,
+        ),
+      );
   }
 
   /** Mine `n` blocks and wait for every running node to reach the tip. */
@@ -158,8 +183,13 @@ export class Network {
     const ids: string[] = [];
     for (const [from, to, sats] of opens) {
       const peer = await to.call<{ id: string }>('getinfo');
-      const r = await from.call<{ channel_id: string; txid: string }>('fundchannel', { id: peer.id, amount: sats, announce: false }, 60_000);
-      if (!this.chain.mempoolTxids().includes(r.txid)) throw new Error(`funding tx ${r.txid} is not in the mempool`);
+      const r = await from.call<{ channel_id: string; txid: string }>(
+        'fundchannel',
+        { id: peer.id, amount: sats, announce: false },
+        60_000,
+      );
+      if (!this.chain.mempoolTxids().includes(r.txid))
+        throw new Error(`funding tx ${r.txid} is not in the mempool`);
       ids.push(r.channel_id);
     }
     await this.mine(1);
@@ -167,7 +197,12 @@ export class Network {
       for (const n of [from, to])
         await waitFor(`${n.name}: channels ${ids.join(', ')} CHANNELD_NORMAL`, async () => {
           const chans = await this.channels(n);
-          return ids.filter((id) => chans.some((c) => c.channel_id === id)).every((id) => chans.find((c) => c.channel_id === id)!.state === 'CHANNELD_NORMAL') && chans.some((c) => ids.includes(c.channel_id));
+          return (
+            ids
+              .filter((id) => chans.some((c) => c.channel_id === id))
+              .every((id) => chans.find((c) => c.channel_id === id)!.state === 'CHANNELD_NORMAL') &&
+            chans.some((c) => ids.includes(c.channel_id))
+          );
         });
     return ids;
   }
@@ -178,13 +213,26 @@ export class Network {
   }
 
   /** An invoice of `msat` from `to`. */
-  async invoice(to: LightningNode, msat: number, label = this.label()): Promise<{ bolt11: string; payment_hash: string; label: string }> {
-    const inv = await to.call<{ bolt11: string; payment_hash: string }>('invoice', { amount_msat: msat, label, description: label });
+  async invoice(
+    to: LightningNode,
+    msat: number,
+    label = this.label(),
+  ): Promise<{ bolt11: string; payment_hash: string; label: string }> {
+    const inv = await to.call<{ bolt11: string; payment_hash: string }>('invoice', {
+      amount_msat: msat,
+      label,
+      description: label,
+    });
     return { ...inv, label };
   }
 
   /** `from` pays a fresh invoice of `to`; resolves with pay's result (throws RpcError on failure). */
-  async pay(from: LightningNode, to: LightningNode, msat: number, timeoutMs = 90_000): Promise<{ status: string; payment_hash: string }> {
+  async pay(
+    from: LightningNode,
+    to: LightningNode,
+    msat: number,
+    timeoutMs = 90_000,
+  ): Promise<{ status: string; payment_hash: string }> {
     const inv = await this.invoice(to, msat);
     return from.call('pay', { bolt11: inv.bolt11, retry_for: 60 }, timeoutMs);
   }

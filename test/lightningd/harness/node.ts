@@ -9,7 +9,15 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { requireCln } from './cln';
 import { BACKEND_PLUGIN } from './paths';
-import { childPids, forgetGroup, groupAlive, killGroup, processesMentioning, spawnGroup, waitGroupGone } from './procs';
+import {
+  childPids,
+  forgetGroup,
+  groupAlive,
+  killGroup,
+  processesMentioning,
+  spawnGroup,
+  waitGroupGone,
+} from './procs';
 import { LightningRpc, RpcError } from './rpc';
 
 /**
@@ -69,7 +77,10 @@ export class LightningNode {
     this.socketPath = path.join(this.networkDir, 'lightning-rpc');
     this.logFile = path.join(opts.baseDir, 'log');
     this.stderrFile = path.join(opts.baseDir, 'stderr.log');
-    if (Buffer.byteLength(this.socketPath) > 107) throw new Error(`${this.socketPath}: a unix socket path must be at most 107 bytes; use a shorter base dir`);
+    if (Buffer.byteLength(this.socketPath) > 107)
+      throw new Error(
+        `${this.socketPath}: a unix socket path must be at most 107 bytes; use a shorter base dir`,
+      );
   }
 
   get name(): string {
@@ -90,7 +101,11 @@ export class LightningNode {
     return this.rpcClient;
   }
 
-  call<T = Record<string, unknown>>(method: string, params: Record<string, unknown> | unknown[] = {}, timeoutMs?: number): Promise<T> {
+  call<T = Record<string, unknown>>(
+    method: string,
+    params: Record<string, unknown> | unknown[] = {},
+    timeoutMs?: number,
+  ): Promise<T> {
     return this.rpc.call<T>(method, params, timeoutMs);
   }
 
@@ -106,7 +121,9 @@ export class LightningNode {
       `--log-file=${this.logFile}`,
       `--log-level=${o.logLevel ?? 'debug'}`,
       `--alias=tier-${this.name}`,
-      ...DISABLED_BUILTINS.filter((p) => existsSync(path.join(cln.pluginsDir, p))).map((p) => `--disable-plugin=${p}`),
+      ...DISABLED_BUILTINS.filter((p) => existsSync(path.join(cln.pluginsDir, p))).map(
+        (p) => `--disable-plugin=${p}`,
+      ),
       `--plugin=${BACKEND_PLUGIN}`,
       `--fakechain-url=${this.opts.chainUrl}`,
       ...(o.plugins ?? []).map((p) => `--plugin=${p}`),
@@ -124,7 +141,12 @@ export class LightningNode {
     appendFileSync(this.stderrFile, `\n--- start ${new Date().toISOString()}\n`);
     this.stderrText = '';
     this.lastExit = undefined;
-    const proc = spawnGroup(cln.lightningd, this.args(o), { cwd: this.opts.baseDir, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] }, `lightningd ${this.name} ${this.opts.baseDir}`);
+    const proc = spawnGroup(
+      cln.lightningd,
+      this.args(o),
+      { cwd: this.opts.baseDir, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      `lightningd ${this.name} ${this.opts.baseDir}`,
+    );
     this.proc = proc;
     const onOut = (d: Buffer): void => {
       this.stderrText += d.toString('utf8');
@@ -155,7 +177,10 @@ export class LightningNode {
   private async waitReady(timeoutMs: number): Promise<void> {
     const t0 = Date.now();
     for (;;) {
-      if (this.lastExit) throw new Error(`lightningd ${this.name} exited during startup (${describeExit(this.lastExit)}).\n${this.diagnostics()}`);
+      if (this.lastExit)
+        throw new Error(
+          `lightningd ${this.name} exited during startup (${describeExit(this.lastExit)}).\n${this.diagnostics()}`,
+        );
       try {
         await this.rpc.call('getinfo', {}, 2000);
         return;
@@ -163,7 +188,9 @@ export class LightningNode {
         if (e instanceof RpcError) throw e;
       }
       if (Date.now() - t0 > timeoutMs)
-        throw new Error(`lightningd ${this.name} is alive but gave no getinfo within ${timeoutMs} ms (a db_write hook stalled before the RPC socket exists?).\n${this.diagnostics()}`);
+        throw new Error(
+          `lightningd ${this.name} is alive but gave no getinfo within ${timeoutMs} ms (a db_write hook stalled before the RPC socket exists?).\n${this.diagnostics()}`,
+        );
       await Promise.race([new Promise((r) => setTimeout(r, 50)), this.exitPromise]);
     }
   }
@@ -173,7 +200,17 @@ export class LightningNode {
     if (!this.exitPromise) return Promise.reject(new Error(`node ${this.name} was never started`));
     return Promise.race([
       this.exitPromise,
-      new Promise<Exit>((_, reject) => setTimeout(() => reject(new Error(`lightningd ${this.name} still running after ${timeoutMs} ms.\n${this.diagnostics()}`)), timeoutMs).unref()),
+      new Promise<Exit>((_, reject) =>
+        setTimeout(
+          () =>
+            reject(
+              new Error(
+                `lightningd ${this.name} still running after ${timeoutMs} ms.\n${this.diagnostics()}`,
+              ),
+            ),
+          timeoutMs,
+        ).unref(),
+      ),
     ]);
   }
 
@@ -185,7 +222,9 @@ export class LightningNode {
   async stop(timeoutMs = 60_000): Promise<number> {
     if (!this.running) throw new Error(`node ${this.name} is not running`);
     const t0 = performance.now();
-    const reply = await this.rpc.call<string | { result?: string }>('stop', {}, timeoutMs).catch((e: Error) => e);
+    const reply = await this.rpc
+      .call<string | { result?: string }>('stop', {}, timeoutMs)
+      .catch((e: Error) => e);
     if (reply instanceof Error && !/closed the RPC connection/.test(reply.message)) {
       await this.killAll();
       throw new Error(`lightningd ${this.name}: stop failed: ${reply.message}\n${this.diagnostics()}`);
@@ -193,7 +232,10 @@ export class LightningNode {
     const exit = await this.waitExit(timeoutMs);
     const ms = performance.now() - t0;
     await this.finishGroup(35_000);
-    if (exit.code !== 0) throw new Error(`lightningd ${this.name} exited with ${describeExit(exit)} after stop.\n${this.diagnostics()}`);
+    if (exit.code !== 0)
+      throw new Error(
+        `lightningd ${this.name} exited with ${describeExit(exit)} after stop.\n${this.diagnostics()}`,
+      );
     return ms;
   }
 

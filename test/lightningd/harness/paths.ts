@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 function findRoot(): string {
   let d = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(path.join(d, 'package.json')) && existsSync(path.join(d, 'test/lightningd/plugins'))) return d;
+    if (existsSync(path.join(d, 'package.json')) && existsSync(path.join(d, 'test/lightningd/plugins')))
+      return d;
     const up = path.dirname(d);
     if (up === d) throw new Error(`cannot find the repository root above ${fileURLToPath(import.meta.url)}`);
     d = up;

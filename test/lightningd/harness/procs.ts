@@ -48,7 +48,12 @@ export async function waitGroupGone(pgid: number, timeoutMs: number): Promise<bo
 }
 
 /** Spawn `cmd` as the leader of a new process group and record the group. */
-export function spawnGroup(cmd: string, args: readonly string[], opts: SpawnOptions, label: string): ChildProcess {
+export function spawnGroup(
+  cmd: string,
+  args: readonly string[],
+  opts: SpawnOptions,
+  label: string,
+): ChildProcess {
   const child = spawn(cmd, args, { ...opts, detached: true });
   const pgid = child.pid;
   if (pgid === undefined) return child; // spawn failed; 'error' follows
@@ -143,7 +148,10 @@ export function childPids(pid: number): { pid: number; cmdline: string }[] {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== pid) continue;
-      out.push({ pid: Number(name), cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim() });
+      out.push({
+        pid: Number(name),
+        cmdline: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').trim(),
+      });
     } catch {
       /* exited meanwhile */
     }

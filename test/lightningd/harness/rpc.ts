@@ -57,7 +57,14 @@ export class LightningRpc {
           s.destroy(e as Error);
           return;
         }
-        for (const v of values) this.onReply(v as { id?: number; result?: unknown; error?: { code?: number; message?: string; data?: unknown } });
+        for (const v of values)
+          this.onReply(
+            v as {
+              id?: number;
+              result?: unknown;
+              error?: { code?: number; message?: string; data?: unknown };
+            },
+          );
       });
       const fail = (e?: Error): void => {
         if (this.sock === s) this.sock = undefined;
@@ -78,18 +85,29 @@ export class LightningRpc {
     return this.connecting;
   }
 
-  private onReply(r: { id?: number; result?: unknown; error?: { code?: number; message?: string; data?: unknown } }): void {
+  private onReply(r: {
+    id?: number;
+    result?: unknown;
+    error?: { code?: number; message?: string; data?: unknown };
+  }): void {
     if (typeof r.id !== 'number') return; // a notification
     const p = this.pending.get(r.id);
     if (!p) return;
     this.pending.delete(r.id);
     clearTimeout(p.timer);
-    if (r.error) p.reject(new RpcError(p.method, r.error.code, r.error.message ?? JSON.stringify(r.error), r.error.data));
+    if (r.error)
+      p.reject(
+        new RpcError(p.method, r.error.code, r.error.message ?? JSON.stringify(r.error), r.error.data),
+      );
     else p.resolve(r.result);
   }
 
   /** Call `method`; rejects with RpcError for lightningd's error replies, Error on timeout or a lost connection. */
-  async call<T = Record<string, unknown>>(method: string, params: Record<string, unknown> | unknown[] = {}, timeoutMs = this.defaultTimeoutMs): Promise<T> {
+  async call<T = Record<string, unknown>>(
+    method: string,
+    params: Record<string, unknown> | unknown[] = {},
+    timeoutMs = this.defaultTimeoutMs,
+  ): Promise<T> {
     const s = await this.connect();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {

@@ -41,14 +41,22 @@ export async function backedUpPair(net: Network, opts: PairOptions = {}): Promis
   // A is an existing node (installplugin needs its hsm_secret) when the operator installs.
   await Promise.all([a.start(opts.aStart), b.start(opts.bStart)]);
   await a.stop();
-  const install = await installBackup(a, server, net.dir, { ...(opts.option ? { option: opts.option } : {}), ...(opts.installArgs ? { installArgs: opts.installArgs } : {}) });
+  const install = await installBackup(a, server, net.dir, {
+    ...(opts.option ? { option: opts.option } : {}),
+    ...(opts.installArgs ? { installArgs: opts.installArgs } : {}),
+  });
   await a.start(opts.aStart);
   const channelIds = await channelsBothWays(net, a, b, opts.channelSats);
   return { server, a, b, install, channelIds };
 }
 
 /** Fund both running nodes (one block), connect them, open a channel from each side. */
-export async function channelsBothWays(net: Network, a: LightningNode, b: LightningNode, sats = 1_000_000): Promise<string[]> {
+export async function channelsBothWays(
+  net: Network,
+  a: LightningNode,
+  b: LightningNode,
+  sats = 1_000_000,
+): Promise<string[]> {
   await net.sync();
   await net.fund([a, b], 3_000_000n);
   await net.connect(a, b);

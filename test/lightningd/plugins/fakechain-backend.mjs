@@ -9,14 +9,24 @@
 import { runPlugin } from './pluginIo.mjs';
 
 const METHODS = ['getchaininfo', 'estimatefees', 'getrawblockbyheight', 'getutxout', 'sendrawtransaction'];
-const USAGE = { getchaininfo: '[last_height]', estimatefees: '', getrawblockbyheight: 'height', getutxout: 'txid vout', sendrawtransaction: 'tx [allowhighfees]' };
+const USAGE = {
+  getchaininfo: '[last_height]',
+  estimatefees: '',
+  getrawblockbyheight: 'height',
+  getutxout: 'txid vout',
+  sendrawtransaction: 'tx [allowhighfees]',
+};
 let url;
 
 async function forward(method, params) {
   let lastError;
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
-      const res = await fetch(url, { method: 'POST', body: JSON.stringify({ method, params }), headers: { 'content-type': 'application/json' } });
+      const res = await fetch(url, {
+        method: 'POST',
+        body: JSON.stringify({ method, params }),
+        headers: { 'content-type': 'application/json' },
+      });
       const reply = await res.json();
       if (reply.error !== undefined) throw new Error(`fake chain: ${reply.error}`);
       return reply.result;
@@ -31,7 +41,14 @@ async function forward(method, params) {
 
 runPlugin({
   manifest: {
-    options: [{ name: 'fakechain-url', type: 'string', default: '', description: 'URL of the tier fake chain server' }],
+    options: [
+      {
+        name: 'fakechain-url',
+        type: 'string',
+        default: '',
+        description: 'URL of the tier fake chain server',
+      },
+    ],
     rpcmethods: METHODS.map((name) => ({ name, usage: USAGE[name], description: `fake chain ${name}` })),
     subscriptions: [],
     hooks: [],
