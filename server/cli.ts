@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { CldcbError, toErrorData } from '../shared/errors';
 import { DEFAULT_SERVER_PORT } from '../shared/cldcb/ids';
 import { changeClients, normaliseClientId } from './clients';
+import { DEFAULT_ADMISSION, type AdmissionLimits } from './admission';
 import { startDaemon, type DaemonConfig } from './daemon';
 import { createLogger, errText, isLogLevel, LOG_LEVELS, type LogLevel, type Logger } from './log';
 import { DEFAULT_LOGFILE, DEFAULT_PIDFILE, ensureServerDir, notOurServer, processAlive, readPidfile } from './serverDir';
@@ -47,8 +48,14 @@ Options (--opt=value or --opt value):
   --logfile=FILE        default DIR/${DEFAULT_LOGFILE} when detached, stderr with --foreground
   --log-level=LEVEL     ${LOG_LEVELS.join('|')} (default info)
   --maxcount=N          re-upload after N+1 increments (default ${DEFAULT_STORAGE_LIMITS.maxCount}, max 65535)
-Limits:
-  --max-connections=N        default 1000
+Limits (connections: see "Connection limits" in server/README.md):
+  --max-connections=N        all connections (default ${DEFAULT_ADMISSION.maxConnections}); newcomers evict
+                             the stalest connection without an allow-listed key
+  --reserved-connections=N   of those, for allow-listed clients only (default 10%, at most ${DEFAULT_ADMISSION.reserved})
+  --max-per-address=N        connections without an allow-listed key per address (default ${DEFAULT_ADMISSION.perAddress})
+  --max-per-client=N         connections per allow-listed client (default ${DEFAULT_ADMISSION.perClient})
+  --unlisted-idle=S          close a connection without an allow-listed key after S
+                             without a request (default ${DEFAULT_ADMISSION.unlistedIdleMs / 1000})
   --max-increment-bytes=N    largest single increment (default ${DEFAULT_STORAGE_LIMITS.maxIncrementBytes})
   --max-reupload-bytes=N     largest snapshot (default ${DEFAULT_STORAGE_LIMITS.maxReuploadBytes})
   --min-log-bytes=N          ask for a re-upload when the increments exceed
@@ -59,7 +66,7 @@ Timeouts (seconds):
   --sequence-timeout=S  per message inside an upload (default ${DEFAULT_TIMING.sequenceTimeoutMs / 1000})
   --lock-wait=S         a second connection of the same client waits this long (default ${DEFAULT_TIMING.lockWaitMs / 1000})
   --stall-timeout=S     a message trickling in, or a client not reading (default ${DEFAULT_TIMING.stallTimeoutMs / 1000})
-  --handshake-timeout=S per Noise act (default 5)
+  --handshake-timeout=S the whole Noise handshake (default 5)
 `;
 
 class UsageError extends CldcbError {
@@ -82,6 +89,10 @@ const daemonOptions = {
   'log-level': { type: 'string' },
   maxcount: { type: 'string' },
   'max-connections': { type: 'string' },
+  'reserved-connections': { type: 'string' },
+  'max-per-address': { type: 'string' },
+  'max-per-client': { type: 'string' },
+  'unlisted-idle': { type: 'string' },
   'max-increment-bytes': { type: 'string' },
   'max-reupload-bytes': { type: 'string' },
   'min-log-bytes': { type: 'string' },
@@ -131,6 +142,24 @@ function serverDir(v: string | undefined): string {
 /** Relative pidfile/logfile names are inside the server directory (the original chdir()s there). */
 const inDir = (dir: string, v: string | undefined, def: string): string => path.resolve(dir, v ?? def);
 
+function admissionLimits(values: Parsed<typeof daemonOptions>['values']): AdmissionLimits {
+  const maxConnections = intOption(values['max-connections'], '--max-connections', DEFAULT_ADMISSION.maxConnections, 1, 1_000_000);
+  const reserved = intOption(
+    values['reserved-connections'],
+    '--reserved-connections',
+    Math.min(DEFAULT_ADMISSION.reserved, Math.floor(maxConnections / 10)),
+    0,
+    maxConnections - 1,
+  );
+  return {
+    maxConnections,
+    reserved,
+    perAddress: intOption(values['max-per-address'], '--max-per-address', DEFAULT_ADMISSION.perAddress, 1, 1_000_000),
+    perClient: intOption(values['max-per-client'], '--max-per-client', DEFAULT_ADMISSION.perClient, 1, 1000),
+    unlistedIdleMs: secondsOption(values['unlisted-idle'], '--unlisted-idle', DEFAULT_ADMISSION.unlistedIdleMs),
+  };
+}
+
 export function daemonConfig(values: Parsed<typeof daemonOptions>['values']): { cfg: DaemonConfig; logLevel: LogLevel; logfile?: string; foreground: boolean } {
   const dir = serverDir(values['server-dir']);
   const logLevel = values['log-level'] ?? 'info';
@@ -146,7 +175,7 @@ export function daemonConfig(values: Parsed<typeof daemonOptions>['values']): { 
     port: intOption(values.port, '--port', DEFAULT_SERVER_PORT, 0, 65535),
     bind,
     pidfile: inDir(dir, values.pidfile, DEFAULT_PIDFILE),
-    maxConnections: intOption(values['max-connections'], '--max-connections', 1000, 1, 1_000_000),
+    admission: admissionLimits(values),
     handshakeTimeoutMs: secondsOption(values['handshake-timeout'], '--handshake-timeout', 5000),
     stopGraceMs: secondsOption(values['stop-grace'], '--stop-grace', 3000),
     storage: {

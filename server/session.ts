@@ -46,7 +46,7 @@ import type { AllowList } from './clients';
 import { advertisingPing, decodeProveRead, decodeSetReadVerifier, readGranted, readVerifierStored } from '../shared/cldcb/extension';
 import type { KeyedLock } from './keyedLock';
 import { errText, storageCause, type Logger, type LogLevel } from './log';
-import { TokenBucket } from './rateLimit';
+import { AddressBuckets, TokenBucket } from './rateLimit';
 import type { ReadVerifierStore } from './readVerifiers';
 import type { RecognitionStore } from './recognitionStore';
 import { readAt } from './fsutil';
@@ -84,6 +84,23 @@ export interface SessionRates {
 
 export const DEFAULT_RATES: SessionRates = { listBurst: 4, listIntervalMs: 1000, downloadBurst: 8, downloadIntervalMs: 2000 };
 
+/** Limits shared by every connection from one source address (IPv4 address, IPv6 /64). */
+export interface AddressRates {
+  readonly list: AddressBuckets;
+  readonly download: AddressBuckets;
+}
+
+/** Per-address defaults: listings burst 8 then 1/s, downloads burst 16 then 1/s; a wait over 10 s / 30 s is refused. */
+export function defaultAddressRates(): AddressRates {
+  return { list: new AddressBuckets(8, 1000, 10_000), download: new AddressBuckets(16, 1000, 30_000) };
+}
+
+/** What the daemon's admission control learns from a session (admission.ts). */
+export interface SessionActivity {
+  /** A request (anything but ping/pong) started or ended. */
+  request(started: boolean): void;
+}
+
 export interface SessionContext {
   readonly log: Logger;
   readonly clients: AllowList;
@@ -93,6 +110,7 @@ export interface SessionContext {
   readonly locks: KeyedLock;
   readonly timing: SessionTiming;
   readonly rates: SessionRates;
+  readonly addressRates?: AddressRates;
 }
 
 /** Ends the session with one log line at `level`. */
@@ -124,12 +142,24 @@ export class Session {
     private readonly conn: NoiseConnection,
     private readonly ctx: SessionContext,
     readonly id: number,
+    /** The source address for per-address limits (admission.ts addressKey). */
+    private readonly address = '?',
+    private readonly activity?: SessionActivity,
   ) {
     this.clientKey = conn.remoteStatic;
     this.clientId = cidText(conn.remoteStatic);
     this.tag = `conn#${id}`;
     this.listBucket = new TokenBucket(ctx.rates.listBurst, ctx.rates.listIntervalMs);
     this.downloadBucket = new TokenBucket(ctx.rates.downloadBurst, ctx.rates.downloadIntervalMs);
+  }
+
+  /**
+   * Level of the routine connect/close lines: info for allow-listed clients, debug for the
+   * rest — anyone can open thousands of those (their requests are still logged at info, and
+   * the daemon sums up connection pressure in one line).
+   */
+  private get routine(): LogLevel {
+    return this.ctx.clients.has(this.clientKey) ? 'info' : 'debug';
   }
 
   /** Is a backup sequence (request_incremental … acknowledge_upload) in progress? */
@@ -154,10 +184,22 @@ export class Session {
   /** Serve the connection until it ends. Never rejects. */
   async run(): Promise<void> {
     const log = this.ctx.log;
-    log.info(`${this.tag} ${this.conn.peer}: client ${this.clientId} connected${this.ctx.clients.has(this.clientKey) ? '' : ' (not in clients: read-only)'}`);
+    log[this.routine](`${this.tag} ${this.conn.peer}: client ${this.clientId} connected${this.ctx.clients.has(this.clientKey) ? '' : ' (not in clients: read-only)'}`);
     try {
       await this.conn.send(advertisingPing());
-      while (this.stopping === undefined) await this.dispatch(await this.nextMain());
+      while (this.stopping === undefined) {
+        const m = await this.nextMain();
+        if (m.type === 'ping' || m.type === 'pong') {
+          await this.dispatch(m);
+          continue;
+        }
+        this.activity?.request(true);
+        try {
+          await this.dispatch(m);
+        } finally {
+          this.activity?.request(false);
+        }
+      }
       this.logEnd(undefined);
     } catch (e) {
       await this.writer?.abort();
@@ -170,7 +212,7 @@ export class Session {
 
   private logEnd(e: unknown): void {
     const log = this.ctx.log;
-    const say = (level: LogLevel, msg: string): void => log[level](`${this.tag} ${this.clientId}: ${msg}`);
+    const say = (level: LogLevel, msg: string): void => log[level === 'info' ? this.routine : level](`${this.tag} ${this.clientId}: ${msg}`);
     if (this.stopping !== undefined) return say('info', `closed (${this.stopping})`);
     if (e instanceof EndSession) return say(e.level, `closed: ${e.message}`);
     if (e instanceof CldcbError) {
@@ -289,8 +331,13 @@ export class Session {
     }
   }
 
-  private async throttle(bucket: TokenBucket, what: string): Promise<void> {
-    const wait = bucket.take();
+  /** Wait for this connection's and this address's token; over the address's longest wait, close instead. */
+  private async throttle(bucket: TokenBucket, byAddress: AddressBuckets | undefined, what: string): Promise<void> {
+    const mine = bucket.take();
+    const shared = byAddress ? byAddress.take(this.address) : 0;
+    if (shared === null)
+      throw new EndSession('warn', `${what} refused: too many from ${this.address} (it would wait over ${byAddress!.maxWaitMs / 1000} s)`);
+    const wait = Math.max(mine, shared);
     if (wait > 0) {
       this.ctx.log.debug(`${this.tag} ${this.clientId}: ${what} rate-limited, waiting ${wait} ms`);
       await sleep(wait);
@@ -298,7 +345,7 @@ export class Session {
   }
 
   private async listRecognitionCodes(): Promise<void> {
-    await this.throttle(this.listBucket, 'recognition listing');
+    await this.throttle(this.listBucket, this.ctx.addressRates?.list, 'recognition listing');
     const records = this.ctx.recognition.wireRecords();
     for (const msg of recognitionCodesListing(records)) await this.sendWithin(msg, 'listing');
     this.ctx.log.info(`${this.tag} ${this.clientId}: listed ${records.length} recognition codes`);
@@ -379,7 +426,7 @@ export class Session {
     const target = cidText(key);
     if (this.ctx.verifiers.has(key) && !this.granted.has(bytesToHex(key)))
       throw new EndSession('warn', `download of ${target} refused: that archive is read-protected and no valid prove_read was given`);
-    await this.throttle(this.downloadBucket, 'download');
+    await this.throttle(this.downloadBucket, this.ctx.addressRates?.download, 'download');
     let h: ArchiveReadHandle | null | undefined = await this.ctx.archives.openCommitted(key);
     if (h === undefined) {
       const release = await this.lock(`download of ${target}`);

@@ -426,7 +426,7 @@ export interface ArchiveReadHandle {
 }
 
 /** Archive files kept open between appends (per client, most recently used last). */
-const MAX_OPEN_HANDLES = 256;
+export const MAX_OPEN_HANDLES = 256;
 
 export class ArchiveStore {
   private readonly cache = new Map<string, ArchiveInfo>();

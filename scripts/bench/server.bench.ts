@@ -155,7 +155,11 @@ async function main(): Promise<void> {
     // not used: V8 updates it lazily after freeing buffers, so it lags behind a GC.
     return { rss: Number(m[1]), live: Number(m[2]) + Number(m[4]) };
   };
-  const connectM = (key: ClientKey): Promise<TestClient> => TestClient.connect({ port: msrv.port, serverPub: msrv.serverPub, key });
+  // Each idle connection from its own loopback address: the per-address limits on connections
+  // and listings (server/README.md "Connection limits") would otherwise close most of them.
+  let source = 0;
+  const connectM = (key: ClientKey): Promise<TestClient> =>
+    TestClient.connect({ port: msrv.port, serverPub: msrv.serverPub, key, localAddress: `127.0.10.${(source++ % 250) + 1}` });
   try {
     const warm = await connectM(newClientKey());
     await warm.listCodes();

@@ -40,6 +40,8 @@ export interface HandshakeOptions {
   ecdh?: Ecdh;
   /** Public key of a private key (validates it); default noble. */
   publicKey?: PublicKeyOf;
+  /** Is this a valid 33-byte compressed point (02/03 ‖ X on the curve)? Default noble. */
+  isPoint?: (pub: Uint8Array) => boolean;
   /** Fixed ephemeral private key — for test vectors only; default random. Copied, never kept. */
   ephemeralKey?: Uint8Array;
 }
@@ -142,6 +144,7 @@ abstract class HandshakeBase {
   protected step: Step = 'act1';
   protected readonly sym: SymmetricState;
   protected readonly ecdh: Ecdh;
+  protected readonly isPoint: (pub: Uint8Array) => boolean;
   protected readonly s: Uint8Array; // our static private key (copy)
   protected readonly sPub: Uint8Array;
   protected e: Uint8Array; // our ephemeral private key
@@ -160,6 +163,7 @@ abstract class HandshakeBase {
     if (fixed !== undefined) this.e = fixed.slice();
     this.s = localStatic.slice();
     this.ecdh = options.ecdh ?? nobleEcdh;
+    this.isPoint = options.isPoint ?? isCompressedPubkey;
     this.sym = new SymmetricState(prologueBytes(options.prologue), remoteStatic ?? this.sPub, options.aead ?? nobleAead);
   }
 
@@ -243,7 +247,7 @@ export class NoiseInitiator extends HandshakeBase {
     this.run('act2', 'readAct2', 'act3', () => {
       const body = parseAct(2, msg, ACT2_SIZE);
       const re = body.slice(0, PUBKEY_SIZE);
-      if (!isCompressedPubkey(re)) throw fail(2, 'the responder sent an invalid ephemeral public key.');
+      if (!this.isPoint(re)) throw fail(2, 'the responder sent an invalid ephemeral public key.');
       this.sym.mixHash(re);
       this.sym.mixKey(this.ecdh(this.e, re));
       if (this.sym.decryptAndHash(0, body.subarray(PUBKEY_SIZE)) === null)
@@ -301,7 +305,7 @@ export class NoiseResponder extends HandshakeBase {
     this.run('act1', 'readAct1', 'act2', () => {
       const body = parseAct(1, msg, ACT1_SIZE);
       const re = body.slice(0, PUBKEY_SIZE);
-      if (!isCompressedPubkey(re)) throw fail(1, 'the initiator sent an invalid ephemeral public key.');
+      if (!this.isPoint(re)) throw fail(1, 'the initiator sent an invalid ephemeral public key.');
       this.sym.mixHash(re);
       this.sym.mixKey(this.ecdh(this.s, re));
       if (this.sym.decryptAndHash(0, body.subarray(PUBKEY_SIZE)) === null)
@@ -341,7 +345,7 @@ export class NoiseResponder extends HandshakeBase {
       const t = body.subarray(PUBKEY_SIZE + TAG_SIZE);
       const rs = this.sym.decryptAndHash(1, c);
       if (rs === null) throw fail(3, "the initiator's static key did not authenticate (bad MAC).");
-      if (!isCompressedPubkey(rs)) throw fail(3, 'the initiator sent an invalid static public key.');
+      if (!this.isPoint(rs)) throw fail(3, 'the initiator sent an invalid static public key.');
       this.sym.mixKey(this.ecdh(this.e, rs));
       if (this.sym.aead.open(this.sym.tempK, noiseNonce(0), this.sym.h, t) === null)
         throw fail(3, "the initiator's final tag did not authenticate (bad MAC).");

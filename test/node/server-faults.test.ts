@@ -27,6 +27,8 @@ import {
   reuploadEnd,
 } from '../../shared/cldcb/messages';
 import { NoiseInitiator } from '../../shared/noise/handshake';
+import { CldcbError } from '../../shared/errors';
+import { CldcbClient } from '../../electron/services/cldcbClient';
 import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
 import { closedWithin, fakeChunk, newClientKey, rawConnect, TestClient, type ClientKey } from './helpers/server-client';
 
@@ -359,19 +361,34 @@ async function handshake(srv: ServerProcess, key: ClientKey): Promise<{ socket: 
 }
 
 describe('limits and shutdown', () => {
-  it('refuses connections over --max-connections and accepts again when they close', async () => {
-    const K = newClientKey();
-    const dir = tempDir([K]);
-    const srv = await startServer(dir, { args: ['--max-connections=3'] });
+  it('--max-connections: newcomers evict connections without an allow-listed key; only when every slot is allow-listed is one refused ("CLDCB busy")', async () => {
+    const A = [newClientKey(), newClientKey(), newClientKey()];
+    const dir = tempDir(A);
+    const srv = await startServer(dir, { args: ['--max-connections=3', '--reserved-connections=1'] });
     try {
-      const idle = await Promise.all([0, 1, 2].map(() => rawConnect(srv.port)));
+      // Two idle raw connections fill the two slots open to anyone; a third evicts the oldest.
+      const idle = [await rawConnect(srv.port), await rawConnect(srv.port)];
       await sleep(50);
-      const extra = await rawConnect(srv.port);
-      expect(await closedWithin(extra, 2000)).toBe(true);
-      await srv.waitForLog(/refusing connections: 3 open \(--max-connections=3\)/);
-      for (const s of idle) s.destroy();
+      const third = await rawConnect(srv.port);
+      expect(await closedWithin(idle[0]!, 2000)).toBe(true);
+      expect(idle[1]!.destroyed).toBe(false);
+      // Allow-listed clients get in over them, up to every slot.
+      const listed = [];
+      for (const k of A) listed.push(await connect(srv, k));
+      for (const c of listed) expect((await c.listCodes()).records).toEqual([]);
+      expect(await closedWithin(third, 2000)).toBe(true);
+      // Every slot holds an allow-listed session: a newcomer is told the server is busy.
+      const e = await CldcbClient.connect({ host: '127.0.0.1', port: srv.port, serverKey: srv.serverPub, clientPrivateKey: newClientKey().priv }).then(
+        () => undefined,
+        (x: unknown) => x as CldcbError,
+      );
+      expect(e?.code).toBe('server_unreachable');
+      expect(e?.message).toMatch(/refused the connection: it is at its connection limit \(busy\)/);
+      await srv.waitForLog(/refused \(busy\): all 3 connections are allow-listed sessions/);
+      await srv.waitForLog(/warn {2}connection pressure: evicted [1-9]\d* \(\d+ over the per-address limit, [1-9]\d* over the limit for keys not on the allow-list/);
+      listed[0]!.close();
       await sleep(100);
-      const c = await connect(srv, K);
+      const c = await connect(srv, newClientKey());
       expect((await c.listCodes()).records).toEqual([]);
       c.close();
     } finally {

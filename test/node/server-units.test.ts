@@ -15,7 +15,8 @@ import { parseClientsFile } from '../../server/clients';
 import { KeyedLock } from '../../server/keyedLock';
 import { createLogger, silentLogger, storageCause } from '../../server/log';
 import { PersistQueue } from '../../server/persistQueue';
-import { TokenBucket } from '../../server/rateLimit';
+import { AddressBuckets, TokenBucket } from '../../server/rateLimit';
+import { Admission, addressKey, type Ticket } from '../../server/admission';
 import { ReadVerifierStore } from '../../server/readVerifiers';
 import { RecognitionStore } from '../../server/recognitionStore';
 import { ArchiveStore, isRewind, scanArchiveFraming } from '../../server/storage';
@@ -331,6 +332,163 @@ describe('KeyedLock and TokenBucket', () => {
     expect([b.take(), b.take(), b.take()]).toEqual([0, 0, 1000]);
     now = 2500;
     expect(b.take()).toBe(0);
+  });
+});
+
+describe('Admission (who may hold a connection)', () => {
+  const limits = { maxConnections: 10, reserved: 2, perAddress: 4, perClient: 2, unlistedIdleMs: 1000 };
+  /** An admission with a fake clock; `closed` records what it closed and why. */
+  function setup(l = limits) {
+    let now = 0;
+    const closed: string[] = [];
+    const a = new Admission(l, () => now);
+    const admit = (addr: string, name: string): Ticket | null => a.admit(addr, (why) => closed.push(`${name}: ${why}`));
+    return { a, admit, closed, tick: (ms: number) => (now += ms) };
+  }
+
+  it('a newcomer over the per-address limit evicts its own address\'s stalest connection, never another address\'s', () => {
+    const { a, admit, closed, tick } = setup();
+    const other = admit('10.0.0.9', 'other')!;
+    const mine = [0, 1, 2, 3].map((i) => (tick(1), admit('10.0.0.1', `m${i}`)!));
+    a.request(mine[0]!, true); // m0 is in the middle of a request: evicted last
+    tick(1);
+    admit('10.0.0.1', 'm4');
+    expect(closed).toEqual(['m1: evicted: the limit of 4 connections from 10.0.0.1 without an allow-listed key was reached']);
+    expect(other.evicted).toBeUndefined();
+    expect(a.stats.evicted.address).toBe(1);
+  });
+
+  it('pending + unlisted hold at most maxConnections − reserved; the heaviest address pays', () => {
+    const { a, admit, closed, tick } = setup({ ...limits, perAddress: 100 });
+    for (let i = 0; i < 6; i++) {
+      tick(1);
+      admit('10.0.0.1', `flood${i}`);
+    }
+    const honest = [admit('10.0.0.2', 'h0')!, admit('10.0.0.3', 'h1')!];
+    expect(a.size).toBe(8);
+    admit('10.0.0.4', 'newcomer');
+    expect(closed).toEqual(['flood0: evicted: the limit of 8 connections without an allow-listed key was reached']);
+    expect(honest.every((t) => t.evicted === undefined)).toBe(true);
+  });
+
+  it('counts stay exact through pending → unlisted → listed → unlisted → released (no slot leaks)', () => {
+    const { a, admit, closed } = setup({ ...limits, perAddress: 100 });
+    const ts = Array.from({ length: 8 }, (_, i) => admit(`10.0.1.${i}`, `t${i}`)!);
+    for (const [i, t] of ts.entries()) a.authenticated(t, `c${i}`, false);
+    a.reclassify((c) => c === 'c0');
+    a.reclassify(() => false);
+    expect(closed).toEqual([]);
+    admit('10.0.2.1', 'ninth'); // 8 of 8 slots open to anyone are taken: exactly one goes
+    expect(closed).toHaveLength(1);
+    for (const t of ts) a.release(t);
+    for (let i = 0; i < 7; i++) admit(`10.0.3.${i}`, `n${i}`);
+    expect(closed).toHaveLength(1); // with "ninth", eight: they all fit again
+    expect(a.stats).toMatchObject({ pending: 8, unlisted: 0, listed: 0 });
+  });
+
+  it('allow-listed sessions are never evicted for a newcomer; only when every slot is allow-listed is one refused', () => {
+    const { a, admit, closed } = setup({ ...limits, perAddress: 100, perClient: 10 });
+    const listed = Array.from({ length: 10 }, (_, i) => {
+      const t = admit('10.0.0.1', `L${i}`)!;
+      a.authenticated(t, `c${i}`, true);
+      return t;
+    });
+    expect(a.stats.listed).toBe(10);
+    expect(admit('10.0.0.1', 'late')).toBeNull();
+    expect(a.stats.refused).toBe(1);
+    expect(closed).toEqual([]);
+    a.release(listed[0]!);
+    const t = admit('10.0.0.1', 'late')!;
+    expect(t.kind).toBe('pending');
+  });
+
+  it('with the pool full of flood, an allow-listed newcomer still gets in, and stays when more flood comes', () => {
+    const { a, admit, closed, tick } = setup({ ...limits, perAddress: 100 });
+    for (let i = 0; i < 8; i++) {
+      tick(1);
+      admit('10.0.0.1', `flood${i}`);
+    }
+    tick(1);
+    const plugin = admit('10.0.0.1', 'plugin')!; // same address as the flood (NAT, Tor)
+    expect(plugin).not.toBeNull();
+    a.authenticated(plugin, 'cplugin', true);
+    for (let i = 0; i < 50; i++) {
+      tick(1);
+      admit('10.0.0.1', `more${i}`);
+    }
+    expect(plugin.evicted).toBeUndefined();
+    expect(a.stats).toMatchObject({ listed: 1, pending: 8 });
+    expect(closed.some((c) => c.startsWith('plugin'))).toBe(false);
+  });
+
+  it('an allow-listed key over its per-client limit closes its own stalest idle session', () => {
+    const { a, admit, closed, tick } = setup();
+    const s = [0, 1, 2].map((i) => {
+      tick(1);
+      const t = admit('10.0.0.1', `s${i}`)!;
+      if (i === 0) a.request(t, true); // writing: not the one to go
+      a.authenticated(t, 'cK', true);
+      return t;
+    });
+    expect(closed).toEqual(['s1: evicted: client cK… holds more than 2 connections']);
+    expect(s[0]!.evicted).toBeUndefined();
+    expect(a.stats.listed).toBe(2);
+  });
+
+  it('unlisted sessions without a request for unlistedIdleMs are closed; pongs do not count, requests do', () => {
+    const { a, admit, closed, tick } = setup();
+    const idle = admit('10.0.0.1', 'idle')!;
+    const active = admit('10.0.0.2', 'active')!;
+    const listed = admit('10.0.0.3', 'listed')!;
+    a.authenticated(idle, 'c1', false);
+    a.authenticated(active, 'c2', false);
+    a.authenticated(listed, 'c3', true);
+    tick(600);
+    a.request(active, true);
+    a.request(active, false);
+    tick(600);
+    expect(a.sweepIdle()).toBe(1);
+    expect(closed).toEqual(['idle: idle: not on the allow-list and no request for 1 s']);
+    tick(5000);
+    a.sweepIdle();
+    expect(listed.evicted).toBeUndefined(); // allow-listed sessions have the keepalive rules only
+  });
+
+  it('SIGHUP: reclassify moves sessions between listed and unlisted', () => {
+    const { a, admit } = setup();
+    const t = admit('10.0.0.1', 't')!;
+    a.authenticated(t, 'cX', false);
+    expect(a.stats).toMatchObject({ unlisted: 1, listed: 0 });
+    a.reclassify((c) => c === 'cX');
+    expect(a.stats).toMatchObject({ unlisted: 0, listed: 1 });
+    a.reclassify(() => false);
+    expect(a.stats).toMatchObject({ unlisted: 1, listed: 0 });
+    a.release(t);
+    a.release(t);
+    expect(a.stats).toMatchObject({ pending: 0, unlisted: 0, listed: 0 });
+    expect(a.size).toBe(0);
+  });
+
+  it('addresses: IPv4 as is (also IPv4-mapped), IPv6 by /64', () => {
+    expect(addressKey('192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey(undefined)).toBe('?');
+  });
+
+  it('AddressBuckets: shared per address; a wait over maxWaitMs is refused without taking a token', () => {
+    let now = 0;
+    const b = new AddressBuckets(2, 1000, 1500, () => now);
+    expect([b.take('a'), b.take('a'), b.take('a')]).toEqual([0, 0, 1000]);
+    expect(b.take('b')).toBe(0);
+    expect(b.take('a')).toBeNull(); // would wait 2000 ms
+    expect(b.take('a')).toBeNull(); // and still does: the refusal took nothing
+    now = 1000;
+    expect(b.take('a')).toBe(1000);
   });
 });
 

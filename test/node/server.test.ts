@@ -407,6 +407,30 @@ describe('cldcb-server: keepalive, sequence timeout, per-client lock', () => {
     c.close();
   });
 
+  it('rate-limits recognition listings per source address too: many connections get no more than one, and waits past 10 s are refused', async () => {
+    const from = (localAddress: string): Promise<TestClient> => TestClient.connect({ port: srv.port, serverPub: srv.serverPub, key: newClientKey(), localAddress });
+    const mark = srv.mark();
+    // Each connection has its own burst of 4; the address has a burst of 8, then one per second.
+    const first = await Promise.all(Array.from({ length: 8 }, () => from('127.0.0.5')));
+    const t0 = Date.now();
+    await Promise.all(first.map((c) => c.listCodes()));
+    expect(Date.now() - t0).toBeLessThan(900);
+    // Twelve more at once from the same address: waits of 1 … 12 s; over 10 s they are closed at once.
+    const more = await Promise.all(Array.from({ length: 12 }, () => from('127.0.0.5')));
+    const outcomes = more.map((c) => c.listCodes().then(() => Date.now() - t0, () => 'closed' as const));
+    // Another address is not held up.
+    const t1 = Date.now();
+    const other = await from('127.0.0.6');
+    await other.listCodes();
+    expect(Date.now() - t1).toBeLessThan(900);
+    const firstDelayed = await Promise.any(outcomes.map((o) => o.then((v) => (typeof v === 'number' ? v : Promise.reject(new Error(v))))));
+    expect(firstDelayed).toBeGreaterThanOrEqual(900); // delayed, not refused
+    const refused = srv.log().slice(mark).match(/recognition listing refused: too many from 127\.0\.0\.5 \(it would wait over 10 s\)/g) ?? [];
+    expect(refused.length).toBeGreaterThanOrEqual(2); // the 11th and 12th (and any later ones) were closed at once
+    for (const c of [...first, ...more, other]) c.close();
+    await Promise.all(outcomes);
+  });
+
   it('the second connection gives up after --lock-wait and is closed; the first still finishes', async () => {
     const first = await connect();
     const second = await connect();

@@ -129,6 +129,7 @@ const CURVES = [
 it('libsecp256k1 is there for the socket layer (else the second handshake table would test noble twice)', () => {
   expect(noiseHandshakeCrypto().ecdh).toBeTypeOf('function');
   expect(noiseHandshakeCrypto().publicKey).toBeTypeOf('function');
+  expect(noiseHandshakeCrypto().isPoint).toBeTypeOf('function');
 });
 
 for (const aead of AEADS) for (const curve of CURVES) {

@@ -51,6 +51,8 @@ export interface ConnectOptions {
   host?: string;
   /** Answer pings with pongs (default true, as the plugin). */
   answerPings?: boolean;
+  /** Connect from this local address (e.g. 127.0.0.2: another source address on loopback). */
+  localAddress?: string;
 }
 
 export type BackupOutcome = 'appended' | 'reuploaded';
@@ -67,7 +69,7 @@ export class TestClient {
   ) {}
 
   static async connect(o: ConnectOptions): Promise<TestClient> {
-    const conn = await dialNoise({ host: o.host ?? '127.0.0.1', port: o.port, localStatic: o.key.priv, remoteStatic: o.serverPub, timeoutMs: 5000 });
+    const conn = await dialNoise({ host: o.host ?? '127.0.0.1', port: o.port, localStatic: o.key.priv, remoteStatic: o.serverPub, timeoutMs: 5000, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
     return new TestClient(conn, o.key, o.answerPings ?? true);
   }
 
