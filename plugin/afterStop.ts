@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CldcbError } from '../shared/errors';
-import { parsePluginWrapper, type PluginConfig } from '../shared/cldcb/ids';
+import { parsePluginWrapper, type PluginConfig } from '../shared/cldcb/wrapper';
 import { zeroize } from '../shared/bytes';
 import { BackupSession } from './backup';
 import { DB_FILE, readDataVersion } from './snapshot';

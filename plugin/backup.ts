@@ -68,8 +68,9 @@
  */
 import { bytesToHex, zeroize } from '../shared/bytes';
 import { CldcbError } from '../shared/errors';
-import type { PluginConfig } from '../shared/cldcb/ids';
-import { formatClientId, WRAPPER_DEADLINE_DEFAULT_S } from '../shared/cldcb/ids';
+import type { PluginConfig } from '../shared/cldcb/wrapper';
+import { formatClientId } from '../shared/cldcb/ids';
+import { WRAPPER_DEADLINE_DEFAULT_S } from '../shared/cldcb/wrapper';
 import { encodeReuploadHeader, REUPLOAD_PIECE_SIZE, splitIncrementPlaintext } from '../shared/cldcb/plaintexts';
 import { nobleBoxCrypto, Sealer, type BoxCrypto } from '../shared/cldcb/seal';
 import { CldcbClient, readToken, readVerifier, type ClientLogLevel, type ReuploadSource, type UploadOutcome } from '../electron/services/cldcbClient';

@@ -17,7 +17,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { CldcbError } from '../shared/errors';
-import { formatClientId, parsePluginWrapper, type PluginConfig } from '../shared/cldcb/ids';
+import { formatClientId } from '../shared/cldcb/ids';
+import { parsePluginWrapper, type PluginConfig } from '../shared/cldcb/wrapper';
 import { BackupSession, DEADLINE_MS } from './backup';
 import { JsonObjectStream } from './jsonStream';
 import { CldcbPluginRpc } from './plugin';

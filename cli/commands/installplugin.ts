@@ -23,23 +23,8 @@ import { parseServerSpec, WRAPPER_NAME } from '../../electron/services/installCe
 import { bytesToHex, zeroize } from '../../shared/bytes';
 import { CldcbError } from '../../shared/errors';
 import { nobleSecp } from '../../shared/cldcb/curve';
-import {
-  DEFAULT_PROXY_PORT,
-  DEFAULT_SERVER_PORT,
-  formatClientId,
-  formatHostPort,
-  formatNodeId,
-  formatPluginWrapper,
-  formatServerId,
-  parseClientKeyFile,
-  parseHostPort,
-  parsePluginWrapper,
-  parseWrapperDeadline,
-  WRAPPER_DEADLINE_DEFAULT_S,
-  WRAPPER_DEADLINE_MAX_S,
-  WRAPPER_DEADLINE_MIN_S,
-  type HostPort,
-} from '../../shared/cldcb/ids';
+import { DEFAULT_PROXY_PORT, DEFAULT_SERVER_PORT, formatClientId, formatHostPort, formatNodeId, formatServerId, parseClientKeyFile, parseHostPort, type HostPort } from '../../shared/cldcb/ids';
+import { formatPluginWrapper, parsePluginWrapper, parseWrapperDeadline, WRAPPER_DEADLINE_DEFAULT_S, WRAPPER_DEADLINE_MAX_S, WRAPPER_DEADLINE_MIN_S } from '../../shared/cldcb/wrapper';
 import { signRecognitionCode, verifyRecognitionAsClient } from '../../shared/cldcb/recognition';
 import { forgetSecret } from '../../shared/secrets/hsmSecret';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';

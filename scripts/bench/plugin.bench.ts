@@ -31,7 +31,8 @@ import { LightningdDriver, type TraceCall } from '../../test/node/helpers/lightn
 import { applyIncrement } from '../../test/node/helpers/replay';
 import { spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
-import { formatPluginWrapper, parseServerId } from '../../shared/cldcb/ids';
+import { parseServerId } from '../../shared/cldcb/ids';
+import { formatPluginWrapper } from '../../shared/cldcb/wrapper';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIX = path.join(ROOT, 'test/fixtures/lightningd');

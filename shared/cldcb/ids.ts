@@ -7,19 +7,19 @@
  * - node id    `02…`/`03…`: plain compressed pubkey hex.
  * Hex input may be upper or lower case; output is lowercase.
  *
- * The plugin wrapper is a shell script whose `# key = value` comment lines the
- * original plugin re-reads as its configuration (`client/Plugin/OptFile/*.cpp`).
+ * The `# key = value` option-file syntax lives here too; the plugin wrapper that uses it is
+ * shared/cldcb/wrapper.ts.
  */
 import { bytesToHex, hexToBytes, zeroize } from '../bytes';
 import { CldcbError } from '../errors';
-import { isValidCompressedPubkey, isValidPrivateKey, nobleSecp, normalizeSignature, parseCompactSignature } from './curve';
+import { isValidCompressedPubkey, isValidPrivateKey, nobleSecp } from './curve';
 
 /** Default TCP port of `cldcb-server` (§1.5). */
 export const DEFAULT_SERVER_PORT = 29735;
 /** Default SOCKS5 proxy port (Tor) for `proxy` (§7). */
 export const DEFAULT_PROXY_PORT = 9050;
 
-function isHexString(s: string): boolean {
+export function isHexString(s: string): boolean {
   return /^[0-9a-fA-F]*$/.test(s);
 }
 
@@ -114,7 +114,7 @@ export function parsePrivateKeyHex(s: string, field: string): Uint8Array {
 }
 
 /** Does `clientId33` equal pubkey(`priv`)? */
-function clientIdMatches(clientId33: Uint8Array, priv: Uint8Array): boolean {
+export function clientIdMatches(clientId33: Uint8Array, priv: Uint8Array): boolean {
   const pub = nobleSecp.publicKey(priv);
   return pub.length === clientId33.length && pub.every((b, i) => b === clientId33[i]);
 }
@@ -253,142 +253,4 @@ export function formatHostPort(hp: HostPort, field = 'host'): string {
   if (hp.host.length === 0 || /[\s#[\]]/.test(hp.host)) throw new CldcbError('bad_input', `${field}: "${hp.host}" is not a usable host name.`);
   if (!Number.isInteger(hp.port) || hp.port < 1 || hp.port > 65535) throw new CldcbError('bad_input', `${field}: port must be 1..65535.`);
   return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Plugin wrapper (§7)
-
-export interface PluginConfig {
-  /** 33-byte compressed client pubkey, = pubkey(clientPrivateKey) (checked). */
-  readonly clientId: Uint8Array;
-  /** 32-byte client private key (cpk). Zeroize after use. */
-  readonly clientPrivateKey: Uint8Array;
-  /** 33-byte node id. */
-  readonly nodeId: Uint8Array;
-  /** 64-byte compact recognition code (nsig), normalised to low-S as the original does. */
-  readonly nodeSignature: Uint8Array;
-  /** 33-byte compressed server pubkey (sid with the 0x50 removed). */
-  readonly serverId: Uint8Array;
-  readonly server: HostPort;
-  readonly proxy?: HostPort;
-  /**
-   * Our addition (`# deadline = SECONDS`, written only when the operator chose one, so a default
-   * wrapper still parses with the original plugin): how long one db_write may wait for the
-   * server before the plugin fails it and lightningd stops. lightningd is frozen (no RPC, no
-   * peers) for that long during an outage. Undefined: the plugin's default (30 s).
-   */
-  readonly deadlineSeconds?: number;
-}
-
-/** Bounds of `# deadline`: below 1 s a server's fsync hiccup would stop the node; above 10 min lightningd looks hung. */
-export const WRAPPER_DEADLINE_MIN_S = 1;
-/** The plugin's deadline when the wrapper names none. */
-export const WRAPPER_DEADLINE_DEFAULT_S = 30;
-export const WRAPPER_DEADLINE_MAX_S = 600;
-
-/** `# deadline = SECONDS` (decimal seconds within the bounds). @throws CldcbError bad_input naming the key. */
-export function parseWrapperDeadline(text: string, what: string): number {
-  const v = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || !(v >= WRAPPER_DEADLINE_MIN_S && v <= WRAPPER_DEADLINE_MAX_S))
-    throw new CldcbError('bad_input', `${what}: deadline must be a number of seconds from ${WRAPPER_DEADLINE_MIN_S} to ${WRAPPER_DEADLINE_MAX_S}, not "${text}".`);
-  return v;
-}
-
-const WRAPPER_KEYS = ['cid', 'cpk', 'nid', 'nsig', 'sid', 'shost', 'proxy', 'deadline'];
-const WRAPPER_REQUIRED = ['cid', 'cpk', 'nid', 'nsig', 'sid', 'shost'];
-
-/**
- * Parse the plugin wrapper's comment configuration with the original's rules
- * (`OptFile/parse.cpp`, `validate_keys.cpp`, `translate_setup.cpp`), checking the keys
- * in the original's order, plus one check the original never made: cid must equal
- * pubkey(cpk) (the original silently used pubkey(cpk)).
- * @throws CldcbError bad_input / bad_length / bad_hex naming the key.
- */
-export function parsePluginWrapper(text: string, what = 'plugin wrapper'): PluginConfig {
-  const opts = parseOptFile(text);
-  for (const k of opts.keys())
-    if (!WRAPPER_KEYS.includes(k)) throw new CldcbError('bad_input', `${what}: unknown option "${k}" (allowed: ${WRAPPER_KEYS.join(', ')}).`);
-  for (const k of WRAPPER_REQUIRED) if (!opts.has(k)) throw new CldcbError('bad_input', `${what}: required option "${k}" is missing.`);
-  const get = (k: string): string => opts.get(k)!;
-
-  const nodeId = parseNodeId(get('nid'), `${what}: nid`);
-  const nsig = get('nsig');
-  if (!isHexString(nsig)) throw new CldcbError('bad_hex', `${what}: nsig must be a hexadecimal string.`);
-  if (nsig.length !== 128) throw new CldcbError('bad_length', `${what}: nsig must have 128 hex digits, got ${nsig.length}.`);
-  const rawSig = hexToBytes(nsig, `${what}: nsig`, 64);
-  if (!parseCompactSignature(rawSig)) throw new CldcbError('bad_input', `${what}: nsig is not a valid compact signature (r or s out of range).`);
-  const nodeSignature = normalizeSignature(rawSig);
-  const clientId = parseClientId(get('cid'), `${what}: cid`);
-  const cpk = get('cpk');
-  if (!isHexString(cpk)) throw new CldcbError('bad_hex', `${what}: cpk must be a hexadecimal string.`);
-  const clientPrivateKey = parsePrivateKeyHex(cpk, `${what}: cpk`);
-  try {
-    const proxyText = opts.get('proxy');
-    const proxy = proxyText === undefined ? undefined : parseHostPort(proxyText, DEFAULT_PROXY_PORT, `${what}: proxy`);
-    const serverId = parseServerId(get('sid'), `${what}: sid`);
-    const server = parseHostPort(get('shost'), DEFAULT_SERVER_PORT, `${what}: shost`);
-    const deadlineText = opts.get('deadline');
-    const deadlineSeconds = deadlineText === undefined ? undefined : parseWrapperDeadline(deadlineText, what);
-    if (!clientIdMatches(clientId, clientPrivateKey))
-      throw new CldcbError('bad_input', `${what}: cid does not belong to cpk (pubkey(cpk) is ${formatClientId(nobleSecp.publicKey(clientPrivateKey))}). Fix the cid line or regenerate the wrapper.`);
-    return {
-      clientId,
-      clientPrivateKey,
-      nodeId,
-      nodeSignature,
-      serverId,
-      server,
-      ...(proxy ? { proxy } : {}),
-      ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
-    };
-  } catch (e) {
-    zeroize(clientPrivateKey);
-    throw e;
-  }
-}
-
-export interface WrapperOptions {
-  /** argv of the plugin program; `--` and `"$0"` are appended. Default `['cldcb-plugin']`. */
-  readonly command?: readonly string[];
-  /** Shell for the `#!` line. Default `/bin/sh`. */
-  readonly shell?: string;
-}
-
-/** POSIX-shell quoting: bare when safe, otherwise single quotes. */
-export function shellQuote(s: string): string {
-  if (/^[A-Za-z0-9_./:=+,@%-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * Write the wrapper script (§7): a shell script whose comment lines hold the configuration
- * and whose last line `exec`s the plugin with `-- "$0"`. The cid line is derived from the
- * private key, so it always matches. The result parses back with {@link parsePluginWrapper}.
- * The file holds cpk in plain text: write it owner-only (mode 0700 or 0500).
- * @throws CldcbError bad_input for invalid keys, hosts or command words.
- */
-export function formatPluginWrapper(cfg: Omit<PluginConfig, 'clientId'>, opts: WrapperOptions = {}): string {
-  const command = opts.command ?? ['cldcb-plugin'];
-  const shell = opts.shell ?? '/bin/sh';
-  if (command.length === 0 || command.some((w) => w.length === 0 || /[\n\r\0]/.test(w)))
-    throw new CldcbError('bad_input', 'wrapper: the plugin command must be one or more non-empty words without line breaks.');
-  if (!/^\/[^\s]*$/.test(shell)) throw new CldcbError('bad_input', 'wrapper: the shell must be an absolute path without spaces.');
-  if (cfg.nodeSignature.length !== 64 || !parseCompactSignature(cfg.nodeSignature))
-    throw new CldcbError('bad_input', 'wrapper: nsig must be a valid 64-byte compact signature.');
-  const cid = formatClientId(nobleSecp.publicKey(cfg.clientPrivateKey));
-  const lines = [
-    `#! ${shell}`,
-    '## cldcb-plugin wrapper written by CLDCB. It holds the client private key (cpk):',
-    '## keep it readable by the lightningd user only.',
-    `# cid = ${cid}`,
-    `# cpk = ${bytesToHex(cfg.clientPrivateKey)}`,
-    `# nid = ${formatNodeId(cfg.nodeId)}`,
-    `# nsig = ${bytesToHex(normalizeSignature(cfg.nodeSignature))}`,
-    `# sid = ${formatServerId(cfg.serverId)}`,
-    `# shost = ${formatHostPort(cfg.server, 'shost')}`,
-  ];
-  if (cfg.proxy) lines.push(`# proxy = ${formatHostPort(cfg.proxy, 'proxy')}`);
-  if (cfg.deadlineSeconds !== undefined) lines.push(`# deadline = ${parseWrapperDeadline(String(cfg.deadlineSeconds), 'wrapper')}`);
-  lines.push(`exec ${command.map(shellQuote).join(' ')} -- "$0"`);
-  return lines.join('\n') + '\n';
 }

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, expect, fixturesDir } from './harness';
-import { parsePluginWrapper } from '../../shared/cldcb/ids';
+import { parsePluginWrapper } from '../../shared/cldcb/wrapper';
 import { checkRecognition } from '../../shared/cldcb/recognition';
 import { hexToBytes } from '../../shared/bytes';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';

@@ -15,7 +15,8 @@ import { runCli } from '../../cli/main';
 import type { CliIo } from '../../cli/io';
 import { bytesToHex, hexToBytes } from '../../shared/bytes';
 import { checkRecognition } from '../../shared/cldcb/recognition';
-import { formatClientId, parseClientKeyFile, parsePluginWrapper } from '../../shared/cldcb/ids';
+import { formatClientId, parseClientKeyFile } from '../../shared/cldcb/ids';
+import { parsePluginWrapper } from '../../shared/cldcb/wrapper';
 import { buildPlugin, PLUGIN_SHIM, ROOT } from './helpers/plugin-build';
 import { FIX, loadNode, playCalls, startDriver, TestCldcbServer, type NodeFixture } from './helpers/plugin-fixtures';
 

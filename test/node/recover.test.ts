@@ -28,7 +28,8 @@ import {
   signRecognitionCode,
   verifyRecognitionAsClient,
 } from '../../shared/cldcb/recognition';
-import { formatClientId, parseClientId, parseClientKeyFile, parsePluginWrapper } from '../../shared/cldcb/ids';
+import { formatClientId, parseClientId, parseClientKeyFile } from '../../shared/cldcb/ids';
+import { parsePluginWrapper } from '../../shared/cldcb/wrapper';
 import { sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
 import { compareDatabases } from '../../electron/services/recovery/compare';

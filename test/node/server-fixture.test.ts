@@ -11,7 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from '../../shared/bytes';
 import { encodeArchive, readArchive, type ArchEvent } from '../../shared/cldcb/arch';
-import { formatClientId, parseClientKeyFile, parseNodeId, parsePluginWrapper } from '../../shared/cldcb/ids';
+import { formatClientId, parseClientKeyFile, parseNodeId } from '../../shared/cldcb/ids';
+import { parsePluginWrapper } from '../../shared/cldcb/wrapper';
 import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
 import { newClientKey, TestClient } from './helpers/server-client';
 

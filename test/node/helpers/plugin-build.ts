@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { bytesToHex } from '../../../shared/bytes';
-import { formatPluginWrapper } from '../../../shared/cldcb/ids';
+import { formatPluginWrapper } from '../../../shared/cldcb/wrapper';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const PLUGIN_SHIM = path.join(ROOT, 'plugin/cldcb-plugin.mjs');
