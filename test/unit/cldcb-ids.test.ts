@@ -3,22 +3,8 @@ import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '../../shared/bytes';
 import { CldcbError } from '../../shared/errors';
 import { nobleSecp } from '../../shared/cldcb/curve';
-import {
-  formatClientId,
-  formatClientKeyFile,
-  formatHostPort,
-  formatNodeId,
-  formatPluginWrapper,
-  formatServerId,
-  parseClientId,
-  parseClientKeyFile,
-  parseHostPort,
-  parseNodeId,
-  parseOptFile,
-  parsePluginWrapper,
-  parseServerId,
-  shellQuote,
-} from '../../shared/cldcb/ids';
+import { formatClientId, formatClientKeyFile, formatHostPort, formatNodeId, formatServerId, parseClientId, parseClientKeyFile, parseHostPort, parseNodeId, parseOptFile, parseServerId } from '../../shared/cldcb/ids';
+import { formatPluginWrapper, parsePluginWrapper, shellQuote } from '../../shared/cldcb/wrapper';
 
 // Sample keys from the fixtures (throw-away test keys, test/fixtures/cldcb/README.md).
 const CID = 'c2f8853660663e584024d4efbd84c77b61de13941cffeb0e8a41fb06ce46373637';
