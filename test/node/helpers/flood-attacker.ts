@@ -112,25 +112,36 @@ async function openNoise(): Promise<void> {
   })();
 }
 
-// Reopening: a queue of kinds to open, drained under the concurrency and rate limits.
+// Opening: the initial ramp (sessions first), then whatever was lost, alternating between the
+// kinds so both stay in play; drained under the concurrency and rate limits.
 const queue: ('plain' | 'noise')[] = [];
+const lostQueue = { plain: 0, noise: 0 };
+let nextKind: 'plain' | 'noise' = 'plain';
 let inFlight = 0;
 let tokens = 0;
 let rampedCount = 0;
 const ramp = cfg.plain + cfg.noise;
 
 function lost(kind: 'plain' | 'noise'): void {
-  if (!stopping) queue.push(kind);
+  if (!stopping) lostQueue[kind]++;
+}
+
+/** The next kind to reopen: alternate, skipping a kind with nothing lost. */
+function takeLost(): 'plain' | 'noise' | undefined {
+  const other = nextKind === 'plain' ? 'noise' : 'plain';
+  const kind = lostQueue[nextKind] > 0 ? nextKind : lostQueue[other] > 0 ? other : undefined;
+  if (kind === undefined) return undefined;
+  lostQueue[kind]--;
+  nextKind = kind === 'plain' ? 'noise' : 'plain';
+  return kind;
 }
 
 function pump(): void {
-  while (!stopping && queue.length > 0 && inFlight < cfg.concurrency) {
-    const ramping = rampedCount < ramp;
-    if (!ramping) {
-      if (tokens < 1) return;
-      tokens--;
-    }
-    const kind = queue.shift()!;
+  while (!stopping && inFlight < cfg.concurrency) {
+    const ramping = queue.length > 0;
+    if (!ramping && (tokens < 1 || lostQueue.plain + lostQueue.noise === 0)) return;
+    const kind = ramping ? queue.shift()! : takeLost()!;
+    if (!ramping) tokens--;
     inFlight++;
     if (ramping && ++rampedCount === ramp) stats.ramped = true;
     void (kind === 'plain' ? openPlain() : openNoise()).finally(() => {
