@@ -9,8 +9,9 @@
  *    are not kept;
  *  - footers: checked (hash, length, data_version) and reported as warnings only: they are
  *    the server's bookkeeping, not part of the sealed data;
- *  - a torn tail (the file ends inside an increment: the server died while appending it, so
- *    it was never acknowledged and lightningd never committed it) is dropped with a warning.
+ *  - a torn tail (the file ends inside an increment) is dropped with a warning that says only
+ *    what is known: a server that died while appending leaves one (that increment was never
+ *    acknowledged), but so does an incomplete copy, which may lack more (issue 14 #3).
  *
  * Reads with a plain file descriptor (no streams): the same code runs in a worker thread
  * and inline, and cancellation is a cheap flag check between blocks.
@@ -211,7 +212,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
     };
 
     const torn = walkArchiveFile(fd, reader, { onEvent, ...(opts.cancelled ? { cancelled: opts.cancelled } : {}), progress: (pos) => opts.progress?.(pos, st.size) });
-    if (torn !== undefined) warnings.push(tornTailWarning(what, increments[increments.length - 1]!.dataVersion, torn));
+    if (torn !== undefined) warnings.push(tornTailWarning(what, increments[increments.length - 1]!, torn));
     if (header36 === undefined) throw new CldcbError('truncated', `${what}: no re-upload header.`);
     const snapshot: SnapshotSummary = {
       reuploadDataVersion: reuploadDv,
@@ -290,12 +291,20 @@ export function footerWarning(index: number, framingDv: number, f: ArchFooter): 
   };
 }
 
-/** The warning for a torn tail the reader reported (`truncated` after ≥ 1 complete increment). */
-export function tornTailWarning(what: string, lastDv: number, readerMessage: string): RecoveryWarning {
+/**
+ * The warning for a torn tail the reader reported (`truncated` after ≥ 1 complete increment).
+ * It states what is known and nothing more (issue 14 #3): a server that stopped while
+ * appending leaves a torn tail (that increment was never acknowledged), and so does a copy
+ * of the server directory cut short, which may lack more increments than the torn one — no
+ * file can tell the two apart.
+ */
+export function tornTailWarning(what: string, last: { readonly dataVersion: number; readonly time?: number }, readerMessage: string): RecoveryWarning {
+  const when = last.time !== undefined ? `, sealed at ${new Date(last.time * 1000).toISOString().replace('.000Z', 'Z')}` : '';
   return {
     kind: 'torn_tail',
     severity: 'warning',
-    message: `${what} ends inside an increment after the last complete one (data_version ${lastDv}): the server stopped while appending it, so it was never acknowledged and lightningd did not commit it. It is ignored. (${readerMessage})`,
+    dataVersion: last.dataVersion,
+    message: `${what} ends inside an increment: the last complete one is data_version ${last.dataVersion}${when}; the incomplete bytes after it are ignored. A server that stopped while appending leaves this (that increment was never acknowledged), but so does an incomplete copy of the server directory, which may lack more increments: check that ${last.dataVersion} is the node's last data_version (--last-known-data-version, other servers) before starting lightningd. (${readerMessage})`,
   };
 }
 

@@ -75,6 +75,10 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
       const stale = staleReasons.length > 0;
       const nextSteps: string[] = [];
       const database = placeDatabase(out.database!, target, stale ? dv : undefined, nextSteps);
+      if (!stale && warnings.some((w) => w.kind === 'torn_tail'))
+        nextSteps.push(
+          `Before starting lightningd, confirm that data_version ${dv} is the node's last: the archive ends inside an increment after it, which a server that stopped while appending leaves, but so does an incomplete copy of the server directory. If you know the node's last data_version or activity, recover again with --last-known-data-version / --last-known-time (or the app's fields) into an empty directory, or compare with another server or a fresh copy.`,
+        );
 
       // The plugin's files (the same backup continues: its chain head, then the wrapper) — never
       // beside a database that may be stale: they would start it.
@@ -325,7 +329,7 @@ function staleness(input: RecoverInput, search: SearchResult, chosenIndex: numbe
   const cands = search.candidates;
   const chosen = cands[chosenIndex]!;
   const staleReasons: string[] = [];
-  const reason = (message: string, kind?: 'older_than_known' | 'chosen_not_freshest'): void => {
+  const reason = (message: string, kind?: 'older_than_known' | 'chosen_not_freshest' | 'source_served_less'): void => {
     staleReasons.push(message);
     if (kind) warnings.push({ kind, severity: 'error', message });
   };
@@ -341,6 +345,13 @@ function staleness(input: RecoverInput, search: SearchResult, chosenIndex: numbe
       reason(`Another backup of this node (${c.clientId} at ${c.sourceLabel}) could not be used (${c.error.message}); it may hold newer writes.`);
   }
   if (cands.some((c, i) => i !== chosenIndex && c.clientId === chosen.clientId && c.dataVersion !== undefined && c.dataVersion > dv)) reason('Another server holds more of this same backup.');
+  const record = chosen.serverRecord;
+  const ahead = record ? (record.dataVersion - dv + 0x100000000) % 0x100000000 : 0;
+  if (record && ahead > 0 && ahead < 0x80000000)
+    reason(
+      `The server's own log (${record.file}) records data_version ${record.dataVersion} stored for this backup${record.time !== undefined ? ` at ${iso(record.time)}` : ''}, but this copy of its archive ends at ${dv}: the copy is incomplete (cut short, or taken before the server finished writing) and lacks ${ahead} data_version(s) the server acknowledged.`,
+      'source_served_less',
+    );
   const others = cands.filter((c, i) => i !== chosenIndex && c.clientId !== chosen.clientId && !c.error && (c.dataVersion ?? 0) <= dv);
   if (others.length > 0)
     warnings.push({

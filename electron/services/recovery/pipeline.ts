@@ -680,7 +680,7 @@ function feed(
     const torn = walkArchiveFile(fd, reader, { onEvent, cancelled });
     if (torn !== undefined) {
       if (inc?.streaming) post({ t: 'rb', i: inc.index });
-      warnings.push(tornTailWarning(what, increments[increments.length - 1]!.dataVersion, torn));
+      warnings.push(tornTailWarning(what, increments[increments.length - 1]!, torn));
     }
     if (!planner || !snapshot) throw new CldcbError('truncated', `${what}: no re-upload section.`);
     if (inTx) post({ t: 'commit' });

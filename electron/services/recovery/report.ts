@@ -65,7 +65,9 @@ function warningLines(ws: readonly RecoveryWarning[]): string[] {
 /** The one-line verdict: what was verified, and what is not done yet. */
 export function verdictLine(v: RecoveryVerdict): string {
   if (v.stale) return 'Verdict: STALE — use the SCB path.';
-  return `Verdict: rebuilt and verified${v.clientKeyFile ? ' — but backups are NOT set up yet: make the plugin wrapper first (Next steps).' : '.'}`;
+  const torn = v.warnings.some((w) => w.kind === 'torn_tail');
+  const claim = torn ? `Verdict: rebuilt and verified up to data_version ${v.dataVersion}; the archive ends inside a later increment — confirm ${v.dataVersion} is the node's last (Next steps)` : 'Verdict: rebuilt and verified';
+  return `${claim}${v.clientKeyFile ? ' — and backups are NOT set up yet: make the plugin wrapper first (Next steps).' : '.'}`;
 }
 
 /** Plain text (also what the CLI prints when not --json). */

@@ -27,7 +27,7 @@ import { coreCount, runJobParallel } from '../workerPool';
 import type { RecoveryWarning } from './chain';
 import type { RebuildInput, RebuildOutput } from './rebuild';
 import { STATUS, type RecognizeNote, type RecognizeSliceOutput } from './recognize';
-import { ArchFileWriter, clientKeyFromArchiveName, parseServerAddress, probeArchive, readRecognitionCodesFile, readServerDir, recordSetFrom, type RecordSet } from './sources';
+import { ArchFileWriter, clientKeyFromArchiveName, parseServerAddress, probeArchive, readRecognitionCodesFile, readServerDir, recordSetFrom, type RecordSet, type ServerLogRecord } from './sources';
 import { checkAbort, errData, runTask } from './tasks';
 import type { Candidate, ProgressOptions, RecoveryEvent, RecoverySource, SearchInput, SearchResult, SourceResult } from './types';
 
@@ -43,6 +43,8 @@ interface SourceState {
   serverId?: string;
   serverHost?: string;
   serverPort?: number;
+  /** The server's log records by client id (server directories of our server). */
+  logRecords?: Map<string, ServerLogRecord>;
   speaksV1?: boolean;
   client?: CldcbClient;
   serverKey?: Uint8Array;
@@ -180,6 +182,7 @@ async function openSource(run: SearchRun, s: SourceState): Promise<void> {
     s.archives = l.archives;
     if (l.serverId) s.serverId = l.serverId;
     if (l.port) s.serverPort = l.port;
+    if (l.logRecords) s.logRecords = l.logRecords;
     if (src.serverHost) s.serverHost = src.serverHost;
     for (const n of l.notes) run.warnings.push({ kind: 'source_failed', severity: 'info', message: `${s.label}: ${n}` });
   } else if (src.kind === 'archive') {
@@ -319,6 +322,7 @@ function applyStatuses(run: SearchRun, outputs: RecognizeSliceOutput[], total: n
 function addCandidate(run: SearchRun, s: SourceState, clientKey: Uint8Array, via: 'code' | 'archive', archivePath: string | undefined, token?: Uint8Array): Found | undefined {
   const clientId = formatClientId(clientKey);
   if (run.candidates.some((c) => c.source === s.index && c.clientId === clientId)) return undefined;
+  const record = s.logRecords?.get(clientId);
   const c: Found = {
     clientId,
     clientKey,
@@ -327,6 +331,7 @@ function addCandidate(run: SearchRun, s: SourceState, clientKey: Uint8Array, via
     via,
     online: s.source.kind === 'server',
     warnings: [],
+    ...(record ? { serverRecord: record } : {}),
     ...(archivePath ? { archivePath } : {}),
     ...(token ? { readToken: bytesToHex(token) } : {}),
   };

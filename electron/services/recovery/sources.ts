@@ -25,7 +25,7 @@ import { RECOGNITION_RECORD_SIZE } from '../../../shared/cldcb/messages';
 import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
 import { Unsealer } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../nativeSeal';
-import { readSmallText } from './untrustedFiles';
+import { openRegularFile, readSmallText } from './untrustedFiles';
 
 const ARCH_NAME_RE = /^c([23][0-9a-f]{64})\.arch$/i;
 const LINE_RE = /^(0[23][0-9a-fA-F]{64})\s+([0-9a-fA-F]{128})$/;
@@ -157,6 +157,8 @@ export interface ServerDirListing {
   readonly serverId?: string;
   /** The port our server last listened on (its `port` file), when the copy has one. */
   readonly port?: number;
+  /** What our server's log (`debug.log`) says it last stored for each client (client id → record). */
+  readonly logRecords?: Map<string, ServerLogRecord>;
   readonly notes: string[];
 }
 
@@ -200,7 +202,65 @@ export function readServerDir(dir: string): ServerDirListing {
   }
   const serverId = readServerIdFrom(dir, names);
   const port = names.includes('port') ? readPortFile(path.join(dir, 'port')) : undefined;
-  return { dir, codes, archives, clients, ...(serverId ? { serverId } : {}), ...(port ? { port } : {}), notes };
+  const logRecords = names.includes(SERVER_LOG) ? readServerLog(path.join(dir, SERVER_LOG), notes) : undefined;
+  return { dir, codes, archives, clients, ...(serverId ? { serverId } : {}), ...(port ? { port } : {}), ...(logRecords?.size ? { logRecords } : {}), notes };
+}
+
+/** Our server's log file in its directory (server/serverDir.ts DEFAULT_LOGFILE). */
+export const SERVER_LOG = 'debug.log';
+/** Only the end of the log is read: the last records are the ones that matter. */
+export const SERVER_LOG_TAIL_BYTES = 16 << 20;
+
+export interface ServerLogRecord {
+  /** The data_version the server last acknowledged storing (appended, or re-uploaded) for the client. */
+  readonly dataVersion: number;
+  /** unix seconds of that log line. */
+  readonly time?: number;
+  readonly file: string;
+}
+
+/**
+ * The server's own record of what it stored: our server logs every acknowledged increment
+ * ("c…: dv N appended (…)") and re-upload ("c…: dv N re-uploaded (…)", server/session.ts) after
+ * fsync and before the acknowledgement. A copy of the archive that ends before the last record
+ * is incomplete (issue 14 #3). Reads the last 16 MiB only; a log that cannot be read is a note.
+ */
+function readServerLog(file: string, notes: string[]): Map<string, ServerLogRecord> | undefined {
+  let text: string;
+  try {
+    text = readTail(file, SERVER_LOG_TAIL_BYTES);
+  } catch (e) {
+    notes.push(`${SERVER_LOG} cannot be read (${e instanceof CldcbError ? e.message : 'I/O error'}); ignored.`);
+    return undefined;
+  }
+  const out = new Map<string, ServerLogRecord>();
+  const re = /^(\S+)[^\n]*? (c[23][0-9a-f]{64}): dv (\d{1,10}) (?:appended|re-uploaded)\b/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const dv = Number(m[3]);
+    if (dv > 0xffffffff) continue;
+    const ms = Date.parse(m[1]!);
+    out.set(m[2]!, { dataVersion: dv, ...(Number.isNaN(ms) ? {} : { time: Math.floor(ms / 1000) }), file });
+  }
+  return out;
+}
+
+/** The last `maxBytes` of a regular file as latin1 text (from the first whole line). */
+function readTail(file: string, maxBytes: number): string {
+  const { fd, size } = openRegularFile(file);
+  try {
+    const from = Math.max(0, size - maxBytes);
+    const buf = Buffer.alloc(size - from);
+    let n = 0;
+    while (n < buf.length) {
+      const r = readSync(fd, buf, n, buf.length - n, from + n);
+      if (r === 0) break;
+      n += r;
+    }
+    const text = buf.toString('latin1', 0, n);
+    return from === 0 ? text : text.slice(text.indexOf('\n') + 1);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Our server's `port` file (`<n>\n`, server/serverDir.ts), or undefined when absent or not a port. */

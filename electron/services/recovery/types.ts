@@ -161,6 +161,11 @@ export interface Candidate {
   readonly incrementsStored?: number;
   readonly chain?: 'v1' | 'v0' | 'mixed' | 'none';
   readonly warnings: RecoveryWarning[];
+  /**
+   * What the server's own log (our server's `debug.log` in a server directory copy) says it last
+   * stored for this backup; recovery reports the copy as stale when its archive ends before it.
+   */
+  readonly serverRecord?: { readonly dataVersion: number; readonly time?: number; readonly file: string };
   /** Internal: v1 read token for online download (hex). */
   readonly readToken?: string;
 }
