@@ -92,6 +92,13 @@ const electronSecurity = [
     message: 'This command-line switch weakens Chromium or opens a debugger.',
   },
   {
+    // Outgoing connections go through the two guarded points (networkGuard.ts assertMayConnect):
+    // noiseSocket.ts tcpConnect and cldcbClient.ts socksTunnel, which say why they may.
+    selector:
+      "CallExpression[callee.object.name=/^(net|tls|http|https|http2|dgram|SocksClient)$/][callee.property.name=/^(connect|createConnection|request|get|createSocket|createChain)$/]",
+    message: 'Open connections only through the guarded points (noiseSocket.ts tcpConnect, cldcbClient.ts socksTunnel): the app promises no network without online mode.',
+  },
+  {
     selector:
       "CallExpression[callee.property.name='exposeInMainWorld'] > Identifier[name='ipcRenderer'], " +
       "CallExpression[callee.property.name='exposeInMainWorld'] > ObjectExpression > Property > Identifier.value[name='ipcRenderer']",

@@ -47,6 +47,7 @@ import {
 import { advertisedVersion, proveRead as proveReadMessage, setReadVerifier as setReadVerifierMessage } from '../../shared/cldcb/extension';
 import { decodeRecognitionRecord, type RecognitionRecord } from '../../shared/cldcb/recognition';
 import { checkInitiatorKeys, connectNoise, dialNoise, type NoiseConnection } from './noiseSocket';
+import { assertMayConnect } from './networkGuard';
 
 /** Extension v1 (PROTOCOL.md §3): shared/cldcb/extension.ts; the token and verifier are re-exported for the plugin. */
 export { readToken, readVerifier } from '../../shared/cldcb/extension';
@@ -526,7 +527,9 @@ export async function socksTunnel(proxy: HostPort, host: string, port: number, t
   // A domain name goes as one length byte and its bytes (the package counts characters).
   if (net.isIP(host) === 0 && (host.length > 255 || !/^[\x21-\x7e]+$/.test(host)))
     throw new CldcbError('bad_input', `server host name "${host.slice(0, 40)}${host.length > 40 ? '…' : ''}" cannot go through SOCKS5 (printable ASCII, at most 255 bytes).`);
+  assertMayConnect(host, port, 'socks'); // the app's online-mode rule (networkGuard.ts)
   try {
+    // eslint-disable-next-line no-restricted-syntax -- the guarded connection point: assertMayConnect above
     const { socket } = await SocksClient.createConnection({
       proxy: { host: proxy.host, port: proxyPort, type: 5 },
       command: 'connect',

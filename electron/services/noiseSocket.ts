@@ -32,6 +32,7 @@ import { ACT1_SIZE, ACT2_SIZE, ACT3_SIZE, NoiseInitiator, NoiseResponder, type H
 import { type Ecdh, type PublicKeyOf, PRIVKEY_SIZE } from '../../shared/noise/primitives';
 import { nativeAead } from './nativeAead';
 import { loadNativeSecp256k1 } from './nativeSeal';
+import { assertMayConnect } from './networkGuard';
 
 /** Per-act handshake timeout of the original server (`Daemon/ConnectionHandshaker.cpp`). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
@@ -435,7 +436,9 @@ function checkTimeout(t: number | undefined): number {
 
 /** Open a TCP connection with a timeout. @throws CldcbError server_unreachable */
 function tcpConnect(host: string, port: number, peer: string, timeoutMs: number, localAddress?: string): Promise<net.Socket> {
+  assertMayConnect(host, port); // the app's online-mode rule (networkGuard.ts)
   return new Promise<net.Socket>((resolve, reject) => {
+    // eslint-disable-next-line no-restricted-syntax -- the guarded connection point: assertMayConnect above
     const socket = net.connect({ host, port, ...(localAddress ? { localAddress } : {}) });
     const fail = (why: string, cause?: Error): void => {
       clearTimeout(timer);

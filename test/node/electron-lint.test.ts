@@ -58,6 +58,9 @@ const DANGEROUS: [string, string, string][] = [
   ['bypassCSP scheme', `import { protocol } from 'electron';\nprotocol.registerSchemesAsPrivileged([{ scheme: 'app', privileges: { bypassCSP: true } }]);\n`, 'bypasses the CSP'],
   ['--no-sandbox switch', `import { app } from 'electron';\napp.commandLine.appendSwitch('no-sandbox');\n`, 'command-line switch'],
   ['remote debugging', `import { app } from 'electron';\napp.commandLine.appendSwitch('remote-debugging-port', '9222');\n`, 'command-line switch'],
+  ['a raw TCP connection', `import net from 'node:net';\nexport const c = (host: string) => net.connect({ host, port: 9735 });\n`, 'only through the guarded points'],
+  ['a SOCKS connection', `import { SocksClient } from 'socks';\nexport const c = () => SocksClient.createConnection({} as never);\n`, 'only through the guarded points'],
+  ['an http request', `import https from 'node:https';\nexport const r = () => https.request('https://example.com/');\n`, 'only through the guarded points'],
   ['ipcRenderer exposed', `import { contextBridge, ipcRenderer } from 'electron';\ncontextBridge.exposeInMainWorld('ipc', ipcRenderer);\n`, 'Never expose ipcRenderer'],
   ['ipcRenderer exposed in an object', `import { contextBridge, ipcRenderer } from 'electron';\ncontextBridge.exposeInMainWorld('ipc', { ipcRenderer });\n`, 'Never expose ipcRenderer'],
 ];
