@@ -20,8 +20,9 @@ import { credentialHandlers } from './handlers/credentials';
 import { jobHandlers } from './handlers/jobs';
 import { recoverHandlers } from './handlers/recover';
 import { installHandlers } from './handlers/install';
+import { withNetworkScope } from './services/networkGuard';
 
-export type { HandlerDeps } from './handlers/context';
+export type { HandlerDeps, OnlineRequest } from './handlers/context';
 export type HandlerTable = { [C in Channel]: (input: unknown) => Promise<Result<Output<C>>> };
 
 export interface Backend {
@@ -49,15 +50,18 @@ export function createHandlers(deps: HandlerDeps): Backend {
   for (const channel of CHANNELS) {
     const schema = contract[channel].input;
     const handler = handlers[channel] as (input: unknown) => unknown;
-    table[channel] = async (input: unknown) => {
-      const parsed = schema.safeParse(input ?? {});
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue?.path.length ? issue.path.join('.') : 'input';
-        return fail('bad_input', `${channel}: ${where}: ${issue?.message ?? 'invalid'}.`);
-      }
-      return wrapResult(() => handler(parsed.data));
-    };
+    // Every request runs offline (loopback only) unless its handler was granted online mode for
+    // its action by the operator's confirmation (grantOnline); what the renderer sends cannot.
+    table[channel] = (input: unknown) =>
+      withNetworkScope({ online: false, action: `The ${channel} action` }, async () => {
+        const parsed = schema.safeParse(input ?? {});
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          const where = issue?.path.length ? issue.path.join('.') : 'input';
+          return fail('bad_input', `${channel}: ${where}: ${issue?.message ?? 'invalid'}.`);
+        }
+        return wrapResult(() => handler(parsed.data));
+      });
   }
 
   return {

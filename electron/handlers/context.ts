@@ -28,6 +28,29 @@ export interface HandlerDeps {
   nodeBinary?: string;
   /** The clock (tests fix it). */
   now?(): Date;
+  /**
+   * Ask the operator, in a dialog the main process owns (not the renderer), whether this one
+   * action may go online. Without it every request to go online is refused. The renderer's
+   * "online mode" switch only asks for this question; the answer is the grant.
+   */
+  confirmOnline?(request: OnlineRequest): Promise<boolean>;
+}
+
+/** What an action wants to reach, as the confirmation dialog shows it. */
+export interface OnlineRequest {
+  /** What the operator is doing, e.g. "Find your entries on the backup server". */
+  action: string;
+  /** Where the one connection goes (SID@HOST:PORT, and the proxy if any). */
+  destination: string;
+}
+
+/**
+ * The grant for one action: true only when the operator confirmed in the main process's own
+ * dialog. Run the action's work inside withNetworkScope({ online: granted, … }) so that the
+ * network guard (services/networkGuard.ts) holds every connection to the same answer.
+ */
+export async function grantOnline(deps: HandlerDeps, request: OnlineRequest): Promise<boolean> {
+  return deps.confirmOnline ? (await deps.confirmOnline(request)) === true : false;
 }
 
 export type SessionSecret = LoadedSecret & { fileName?: string };

@@ -15,7 +15,8 @@ import { verdictHtml, verdictJson } from '../services/recovery/report';
 import type { RecoveryEvent, RecoveryVerdict, RecoverySource, SearchResult } from '../services/recovery/types';
 import { writeFileAtomic } from '../services/atomicFile';
 import type { JobControl } from '../services/jobs';
-import type { BackendContext, HandlerGroup } from './context';
+import { grantOnline, type BackendContext, type HandlerGroup } from './context';
+import { withNetworkScope } from '../services/networkGuard';
 
 type C =
   | 'recover.chooseServerDir'
@@ -132,16 +133,21 @@ export function recoverHandlers({ deps, session }: BackendContext): HandlerGroup
       return { path: dir };
     },
 
-    'recover.startSearch': ({ source, address, serverHost, online }) => {
+    'recover.startSearch': async ({ source, address, serverHost, online }) => {
       session.get();
       const sources = sourcesFor(source, address, serverHost);
       if (source === 'server' && !online)
         throw new CldcbError('offline', 'This laptop is offline. Switch on online mode for this action to contact the server, or use a copy of its directory.');
+      // The renderer's switch only asks; the operator's answer in the main process's dialog is the grant.
+      const action = 'Find your entries on the backup server';
+      const granted = source === 'server' && (await grantOnline(deps, { action, destination: address!.trim() }));
+      if (source === 'server' && !granted)
+        throw new CldcbError('offline', 'Online mode was not confirmed, so the server was not contacted (nothing was sent). Confirm it when asked, or use a copy of its directory.');
       dropSearch();
       const jobId = session.jobs.start('recover-search', (ctl) =>
-        withNodeKey(async (key) => {
+        withNetworkScope({ online: granted, action }, () => withNodeKey(async (key) => {
           const result = await searchEntries(
-            { nodePrivateKey: key, sources, online },
+            { nodePrivateKey: key, sources, online: granted },
             {
               signal: ctl.signal,
               onEvent: progressFrom(ctl, (e) => {
@@ -152,7 +158,7 @@ export function recoverHandlers({ deps, session }: BackendContext): HandlerGroup
           );
           search = { result, sources };
           return searchView(result);
-        }),
+        })),
       );
       return { jobId };
     },
@@ -179,7 +185,9 @@ export function recoverHandlers({ deps, session }: BackendContext): HandlerGroup
       return { total, counts, rows };
     },
 
-    'recover.startRebuild': ({ clientId, lastKnownDataVersion, lastKnownTime, online }) => {
+    // The rebuild reads what the search found (online downloads included): it never connects, so
+    // it runs in the request's offline scope whatever the renderer's `online` says.
+    'recover.startRebuild': ({ clientId, lastKnownDataVersion, lastKnownTime }) => {
       session.get();
       if (!lightningDir) throw new CldcbError('bad_input', 'Choose the lightning directory to restore into first.');
       if (!search) throw new CldcbError('bad_input', 'Find the entries first.');
@@ -191,7 +199,7 @@ export function recoverHandlers({ deps, session }: BackendContext): HandlerGroup
             {
               nodePrivateKey: key,
               sources: found.sources,
-              online,
+              online: false,
               lightningDir: dir,
               search: found.result,
               ...(clientId ? { clientId: clientId.toLowerCase() } : {}),

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from '../handlers';
+import { restrictUnscopedToLoopback } from '../services/networkGuard';
 import { APP_ORIGIN, APP_SCHEME, applyAppWideLockdown, isTrustedUrl, lockDownSession } from './security';
 import { CHANNELS } from '../../shared/ipc/channels';
 import { encodeBase64 } from '../../shared/base64';
@@ -36,6 +37,9 @@ setDeveloperLog((trace) => {
 });
 
 applyAppWideLockdown();
+// The app's promise: nothing leaves this computer unless the operator grants online mode for
+// the action (electron/services/networkGuard.ts). Connections outside an action fail closed.
+restrictUnscopedToLoopback();
 if (!app.requestSingleInstanceLock()) app.quit();
 
 async function printToPdf(html: string): Promise<Uint8Array> {
@@ -113,6 +117,25 @@ void app.whenReady().then(() => {
       if (r.canceled || !r.filePath) return null;
       lastDialogDir = path.dirname(r.filePath);
       return r.filePath;
+    },
+    // The grant for online mode: the operator's answer in a native dialog the renderer cannot
+    // answer for it. One action, one connection's destination, named.
+    async confirmOnline({ action, destination }) {
+      const options = {
+        type: 'warning' as const,
+        title: 'Go online for this action?',
+        message: `${action}: go online?`,
+        detail:
+          `CLDCB will open an encrypted connection (Noise_XK) to ${destination} for this action only. ` +
+          'Nothing else goes online, and the next action is offline again unless you confirm it too.',
+        buttons: ['Stay offline', 'Go online for this action'],
+        defaultId: 0,
+        cancelId: 0,
+        noLink: true,
+      };
+      const parent = BrowserWindow.getFocusedWindow();
+      const r = parent ? await dialog.showMessageBox(parent, options) : await dialog.showMessageBox(options);
+      return r.response === 1;
     },
     async chooseDirectory({ title }) {
       const r = await dialog.showOpenDialog({ title, ...(lastDialogDir ? { defaultPath: lastDialogDir } : {}), properties: ['openDirectory'] });

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron';
 import type { HandlerDeps } from '../../electron/handlers';
 import { setDeveloperLog, toErrorData } from '../../shared/errors';
+import { assertMayConnect } from '../../electron/services/networkGuard';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -30,10 +31,15 @@ const state = vi.hoisted(() => ({
   deps: null as HandlerDeps | null,
   ready: null as null | (() => void),
   logsDir: '',
+  messageBoxes: [] as { options: Record<string, unknown>; answer: number }[],
+  nextAnswer: 0,
 }));
 
 vi.mock('electron', () => {
   class BrowserWindow {
+    static getFocusedWindow() {
+      return null;
+    }
     private readonly record: (typeof state.windows)[number];
     readonly webContents = {
       printToPDF: async () => Buffer.from('%PDF-1.7'),
@@ -74,7 +80,14 @@ vi.mock('electron', () => {
     app,
     BrowserWindow,
     session: { defaultSession },
-    dialog: { showSaveDialog: async () => ({ canceled: true }), showOpenDialog: async () => ({ canceled: true, filePaths: [] }) },
+    dialog: {
+      showSaveDialog: async () => ({ canceled: true }),
+      showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
+      showMessageBox: async (options: Record<string, unknown>) => {
+        state.messageBoxes.push({ options, answer: state.nextAnswer });
+        return { response: state.nextAnswer, checkboxChecked: false };
+      },
+    },
     ipcMain: { handle: (channel: string) => state.ipcChannels.push(channel) },
     net: { fetch: async () => new Response('') },
     protocol: { registerSchemesAsPrivileged: (s: unknown[]) => state.schemes.push(...s), handle: () => undefined },
@@ -224,6 +237,19 @@ describe('the main process (electron/main/main.ts run with electron mocked)', ()
     expect(log).toMatch(/ CLDCB 0\.0\.0-test\nTypeError\n\s+at /);
     expect(log).not.toContain(secret);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('online mode: connections outside an action fail closed, and the grant is a native dialog that defaults to offline', async () => {
+    expect(() => assertMayConnect('203.0.113.5', 29735)).toThrow(/online mode was not granted/);
+    expect(() => assertMayConnect('127.0.0.1', 29735)).not.toThrow(); // the drill demo's own server
+    const request = { action: 'Find your entries on the backup server', destination: '53aa…@backup.example:29735' };
+    state.nextAnswer = 0;
+    expect(await state.deps!.confirmOnline!(request)).toBe(false);
+    state.nextAnswer = 1;
+    expect(await state.deps!.confirmOnline!(request)).toBe(true);
+    const { options } = state.messageBoxes[0]!;
+    expect(options).toMatchObject({ defaultId: 0, cancelId: 0, buttons: ['Stay offline', 'Go online for this action'] });
+    expect(String(options.detail)).toContain('53aa…@backup.example:29735');
   });
 
   it('registers the handler table on every contract channel, with the sender check', async () => {
