@@ -84,13 +84,21 @@ function commonPrefix(a: string, b: string): number {
 }
 
 /**
- * The English words closest to `word`: smallest edit distance first, then the
- * longest common prefix (BIP39 words are unique in their first 4 letters, so a
- * right beginning is strong evidence), then alphabetical.
+ * Letters of a typed word that are compared (BIP39 words have at most 8). The distance to
+ * each of the 2048 words costs length × 8 steps: without a cap a 4 KB paste that is one
+ * "word" (a secret file or the app's text field allows that much) took ~2 s (found by
+ * scripts/fuzz.mjs); with it, a suggestion costs the same whatever was typed.
+ */
+export const NEAREST_WORD_LETTERS = 16;
+
+/**
+ * The English words closest to `word` (its first {@link NEAREST_WORD_LETTERS} letters):
+ * smallest edit distance first, then the longest common prefix (BIP39 words are unique in
+ * their first 4 letters, so a right beginning is strong evidence), then alphabetical.
  * @example nearestWords('abandn') // ['abandon', …]
  */
 export function nearestWords(word: string, limit = 5): string[] {
-  const w = word.trim().toLowerCase();
+  const w = word.trim().toLowerCase().slice(0, NEAREST_WORD_LETTERS);
   if (w === '' || limit <= 0) return [];
   const scored = ENGLISH_WORDS.map((c) => ({ c, d: editDistance(w, c), p: Math.min(commonPrefix(w, c), 4) }));
   scored.sort((x, y) => x.d - y.d || y.p - x.p || (x.c < y.c ? -1 : 1));

@@ -8,6 +8,7 @@ import {
   expandWord,
   mnemonicToSeedRaw,
   nearestWords,
+  NEAREST_WORD_LETTERS,
   passphraseIsNormalisationSensitive,
   passphraseSpellings,
   splitWords,
@@ -70,6 +71,15 @@ describe('suggestWords / nearestWords', () => {
     expect(nearestWords('wdding')[0]).toBe('wedding');
     expect(nearestWords('ABOUT', 1)).toEqual(['about']);
     expect(nearestWords('xyz', 4)).toHaveLength(4);
+  });
+  it('compares only the first 16 letters of what was typed (a 4 KB "word" costs what a short one does)', () => {
+    const long = 'abandonx' + 'q'.repeat(4096);
+    expect(nearestWords(long)).toEqual(nearestWords(long.slice(0, NEAREST_WORD_LETTERS)));
+    expect(nearestWords(long)[0]).toBe('abandon');
+    // Letters past the 16th play no part (compared in full, this would be 'abandon').
+    expect(NEAREST_WORD_LETTERS).toBe(16);
+    expect(nearestWords('z'.repeat(16) + 'abandon')).toEqual(nearestWords('z'.repeat(16)));
+    expect(() => validateMnemonic(long)).toThrow(/Word 1 of 1 is not in the BIP39 English word list/);
   });
 });
 
