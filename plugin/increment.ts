@@ -10,10 +10,10 @@
  * (shared/cldcb/plaintexts.ts `splitIncrementPlaintext`), so writes of any size fit.
  */
 import { createHash } from 'node:crypto';
-import { CldcbError } from '../shared/errors';
 
-/** The plugin writes what recovery reads: one v1 encoder (electron/services/recovery/plaintext.ts). */
-export { encodeIncrementPlaintextV1 as encodeIncrementV1 } from '../electron/services/recovery/plaintext';
+/** The plugin writes what recovery reads: one v1 encoder, one chain value (shared/cldcb). */
+export { encodeIncrementPlaintextV1 as encodeIncrementV1 } from '../shared/cldcb/plaintexts';
+export { snapshotChainValue, u32Next, u32Prev } from '../shared/cldcb/chain';
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha256');
@@ -21,16 +21,5 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
   return new Uint8Array(h.digest());
 }
 
-const SNAPSHOT_TAG = new TextEncoder().encode('cldcb snapshot');
-
-/** The `prev` of the first increment after a re-upload. */
-export function snapshotChainValue(reuploadHeader36: Uint8Array, snapshotSha256: Uint8Array): Uint8Array {
-  if (reuploadHeader36.length !== 36) throw new CldcbError('bad_length', `reupload header: expected 36 bytes, got ${reuploadHeader36.length}.`);
-  return sha256(SNAPSHOT_TAG, reuploadHeader36, snapshotSha256);
-}
-
 /** The statement rules the plugin applies (the bump, the foreign-keys PRAGMA) are the recovery's: one definition. */
 export { isDataVersionBump, isForeignKeysPragma } from '../shared/cldcb/statements';
-
-export const u32Next = (dv: number): number => (dv + 1) % 0x100000000;
-export const u32Prev = (dv: number): number => (dv + 0xffffffff) % 0x100000000;

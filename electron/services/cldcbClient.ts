@@ -26,7 +26,7 @@ import { SocksClient } from 'socks';
 import { CldcbError } from '../../shared/errors';
 import type { Aead } from '../../shared/noise/aead';
 import type { ArchEvent } from '../../shared/cldcb/arch';
-import { RecoveryAssembler } from '../../shared/cldcb/archiveDecode';
+import { RecoveryAssembler } from '../../shared/cldcb/download';
 import { DEFAULT_PROXY_PORT, type HostPort } from '../../shared/cldcb/ids';
 import {
   decodeMessage,

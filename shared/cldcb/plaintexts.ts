@@ -2,8 +2,9 @@
  * What goes inside the sealed boxes (cldcb-protocol §5.1, §5.2; original
  * `client/LD/DbWrite.hpp`, `client/Plugin/DbWriteHandler.cpp`).
  *
- * Increment plaintext:
- *   0x00 (format) ‖ u32 data_version ‖ u64 n ‖ n × (u64 byte_len ‖ UTF-8 statement)
+ * Increment plaintext (kinds by first byte, see {@link IncrementReader}):
+ *   v0 (the original): 0x00 ‖ u32 data_version ‖ u64 n ‖ n × (u64 byte_len ‖ UTF-8 statement)
+ *   v1 (ours, chained): 0x01 ‖ u32 data_version ‖ u64 unix_time ‖ prev[32] ‖ u64 n ‖ n × (…)
  * Reupload: first plaintext = cpk(32) ‖ u32 data_version (36 bytes), then the raw
  * `lightningd.sqlite3` bytes in 64984-byte pieces.
  *
@@ -16,9 +17,12 @@
  * multi-chunk increment; we must.) Recovery does not depend on the split: the decoder
  * concatenates the plaintexts of all chunks of an increment.
  */
-import { concatBytes, takeFromChunks, u32be, u64be, utf8 } from '../bytes';
+import { bytesToHex, concatBytes, equalBytes, u32be, u64be, utf8, zeroize } from '../bytes';
+import { createSha256 } from '../crypto/hash';
 import { CldcbError } from '../errors';
-import { BOX_HEADER_SIZE, BOX_TAG_SIZE, Sealer, type SealerOptions } from './seal';
+import { snapshotChainValue } from './chain';
+import { formatClientId } from './ids';
+import { BOX_HEADER_SIZE, BOX_TAG_SIZE, Sealer, Unsealer, type BoxCrypto, type SealerOptions } from './seal';
 
 /** Increment plaintext piece: 65000 − 33 − 64 − 16 (§5.1). */
 export const INCREMENT_PIECE_SIZE = 65000 - BOX_HEADER_SIZE - BOX_TAG_SIZE;
@@ -48,6 +52,33 @@ export function encodeIncrementPlaintext(dataVersion: number, statements: readon
     parts.push(u64be(BigInt(b.length)), b);
   }
   return concatBytes(...parts);
+}
+
+/**
+ * Encode a v1 increment plaintext (docs/PROTOCOL.md §3): what the plugin sends, and what
+ * tests and benchmarks seal.
+ * @throws CldcbError bad_input / bad_length for out-of-range fields.
+ */
+export function encodeIncrementPlaintextV1(dataVersion: number, unixTime: number, prev32: Uint8Array, statements: readonly string[]): Uint8Array {
+  checkU32(dataVersion);
+  if (!Number.isSafeInteger(unixTime) || unixTime < 0) throw new CldcbError('bad_input', `time ${unixTime} is not a unix time.`);
+  if (prev32.length !== 32) throw new CldcbError('bad_length', `prev: expected 32 bytes, got ${prev32.length}.`);
+  const bodies = statements.map((st) => utf8(st));
+  const total = V1_HEADER_SIZE + bodies.reduce((a, b) => a + 8 + b.length, 0);
+  const out = new Uint8Array(total);
+  const v = new DataView(out.buffer);
+  out[0] = 1;
+  v.setUint32(1, dataVersion, false);
+  v.setBigUint64(5, BigInt(unixTime), false);
+  out.set(prev32, 13);
+  v.setBigUint64(45, BigInt(statements.length), false);
+  let o = V1_HEADER_SIZE;
+  for (const b of bodies) {
+    v.setBigUint64(o, BigInt(b.length), false);
+    out.set(b, o + 8);
+    o += 8 + b.length;
+  }
+  return out;
 }
 
 /**
@@ -87,138 +118,249 @@ export function sealIncrement(
   }
 }
 
-export interface DecodedIncrementPlaintext {
-  readonly dataVersion: number;
-  readonly statements: string[];
+// ---------------------------------------------------------------------------------------------
+// The increment reader: every kind of plaintext, streamed
+
+/** An incremental hash (node:crypto's Hash, or noble's through {@link nobleIncrementalHash}). */
+export interface IncrementalHash {
+  update(data: Uint8Array): unknown;
+  /** Hex digest. */
+  digestHex(): string;
 }
 
-type DecoderState = 'header' | 'length' | 'statement' | 'done';
+/** SHA-256 in pure JS, for readers without node:crypto. */
+export function nobleIncrementalHash(): IncrementalHash {
+  const h = createSha256();
+  return { update: (d) => h.update(d), digestHex: () => bytesToHex(h.digest()) };
+}
+
+export interface IncrementHeader {
+  /** The plaintext's first byte: 0 = original, 1 = chained (docs/PROTOCOL.md §3). */
+  readonly format: 0 | 1;
+  readonly dataVersion: number;
+  /** Chained kinds: unix time (seconds) when the plugin sealed the increment. */
+  readonly time?: number;
+  /** Chained kinds: hex SHA-256 the chain expects before this increment. */
+  readonly prev?: string;
+  readonly count: number;
+}
+
+export interface IncrementEnd extends IncrementHeader {
+  /** Hex SHA-256 of the whole plaintext (what the next chained increment's `prev` must be). */
+  readonly hash: string;
+  /** Plaintext size in bytes. */
+  readonly size: number;
+}
+
+/** Big-endian u32 at b[o]. */
+const u32At = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+
+/** Big-endian u64 at b[o] as a number, or -1 when it exceeds 2^53 (no DataView or BigInt: this runs per statement). */
+function u64At(b: Uint8Array, o: number): number {
+  const hi = u32At(b, o);
+  return hi >= 0x200000 ? -1 : hi * 0x100000000 + u32At(b, o + 4);
+}
+
+/** A u64 as a decimal string, exact (only for messages about corrupt lengths). */
+function u64Text(b: Uint8Array, o: number): string {
+  return ((BigInt(u32At(b, o)) << 32n) | BigInt(u32At(b, o + 4))).toString();
+}
+
+/**
+ * The kinds of increment plaintext, by their first byte: the size of the header and what it
+ * says. Every kind then holds `n × (u64 len ‖ utf8 statement)`. A new kind is one more case.
+ *   0: 0x00 ‖ u32 data_version ‖ u64 n                                  (cldcb-protocol §5.1)
+ *   1: 0x01 ‖ u32 data_version ‖ u64 unix_time ‖ prev[32] ‖ u64 n       (docs/PROTOCOL.md §3)
+ */
+const INCREMENT_KINDS: Readonly<Record<number, { readonly headerSize: number; header(h: Uint8Array): { header: IncrementHeader; countAt: number } }>> = {
+  0: { headerSize: 13, header: (h) => ({ header: { format: 0, dataVersion: u32At(h, 1), count: u64At(h, 5) }, countAt: 5 }) },
+  1: {
+    headerSize: 53,
+    header: (h) => ({
+      header: { format: 1, dataVersion: u32At(h, 1), time: u32At(h, 5) * 0x100000000 + u32At(h, 9), prev: bytesToHex(h.subarray(13, 45)), count: u64At(h, 45) },
+      countAt: 45,
+    }),
+  },
+};
+/** v0 header size: format ‖ u32 dv ‖ u64 n. */
+export const V0_HEADER_SIZE = INCREMENT_KINDS[0]!.headerSize;
+/** v1 header size: format ‖ u32 dv ‖ u64 time ‖ prev[32] ‖ u64 n. */
+export const V1_HEADER_SIZE = INCREMENT_KINDS[1]!.headerSize;
+
+/** What a reader without decoding needs to know about each statement (the recovery's pass 1 and replay plan). */
+export interface StatementSink {
+  /** A complete statement's bytes (a view, valid only during the call), numbered from 0. */
+  statement(bytes: Uint8Array, index: number): void;
+}
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
+type ReaderState = 'header' | 'length' | 'statement' | 'done';
+
 /**
- * Streaming decoder of an increment plaintext: feed the plaintexts of the increment's
- * chunks in order with `push`, which returns the statements completed so far; `finish`
- * checks that exactly n statements arrived and nothing follows.
- * Declared lengths are never allocated before the bytes exist.
+ * The one reader of increment plaintexts, streamed so an increment of any size never sits in
+ * memory whole: `push` the plaintexts of the increment's sealed chunks in order, then `finish`.
+ * Each statement goes to `sink` (as bytes, a view) and, when `decode` (the default without a
+ * sink), comes back from `push` as a string. Written for throughput: statements are cut out of
+ * each piece in place, pieces are only joined for an item that spans them, and lengths are
+ * read without BigInt or DataView. Declared lengths are never allocated before the bytes exist.
  */
-export class IncrementPlaintextDecoder {
-  private queue: Uint8Array[] = [];
-  private queued = 0;
-  private state: DecoderState = 'header';
-  private remaining = 0n;
-  private need = 13;
-  private consumed = 0;
-  private dv: number | undefined;
-  private declared: bigint | undefined;
-  private readonly what: string;
+export class IncrementReader {
+  private state: ReaderState = 'header';
+  /** Bytes of the item being assembled across pieces (header, length or statement). */
+  private parts: Uint8Array[] = [];
+  private partLen = 0;
+  private need = 1;
+  private header: IncrementHeader | undefined;
+  private remaining = 0;
+  private index = 0;
+  private size = 0;
+  private readonly decode: boolean;
 
-  constructor(what = 'increment') {
-    this.what = what;
+  /**
+   * @param hash the plaintext's hash (the chain's `prev` of the next increment); default noble SHA-256.
+   * @param what names the increment in messages.
+   */
+  constructor(
+    private readonly hash: IncrementalHash = nobleIncrementalHash(),
+    private readonly what = 'increment',
+    private readonly sink?: StatementSink,
+    decode?: boolean,
+  ) {
+    this.decode = decode ?? sink === undefined;
   }
 
-  /** data_version from the header (after the first 5 bytes). */
-  get dataVersion(): number | undefined {
-    return this.dv;
+  /** The header, once its bytes have arrived. */
+  get headerInfo(): IncrementHeader | undefined {
+    return this.header;
   }
 
-  /** Number of statements declared by the header. */
-  get declaredCount(): bigint | undefined {
-    return this.declared;
-  }
-
-  private take(n: number): Uint8Array {
-    const out = takeFromChunks(this.queue, n);
-    this.queued -= n;
-    this.consumed += n;
+  /** `n` bytes starting at piece[o] joined with what was kept, or undefined (all kept). */
+  private take(piece: Uint8Array, o: number, n: number): Uint8Array | undefined {
+    const avail = piece.length - o;
+    if (this.partLen === 0 && avail >= n) return piece.subarray(o, o + n);
+    const k = Math.min(avail, n - this.partLen);
+    this.parts.push(piece.subarray(o, o + k));
+    this.partLen += k;
+    if (this.partLen < n) return undefined;
+    const out = new Uint8Array(n);
+    let p = 0;
+    for (const x of this.parts) {
+      out.set(x, p);
+      p += x.length;
+    }
+    this.parts = [];
+    this.partLen = 0;
     return out;
   }
 
   /**
-   * @returns statements completed by this piece.
-   * @throws CldcbError unsupported (format byte ≠ 0), bad_input (invalid UTF-8, absurd
-   *   lengths, bytes after the last statement).
+   * @returns statements completed by this piece (decode mode; otherwise empty).
+   * @throws CldcbError unsupported (unknown kind), bad_input (absurd lengths, bad UTF-8, extra bytes).
    */
   push(piece: Uint8Array): string[] {
-    if (piece.length === 0) return [];
-    if (this.state === 'done')
-      throw new CldcbError('bad_input', `${this.what}: ${piece.length} extra bytes after the last statement (byte ${this.consumed} of the plaintext).`);
-    this.queue.push(piece.slice());
-    this.queued += piece.length;
     const out: string[] = [];
-    while (this.queued >= this.need && !this.isDone()) {
+    if (piece.length === 0) return out;
+    this.hash.update(piece);
+    this.size += piece.length;
+    let o = 0;
+    while (o < piece.length) {
+      if (this.state === 'done')
+        throw new CldcbError('bad_input', `${this.what}: ${piece.length - o} extra bytes after the last statement (byte ${this.size - (piece.length - o)} of the plaintext).`);
       if (this.state === 'header') {
-        const h = this.take(13);
-        if (h[0] !== INCREMENT_FORMAT)
-          throw new CldcbError('unsupported', `${this.what}: plaintext format ${h[0]} is not supported (only 0, uncompressed SQL).`);
-        const v = new DataView(h.buffer);
-        this.dv = v.getUint32(1, false);
-        this.declared = v.getBigUint64(5, false);
-        this.remaining = this.declared;
-        this.advance();
-      } else if (this.state === 'length') {
-        const l = new DataView(this.take(8).buffer).getBigUint64(0, false);
-        if (l > BigInt(MAX_STATEMENT_BYTES))
-          throw new CldcbError('bad_input', `${this.what}: statement ${this.declared! - this.remaining} declares ${l} bytes (more than ${MAX_STATEMENT_BYTES}); the plaintext is corrupt.`);
-        this.need = Number(l);
-        this.state = 'statement';
-      } else {
-        const b = this.take(this.need);
-        const index = this.declared! - this.remaining;
-        try {
-          out.push(textDecoder.decode(b));
-        } catch {
-          throw new CldcbError('bad_input', `${this.what}: statement ${index} is not valid UTF-8.`);
-        }
-        this.remaining--;
-        this.advance();
+        const format = this.partLen > 0 ? this.parts[0]![0]! : piece[o]!;
+        const kind = INCREMENT_KINDS[format];
+        if (kind === undefined) throw new CldcbError('unsupported', `${this.what}: plaintext format ${format} is not supported (0 = original, 1 = chained).`);
+        const before = this.partLen;
+        const h = this.take(piece, o, kind.headerSize);
+        o += h === undefined ? piece.length - o : kind.headerSize - before;
+        if (!h) break;
+        const { header, countAt } = kind.header(h);
+        if (header.count < 0) throw new CldcbError('bad_input', `${this.what}: declares ${u64Text(h, countAt)} statements; the plaintext is corrupt.`);
+        this.header = header;
+        this.remaining = header.count;
+        this.state = this.remaining === 0 ? 'done' : 'length';
+        continue;
       }
+      if (this.state === 'length') {
+        let len: number;
+        let l: Uint8Array | undefined;
+        if (this.partLen === 0 && piece.length - o >= 8) {
+          // The common case: read it in place (no view per statement).
+          len = u64At(piece, o);
+          l = piece;
+          o += 8;
+          if (len < 0 || len > MAX_STATEMENT_BYTES)
+            throw new CldcbError('bad_input', `${this.what}: statement ${this.index} declares ${u64Text(l, o - 8)} bytes (more than ${MAX_STATEMENT_BYTES}); the plaintext is corrupt.`);
+        } else {
+          const before = this.partLen;
+          l = this.take(piece, o, 8);
+          o += l === undefined ? piece.length - o : 8 - before;
+          if (!l) break;
+          len = u64At(l, 0);
+          if (len < 0 || len > MAX_STATEMENT_BYTES)
+            throw new CldcbError('bad_input', `${this.what}: statement ${this.index} declares ${u64Text(l, 0)} bytes (more than ${MAX_STATEMENT_BYTES}); the plaintext is corrupt.`);
+        }
+        this.need = len;
+        this.state = 'statement';
+        if (this.need > 0) continue;
+      }
+      // statement
+      let bytes: Uint8Array | undefined;
+      if (this.need === 0) bytes = piece.subarray(o, o);
+      else {
+        const before = this.partLen;
+        bytes = this.take(piece, o, this.need);
+        o += bytes === undefined ? piece.length - o : this.need - before;
+        if (!bytes) break;
+      }
+      this.sink?.statement(bytes, this.index);
+      if (this.decode) {
+        try {
+          out.push(textDecoder.decode(bytes));
+        } catch {
+          throw new CldcbError('bad_input', `${this.what}: statement ${this.index} is not valid UTF-8.`);
+        }
+      }
+      this.index++;
+      this.remaining--;
+      this.state = this.remaining === 0 ? 'done' : 'length';
     }
-    if (this.isDone() && this.queued > 0)
-      throw new CldcbError('bad_input', `${this.what}: ${this.queued} extra bytes after the last statement (byte ${this.consumed} of the plaintext).`);
     return out;
   }
 
-  private isDone(): boolean {
-    return this.state === 'done';
-  }
-
-  private advance(): void {
-    if (this.remaining === 0n) {
-      this.state = 'done';
-      this.need = 0;
-    } else {
-      this.state = 'length';
-      this.need = 8;
-    }
-  }
-
   /**
-   * @returns the data_version and the number of statements.
-   * @throws CldcbError truncated when the plaintext ended early.
+   * @throws CldcbError truncated when the plaintext ended early (inside the header or a statement).
    */
-  finish(): { dataVersion: number; count: number } {
-    if (this.state !== 'done') {
-      const where =
-        this.state === 'header'
-          ? 'in the 13-byte header'
-          : `in statement ${this.declared! - this.remaining} of ${this.declared} (${this.state === 'length' ? 'its length' : 'its text'})`;
-      throw new CldcbError('truncated', `${this.what}: plaintext ended after ${this.consumed + this.queued} bytes, ${where}.`);
-    }
-    return { dataVersion: this.dv!, count: Number(this.declared!) };
+  finish(): IncrementEnd {
+    if (this.header === undefined) throw new CldcbError('truncated', `${this.what}: plaintext ended after ${this.size} bytes, inside its header.`);
+    if (this.state !== 'done')
+      throw new CldcbError(
+        'truncated',
+        `${this.what}: plaintext ended after ${this.size} bytes, in statement ${this.index} of ${this.header.count} (${this.state === 'length' ? 'its length' : 'its text'}).`,
+      );
+    const h = this.header;
+    const end: { -readonly [K in keyof IncrementEnd]: IncrementEnd[K] } = { format: h.format, dataVersion: h.dataVersion, count: h.count, hash: this.hash.digestHex(), size: this.size };
+    if (h.time !== undefined) end.time = h.time;
+    if (h.prev !== undefined) end.prev = h.prev;
+    return end;
   }
 }
 
+export interface DecodedIncrementPlaintext extends IncrementHeader {
+  readonly statements: string[];
+}
+
 /**
- * Decode a whole increment plaintext.
+ * Decode a whole increment plaintext (any kind) held in memory.
  * @throws CldcbError truncated / bad_input / unsupported
  */
 export function decodeIncrementPlaintext(plaintext: Uint8Array | readonly Uint8Array[], what = 'increment'): DecodedIncrementPlaintext {
-  const d = new IncrementPlaintextDecoder(what);
+  const r = new IncrementReader(nobleIncrementalHash(), what);
   const statements: string[] = [];
-  for (const p of plaintext instanceof Uint8Array ? [plaintext] : plaintext) statements.push(...d.push(p));
-  const { dataVersion } = d.finish();
-  return { dataVersion, statements };
+  for (const p of plaintext instanceof Uint8Array ? [plaintext] : plaintext) statements.push(...r.push(p));
+  const { hash: _hash, size: _size, ...header } = r.finish();
+  return { ...header, statements };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,5 +407,115 @@ export function sealReupload(clientPriv: Uint8Array, nodeId: Uint8Array, dataVer
   } finally {
     sealer.dispose();
     header.fill(0);
+  }
+}
+
+/**
+ * Opens a re-upload section (§5.2): its first box is cpk ‖ u32 data_version — the cpk must be
+ * the key of the expected client (or, when none is expected, of whoever signed the box), so
+ * archives swapped between clients are refused — and the boxes after it are the database.
+ * The one reader of re-uploads: the recovery's passes, its pipeline, its probe and the tests.
+ */
+export class ReuploadOpener {
+  private readonly unsealer: Unsealer;
+  private header36: Uint8Array | undefined;
+  private opened = false;
+  private clientPriv: Uint8Array | undefined;
+  private dv = 0;
+  private client: Uint8Array | undefined;
+
+  /**
+   * @param nodePriv node private key (by reference until the first box is open).
+   * @param clientKey the expected client (33 bytes); undefined: learnt from the cpk inside.
+   * @param keepClientKey keep the cpk for {@link takeClientKey} (a fresh plugin wrapper); otherwise it is wiped at once.
+   */
+  constructor(
+    nodePriv: Uint8Array,
+    clientKey: Uint8Array | undefined,
+    private readonly opts: { readonly crypto: BoxCrypto; readonly what: string; readonly keepClientKey?: boolean },
+  ) {
+    this.client = clientKey;
+    this.unsealer = new Unsealer(nodePriv, { ...(clientKey ? { sender: clientKey } : {}), crypto: opts.crypto, what: `${opts.what}: re-upload` });
+  }
+
+
+  /** data_version of the re-upload header (the snapshot is the state just before it). */
+  get dataVersion(): number {
+    return this.dv;
+  }
+
+  /** The client whose backup this is (the expected one, or the one the cpk names). */
+  get clientKey(): Uint8Array | undefined {
+    return this.client;
+  }
+
+  /**
+   * Open the next box of the section.
+   * @returns the database piece it holds, or undefined for the header box.
+   * @throws CldcbError not_authentic (a box does not open, the first is no header, or it holds another client's key).
+   */
+  open(chunk: Uint8Array): Uint8Array | undefined {
+    const pt = this.unsealer.unseal(chunk);
+    if (this.opened) return pt;
+    let h: { clientPrivateKey: Uint8Array; dataVersion: number };
+    try {
+      h = decodeReuploadHeader(pt);
+    } catch {
+      zeroize(pt);
+      throw new CldcbError('not_authentic', `${this.opts.what}: the first re-upload box is not a re-upload header (${pt.length} bytes, expected 36).`);
+    }
+    this.header36 = pt;
+    this.opened = true;
+    const pub = this.opts.crypto.secp.publicKey(h.clientPrivateKey);
+    if (this.client === undefined ? !this.unsealer.signedBy(pub) : !equalBytes(pub, this.client)) {
+      zeroize(h.clientPrivateKey);
+      this.dispose();
+      throw new CldcbError(
+        'not_authentic',
+        this.client === undefined
+          ? `${this.opts.what}: the re-upload's header is not signed by the client key inside it.`
+          : `${this.opts.what}: the re-upload carries the key of another client (${formatClientId(pub)}); the archives were swapped or mixed.`,
+      );
+    }
+    this.client = pub;
+    this.dv = h.dataVersion;
+    if (this.opts.keepClientKey) this.clientPriv = h.clientPrivateKey;
+    else zeroize(h.clientPrivateKey);
+    return undefined;
+  }
+
+  /**
+   * The section ended: forget the stream key.
+   * @throws CldcbError truncated when it held no header box.
+   */
+  end(): void {
+    if (!this.opened) throw new CldcbError('truncated', `${this.opts.what}: the re-upload section is empty (no header box).`);
+    this.unsealer.dispose();
+  }
+
+  /** The chain value the first v1 increment's `prev` must equal (docs/PROTOCOL.md §3); wipes the header. */
+  chainValue(snapshotSha256: Uint8Array): Uint8Array {
+    if (this.header36 === undefined) throw new CldcbError('truncated', `${this.opts.what}: no re-upload header.`);
+    try {
+      return snapshotChainValue(this.header36, snapshotSha256);
+    } finally {
+      zeroize(this.header36);
+      this.header36 = undefined;
+    }
+  }
+
+  /** The cpk (with `keepClientKey`), handed over: zeroize it after use. */
+  takeClientKey(): Uint8Array | undefined {
+    const k = this.clientPriv;
+    this.clientPriv = undefined;
+    return k;
+  }
+
+  /** Wipe the header (it holds the client private key), any kept cpk, and the stream key. */
+  dispose(): void {
+    zeroize(this.header36, this.clientPriv);
+    this.header36 = undefined;
+    this.clientPriv = undefined;
+    this.unsealer.dispose();
   }
 }

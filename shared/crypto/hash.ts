@@ -8,6 +8,8 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { utf8 } from '../bytes';
 
 export const sha256 = (m: Uint8Array): Uint8Array => nobleSha256(m);
+/** An incremental SHA-256: `update` any number of times, then `digest` once. */
+export const createSha256 = (): { update(m: Uint8Array): unknown; digest(): Uint8Array } => nobleSha256.create();
 export const hmacSha256 = (key: Uint8Array, msg: Uint8Array): Uint8Array => hmac(nobleSha256, key, msg);
 
 /**

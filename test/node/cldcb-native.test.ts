@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes, utf8 } from '../../shared/bytes';
 import { sha256 } from '../../shared/crypto/hash';
-import { decodeArchive } from '../../shared/cldcb/archiveDecode';
+import { decodeArchive } from '../unit/helpers/decode';
 import { CURVE_N, nobleSecp } from '../../shared/cldcb/curve';
 import { parseClientId } from '../../shared/cldcb/ids';
 import { sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';

@@ -15,7 +15,7 @@ import { JsonObjectStream } from '../../plugin/jsonStream';
 import { ChainStateFile } from '../../plugin/chainState';
 import { encodeIncrementV1, isDataVersionBump, isForeignKeysPragma, sha256, snapshotChainValue } from '../../plugin/increment';
 import { takeSnapshot, cleanStaleSnapshots } from '../../plugin/snapshot';
-import { encodeIncrementPlaintextV1 } from '../../electron/services/recovery/plaintext';
+import { encodeIncrementPlaintextV1 } from '../../shared/cldcb/plaintexts';
 import { CldcbError } from '../../shared/errors';
 
 let work: string;

@@ -14,7 +14,7 @@ import { encodeArchive, readArchive, type ArchEvent } from '../../shared/cldcb/a
 import { splitIncrementPlaintext } from '../../shared/cldcb/plaintexts';
 import { continuedIndex, isContinuedMessage, Sealer } from '../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { encodeIncrementPlaintextV1 } from '../../electron/services/recovery/plaintext';
+import { encodeIncrementPlaintextV1 } from '../../shared/cldcb/plaintexts';
 import { makeSyntheticArchive, type SyntheticArchive } from '../../electron/services/recovery/synthetic';
 import {
   expectRefused,

@@ -22,7 +22,7 @@ import { runCli } from '../../cli/main';
 import type { CliIo } from '../../cli/io';
 import { hexToBytes } from '../../shared/bytes';
 import { encodeArchive, readArchive, type ArchEvent } from '../../shared/cldcb/arch';
-import { decodeArchive } from '../../shared/cldcb/archiveDecode';
+import { decodeArchive } from '../unit/helpers/decode';
 import {
   formatRecognitionCodesFile,
   signRecognitionCode,
@@ -35,7 +35,7 @@ import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
 import { compareDatabases } from '../../electron/services/recovery/compare';
 import { recover, searchEntries } from '../../electron/services/recovery/engine';
 import { scanArchive } from '../../electron/services/recovery/archiveScan';
-import { planReplay } from '../../electron/services/recovery/chain';
+import { planReplay } from '../../shared/cldcb/chain';
 import type { RecoveryVerdict } from '../../electron/services/recovery/types';
 import { CldcbError } from '../../shared/errors';
 import { ensureServerBuilt } from './helpers/server-harness';
@@ -221,7 +221,7 @@ describe('recover --from a copy of the original server directory', () => {
   });
 });
 
-describe('the engine agrees with shared/cldcb/archiveDecode.ts', () => {
+describe('the engine (file scan) agrees with the in-memory decode of the same codec (test/unit/helpers/decode.ts)', () => {
   it('same snapshot, same increments replayed, same final data_version', () => {
     const dec = decodeArchive(readFileSync(ARCH), NPK, parseClientId(CID1), { crypto: nativeBoxCrypto() });
     const scan = scanArchive(ARCH, { nodePriv: NPK, clientKey: parseClientId(CID1) });

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex, concatBytes } from '../../shared/bytes';
 import { encodeArchive, encodeIncrement, encodeReuploadSection, readArchive } from '../../shared/cldcb/arch';
-import { decodeArchive } from '../../shared/cldcb/archiveDecode';
+import { decodeArchive } from '../unit/helpers/decode';
 import { sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
 import { formatClientId } from '../../shared/cldcb/ids';
 import {

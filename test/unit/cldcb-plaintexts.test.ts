@@ -9,7 +9,7 @@ import {
   decodeReuploadHeader,
   encodeIncrementPlaintext,
   encodeReuploadHeader,
-  IncrementPlaintextDecoder,
+  IncrementReader,
   INCREMENT_PIECE_SIZE,
   REUPLOAD_PIECE_SIZE,
   sealIncrement,
@@ -41,7 +41,7 @@ describe('increment plaintext (cldcb-protocol §5.1)', () => {
       '00' + '01020304' + '0000000000000002' + '000000000000001a' + bytesToHex(utf8("INSERT INTO t VALUES('é')")) + '0000000000000000',
     );
     expect(bytesToHex(encodeIncrementPlaintext(9, []))).toBe('00' + '00000009' + '0000000000000000');
-    expect(decodeIncrementPlaintext(pt)).toEqual({ dataVersion: 0x01020304, statements: ["INSERT INTO t VALUES('é')", ''] });
+    expect(decodeIncrementPlaintext(pt)).toEqual({ format: 0, dataVersion: 0x01020304, count: 2, statements: ["INSERT INTO t VALUES('é')", ''] });
   });
 
   it('decodes the same whatever the piece boundaries (streaming)', () => {
@@ -59,10 +59,10 @@ describe('increment plaintext (cldcb-protocol §5.1)', () => {
             o = Math.min(pt.length, o + c);
           }
           pieces.push(pt.subarray(o));
-          const d = new IncrementPlaintextDecoder();
+          const d = new IncrementReader();
           const got: string[] = [];
           for (const p of pieces) got.push(...d.push(p));
-          expect(d.finish()).toEqual({ dataVersion: dv, count: stmts.length });
+          expect(d.finish()).toMatchObject({ dataVersion: dv, count: stmts.length });
           expect(got).toEqual(stmts);
         },
       ),
@@ -79,9 +79,9 @@ describe('increment plaintext (cldcb-protocol §5.1)', () => {
     expect(() => decodeIncrementPlaintext(badUtf8)).toThrow(/statement 0 is not valid UTF-8/);
     const huge = hexToBytes('00' + '00000001' + '0000000000000001' + 'ffffffffffffffff');
     expect(code(() => decodeIncrementPlaintext(huge))).toBe('bad_input');
-    const v1 = pt.slice();
-    v1[0] = 1;
-    expect(code(() => decodeIncrementPlaintext(v1))).toBe('unsupported');
+    const unknown = pt.slice();
+    unknown[0] = 0x7f; // no such kind (0 original, 1 chained)
+    expect(code(() => decodeIncrementPlaintext(unknown))).toBe('unsupported');
   });
 
   it('fuzz: arbitrary plaintexts only ever give CldcbError', () => {
@@ -121,7 +121,7 @@ describe('splitting and sealing increments (our split rule)', () => {
       expect(c.length).toBeLessThanOrEqual(MAX_CHUNK);
     }
     const pts = unsealStream(NPK, chunks, { sender: CID });
-    expect(decodeIncrementPlaintext(pts)).toEqual({ dataVersion: 42, statements: stmts });
+    expect(decodeIncrementPlaintext(pts)).toEqual({ format: 0, dataVersion: 42, count: 3, statements: stmts });
   });
 });
 

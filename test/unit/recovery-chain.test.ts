@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { planReplay, type IncrementSummary, type SnapshotSummary } from '../../electron/services/recovery/chain';
+import { planReplay, type IncrementSummary, type SnapshotSummary } from '../../shared/cldcb/chain';
 import { isDataVersionBump as isBump, isForeignKeysPragma, statementWords, StatementBytesFacts } from '../../shared/cldcb/statements';
-import { encodeIncrementPlaintextV1, IncrementReader } from '../../electron/services/recovery/plaintext';
-import { encodeIncrementPlaintext } from '../../shared/cldcb/plaintexts';
+import { encodeIncrementPlaintext, encodeIncrementPlaintextV1, IncrementReader } from '../../shared/cldcb/plaintexts';
 
 const h = (s: string): string => createHash('sha256').update(s).digest('hex');
 const snap = (dv: number): SnapshotSummary => ({ reuploadDataVersion: dv, chainHash: h('snapshot'), size: 4096 });
@@ -222,7 +221,7 @@ describe('IncrementReader (v0 and v1 plaintexts, streamed)', () => {
   it('refuses unknown formats, truncation and trailing bytes', () => {
     const pt = encodeIncrementPlaintextV1(1, 1, new Uint8Array(32), ['a']);
     const bad = pt.slice();
-    bad[0] = 2;
+    bad[0] = 0x7f; // no such kind
     expect(() => new IncrementReader(hashOf()).push(bad)).toThrow(expect.objectContaining({ code: 'unsupported' }));
     const r = new IncrementReader(hashOf());
     r.push(pt.subarray(0, pt.length - 1));

@@ -1,13 +1,13 @@
 /**
- * The fast increment reader (electron/services/recovery/plaintext.ts) against the shared
- * decoder (shared/cldcb/plaintexts.ts) on random statements and random piece boundaries,
- * and the byte-level statement facts against the string ones.
+ * The one increment reader (shared/cldcb/plaintexts.ts IncrementReader) on random statements
+ * and random piece boundaries — against what was encoded, in decode mode and in sink mode
+ * (bytes, as the recovery reads) — and the byte-level statement facts against the string
+ * classifiers.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { encodeIncrementPlaintext, IncrementPlaintextDecoder } from '../../shared/cldcb/plaintexts';
-import { IncrementReader } from '../../electron/services/recovery/plaintext';
+import { encodeIncrementPlaintext, IncrementReader } from '../../shared/cldcb/plaintexts';
 import { bumpOldValue, isDataVersionBump, isPragma, statementWords, StatementBytesFacts } from '../../shared/cldcb/statements';
 
 const hashOf = () => {
@@ -34,32 +34,33 @@ function cuts(len: number, seeds: number[]): number[] {
   return [0, ...c, len];
 }
 
-describe('IncrementReader = IncrementPlaintextDecoder', () => {
+describe('IncrementReader: any split, decode mode = sink mode = what was encoded', () => {
   it('same statements, data_version and count for any split', () => {
     fc.assert(
       fc.property(fc.array(statement, { maxLength: 20 }), fc.nat({ max: 0xffffffff }), fc.array(fc.nat(), { maxLength: 12 }), (stmts, dv, seeds) => {
         const pt = encodeIncrementPlaintext(dv, stmts);
         const c = cuts(pt.length, seeds);
         const a = new IncrementReader(hashOf());
-        const b = new IncrementPlaintextDecoder();
+        const viaSink: string[] = [];
+        const b = new IncrementReader(hashOf(), 'x', { statement: (bytes) => viaSink.push(new TextDecoder().decode(bytes)) });
         const ga: string[] = [];
-        const gb: string[] = [];
         for (let i = 0; i + 1 < c.length; i++) {
           ga.push(...a.push(pt.subarray(c[i], c[i + 1])));
-          gb.push(...b.push(pt.subarray(c[i], c[i + 1])));
+          expect(b.push(pt.subarray(c[i], c[i + 1]))).toEqual([]);
         }
-        expect(ga).toEqual(gb);
+        expect(viaSink).toEqual(ga);
         expect(ga).toEqual(stmts);
         const ea = a.finish();
         const eb = b.finish();
-        expect([ea.dataVersion, ea.count]).toEqual([eb.dataVersion, eb.count]);
+        expect([ea.dataVersion, ea.count]).toEqual([dv, stmts.length]);
+        expect([eb.dataVersion, eb.count]).toEqual([dv, stmts.length]);
         expect(ea.hash).toBe(createHash('sha256').update(pt).digest('hex'));
       }),
       { numRuns: 300 },
     );
   });
 
-  it('both refuse the same truncations and trailing bytes', () => {
+  it('refuses every truncation and trailing bytes', () => {
     fc.assert(
       fc.property(fc.array(statement, { minLength: 1, maxLength: 6 }), fc.nat(), (stmts, cut) => {
         const pt = encodeIncrementPlaintext(7, stmts);
@@ -73,9 +74,10 @@ describe('IncrementReader = IncrementPlaintextDecoder', () => {
             return (e as { code: string }).code;
           }
         };
-        expect(outcome(new IncrementReader(hashOf()), pt.subarray(0, at))).toBe(outcome(new IncrementPlaintextDecoder(), pt.subarray(0, at)));
+        expect(outcome(new IncrementReader(hashOf()), pt.subarray(0, at))).toBe('truncated');
         const extra = new Uint8Array([...pt, 1]);
-        expect(outcome(new IncrementReader(hashOf()), extra)).toBe(outcome(new IncrementPlaintextDecoder(), extra));
+        expect(outcome(new IncrementReader(hashOf()), extra)).toBe('bad_input');
+        expect(outcome(new IncrementReader(hashOf()), pt)).toBe('ok');
       }),
       { numRuns: 200 },
     );

@@ -19,16 +19,16 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { createHash, hash as nodeHash } from 'node:crypto';
 import { CldcbError } from '../../../shared/errors';
-import { equalBytes, zeroize } from '../../../shared/bytes';
+import { bytesToHex, zeroize } from '../../../shared/bytes';
 import { ArchReader, type ArchEvent, type ArchFooter } from '../../../shared/cldcb/arch';
+import type { IncrementSummary, SnapshotSummary } from '../../../shared/cldcb/chain';
 import { formatClientId, checkPubkey } from '../../../shared/cldcb/ids';
-import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
-import { IncrementStreams, Unsealer, type BoxCrypto } from '../../../shared/cldcb/seal';
+import { ArchiveIncrements } from '../../../shared/cldcb/increments';
+import { ReuploadOpener, type IncrementalHash } from '../../../shared/cldcb/plaintexts';
+import { IncrementStreams, type BoxCrypto } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../nativeSeal';
 import { SnapshotHasher } from './snapshotHasher';
-import { StatementBytesFacts } from '../../../shared/cldcb/statements';
-import { summarizeIncrement, type IncrementSummary, type RecoveryWarning, type SnapshotSummary } from './chain';
-import { IncrementReader, type IncrementalHash } from './plaintext';
+import type { RecoveryWarning } from './chain';
 
 /** Read size: large enough for speed, small enough for flat memory. */
 export const READ_BLOCK = 1 << 20;
@@ -52,11 +52,6 @@ export function sha256Stream(): IncrementalHash & { digestBytes(): Uint8Array } 
     digestHex: () => (h ? h.digest('hex') : nodeHash('sha256', only ?? empty, 'hex')),
     digestBytes: () => new Uint8Array(h ? h.digest() : nodeHash('sha256', only ?? empty, 'buffer')),
   };
-}
-
-/** SHA256("cldcb snapshot" ‖ header36 ‖ SHA256(snapshot)) — what the first v1 increment's prev must be. */
-export function snapshotChainHash(header36: Uint8Array, snapshotSha: Uint8Array): string {
-  return createHash('sha256').update('cldcb snapshot').update(header36).update(snapshotSha).digest('hex');
 }
 
 export interface ScanOptions {
@@ -107,105 +102,62 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
   const cid = formatClientId(clientKey);
   const what = opts.what ?? `archive ${cid}.arch`;
   const crypto = opts.crypto ?? nativeBoxCrypto();
+  const warnings: RecoveryWarning[] = [];
+  const increments: IncrementSummary[] = [];
+  let clientPriv: Uint8Array | undefined;
+  let snapSha: SnapshotHasher | undefined;
+  const reupload = new ReuploadOpener(opts.nodePriv, clientKey, { crypto, what, keepClientKey: Boolean(opts.returnClientKey) });
+  const given = opts.streamKeys;
+  const keyAt = (i: number): Uint8Array | undefined => {
+    if (!given || given.length < (i + 1) * 32) return undefined;
+    const k = given.subarray(i * 32, i * 32 + 32);
+    return k.some((x) => x !== 0) ? k.slice() : undefined;
+  };
+  const streams = new IncrementStreams(opts.nodePriv, clientKey, crypto, keyAt);
+  const keysOut: Uint8Array[] = [];
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    reupload.dispose();
+    streams.dispose();
     throw new CldcbError(code === 'ENOENT' ? 'file_not_found' : 'io_error', `${path}: cannot open the archive (${code ?? 'I/O error'}).`);
   }
-  const warnings: RecoveryWarning[] = [];
-  const increments: IncrementSummary[] = [];
-  let clientPriv: Uint8Array | undefined;
-  let snapSha: SnapshotHasher | undefined;
-  let disposeStreams = (): void => undefined;
-  const keysOut: Uint8Array[] = [];
   try {
     const st = fstatSync(fd);
     const reader = recoveryArchReader(what);
     snapSha = new SnapshotHasher(st.size);
     const hasher = snapSha;
-    let header36: Uint8Array | undefined;
-    let reuploadDv = 0;
+    const incs = new ArchiveIncrements(streams, what, { hash: sha256Stream });
     let snapshotSize = 0;
-    let reupload: Unsealer | undefined;
     let incrementsOffset = -1;
-    let inc: { what: string; reader: IncrementReader; facts: StatementBytesFacts; framingDv: number; chunks: number; offset: number } | undefined;
-    const given = opts.streamKeys;
-    const keyAt = (i: number): Uint8Array | undefined => {
-      if (!given || given.length < (i + 1) * 32) return undefined;
-      const k = given.subarray(i * 32, i * 32 + 32);
-      return k.some((x) => x !== 0) ? k.slice() : undefined;
-    };
-
-    const streams = new IncrementStreams(opts.nodePriv, clientKey, crypto, keyAt);
-    disposeStreams = () => streams.dispose();
     const onEvent = (e: ArchEvent): void => {
       switch (e.type) {
         case 'reuploadChunk': {
-          if (reupload === undefined) {
-            reupload = new Unsealer(opts.nodePriv, { sender: clientKey, crypto, what: `${what}: re-upload` });
-            const pt = reupload.unseal(e.chunk);
-            let h: { clientPrivateKey: Uint8Array; dataVersion: number };
-            try {
-              h = decodeReuploadHeader(pt);
-            } catch {
-              throw new CldcbError('not_authentic', `${what}: the first re-upload box is not a re-upload header (${pt.length} bytes, expected 36).`);
-            } finally {
-              header36 = pt.slice();
-              zeroize(pt);
-            }
-            const pub = crypto.secp.publicKey(h.clientPrivateKey);
-            if (!equalBytes(pub, clientKey)) {
-              zeroize(h.clientPrivateKey, header36);
-              throw new CldcbError('not_authentic', `${what}: the re-upload carries the key of another client (${formatClientId(pub)}); the archives were swapped or mixed.`);
-            }
-            reuploadDv = h.dataVersion;
-            if (opts.returnClientKey) clientPriv = h.clientPrivateKey;
-            else zeroize(h.clientPrivateKey);
-          } else {
-            const pt = reupload.unseal(e.chunk);
-            snapshotSize += pt.length;
-            if (opts.snapshotFd !== undefined) writeAll(opts.snapshotFd, pt);
-            hasher.update(pt); // takes ownership (may move it to the hashing thread)
-          }
+          const pt = reupload.open(e.chunk);
+          if (pt === undefined) break; // the header
+          snapshotSize += pt.length;
+          if (opts.snapshotFd !== undefined) writeAll(opts.snapshotFd, pt);
+          hasher.update(pt); // takes ownership (may move it to the hashing thread)
           break;
         }
         case 'reuploadEnd':
-          if (reupload === undefined) throw new CldcbError('truncated', `${what}: the re-upload section is empty (no header box).`);
-          reupload.dispose();
+          reupload.end();
           incrementsOffset = e.offset! + 2;
           break;
-        case 'incrementStart': {
-          const w = `${what}: increment ${increments.length} (data_version ${e.dataVersion})`;
-          const facts = new StatementBytesFacts(w);
-          inc = {
-            what: w,
-            reader: new IncrementReader(sha256Stream(), w, facts),
-            facts,
-            framingDv: e.dataVersion,
-            chunks: 0,
-            offset: e.offset!,
-          };
+        case 'incrementStart':
+          incs.start(e.dataVersion, e.offset);
           break;
-        }
-        case 'incrementChunk': {
-          const pt = streams.open(increments.length, inc!.chunks, e.chunk, inc!.what);
-          inc!.chunks++;
-          inc!.reader.push(pt);
+        case 'incrementChunk':
+          incs.chunk(e.chunk);
           break;
-        }
         case 'incrementEnd': {
-          const i = inc!;
-          inc = undefined;
-          if (streams.streamKey) keysOut.push(streams.streamKey.slice());
-          const index = increments.length;
-          if (i.chunks === 0) throw new CldcbError('truncated', `${what}: increment ${index} (data_version ${i.framingDv}, byte ${i.offset}) has no sealed chunk.`);
-          const end = i.reader.finish();
-          const f = e.footer!;
-          const fw = footerWarning(index, i.framingDv, f);
+          const { summary } = incs.end(e.footer);
+          if (incs.streamKey) keysOut.push(incs.streamKey.slice());
+          const fw = footerWarning(summary.index, summary.framingDv, e.footer!);
           if (fw) warnings.push(fw);
-          increments.push(summarizeIncrement({ index, framingDv: i.framingDv, chunks: i.chunks, offset: i.offset, footerCount: f.count }, end, i.facts));
+          increments.push(summary);
           break;
         }
       }
@@ -213,13 +165,12 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
 
     const torn = walkArchiveFile(fd, reader, { onEvent, ...(opts.cancelled ? { cancelled: opts.cancelled } : {}), progress: (pos) => opts.progress?.(pos, st.size) });
     if (torn !== undefined) warnings.push(tornTailWarning(what, increments[increments.length - 1]!, torn));
-    if (header36 === undefined) throw new CldcbError('truncated', `${what}: no re-upload header.`);
     const snapshot: SnapshotSummary = {
-      reuploadDataVersion: reuploadDv,
-      chainHash: snapshotChainHash(header36, snapSha.digest()),
+      reuploadDataVersion: reupload.dataVersion,
+      chainHash: bytesToHex(reupload.chainValue(snapSha.digest())),
       size: snapshotSize,
     };
-    zeroize(header36);
+    clientPriv = reupload.takeClientKey();
     return {
       size: st.size,
       mtimeMs: st.mtimeMs,
@@ -235,7 +186,8 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
     throw e;
   } finally {
     snapSha?.dispose();
-    disposeStreams();
+    reupload.dispose();
+    streams.dispose();
     closeSync(fd);
   }
 }

@@ -37,11 +37,11 @@ import { createHash } from 'node:crypto';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 import { CldcbError, isErrorCode, toErrorData } from '../../../shared/errors';
-import { equalBytes, zeroize } from '../../../shared/bytes';
+import { bytesToHex, zeroize } from '../../../shared/bytes';
 import type { ArchEvent } from '../../../shared/cldcb/arch';
 import { checkPubkey, formatClientId } from '../../../shared/cldcb/ids';
-import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
-import { IncrementStreams, Unsealer } from '../../../shared/cldcb/seal';
+import { IncrementReader, ReuploadOpener } from '../../../shared/cldcb/plaintexts';
+import { IncrementStreams } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../nativeSeal';
 import { findFeederScript, findWorkerScript } from '../workerPool';
 import {
@@ -49,21 +49,13 @@ import {
   footerWarning,
   recoveryArchReader,
   sha256Stream,
-  snapshotChainHash,
   tornTailWarning,
   walkArchiveFile,
   writeAll,
 } from './archiveScan';
-import {
-  ChainPlanner,
-  summarizeIncrement,
-  type IncrementSummary,
-  type RecoveryWarning,
-  type ReplayPlan,
-  type SnapshotSummary,
-} from './chain';
+import { ChainPlanner, summarizeIncrement, type IncrementSummary, type ReplayPlan, type SnapshotSummary } from '../../../shared/cldcb/chain';
+import type { RecoveryWarning } from './chain';
 import { isPragmaBytes, StatementBytesFacts, statementWords } from '../../../shared/cldcb/statements';
-import { IncrementReader } from './plaintext';
 import { BATCH_CHARS, safeSqliteMessage, type ReplayStats } from './replay';
 
 /** Messages (each a batch of commands), and KiB of SQL and snapshot, in flight before the feeder waits. */
@@ -319,14 +311,15 @@ function feed(
   }
   let clientPriv: Uint8Array | undefined;
   let disposeStreams = (): void => undefined;
+  let disposeReupload = (): void => undefined;
   try {
     const st = fstatSync(fd);
     const reader = recoveryArchReader(what);
     const warnings: RecoveryWarning[] = [];
     const increments: IncrementSummary[] = [];
     const snapSha = createHash('sha256');
-    let header36: Uint8Array | undefined;
-    let reupload: Unsealer | undefined;
+    const reupload = new ReuploadOpener(input.nodePriv, clientKey, { crypto, what, keepClientKey: input.returnClientKey });
+    disposeReupload = () => reupload.dispose();
     let snapshot: SnapshotSummary | undefined;
     let snapshotSize = 0;
     let planner: ChainPlanner | undefined;
@@ -496,55 +489,22 @@ function feed(
     const onEvent = (e: ArchEvent): void => {
       switch (e.type) {
         case 'reuploadChunk': {
-          if (reupload === undefined) {
-            reupload = new Unsealer(input.nodePriv, {
-              sender: clientKey,
-              crypto,
-              what: `${what}: re-upload`,
-            });
-            const pt = reupload.unseal(e.chunk);
-            let h: { clientPrivateKey: Uint8Array; dataVersion: number };
-            try {
-              h = decodeReuploadHeader(pt);
-            } catch {
-              throw new CldcbError(
-                'not_authentic',
-                `${what}: the first re-upload box is not a re-upload header (${pt.length} bytes, expected 36).`,
-              );
-            } finally {
-              header36 = pt.slice();
-              zeroize(pt);
-            }
-            const pub = crypto.secp.publicKey(h.clientPrivateKey);
-            if (!equalBytes(pub, clientKey)) {
-              zeroize(h.clientPrivateKey);
-              throw new CldcbError(
-                'not_authentic',
-                `${what}: the re-upload carries the key of another client (${formatClientId(pub)}); the archives were swapped or mixed.`,
-              );
-            }
-            if (input.returnClientKey) clientPriv = h.clientPrivateKey;
-            else zeroize(h.clientPrivateKey);
-            snapshot = { reuploadDataVersion: h.dataVersion, chainHash: '', size: 0 };
-          } else {
-            const pt = reupload.unseal(e.chunk);
-            snapSha.update(pt);
-            snapshotSize += pt.length;
-            const own = pt.byteOffset === 0 && pt.byteLength === pt.buffer.byteLength ? pt : pt.slice();
-            post({ t: 'snap', b: own });
-          }
+          const pt = reupload.open(e.chunk);
+          if (pt === undefined) break; // the header
+          snapSha.update(pt);
+          snapshotSize += pt.length;
+          const own = pt.byteOffset === 0 && pt.byteLength === pt.buffer.byteLength ? pt : pt.slice();
+          post({ t: 'snap', b: own });
           break;
         }
         case 'reuploadEnd':
-          if (reupload === undefined || header36 === undefined)
-            throw new CldcbError('truncated', `${what}: the re-upload section is empty (no header box).`);
-          reupload.dispose();
+          reupload.end();
           snapshot = {
-            reuploadDataVersion: snapshot!.reuploadDataVersion,
-            chainHash: snapshotChainHash(header36, new Uint8Array(snapSha.digest())),
+            reuploadDataVersion: reupload.dataVersion,
+            chainHash: bytesToHex(reupload.chainValue(new Uint8Array(snapSha.digest()))),
             size: snapshotSize,
           };
-          zeroize(header36);
+          clientPriv = reupload.takeClientKey();
           planner = new ChainPlanner(snapshot);
           post({ t: 'snapEnd' });
           break;
@@ -704,6 +664,7 @@ function feed(
     }
     throw e;
   } finally {
+    disposeReupload();
     disposeStreams();
     closeSync(fd);
   }

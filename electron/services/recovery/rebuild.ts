@@ -24,7 +24,8 @@ import { CldcbError } from '../../../shared/errors';
 import { zeroize } from '../../../shared/bytes';
 import { commitTempFile, tempPathFor } from '../atomicFile';
 import { scanArchive, cancelledError, type ScanResult } from './archiveScan';
-import { planReplay, type RecoveryWarning, type ReplayPlan, type SnapshotSummary } from './chain';
+import { planReplay, type ReplayPlan, type SnapshotSummary } from '../../../shared/cldcb/chain';
+import type { RecoveryWarning } from './chain';
 import { replayArchive, safeSqliteMessage, type ReplayStats } from './replay';
 import { pipelineAvailable, PipelineFallback, runPipeline, type FeederLink } from './pipeline';
 

@@ -34,8 +34,8 @@ import { IncrementStreams, type BoxCrypto } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../nativeSeal';
 import { sha256Stream, walkArchiveFile } from './archiveScan';
 import { isPragma, statementWords } from '../../../shared/cldcb/statements';
-import type { IncrementSummary } from './chain';
-import { IncrementReader } from './plaintext';
+import type { IncrementSummary } from '../../../shared/cldcb/chain';
+import { IncrementReader } from '../../../shared/cldcb/plaintexts';
 
 /** Text executed per exec() call. */
 export const BATCH_CHARS = 1 << 20;

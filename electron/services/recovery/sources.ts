@@ -17,13 +17,12 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { CldcbError } from '../../../shared/errors';
-import { equalBytes, hexToBytes, zeroize } from '../../../shared/bytes';
-import { encodeFooter, type ArchEvent } from '../../../shared/cldcb/arch';
+import { hexToBytes, zeroize } from '../../../shared/bytes';
+import { ArchReader, encodeFooter, type ArchEvent } from '../../../shared/cldcb/arch';
 import { isValidPrivateKey } from '../../../shared/cldcb/curve';
 import { formatClientId, formatServerId, parseOptFile, parseServerId } from '../../../shared/cldcb/ids';
 import { RECOGNITION_RECORD_SIZE } from '../../../shared/cldcb/messages';
-import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
-import { Unsealer } from '../../../shared/cldcb/seal';
+import { ReuploadOpener } from '../../../shared/cldcb/plaintexts';
 import { nativeBoxCrypto } from '../nativeSeal';
 import { openRegularFile, readSmallText } from './untrustedFiles';
 
@@ -324,17 +323,22 @@ export function probeArchive(file: string, nodePriv: Uint8Array, clientKey?: Uin
   try {
     fd = openSync(file, 'r');
     const size = fstatSync(fd).size;
-    const head = new Uint8Array(2);
-    if (readSync(fd, head, 0, 2, 0) !== 2) return { ours: false, reason: 'the file is too short' };
-    const len = (head[0]! << 8) | head[1]!;
-    if (len === 0 || len + 2 > size) return { ours: false, reason: 'the file does not start with a sealed box' };
-    const chunk = new Uint8Array(len);
-    if (readSync(fd, chunk, 0, len, 2) !== len) return { ours: false, reason: 'the file is too short' };
-    const crypto = nativeBoxCrypto();
-    const u = new Unsealer(nodePriv, { ...(clientKey ? { sender: clientKey } : {}), crypto, what: path.basename(file) });
-    let pt: Uint8Array;
+    // The first box, through the one framer (a u16 length, then the box).
+    const reader = new ArchReader({ what: path.basename(file) });
+    let chunk: Uint8Array | undefined;
+    while (chunk === undefined) {
+      const w = reader.wants;
+      const bytes = new Uint8Array(w.bytes);
+      if (w.offset + w.bytes > size || readSync(fd, bytes, 0, w.bytes, w.offset) !== w.bytes) return { ours: false, reason: 'the file is too short' };
+      for (const e of reader.push(bytes)) {
+        if (e.type === 'reuploadChunk') chunk = e.chunk;
+        else return { ours: false, reason: 'the file does not start with a sealed box' };
+      }
+    }
+    const opener = new ReuploadOpener(nodePriv, clientKey, { crypto: nativeBoxCrypto(), what: path.basename(file) });
     try {
-      pt = u.unseal(chunk);
+      opener.open(chunk);
+      return { ours: true, clientKey: opener.clientKey! };
     } catch (e) {
       if (clientKey) {
         // Sealed to us but signed by someone else? Then it is a swapped or renamed archive.
@@ -342,19 +346,8 @@ export function probeArchive(file: string, nodePriv: Uint8Array, clientKey?: Uin
         if (other.ours) return { ours: false, misfiled: other.clientKey!, reason: `it is sealed to this node but holds the backup of ${formatClientId(other.clientKey!)}` };
       }
       return { ours: false, reason: e instanceof CldcbError ? e.message : 'the first box does not open' };
-    }
-    let cpk: Uint8Array | undefined;
-    try {
-      cpk = decodeReuploadHeader(pt).clientPrivateKey;
-      const pub = crypto.secp.publicKey(cpk);
-      if (clientKey && !equalBytes(pub, clientKey)) return { ours: false, reason: `it holds the key of another client (${formatClientId(pub)})` };
-      if (!clientKey && !u.signedBy(pub)) return { ours: false, reason: 'its header is not signed by the client key inside' };
-      return { ours: true, clientKey: clientKey ?? pub };
-    } catch {
-      return { ours: false, reason: 'the first box is not a re-upload header' };
     } finally {
-      zeroize(pt, cpk);
-      u.dispose();
+      opener.dispose();
     }
   } catch (e) {
     return { ours: false, reason: `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'I/O error'})` };

@@ -14,10 +14,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { encodeFooter } from '../../../shared/cldcb/arch';
 import { isValidPrivateKey } from '../../../shared/cldcb/curve';
-import { encodeIncrementPlaintext, encodeReuploadHeader, REUPLOAD_PIECE_SIZE, splitIncrementPlaintext } from '../../../shared/cldcb/plaintexts';
+import { encodeIncrementPlaintext, encodeIncrementPlaintextV1, encodeReuploadHeader, REUPLOAD_PIECE_SIZE, splitIncrementPlaintext } from '../../../shared/cldcb/plaintexts';
 import { Sealer } from '../../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../nativeSeal';
-import { encodeIncrementPlaintextV1 } from './plaintext';
 
 export interface SyntheticOptions {
   /** Where the archive goes. */

@@ -50,7 +50,7 @@ export interface TestServerOptions {
   readonly port?: number;
 }
 
-/** Archive → events for shared/cldcb/archiveDecode or test/node/helpers/replay.ts. */
+/** Archive → events for test/node/helpers/replay.ts decodeBackup. */
 export function archiveEvents(a: StoredArchive): ArchEvent[] {
   const out: ArchEvent[] = [];
   for (const c of a.reupload) out.push({ type: 'reuploadChunk', chunk: c });

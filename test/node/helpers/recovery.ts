@@ -21,6 +21,7 @@ import type { ArchEvent } from '../../../shared/cldcb/arch';
 import { formatClientId, formatServerId } from '../../../shared/cldcb/ids';
 import {
   encodeIncrementPlaintext,
+  encodeIncrementPlaintextV1,
   encodeReuploadHeader,
   REUPLOAD_PIECE_SIZE,
   splitIncrementPlaintext,
@@ -31,7 +32,6 @@ import { CldcbError } from '../../../shared/errors';
 import { randomPrivateKey } from '../../../shared/noise/primitives';
 import { nativeBoxCrypto } from '../../../electron/services/nativeSeal';
 import { recover } from '../../../electron/services/recovery/engine';
-import { encodeIncrementPlaintextV1 } from '../../../electron/services/recovery/plaintext';
 import type { RecoveryVerdict } from '../../../electron/services/recovery/types';
 
 /** A random valid secp256k1 private key (node, client or server key): shared/noise's generator. */

@@ -1,17 +1,11 @@
 /**
  * Test-side recovery: unseal a client's archive with the node key, check it, and replay it
- * into a fresh SQLite database; compare databases row by row. A small stand-in for the real
- * rebuild engine (electron/services/recovery), written from docs/PROTOCOL.md §2–§3 and
- * cldcb-protocol §5–§6:
- *
- *  - snapshot (reupload chunks after the 36-byte header) + increments in archive order;
- *  - plaintext v0 (original plugin) and v1 (ours: time, prev);
- *  - repeated data_version: with the data_version bump = redo, replaces the increment whose
- *    prev it repeats (v1) / the run from the first bump (v0); without it = kept; an
- *    increment byte-identical to the one before it is a retransmission and skipped;
- *  - v1 chain: prev = SHA-256 of the previous replayed plaintext, or for the first one
- *    SHA256("cldcb snapshot" ‖ header36 ‖ SHA256(snapshot));
- *  - replay of one increment: its leading `PRAGMA` statements before BEGIN, the rest in one
+ * into a fresh SQLite database; compare databases row by row. Built on the one codec
+ * (test/unit/helpers/decode.ts composes shared/cldcb: framer, readers, opener, chain planner),
+ * so what it decides is what the recovery decides; the replay here is the plain one
+ * (statement by statement, lightningd's placement of PRAGMAs):
+ *  - snapshot + the increments the chain planner keeps, in archive order;
+ *  - one increment: its leading `PRAGMA` statements before BEGIN, the rest in one
  *    transaction, its trailing `PRAGMA` statements after COMMIT (a PRAGMA-only increment
  *    is all outside). That is lightningd's own order for calls made outside a transaction
  *    and for the plugin's merges of them (plugin/backup.ts). Foreign keys are ON, as in
@@ -19,168 +13,36 @@
  */
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { bytesToHex, concatBytes, equalBytes } from '../../../shared/bytes';
-import { sha256 } from '../../../shared/crypto/hash';
+import { bytesToHex, concatBytes } from '../../../shared/bytes';
 import type { ArchEvent } from '../../../shared/cldcb/arch';
-import { decodeReuploadHeader } from '../../../shared/cldcb/plaintexts';
-import { isContinuedMessage, Unsealer } from '../../../shared/cldcb/seal';
-import { isDataVersionBump, isPragma } from '../../../shared/cldcb/statements';
+import { isPragma } from '../../../shared/cldcb/statements';
 import { nativeBoxCrypto } from '../../../electron/services/nativeSeal';
+import { decodeArchive, type DecodedArchive, type DecodedIncrement } from '../../unit/helpers/decode';
 
-export interface DecodedIncrement {
-  readonly index: number;
-  readonly dataVersion: number;
-  readonly format: 0 | 1;
-  readonly time?: number;
-  readonly prev?: Uint8Array;
-  readonly hash: Uint8Array;
-  readonly plaintext: Uint8Array;
-  readonly statements: string[];
-  readonly hasBump: boolean;
-}
+export type { DecodedIncrement } from '../../unit/helpers/decode';
 
-export interface DecodedBackup {
+export interface DecodedBackup extends DecodedArchive {
+  /** data_version of the re-upload header. */
   readonly headerDv: number;
-  readonly snapshot: Uint8Array;
-  /** SHA256("cldcb snapshot" ‖ header36 ‖ SHA256(snapshot)). */
-  readonly chainValue: Uint8Array;
-  readonly increments: DecodedIncrement[];
 }
 
-const dec = new TextDecoder('utf-8', { fatal: true });
-
-function decodePlaintext(pt: Uint8Array): Omit<DecodedIncrement, 'index' | 'hash' | 'plaintext' | 'hasBump'> {
-  const v = new DataView(pt.buffer, pt.byteOffset, pt.byteLength);
-  const format = pt[0];
-  let o: number;
-  let time: number | undefined;
-  let prev: Uint8Array | undefined;
-  if (format === 0) o = 5;
-  else if (format === 1) {
-    time = Number(v.getBigUint64(5, false));
-    prev = pt.slice(13, 45);
-    o = 45;
-  } else throw new Error(`unknown plaintext format ${format}`);
-  const dataVersion = v.getUint32(1, false);
-  const n = Number(v.getBigUint64(o, false));
-  o += 8;
-  const statements: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const len = Number(v.getBigUint64(o, false));
-    statements.push(dec.decode(pt.subarray(o + 8, o + 8 + len)));
-    o += 8 + len;
-  }
-  if (o !== pt.length) throw new Error(`plaintext has ${pt.length - o} trailing bytes`);
-  return { dataVersion, format: format as 0 | 1, ...(time !== undefined ? { time, prev: prev! } : {}), statements };
-}
-
-/** Unseal a whole archive (events from the server or an .arch file). */
+/** Unseal a whole archive (events from the server or an .arch file), with the native backend. */
 export function decodeBackup(events: Iterable<ArchEvent>, nodePriv: Uint8Array, clientKey33: Uint8Array): DecodedBackup {
-  const crypto = nativeBoxCrypto();
-  let headerDv = -1;
-  let header: Uint8Array | undefined;
-  const snap: Uint8Array[] = [];
-  let u: Unsealer | undefined;
-  let stream: Unsealer | undefined;
-  const increments: DecodedIncrement[] = [];
-  let incPieces: Uint8Array[] = [];
-  for (const e of events) {
-    switch (e.type) {
-      case 'reuploadChunk': {
-        u ??= new Unsealer(nodePriv, { sender: clientKey33, crypto, what: 'reupload' });
-        const pt = u.unseal(e.chunk);
-        if (header === undefined) {
-          header = pt;
-          headerDv = decodeReuploadHeader(pt).dataVersion;
-        } else snap.push(pt);
-        break;
-      }
-      case 'reuploadEnd':
-        u = undefined;
-        break;
-      case 'incrementStart':
-        incPieces = [];
-        break;
-      case 'incrementChunk':
-        // The first chunk either starts a stream (E ‖ sig) or continues the last one (01 ‖ n, extension v1).
-        if (incPieces.length === 0 && isContinuedMessage(e.chunk)) {
-          if (!stream) throw new Error(`increment ${increments.length} continues a stream that was never started`);
-          incPieces.push(stream.unsealContinued(e.chunk, `increment ${increments.length}`));
-        } else if (incPieces.length === 0) {
-          stream = new Unsealer(nodePriv, { sender: clientKey33, crypto, what: `increment ${increments.length}` });
-          incPieces.push(stream.unseal(e.chunk));
-        } else incPieces.push(stream!.unseal(e.chunk));
-        break;
-      case 'incrementEnd': {
-        const plaintext = concatBytes(...incPieces);
-        const d = decodePlaintext(plaintext);
-        increments.push({ ...d, index: increments.length, hash: sha256(plaintext), plaintext, hasBump: d.statements.some(isDataVersionBump) });
-        break;
-      }
-    }
-  }
-  if (!header) throw new Error('archive without a reupload header');
-  const snapshot = concatBytes(...snap);
-  const chainValue = sha256(concatBytes(new TextEncoder().encode('cldcb snapshot'), header, sha256(snapshot)));
-  return { headerDv, snapshot, chainValue, increments };
+  const d = decodeArchive(events, nodePriv, clientKey33, { crypto: nativeBoxCrypto() });
+  return { ...d, headerDv: d.reuploadDataVersion };
 }
 
 export interface ReplayPlan {
   readonly replay: DecodedIncrement[];
-  /** Problems that mean the replay cannot be trusted (gap, broken chain, …). */
+  /** Problems that mean the replay cannot be trusted (gap, broken chain, …): the planner's refusal. */
   readonly errors: string[];
+  /** The planner's warnings. */
   readonly notes: string[];
 }
 
-/** Choose what to replay (see module comment). */
+/** What to replay: the chain planner's decision. */
 export function planReplay(b: DecodedBackup): ReplayPlan {
-  const replay: DecodedIncrement[] = [];
-  const errors: string[] = [];
-  const notes: string[] = [];
-  const expectedPrev = (pos: number): Uint8Array => (pos === 0 ? b.chainValue : replay[pos - 1]!.hash);
-  const link = (d: DecodedIncrement): void => {
-    if (d.format === 1 && !equalBytes(d.prev!, expectedPrev(replay.length)))
-      errors.push(`chain broken at increment ${d.index} (dv ${d.dataVersion})`);
-  };
-  for (const d of b.increments) {
-    const prev = replay[replay.length - 1];
-    if (!prev) {
-      if (d.dataVersion !== b.headerDv) errors.push(`first increment dv ${d.dataVersion} ≠ reupload dv ${b.headerDv}`);
-      link(d);
-      replay.push(d);
-      continue;
-    }
-    if (equalBytes(d.plaintext, prev.plaintext)) {
-      notes.push(`increment ${d.index}: retransmission of ${prev.index}, skipped`);
-      continue;
-    }
-    if (d.dataVersion === prev.dataVersion) {
-      if (d.hasBump) {
-        let runStart = replay.length;
-        while (runStart > 0 && replay[runStart - 1]!.dataVersion === d.dataVersion) runStart--;
-        let cut = -1;
-        for (let i = runStart; i < replay.length; i++) {
-          if (d.format === 1 ? equalBytes(expectedPrev(i), d.prev!) : replay[i]!.hasBump) {
-            cut = i;
-            break;
-          }
-        }
-        if (cut < 0) {
-          if (d.format === 1) errors.push(`redo at increment ${d.index} follows none of dv ${d.dataVersion}`);
-          cut = replay.length;
-        }
-        const dropped = replay.splice(cut);
-        notes.push(`increment ${d.index}: redo of dv ${d.dataVersion}, replaces ${dropped.map((x) => x.index).join(',') || 'nothing'}`);
-      } else notes.push(`increment ${d.index}: more writes at dv ${d.dataVersion}`);
-      link(d);
-      replay.push(d);
-      continue;
-    }
-    if (d.dataVersion !== (prev.dataVersion + 1) % 2 ** 32) errors.push(`gap: dv ${d.dataVersion} after ${prev.dataVersion}`);
-    link(d);
-    replay.push(d);
-  }
-  return { replay, errors, notes };
+  return { replay: b.replay, errors: b.plan.fatal ? [b.plan.fatal.message] : [], notes: b.warnings.map((w) => w.message) };
 }
 
 /** Run one increment the way lightningd ran it (see module comment). */
@@ -212,7 +74,7 @@ export function replayToFile(b: DecodedBackup, outPath: string, force = false): 
   const plan = planReplay(b);
   if (plan.errors.length > 0 && !force) throw new Error(`archive cannot be replayed: ${plan.errors.join('; ')}`);
   for (const s of ['', '-journal', '-wal', '-shm']) rmSync(outPath + s, { force: true });
-  writeFileSync(outPath, b.snapshot);
+  writeFileSync(outPath, concatBytes(...b.snapshot));
   const db = new Database(outPath);
   try {
     for (const d of plan.replay) applyIncrement(db, d.statements);
