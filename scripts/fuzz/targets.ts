@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bytesToHex, concatBytes, u16be, utf8 } from '../../shared/bytes';
 import { encodeArchive, encodeIncrement, encodeReuploadSection, readArchive, ArchReader } from '../../shared/cldcb/arch';
-import { decodeArchive } from '../../shared/cldcb/archiveDecode';
 import { decodeProveRead, decodeSetReadVerifier } from '../../shared/cldcb/extension';
 import { formatClientId, formatNodeId, formatServerId, parseClientId, parseClientKeyFile, parseHostPort, parseNodeId, parseOptFile, parsePrivateKeyHex, parseServerId, formatClientKeyFile } from '../../shared/cldcb/ids';
 import {
@@ -29,7 +28,7 @@ import {
   responseRecognitionCodes,
   reuploadChunk,
 } from '../../shared/cldcb/messages';
-import { decodeIncrementPlaintext, decodeReuploadHeader, encodeIncrementPlaintext, encodeReuploadHeader, sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
+import { decodeIncrementPlaintext, decodeReuploadHeader, encodeIncrementPlaintext, encodeIncrementPlaintextV1, encodeReuploadHeader, IncrementReader, sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
 import { decodeRecognitionRecord, encodeRecognitionRecord, formatRecognitionCodesFile, parseRecognitionCodesFile, signRecognitionCode } from '../../shared/cldcb/recognition';
 import { IncrementStreams, sealStream } from '../../shared/cldcb/seal';
 import { bumpOldValue, isDataVersionBump, isForeignKeysPragma, isPragma, StatementBytesFacts, statementWords } from '../../shared/cldcb/statements';
@@ -54,12 +53,12 @@ import { classifySecretFile, decodeSecretFileContent, detectHsmSecretFormat, par
 import { expandWord, splitWords, validateMnemonic } from '../../shared/secrets/words';
 import { noiseHandshakeCrypto } from '../../electron/services/noiseSocket';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { encodeIncrementPlaintextV1, IncrementReader } from '../../electron/services/recovery/plaintext';
 import { parseServerAddress, readRecognitionCodesFile } from '../../electron/services/recovery/sources';
 import { JsonObjectStream } from '../../plugin/jsonStream';
 import { parseClientsFile, readClientsFile } from '../../server/clients';
 import { ReadVerifierStore } from '../../server/readVerifiers';
 import { RecognitionStore } from '../../server/recognitionStore';
+import { decodeArchive } from '../../test/unit/helpers/decode';
 
 export type Input = Uint8Array | string | { json: unknown };
 
@@ -324,7 +323,7 @@ export const TARGETS: Target[] = [
     },
   },
   {
-    name: 'increment plaintexts (v0 decoder, v1 IncrementReader in pieces, re-upload header)',
+    name: 'increment plaintexts (whole, and IncrementReader in pieces; re-upload header)',
     kind: 'bytes',
     weight: 3,
     maxLen: 20_000,
