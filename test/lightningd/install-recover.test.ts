@@ -81,7 +81,15 @@ step('channels both ways, payments both ways', async () => {
 
 step('restart A (its writes before init are backed up like the others), more payments', async () => {
   await a.stop();
+  const mark = a.logMark();
   await a.start();
+  // lightningd writes before it sends `init` (rig §2 step 3): the plugin must store those too.
+  const run = a.logSince(mark);
+  const firstStored = run.search(/cldcb: data_version \d+: stored/);
+  expect(firstStored, 'the plugin stored writes at this start').toBeGreaterThan(-1);
+  expect(firstStored, 'a write was stored before init (the ready line)').toBeLessThan(
+    run.indexOf('cldcb: ready'),
+  );
   await net.sync();
   await net.channelsReady(a, 2);
   expect((await net.pay(a, b, 3_000_000)).status).toBe('complete');
