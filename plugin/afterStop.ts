@@ -18,9 +18,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CldcbError } from '../shared/errors';
-import { parsePluginWrapper, type PluginConfig } from '../shared/cldcb/wrapper';
+import { parsePluginWrapper, wrapperQuorum, wrapperServers, type PluginConfig } from '../shared/cldcb/wrapper';
 import { zeroize } from '../shared/bytes';
-import { BackupSession } from './backup';
+import { BackupSession, type BackupOptions } from './backup';
+import { formatServerId } from '../shared/cldcb/ids';
+import { stateFileName } from '../electron/services/pluginState';
 import { DB_FILE, readDataVersion } from './snapshot';
 import { EXIT_WAIT_MS, releaseLock, waitForExit, writeLastStop, type LastStop } from './shutdown';
 import { readFileSync } from 'node:fs';
@@ -62,23 +64,41 @@ export async function afterStop(cfg: PluginConfig, dir: string, lightningdPid: n
   } catch (e) {
     return record({ outcome: 'unconfirmed', reason: `cannot read ${DB_FILE}: ${e instanceof CldcbError ? e.message : (e as Error).message}` });
   }
-  const log: string[] = [];
-  const session = new BackupSession(cfg, dir, (_level, message) => log.push(message), opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {});
+  const servers = wrapperServers(cfg);
+  const results = await Promise.all(
+    servers.map((server, i) => checkServer({ ...server, nodeId: cfg.nodeId }, dir, final, { stateFile: stateFileName(i, server.serverId), ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}) })),
+  );
+  if (servers.length === 1) return record({ lightningdDataVersion: final, ...results[0]! });
+  // Several servers: what matters is whether k of them hold the final database.
+  const k = wrapperQuorum(cfg);
+  const holding = results.filter((r) => r.outcome !== 'unconfirmed').length;
+  const perServer = results.map((r, i) => ({ server: formatServerId(servers[i]!.serverId), ...r }));
+  const outcome: LastStop['outcome'] = holding < k ? 'unconfirmed' : results.some((r) => r.outcome === 'repaired') ? 'repaired' : 'complete';
+  return record({
+    lightningdDataVersion: final,
+    outcome,
+    reason: `${holding} of ${servers.length} servers hold it (${k} needed). ${perServer.map((r, i) => `server ${i + 1}: ${r.outcome}${r.outcome === 'complete' ? '' : ` (${r.reason})`}`).join('; ')}`,
+    servers: perServer,
+  });
+}
+
+/** One server: does its chain end at `final`; if not, re-upload the database there. */
+async function checkServer(cfg: PluginConfig, dir: string, final: number, opts: BackupOptions): Promise<Omit<LastStop, 'time' | 'lightningdDataVersion'>> {
+  const session = new BackupSession(cfg, dir, () => {}, opts);
   try {
     const head = session.chainHead;
-    if (!head) return record({ outcome: 'unconfirmed', lightningdDataVersion: final, reason: 'the plugin has no chain head (no backup stored by this directory yet).' });
-    const base = { lightningdDataVersion: final, backupDataVersion: head.dataVersion };
-    if (final === head.dataVersion) return record({ ...base, outcome: 'complete', reason: 'nothing was written after the plugin left.' });
+    if (!head) return { outcome: 'unconfirmed', reason: 'the plugin has no chain head for this server (nothing stored there from this directory yet).' };
+    const base = { backupDataVersion: head.dataVersion };
+    if (final === head.dataVersion) return { ...base, outcome: 'complete', reason: 'nothing was written after the plugin left.' };
     const ahead = (final - head.dataVersion) >>> 0;
-    if (ahead >= 0x80000000)
-      return record({ ...base, outcome: 'unconfirmed', reason: `the database is older than the backup, which lightningd never does on its own; left as it is.` });
+    if (ahead >= 0x80000000) return { ...base, outcome: 'unconfirmed', reason: 'the database is older than the backup, which lightningd never does on its own; left as it is.' };
     try {
       const r = await session.storeFinalDatabase(final);
       if (r === 'original_server')
-        return record({ ...base, outcome: 'unconfirmed', reason: `lightningd committed ${ahead} transaction(s) after the plugin left, and an original cldcb server cannot be asked for a re-upload.` });
-      return record({ ...base, outcome: 'repaired', reason: `lightningd committed ${ahead} transaction(s) after the plugin left.` });
+        return { ...base, outcome: 'unconfirmed', reason: `lightningd committed ${ahead} transaction(s) after the plugin left, and an original cldcb server cannot be asked for a re-upload.` };
+      return { ...base, outcome: 'repaired', reason: `lightningd committed ${ahead} transaction(s) after the plugin left.` };
     } catch (e) {
-      return record({ ...base, outcome: 'unconfirmed', reason: `lightningd committed ${ahead} transaction(s) after the plugin left, and the re-upload failed: ${e instanceof CldcbError ? e.message : 'unexpected error'}` });
+      return { ...base, outcome: 'unconfirmed', reason: `lightningd committed ${ahead} transaction(s) after the plugin left, and the re-upload failed: ${e instanceof CldcbError ? e.message : 'unexpected error'}` };
     }
   } finally {
     session.close();
@@ -104,7 +124,7 @@ export async function runAfterStop(wrapper: string, lightningdPid: number, deadl
       const r = await afterStop(cfg, dir, lightningdPid, { deadlineMs });
       return r.outcome === 'unconfirmed' ? 1 : 0;
     } finally {
-      zeroize(cfg.clientPrivateKey);
+      for (const server of wrapperServers(cfg)) zeroize(server.clientPrivateKey);
     }
   } finally {
     releaseLock(dir, process.pid);

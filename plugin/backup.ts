@@ -113,6 +113,34 @@ export interface BackupOptions {
   readonly replyTimeoutMs?: number;
   /** Unix time in seconds (tests). */
   readonly now?: () => number;
+  /** The chain head's file in the directory (default STATE_FILE; pluginState.ts stateFileName). */
+  readonly stateFile?: string;
+}
+
+/** How one write is made (the defaults are the one-server plugin's). */
+export interface WriteOptions {
+  /** The increment's time (unix seconds): when lightningd asked, for every server alike. */
+  readonly time?: number;
+  /** Start the chain again at a snapshot, and ask our server to take it (a server catching up). */
+  readonly reupload?: boolean;
+  /** The snapshot to use (taken while lightningd waited); the caller keeps ownership. */
+  readonly snapshot?: Snapshot;
+  /**
+   * Whether lightningd still waits for this write, so its database may be copied now (false:
+   * a server catching up in the background — a re-upload it needs throws NeedsSnapshotError).
+   */
+  readonly canSnapshot?: boolean;
+  readonly deadlineMs?: number;
+}
+
+/**
+ * A re-upload is needed but lightningd's database has moved on since this write: the snapshot
+ * must be taken during a later db_write (plugin/quorum.ts).
+ */
+export class NeedsSnapshotError extends CldcbError {
+  constructor(dv: number) {
+    super('unsupported', `data_version ${dv}: a re-upload is needed, and lightningd's database has moved on; it is taken at the next write.`);
+  }
 }
 
 interface UploadPlan {
@@ -137,6 +165,15 @@ interface UploadPlan {
 type Plan = UploadPlan | { readonly kind: 'defer'; readonly why: string };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The data_version lightningd's database file is at while it waits in the hook for this call:
+ * one below for a transaction (its bump is not committed yet), the same for a call made
+ * outside a transaction (PRAGMA foreign_keys).
+ */
+export function snapshotDataVersion(dv: number, writes: readonly string[]): number {
+  return writes.some(isDataVersionBump) ? u32Prev(dv) : dv;
+}
 
 /** Errors that another attempt cannot fix. */
 function isPermanent(e: unknown): boolean {
@@ -187,12 +224,17 @@ export class BackupSession {
     zeroize(s, t);
     cleanStaleSnapshots(dir);
     const binding = stateBinding(cfg.clientId, cfg.serverId);
-    this.state = new ChainStateFile(`${dir}/${STATE_FILE}`, binding, (m) => this.log('warn', m));
+    this.state = new ChainStateFile(`${dir}/${opts.stateFile ?? STATE_FILE}`, binding, (m) => this.log('warn', m));
   }
 
   /** The last acknowledged increment (from the state file, then from this run). */
   get chainHead(): ChainHead | undefined {
     return this.state.current;
+  }
+
+  /** Connect (or keep the connection) within `timeoutMs`. @throws CldcbError when the server does not answer. */
+  async probe(timeoutMs: number): Promise<void> {
+    await this.connect(timeoutMs);
   }
 
   /** Connect in the background at startup (as the original); a failure is only logged. */
@@ -260,7 +302,7 @@ export class BackupSession {
   private plan(dv: number, writes: readonly string[], extension: boolean, forceReupload: boolean): Plan {
     const hasBump = writes.some(isDataVersionBump);
     const body = [...this.pendingPragmas, ...writes];
-    const snapshotDv = hasBump ? u32Prev(dv) : dv;
+    const snapshotDv = snapshotDataVersion(dv, writes);
     const st = this.state.current;
     if (forceReupload) return { kind: 'upload', body, reupload: true, snapshotDv, why: 'the server asked for a re-upload' };
     if (!st) return { kind: 'upload', body, reupload: true, askReupload: true, snapshotDv, why: 'no chain head yet (first run, or the state file was lost)' };
@@ -302,13 +344,19 @@ export class BackupSession {
    * Back up one db_write. Resolves once the server acknowledged it (or it was deferred).
    * @throws CldcbError when the write is not backed up: the caller must fail the hook.
    */
-  async write(dv: number, writes: readonly string[]): Promise<void> {
+  async write(dv: number, writes: readonly string[], opts: WriteOptions = {}): Promise<void> {
     if (!Number.isInteger(dv) || dv < 0 || dv > 0xffffffff) throw new CldcbError('bad_input', `data_version ${String(dv)} is not a u32.`);
-    return this.store(dv, (extension, forceReupload) => {
-      const plan = this.plan(dv, writes, extension, forceReupload);
-      if (plan.kind === 'defer') this.pendingPragmas.push(...writes);
-      return plan;
-    });
+    return this.store(
+      dv,
+      (extension, forceReupload) => {
+        if (opts.reupload && !forceReupload)
+          return { kind: 'upload', body: [...this.pendingPragmas, ...writes], reupload: true, askReupload: true, snapshotDv: snapshotDataVersion(dv, writes), why: 'this server catches up' };
+        const plan = this.plan(dv, writes, extension, forceReupload);
+        if (plan.kind === 'defer') this.pendingPragmas.push(...writes);
+        return plan;
+      },
+      opts,
+    );
   }
 
   /**
@@ -334,15 +382,15 @@ export class BackupSession {
   }
 
   /** Store one increment at `dv` as `planFor` decides, within the deadline (module comment). */
-  private async store(dv: number, planFor: (extension: boolean, forceReupload: boolean) => Plan): Promise<void> {
+  private async store(dv: number, planFor: (extension: boolean, forceReupload: boolean) => Plan, opts: WriteOptions = {}): Promise<void> {
     const started = Date.now();
-    const deadline = started + this.deadlineMs;
-    const time = this.now();
+    const deadline = started + (opts.deadlineMs ?? this.deadlineMs);
+    const time = opts.time ?? this.now();
     let forceReupload = false;
     let backoff = RETRY_BACKOFF_MS;
     let attempts = 0;
     let finalAttempt = false;
-    let snapshot: Snapshot | undefined;
+    let snapshot: Snapshot | undefined = opts.snapshot;
     let lastError: unknown;
     const remaining = (floor: number, cap: number): number => Math.min(cap, Math.max(floor, deadline - Date.now()));
     try {
@@ -355,7 +403,10 @@ export class BackupSession {
             this.log('info', `data_version ${dv}: ${plan.why}.`);
             return;
           }
-          if (plan.reupload && !snapshot) snapshot = await takeSnapshot(this.dir, plan.snapshotDv!);
+          if (plan.reupload && !snapshot) {
+            if (opts.canSnapshot === false) throw new NeedsSnapshotError(dv);
+            snapshot = await takeSnapshot(this.dir, plan.snapshotDv!);
+          }
           const result = await this.upload(client, dv, time, plan, snapshot, remaining(PROGRESS_FLOOR_MS, this.replyTimeoutMs));
           if (result === 'retry_with_reupload') {
             if (forceReupload) throw new CldcbError('protocol_error', `The cldcb server at ${this.serverName} asked for a re-upload twice in a row.`);
@@ -384,7 +435,7 @@ export class BackupSession {
         }
       }
     } finally {
-      snapshot?.dispose();
+      if (snapshot !== opts.snapshot) snapshot?.dispose();
     }
     const why = lastError instanceof CldcbError ? lastError.message : 'unexpected error';
     throw new CldcbError(

@@ -18,13 +18,14 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { CldcbError } from '../shared/errors';
 import { formatClientId } from '../shared/cldcb/ids';
-import { parsePluginWrapper, type PluginConfig } from '../shared/cldcb/wrapper';
+import { parsePluginWrapper, wrapperQuorum, wrapperServers, type PluginConfig } from '../shared/cldcb/wrapper';
 import { BackupSession, DEADLINE_MS } from './backup';
+import { QuorumBackup } from './quorum';
 import { JsonObjectStream } from './jsonStream';
 import { CldcbPluginRpc } from './plugin';
 import { asciiLogText } from './logText';
 import { runAfterStop } from './afterStop';
-import { describeLastStop, LOCK_FILE, LOCK_WAIT_MS, readLastStop, waitForAfterStopHelper, writeLock } from './shutdown';
+import { describeLastStop, LOCK_FILE, LOCK_WAIT_MS, readLastStop, releaseLock, waitForAfterStopHelper, writeLock } from './shutdown';
 
 export const PLUGIN_VERSION = '0.1.0';
 
@@ -52,6 +53,9 @@ function deadlineFromEnvOr(fallback: number): number {
 }
 
 const AFTER_STOP_FLAG = '--after-stop';
+
+/** With several servers, lagging ones may finish their queue this long after lightningd let us go. */
+const DRAIN_MS = 10_000;
 
 /**
  * Whether our parent is a lightningd that will exit after letting us go. A program that
@@ -153,11 +157,17 @@ export async function runPlugin(argv: string[]): Promise<number> {
 
   const holder: { rpc?: CldcbPluginRpc } = {};
   const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => holder.rpc?.log(level, message);
-  const session = new BackupSession(cfg, dir, log, { deadlineMs: deadlineMs(cfg) });
+  const servers = wrapperServers(cfg);
+  // One server: the BackupSession itself, exactly the one-server plugin. Several: k of n.
+  const session = servers.length === 1 ? new BackupSession(cfg, dir, log, { deadlineMs: deadlineMs(cfg) }) : new QuorumBackup(cfg, dir, log, { deadlineMs: deadlineMs(cfg) });
+  const target =
+    servers.length === 1
+      ? `${cfg.server.host}:${cfg.server.port} as ${formatClientId(cfg.clientId)}`
+      : `${servers.length} servers (${servers.map((s) => `${s.server.host}:${s.server.port}`).join(', ')}); lightningd commits once ${wrapperQuorum(cfg)} of them stored a write`;
   const rpc = new CldcbPluginRpc(session, { send }, () =>
     log(
       'info',
-      `ready: backing up to ${cfg.server.host}:${cfg.server.port} as ${formatClientId(cfg.clientId)}; while the server cannot be reached a write waits up to ${session.deadlineMs / 1000} s, then lightningd stops without committing it.`,
+      `ready: backing up to ${target}; while ${servers.length === 1 ? 'the server cannot' : 'too few servers can'} be reached a write waits up to ${session.deadlineMs / 1000} s, then lightningd stops without committing it.`,
     ),
   );
   holder.rpc = rpc;
@@ -189,8 +199,19 @@ export async function runPlugin(argv: string[]): Promise<number> {
       // lightningd let us go: it is stopping (shutdown_plugins) or it died. Writes it still
       // makes get no hook, so a helper checks its final database once it has exited
       // (plugin/shutdown.ts). Let queued writes finish answering.
-      if (afterStopWanted()) startAfterStopHelper(dir, args.wrapper!, lightningdPid(), (m) => process.stderr.write(asciiLogText(`cldcb-plugin: ${m}`) + '\n'));
-      void rpc.idle().finally(() => finish(0));
+      // Hold the lock from now on (a plugin started meanwhile waits), and hand it to the helper.
+      if (afterStopWanted()) writeLock(dir, process.pid);
+      void rpc
+        .idle()
+        .then(() => (session instanceof QuorumBackup ? session.drain(DRAIN_MS) : undefined))
+        .finally(() => {
+          if (afterStopWanted())
+            startAfterStopHelper(dir, args.wrapper!, lightningdPid(), (m) => {
+              releaseLock(dir, process.pid);
+              process.stderr.write(asciiLogText(`cldcb-plugin: ${m}`) + '\n');
+            });
+          finish(0);
+        });
     });
     process.stdin.on('error', () => finish(1));
   });

@@ -93,16 +93,20 @@ export function releaseLock(dir: string, pid: number): void {
  * @returns what happened, for the log.
  */
 export async function waitForAfterStopHelper(dir: string, capMs = LOCK_WAIT_MS): Promise<'none' | 'waited' | 'stale' | 'timeout'> {
-  const pid = lockHolder(dir);
-  if (pid === undefined) return 'none';
-  if (!isRunning(pid) || pid === process.pid) {
+  const first = lockHolder(dir);
+  if (first === undefined) return 'none';
+  if (!isRunning(first) || first === process.pid) {
     rmSync(path.join(dir, LOCK_FILE), { force: true });
     return 'stale';
   }
+  // The lock may pass from the old plugin (finishing its queues) to its helper: wait for
+  // whoever holds it.
   const end = Date.now() + capMs;
   for (;;) {
     await new Promise((r) => setTimeout(r, 100));
-    if (lockHolder(dir) !== pid || !isRunning(pid)) {
+    const pid = lockHolder(dir);
+    if (pid === undefined) return 'waited';
+    if (!isRunning(pid)) {
       releaseLock(dir, pid);
       return 'waited';
     }
@@ -125,6 +129,8 @@ export interface LastStop {
   /** data_version the backup ended at before the helper's work. */
   readonly backupDataVersion?: number;
   readonly reason: string;
+  /** With several servers: each one's finding (server id 52…/53…). */
+  readonly servers?: readonly { readonly server: string; readonly outcome: LastStop['outcome']; readonly backupDataVersion?: number; readonly reason: string }[];
 }
 
 export function writeLastStop(dir: string, s: LastStop): void {

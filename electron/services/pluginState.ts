@@ -20,8 +20,20 @@ import { CldcbError } from '../../shared/errors';
 import { equalBytes } from '../../shared/bytes';
 import { sha256 } from '../../shared/crypto/hash';
 
-/** The file's name, in lightningd's network directory. */
+/** The file's name, in lightningd's network directory (server 1 of the wrapper). */
 export const STATE_FILE = 'cldcb-plugin.state';
+
+/**
+ * The state file of the wrapper's server `index` (0-based): server 1 keeps the original name,
+ * so a one-server node is unchanged on disk; the others are named by their server id, so a
+ * state never follows a server that moved to another place in the wrapper.
+ */
+export function stateFileName(index: number, serverKey33: Uint8Array): string {
+  if (index === 0) return STATE_FILE;
+  let hex = '';
+  for (const b of serverKey33.subarray(1, 9)) hex += b.toString(16).padStart(2, '0');
+  return `cldcb-plugin.${hex}.state`;
+}
 export const STATE_SLOT_SIZE = 128;
 const MAGIC = new TextEncoder().encode('CLDCBPS1');
 const BODY = 116;

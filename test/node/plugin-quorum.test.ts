@@ -1,0 +1,216 @@
+/**
+ * Several servers (issue 11; plugin/quorum.ts): a wrapper with three of our servers and
+ * quorum 2. Every write goes to all three and is answered once two stored it; a server that is
+ * away never holds lightningd up while two answer, and catches up when it is back — by resending
+ * its queue, or, when it fell too far behind, by a re-upload of a copy taken during a later
+ * write. Fewer than two: the write is refused with every server's state. Each archive, read on
+ * its own, replays to the node's database.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { bytesToHex } from '../../shared/bytes';
+import { formatClientId } from '../../shared/cldcb/ids';
+import { findOwnRecords } from '../../shared/cldcb/recognition';
+import { signRecognitionCode } from '../../shared/cldcb/recognition';
+import { nobleSecp } from '../../shared/cldcb/curve';
+import Database from 'better-sqlite3';
+import { formatPluginWrapper, parsePluginWrapper } from '../../shared/cldcb/wrapper';
+import { QuorumBackup } from '../../plugin/quorum';
+import { publicKeyOf } from '../../shared/noise/primitives';
+import { CldcbClient, readToken } from '../../electron/services/cldcbClient';
+import { stateFileName } from '../../electron/services/pluginState';
+import { compareDatabases, decodeBackup, replayToFile } from './helpers/replay';
+import { buildPlugin, PLUGIN_SHIM } from './helpers/plugin-build';
+import { loadNode, playCalls, startDriver, type NodeFixture } from './helpers/plugin-fixtures';
+import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
+
+let work: string;
+let single: NodeFixture;
+
+beforeAll(async () => {
+  await Promise.all([buildPlugin(), ensureServerBuilt()]);
+  work = mkdtempSync(path.join(tmpdir(), 'cldcb-quorum-'));
+  single = await loadNode('single-node');
+}, 240_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+let n = 0;
+interface Three {
+  readonly dir: string;
+  readonly wrapper: string;
+  readonly servers: ServerProcess[];
+  readonly clientKeys: Uint8Array[];
+}
+
+/** Three of our servers, a client key allowed on each, and a wrapper naming all three with quorum 2. */
+async function threeServers(): Promise<Three> {
+  const privs = [0, 1, 2].map(() => new Uint8Array(randomBytes(32)));
+  const clientKeys = privs.map((p) => publicKeyOf(p, 'client'));
+  const servers: ServerProcess[] = [];
+  for (const [i, key] of clientKeys.entries()) {
+    const sdir = path.join(work, `q${n}-srv${i}`);
+    mkdirSync(sdir, { mode: 0o700 });
+    writeFileSync(path.join(sdir, 'clients'), `${formatClientId(key)}\n`);
+    servers.push(await startServer(sdir, { logLevel: 'info' }));
+  }
+  const dir = path.join(work, `q${n++}-node`);
+  mkdirSync(dir);
+  const entry = (i: number) => ({
+    clientPrivateKey: privs[i]!,
+    nodeSignature: signRecognitionCode(single.nodePriv, clientKeys[i]!),
+    serverId: servers[i]!.serverPub,
+    server: { host: '127.0.0.1', port: servers[i]!.port },
+  });
+  const wrapper = path.join(dir, 'cldcb-plugin-wrapper');
+  writeFileSync(wrapper, formatPluginWrapper({ ...entry(0), nodeId: single.nodeId, moreServers: [entry(1), entry(2)], quorum: 2 }, { command: [process.execPath, PLUGIN_SHIM] }), { mode: 0o700 });
+  return { dir, wrapper, servers, clientKeys };
+}
+
+async function recoverFrom(srv: ServerProcess, clientKey: Uint8Array) {
+  const c = await CldcbClient.connect({ host: '127.0.0.1', port: srv.port, serverKey: srv.serverPub, clientPrivateKey: new Uint8Array(randomBytes(32)) });
+  try {
+    const mine = findOwnRecords(single.nodePriv, await c.listRecognitionCodes());
+    expect(mine.map((r) => bytesToHex(r.clientKey))).toEqual([bytesToHex(clientKey)]);
+    await c.proveRead(clientKey, readToken(nobleSecp.ecdhHash(single.nodePriv, clientKey)));
+    return await c.downloadBackup(clientKey);
+  } finally {
+    c.close();
+  }
+}
+
+/** Every server's archive, read on its own, replays to the node's database. */
+async function expectEveryArchiveComplete(t: Three, servers: ServerProcess[]): Promise<void> {
+  for (const [i, srv] of servers.entries()) {
+    const b = decodeBackup(await recoverFrom(srv, t.clientKeys[i]!), single.nodePriv, t.clientKeys[i]!);
+    const out = path.join(t.dir, `from-server-${i + 1}.sqlite3`);
+    const plan = replayToFile(b, out);
+    expect(plan.errors, `server ${i + 1}: ${JSON.stringify(plan.errors.slice(0, 3))}`).toEqual([]);
+    expect(compareDatabases(out, single.db), `server ${i + 1}`).toEqual([]);
+  }
+}
+
+describe('k of n servers', () => {
+  it('three servers, quorum 2: every archive replays to the database; each server has its own state file', async () => {
+    const t = await threeServers();
+    try {
+      const d = startDriver({ dir: t.dir, wrapper: t.wrapper });
+      await d.getmanifest();
+      await playCalls(d, single.trace.slice(0, 4));
+      await d.init();
+      await playCalls(d, single.trace.slice(4));
+      await d.stop();
+      expect(d.logs.filter((l) => l.level === 'error' || l.level === 'warn'), JSON.stringify(d.logs.slice(-5))).toEqual([]);
+      expect(d.logs.some((l) => /backing up to 3 servers .* once 2 of them stored a write/.test(l.message))).toBe(true);
+      await expectEveryArchiveComplete(t, t.servers);
+      for (const [i, srv] of t.servers.entries()) expect(stateFileName(i, srv.serverPub)).toMatch(i === 0 ? /^cldcb-plugin\.state$/ : /^cldcb-plugin\.[0-9a-f]{16}\.state$/);
+    } finally {
+      for (const s of t.servers) await s.stop();
+    }
+  });
+
+  it('one server killed mid-run: no write fails or waits for it; back on the same port, it catches up and its archive is complete', async () => {
+    const t = await threeServers();
+    let back: ServerProcess | undefined;
+    try {
+      const d = startDriver({ dir: t.dir, wrapper: t.wrapper });
+      await d.getmanifest();
+      await d.init();
+      await playCalls(d, single.trace.slice(0, 40));
+      const away = t.servers[1]!;
+      await away.kill();
+      // While it is away every write is answered after the two others (no deadline wait).
+      const slowest = { ms: 0 };
+      for (const call of single.trace.slice(40, 80)) {
+        const r = await d.dbWrite(call);
+        expect(r.ok).toBe(true);
+        slowest.ms = Math.max(slowest.ms, r.hookMs);
+      }
+      expect(slowest.ms).toBeLessThan(1500);
+      const seen = Date.now() + 10_000;
+      while (!d.logs.some((l) => l.level === 'warn' && /server 2 .* away/.test(l.message)) && Date.now() < seen) await new Promise((r) => setTimeout(r, 50));
+      expect(d.logs.some((l) => l.level === 'warn' && /server 2 .* away/.test(l.message)), JSON.stringify(d.logs.slice(-5))).toBe(true);
+      back = await startServer(away.dir, { args: [`--port=${away.port}`], logLevel: 'info' });
+      await playCalls(d, single.trace.slice(80));
+      // Give the lane a moment to send what it queued.
+      const until = Date.now() + 20_000;
+      while (!d.logs.some((l) => /server 2 .* (back and current|caught up)/.test(l.message)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      await d.stop();
+      expect(d.logs.some((l) => /server 2 .* (back and current|caught up)/.test(l.message)), JSON.stringify(d.logs.slice(-8))).toBe(true);
+      await expectEveryArchiveComplete(t, [t.servers[0]!, back, t.servers[2]!]);
+    } finally {
+      for (const s of t.servers) await s.stop();
+      await back?.stop();
+    }
+  });
+
+  it('two of three away: the write is refused at the deadline with every server named', async () => {
+    const t = await threeServers();
+    try {
+      const d = startDriver({ dir: t.dir, wrapper: t.wrapper });
+      await d.getmanifest();
+      await d.init();
+      await playCalls(d, single.trace.slice(0, 10));
+      await t.servers[0]!.kill();
+      await t.servers[2]!.kill();
+      const r = await d.dbWrite(single.trace[10]!);
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      const message = (r.reply as { error: { message: string } }).error.message;
+      expect(message).toMatch(/NOT backed up: 1 of the 2 servers needed stored it/);
+      expect(message).toMatch(/server 1 \(5[23][0-9a-f]{8}\.\.\.@127\.0\.0\.1:\d+\) away/);
+      expect(message).toMatch(/server 2 .* current/);
+      expect(message).toMatch(/server 3 .* away/);
+      await d.kill();
+    } finally {
+      for (const s of t.servers) await s.stop();
+    }
+  });
+
+  it('a server away too long starts again at a snapshot copied during a later write, re-uploads it, and its archive is complete', async () => {
+    const t = await threeServers();
+    let back: ServerProcess | undefined;
+    const db = new Database(path.join(t.dir, 'lightningd.sqlite3'));
+    const logs: string[] = [];
+    // In this process, as lightningd does: run the transaction, wait for the hook, commit.
+    const q = new QuorumBackup(parsePluginWrapper(readFileSync(t.wrapper, 'utf8')), t.dir, (_level, m) => logs.push(m), { deadlineMs: 4000, maxBacklog: 5 });
+    const play = async (calls: typeof single.trace): Promise<void> => {
+      for (const c of calls) {
+        const pragmaOnly = c.writes.length > 0 && c.writes.every((w) => /^\s*PRAGMA\b/i.test(w));
+        if (!pragmaOnly) db.exec('BEGIN');
+        for (const w of c.writes) db.exec(w);
+        await q.write(c.data_version, c.writes);
+        if (!pragmaOnly) db.exec('COMMIT');
+      }
+    };
+    try {
+      await play(single.trace.slice(0, 30));
+      const away = t.servers[1]!;
+      await away.kill();
+      await play(single.trace.slice(30, 60));
+      expect(logs.some((m) => /server 2 .* starts again at a snapshot at the next write \(more than 5 increments waiting\)/.test(m)), logs.slice(-5).join('\n')).toBe(true);
+      back = await startServer(away.dir, { args: [`--port=${away.port}`], logLevel: 'info' });
+      // The lane probes the server (backoff up to 5 s) before it copies the database for it.
+      await new Promise((r) => setTimeout(r, 6000));
+      await play(single.trace.slice(60));
+      const final = single.trace.at(-1)!.data_version;
+      const current = Date.now() + 20_000;
+      while ((q.status[1]!.lastStored !== final || q.status[1]!.backlog > 0) && Date.now() < current) await new Promise((r) => setTimeout(r, 50));
+      expect(q.status[1], logs.slice(-5).join('\n')).toMatchObject({ state: 'current', lastStored: single.trace.at(-1)!.data_version });
+      expect(logs.some((m) => /server 2 .* re-uploaded the database/.test(m))).toBe(true);
+      q.close();
+      db.close();
+      await expectEveryArchiveComplete(t, [t.servers[0]!, back, t.servers[2]!]);
+    } finally {
+      q.close();
+      if (db.open) db.close();
+      for (const s of t.servers) await s.stop();
+      await back?.stop();
+    }
+  });
+});
