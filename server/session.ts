@@ -336,7 +336,7 @@ export class Session {
     const mine = bucket.take();
     const shared = byAddress ? byAddress.take(this.address) : 0;
     if (shared === null)
-      throw new EndSession('warn', `${what} refused: too many from ${this.address} (it would wait over ${byAddress!.maxWaitMs / 1000} s)`);
+      throw new EndSession('info', `${what} refused: too many from ${this.address} (it would wait over ${byAddress!.maxWaitMs / 1000} s)`);
     const wait = Math.max(mine, shared);
     if (wait > 0) {
       this.ctx.log.debug(`${this.tag} ${this.clientId}: ${what} rate-limited, waiting ${wait} ms`);
