@@ -17,7 +17,12 @@ if (args.includes('--help') || args.includes('-h')) {
 }
 const opt = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const env = { ...process.env };
-for (const [flag, name] of [['plain', 'CLDCB_FLOOD_PLAIN'], ['noise', 'CLDCB_FLOOD_NOISE'], ['writes', 'CLDCB_FLOOD_WRITES'], ['reopen', 'CLDCB_FLOOD_REOPEN']]) {
+for (const [flag, name] of [
+  ['plain', 'CLDCB_FLOOD_PLAIN'],
+  ['noise', 'CLDCB_FLOOD_NOISE'],
+  ['writes', 'CLDCB_FLOOD_WRITES'],
+  ['reopen', 'CLDCB_FLOOD_REOPEN'],
+]) {
   const v = opt(flag);
   if (v !== undefined) {
     if (!/^\d+$/.test(v)) {
@@ -30,9 +35,15 @@ for (const [flag, name] of [['plain', 'CLDCB_FLOOD_PLAIN'], ['noise', 'CLDCB_FLO
 const dir = mkdtempSync(path.join(tmpdir(), 'cldcb-flood-report-'));
 env.CLDCB_FLOOD_REPORT = path.join(dir, 'figures.json');
 const t0 = Date.now();
-const r = spawnSync(path.join(root, 'node_modules/.bin/vitest'), ['run', '--project', 'node', 'test/node/server-flood.test.ts'], { cwd: root, env, stdio: 'inherit' });
+const r = spawnSync(
+  path.join(root, 'node_modules/.bin/vitest'),
+  ['run', '--project', 'node', 'test/node/server-flood.test.ts'],
+  { cwd: root, env, stdio: 'inherit' },
+);
 try {
-  process.stdout.write(`\nfigures (${((Date.now() - t0) / 1000).toFixed(0)} s):\n${readFileSync(env.CLDCB_FLOOD_REPORT, 'utf8')}\n`);
+  process.stdout.write(
+    `\nfigures (${((Date.now() - t0) / 1000).toFixed(0)} s):\n${readFileSync(env.CLDCB_FLOOD_REPORT, 'utf8')}\n`,
+  );
 } catch {
   process.stdout.write('\nno figures: the test did not get that far (see above).\n');
 }

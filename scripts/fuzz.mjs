@@ -28,7 +28,9 @@ await build({
   format: 'esm',
   target: 'node20',
   external: ['better-sqlite3', 'secp256k1', 'libsodium-wrappers-sumo', 'electron'],
-  banner: { js: "import { createRequire as __cldcbCreateRequire } from 'node:module'; const require = __cldcbCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cldcbCreateRequire } from 'node:module'; const require = __cldcbCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 const r = spawnSync(process.execPath, [out, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });

@@ -66,7 +66,14 @@ export function addressKey(remote: string | undefined): string {
   const [head = '', tail] = remote.toLowerCase().split('%')[0]!.split('::') as [string, string | undefined];
   const headGroups = head === '' ? [] : head.split(':');
   const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? headGroups : [...headGroups, ...new Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0'), ...tailGroups];
+  const groups =
+    tail === undefined
+      ? headGroups
+      : [
+          ...headGroups,
+          ...new Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0'),
+          ...tailGroups,
+        ];
   return `${groups
     .slice(0, 4)
     .map((g) => (parseInt(g, 16) || 0).toString(16))
@@ -118,14 +125,23 @@ export class Admission {
   private readonly byAddress = new Map<string, Set<Ticket>>();
   private readonly byClient = new Map<string, Set<Ticket>>();
   private unprivileged = 0;
-  readonly stats: AdmissionStats = { pending: 0, unlisted: 0, listed: 0, evicted: { address: 0, unprivileged: 0, client: 0, idle: 0 }, refused: 0 };
+  readonly stats: AdmissionStats = {
+    pending: 0,
+    unlisted: 0,
+    listed: 0,
+    evicted: { address: 0, unprivileged: 0, client: 0, idle: 0 },
+    refused: 0,
+  };
 
   constructor(
     readonly limits: AdmissionLimits,
     private readonly now: () => number = Date.now,
   ) {
     if (limits.reserved >= limits.maxConnections)
-      throw new CldcbError('bad_input', `--reserved-connections (${limits.reserved}) must be below --max-connections (${limits.maxConnections}).`);
+      throw new CldcbError(
+        'bad_input',
+        `--reserved-connections (${limits.reserved}) must be below --max-connections (${limits.maxConnections}).`,
+      );
   }
 
   get size(): number {
@@ -141,14 +157,29 @@ export class Admission {
     const mine = this.byAddress.get(address);
     if (mine && mine.size >= this.limits.perAddress) {
       const v = stalest(mine);
-      if (v) this.evict(v, `evicted: the limit of ${this.limits.perAddress} connections from ${address} without an allow-listed key was reached`, 'address');
+      if (v)
+        this.evict(
+          v,
+          `evicted: the limit of ${this.limits.perAddress} connections from ${address} without an allow-listed key was reached`,
+          'address',
+        );
     }
-    while (this.unprivileged >= this.limits.maxConnections - this.limits.reserved || this.all.size >= this.limits.maxConnections) {
+    while (
+      this.unprivileged >= this.limits.maxConnections - this.limits.reserved ||
+      this.all.size >= this.limits.maxConnections
+    ) {
       const v = this.heaviestStalest();
       if (!v) break;
-      this.evict(v, `evicted: the limit of ${this.limits.maxConnections - this.limits.reserved} connections without an allow-listed key was reached`, 'unprivileged');
+      this.evict(
+        v,
+        `evicted: the limit of ${this.limits.maxConnections - this.limits.reserved} connections without an allow-listed key was reached`,
+        'unprivileged',
+      );
     }
-    if (this.all.size >= this.limits.maxConnections || this.unprivileged >= this.limits.maxConnections - this.limits.reserved) {
+    if (
+      this.all.size >= this.limits.maxConnections ||
+      this.unprivileged >= this.limits.maxConnections - this.limits.reserved
+    ) {
       this.stats.refused++;
       return null;
     }
@@ -204,7 +235,11 @@ export class Admission {
     let n = 0;
     for (const t of [...this.all]) {
       if (t.kind === 'unlisted' && t.busy === 0 && t.lastUseful <= limit) {
-        this.evict(t, `idle: not on the allow-list and no request for ${Math.round(this.limits.unlistedIdleMs / 1000)} s`, 'idle');
+        this.evict(
+          t,
+          `idle: not on the allow-list and no request for ${Math.round(this.limits.unlistedIdleMs / 1000)} s`,
+          'idle',
+        );
         n++;
       }
     }
@@ -213,7 +248,10 @@ export class Admission {
 
   /** Connections per address, busiest first (for the log). */
   busiestAddresses(n = 3): [string, number][] {
-    return [...this.byAddress].map(([a, s]): [string, number] => [a, s.size]).sort((x, y) => y[1] - x[1]).slice(0, n);
+    return [...this.byAddress]
+      .map(([a, s]): [string, number] => [a, s.size])
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, n);
   }
 
   private setKind(t: Ticket, kind: 'unlisted' | 'listed'): void {
@@ -230,7 +268,11 @@ export class Admission {
       while (set.size > this.limits.perClient) {
         const v = stalest(set, t);
         if (!v) break;
-        this.evict(v, `evicted: client ${t.client!.slice(0, 8)}… holds more than ${this.limits.perClient} connections`, 'client');
+        this.evict(
+          v,
+          `evicted: client ${t.client!.slice(0, 8)}… holds more than ${this.limits.perClient} connections`,
+          'client',
+        );
       }
     } else {
       const wasListed = t.kind === 'listed';
@@ -280,7 +322,12 @@ function stalest(set: Iterable<Ticket>, except?: Ticket): Ticket | undefined {
   let best: Ticket | undefined;
   for (const t of set) {
     if (t === except) continue;
-    if (!best || (t.busy === 0) > (best.busy === 0) || ((t.busy === 0) === (best.busy === 0) && t.lastUseful < best.lastUseful)) best = t;
+    if (
+      !best ||
+      (t.busy === 0) > (best.busy === 0) ||
+      ((t.busy === 0) === (best.busy === 0) && t.lastUseful < best.lastUseful)
+    )
+      best = t;
   }
   return best;
 }

@@ -54,7 +54,13 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 /** One to four stacked mutations of `input`, sometimes spliced with `other`; capped at `maxLen`. */
-export function mutateBytes(rng: Rng, input: Uint8Array, other: Uint8Array, dict: readonly Uint8Array[], maxLen: number): Uint8Array {
+export function mutateBytes(
+  rng: Rng,
+  input: Uint8Array,
+  other: Uint8Array,
+  dict: readonly Uint8Array[],
+  maxLen: number,
+): Uint8Array {
   let b: Uint8Array = input.slice();
   const rounds = 1 + rng.int(4);
   for (let r = 0; r < rounds; r++) {
@@ -111,7 +117,11 @@ export function mutateBytes(rng: Rng, input: Uint8Array, other: Uint8Array, dict
         }
         break;
       case 10: // a run of one byte
-        b = concat(b.subarray(0, pos), new Uint8Array(1 + rng.int(64)).fill(rng.pick(INTERESTING8)), b.subarray(pos));
+        b = concat(
+          b.subarray(0, pos),
+          new Uint8Array(1 + rng.int(64)).fill(rng.pick(INTERESTING8)),
+          b.subarray(pos),
+        );
         break;
       default: // swap two bytes
         if (b.length >= 2) {
@@ -128,12 +138,47 @@ export function mutateBytes(rng: Rng, input: Uint8Array, other: Uint8Array, dict
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: false });
-const ODD_TEXT = ['\u0000', '\u00e9', '\u0301', '\u200b', '\ufeff', '\ud800', '\u{1f600}', '\r\n', '\t', ' ', '\n\n', '=', '#', '"', '\\', '{', '}', '[', ']', ':', ',', '@'];
+const ODD_TEXT = [
+  '\u0000',
+  '\u00e9',
+  '\u0301',
+  '\u200b',
+  '\ufeff',
+  '\ud800',
+  '\u{1f600}',
+  '\r\n',
+  '\t',
+  ' ',
+  '\n\n',
+  '=',
+  '#',
+  '"',
+  '\\',
+  '{',
+  '}',
+  '[',
+  ']',
+  ':',
+  ',',
+  '@',
+];
 
 /** Text mutation: byte-level mutation of its UTF-8 (so broken encodings happen) or a token edit. */
-export function mutateText(rng: Rng, input: string, other: string, dict: readonly string[], maxLen: number): string {
+export function mutateText(
+  rng: Rng,
+  input: string,
+  other: string,
+  dict: readonly string[],
+  maxLen: number,
+): string {
   if (rng.chance(0.5)) {
-    const b = mutateBytes(rng, enc.encode(input), enc.encode(other), dict.map((d) => enc.encode(d)), maxLen);
+    const b = mutateBytes(
+      rng,
+      enc.encode(input),
+      enc.encode(other),
+      dict.map((d) => enc.encode(d)),
+      maxLen,
+    );
     return dec.decode(b);
   }
   let s = input;
@@ -162,7 +207,13 @@ export function mutateText(rng: Rng, input: string, other: string, dict: readonl
 }
 
 /** Random JSON-ish values, and mutations of seed values (keys dropped/added, types swapped). */
-export function mutateJson(rng: Rng, input: unknown, other: unknown, dict: readonly string[], depth = 0): unknown {
+export function mutateJson(
+  rng: Rng,
+  input: unknown,
+  other: unknown,
+  dict: readonly string[],
+  depth = 0,
+): unknown {
   const leaf = (): unknown => {
     switch (rng.int(9)) {
       case 0:
@@ -209,6 +260,10 @@ export function mutateJson(rng: Rng, input: unknown, other: unknown, dict: reado
 /** How an input ended, as a key for "is this new?" (digits blurred so lengths and offsets do not count). */
 export function outcomeKey(e: unknown): string {
   if (e === undefined) return 'ok';
-  if (e instanceof CldcbError) return `${e.code}:${e.message.replace(/[0-9]+/g, '#').replace(/"[^"]*"/g, '"…"').slice(0, 60)}`;
+  if (e instanceof CldcbError)
+    return `${e.code}:${e.message
+      .replace(/[0-9]+/g, '#')
+      .replace(/"[^"]*"/g, '"…"')
+      .slice(0, 60)}`;
   return `other:${(e as Error)?.name}`;
 }

@@ -43,10 +43,14 @@ interface TargetResult {
   corpus: number;
 }
 
-type FromWorker = { type: 'done'; result: TargetResult } | { type: 'finding'; finding: Finding } | { type: 'end' };
+type FromWorker =
+  { type: 'done'; result: TargetResult } | { type: 'finding'; finding: Finding } | { type: 'end' };
 
 const encodeInput = (x: Input): { b64: string; length: number } => {
-  const b = x instanceof Uint8Array ? Buffer.from(x) : Buffer.from(typeof x === 'string' ? x : JSON.stringify(x.json) ?? 'undefined', 'utf8');
+  const b =
+    x instanceof Uint8Array
+      ? Buffer.from(x)
+      : Buffer.from(typeof x === 'string' ? x : (JSON.stringify(x.json) ?? 'undefined'), 'utf8');
   return { b64: b.toString('base64'), length: b.length };
 };
 
@@ -81,17 +85,35 @@ async function runWorker(plan: Plan, beat: Int32Array): Promise<void> {
       const took = performance.now() - started;
       if (took > slowest.ms) slowest = { ms: took, input };
       if (error instanceof HangError) {
-        post({ type: 'finding', finding: { target: t.name, kind: 'hang', error: error.message, ...pack(input), count: 1 } });
+        post({
+          type: 'finding',
+          finding: { target: t.name, kind: 'hang', error: error.message, ...pack(input), count: 1 },
+        });
         continue;
       }
-      const crashed = error !== undefined && !(error instanceof Error && error.name === 'CldcbError') && !t.allowed?.(error);
+      const crashed =
+        error !== undefined &&
+        !(error instanceof Error && error.name === 'CldcbError') &&
+        !t.allowed?.(error);
       if (crashed) {
         const err = error as Error;
-        const key = `${err?.name}:${String(err?.message).replace(/[0-9]+/g, '#').slice(0, 80)}`;
+        const key = `${err?.name}:${String(err?.message)
+          .replace(/[0-9]+/g, '#')
+          .slice(0, 80)}`;
         const f = crashes.get(key);
         if (f) f.count++;
         else {
-          const finding: Finding = { target: t.name, kind: 'crash', error: `${err?.name}: ${String(err?.message).slice(0, 300)}`, stack: String(err?.stack ?? '').split('\n').slice(1, 6).join('\n'), ...pack(input), count: 1 };
+          const finding: Finding = {
+            target: t.name,
+            kind: 'crash',
+            error: `${err?.name}: ${String(err?.message).slice(0, 300)}`,
+            stack: String(err?.stack ?? '')
+              .split('\n')
+              .slice(1, 6)
+              .join('\n'),
+            ...pack(input),
+            count: 1,
+          };
           crashes.set(key, finding);
         }
         continue;
@@ -104,8 +126,27 @@ async function runWorker(plan: Plan, beat: Int32Array): Promise<void> {
     }
     for (const f of crashes.values()) post({ type: 'finding', finding: f });
     if (slowest.ms > plan.slowMs && slowest.input !== undefined)
-      post({ type: 'finding', finding: { target: t.name, kind: 'slow', error: `slowest input took ${slowest.ms.toFixed(0)} ms`, ...pack(slowest.input), count: 1 } });
-    post({ type: 'done', result: { target: t.name, inputs: count - start, ms: performance.now() - t0, slowestMs: slowest.ms, outcomes: seen.size, corpus: corpus.length } });
+      post({
+        type: 'finding',
+        finding: {
+          target: t.name,
+          kind: 'slow',
+          error: `slowest input took ${slowest.ms.toFixed(0)} ms`,
+          ...pack(slowest.input),
+          count: 1,
+        },
+      });
+    post({
+      type: 'done',
+      result: {
+        target: t.name,
+        inputs: count - start,
+        ms: performance.now() - t0,
+        slowestMs: slowest.ms,
+        outcomes: seen.size,
+        corpus: corpus.length,
+      },
+    });
   }
   post({ type: 'end' });
 }
@@ -119,7 +160,13 @@ class HangError extends Error {}
 
 function withTimeout(p: Promise<unknown>, ms: number, what: string): Promise<unknown> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([p, new Promise((_, reject) => (timer = setTimeout(() => reject(new HangError(`${what}: no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise(
+      (_, reject) =>
+        (timer = setTimeout(() => reject(new HangError(`${what}: no answer within ${ms} ms`)), ms)),
+    ),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Input i of a target: its seeds first, then mutations of the corpus (and some fresh random input). */
@@ -129,21 +176,32 @@ function next(t: Target, rng: Rng, corpus: Input[], i: number): Input {
   const base = rng.pick(corpus);
   const other = rng.pick(corpus);
   const dict = t.dict ?? [];
-  if (t.kind === 'json') return { json: mutateJson(rng, (base as { json: unknown }).json, (other as { json: unknown }).json, dict) };
+  if (t.kind === 'json')
+    return {
+      json: mutateJson(rng, (base as { json: unknown }).json, (other as { json: unknown }).json, dict),
+    };
   if (t.kind === 'text') {
-    if (rng.chance(0.02)) return String.fromCharCode(...Array.from({ length: rng.int(200) }, () => rng.int(0x250)));
+    if (rng.chance(0.02))
+      return String.fromCharCode(...Array.from({ length: rng.int(200) }, () => rng.int(0x250)));
     return mutateText(rng, base as string, other as string, dict, t.maxLen);
   }
   if (rng.chance(0.02)) return rng.bytes(rng.int(Math.min(t.maxLen, 4096)));
   const enc = new TextEncoder();
-  return mutateBytes(rng, base as Uint8Array, other as Uint8Array, dict.map((d) => enc.encode(d)), t.maxLen);
+  return mutateBytes(
+    rng,
+    base as Uint8Array,
+    other as Uint8Array,
+    dict.map((d) => enc.encode(d)),
+    t.maxLen,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Main thread
 
 function usage(): never {
-  process.stdout.write(`usage: node scripts/fuzz.mjs [--budget=N] [--seed=N] [--only=TEXT] [--hang-ms=N] [--report=FILE] [--list]
+  process.stdout
+    .write(`usage: node scripts/fuzz.mjs [--budget=N] [--seed=N] [--only=TEXT] [--hang-ms=N] [--report=FILE] [--list]
   --budget=N    inputs in total, shared by the targets by weight (default 1000000)
   --seed=N      repeat a run exactly (default: random, printed)
   --only=TEXT   only targets whose name contains TEXT
@@ -157,7 +215,8 @@ function usage(): never {
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   if (args.includes('--help') || args.includes('-h')) usage();
-  const opt = (n: string): string | undefined => args.find((a) => a.startsWith(`--${n}=`))?.slice(n.length + 3);
+  const opt = (n: string): string | undefined =>
+    args.find((a) => a.startsWith(`--${n}=`))?.slice(n.length + 3);
   const num = (n: string, def: number): number => {
     const v = opt(n);
     if (v === undefined) return def;
@@ -172,7 +231,9 @@ async function main(): Promise<number> {
   const hangMs = num('hang-ms', 10_000);
   const slowMs = num('slow-ms', 1000);
   const only = opt('only');
-  const chosen = TARGETS.map((t, i) => [t, i] as const).filter(([t]) => only === undefined || t.name.toLowerCase().includes(only.toLowerCase()));
+  const chosen = TARGETS.map((t, i) => [t, i] as const).filter(
+    ([t]) => only === undefined || t.name.toLowerCase().includes(only.toLowerCase()),
+  );
   if (args.includes('--list')) {
     for (const [t] of chosen) process.stdout.write(`${t.name} (weight ${t.weight})\n`);
     return 0;
@@ -182,8 +243,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const total = chosen.reduce((n, [t]) => n + t.weight, 0);
-  const work: [number, number][] = chosen.map(([t, i]) => [i, Math.max(1, Math.round((budget * t.weight) / total))]);
-  process.stdout.write(`fuzz: ${work.reduce((n, [, c]) => n + c, 0)} inputs over ${work.length} targets, seed ${seed}, hang limit ${hangMs} ms\n`);
+  const work: [number, number][] = chosen.map(([t, i]) => [
+    i,
+    Math.max(1, Math.round((budget * t.weight) / total)),
+  ]);
+  process.stdout.write(
+    `fuzz: ${work.reduce((n, [, c]) => n + c, 0)} inputs over ${work.length} targets, seed ${seed}, hang limit ${hangMs} ms\n`,
+  );
 
   const results: TargetResult[] = [];
   const findings: Finding[] = [];
@@ -209,7 +275,9 @@ async function main(): Promise<number> {
         }
         if (Date.now() - lastPrint > 10_000) {
           lastPrint = Date.now();
-          process.stdout.write(`  … ${TARGETS[Atomics.load(beat, 0)]!.name}: input ${Atomics.load(beat, 1)}\n`);
+          process.stdout.write(
+            `  … ${TARGETS[Atomics.load(beat, 0)]!.name}: input ${Atomics.load(beat, 1)}\n`,
+          );
         }
       }, 250);
       worker.on('message', (m: FromWorker) => {
@@ -217,7 +285,9 @@ async function main(): Promise<number> {
         if (m.type === 'done') {
           results.push(m.result);
           const r = m.result;
-          process.stdout.write(`  ${r.target}: ${r.inputs} inputs in ${(r.ms / 1000).toFixed(1)} s (slowest ${r.slowestMs.toFixed(1)} ms), ${r.outcomes} distinct outcomes\n`);
+          process.stdout.write(
+            `  ${r.target}: ${r.inputs} inputs in ${(r.ms / 1000).toFixed(1)} s (slowest ${r.slowestMs.toFixed(1)} ms), ${r.outcomes} distinct outcomes\n`,
+          );
         }
         if (m.type === 'end') {
           clearInterval(watch);
@@ -226,7 +296,14 @@ async function main(): Promise<number> {
       });
       worker.on('error', (e) => {
         clearInterval(watch);
-        findings.push({ target: TARGETS[Atomics.load(beat, 0)]!.name, kind: 'crash', error: `worker died: ${String(e)}`, inputB64: '', inputLength: 0, count: 1 });
+        findings.push({
+          target: TARGETS[Atomics.load(beat, 0)]!.name,
+          kind: 'crash',
+          error: `worker died: ${String(e)}`,
+          inputB64: '',
+          inputLength: 0,
+          count: 1,
+        });
         resolve({ hang: { target: Atomics.load(beat, 0), input: Atomics.load(beat, 1) } });
       });
     });
@@ -235,8 +312,22 @@ async function main(): Promise<number> {
     // A hang: record it (the input is regenerated from the seed by the report's replay) and go on after it.
     const { target, input } = outcome.hang;
     const at = remaining.findIndex(([ti]) => ti === target);
-    findings.push({ target: TARGETS[target]!.name, kind: 'hang', error: `no progress for ${hangMs} ms at input ${input} (replay: --seed=${seed} --only="${TARGETS[target]!.name}")`, inputB64: '', inputLength: 0, count: 1 });
-    results.push({ target: TARGETS[target]!.name, inputs: input + 1 - (at === 0 ? skip : 0), ms: 0, slowestMs: hangMs, outcomes: 0, corpus: 0 });
+    findings.push({
+      target: TARGETS[target]!.name,
+      kind: 'hang',
+      error: `no progress for ${hangMs} ms at input ${input} (replay: --seed=${seed} --only="${TARGETS[target]!.name}")`,
+      inputB64: '',
+      inputLength: 0,
+      count: 1,
+    });
+    results.push({
+      target: TARGETS[target]!.name,
+      inputs: input + 1 - (at === 0 ? skip : 0),
+      ms: 0,
+      slowestMs: hangMs,
+      outcomes: 0,
+      corpus: 0,
+    });
     remaining = remaining.slice(Math.max(0, at));
     skip = input + 1;
     if (remaining[0] && skip >= remaining[0][1]) {
@@ -249,10 +340,19 @@ async function main(): Promise<number> {
   const crashes = findings.filter((f) => f.kind === 'crash');
   const hangs = findings.filter((f) => f.kind === 'hang');
   const slow = findings.filter((f) => f.kind === 'slow');
-  process.stdout.write(`\nfuzz: ${inputs} inputs, ${results.length} target runs, ${secs.toFixed(0)} s; ${crashes.length} distinct crashes (${crashes.reduce((n, f) => n + f.count, 0)} inputs), ${hangs.length} hangs, ${slow.length} targets with an input over ${slowMs} ms (seed ${seed})\n`);
-  for (const f of findings) process.stdout.write(`  ${f.kind.toUpperCase()} in ${f.target} ×${f.count}: ${f.error}\n${f.stack ? f.stack.replace(/^/gm, '      ') + '\n' : ''}      input (${f.inputLength} bytes, base64): ${f.inputB64.slice(0, 200)}${f.inputB64.length > 200 ? '…' : ''}\n`);
+  process.stdout.write(
+    `\nfuzz: ${inputs} inputs, ${results.length} target runs, ${secs.toFixed(0)} s; ${crashes.length} distinct crashes (${crashes.reduce((n, f) => n + f.count, 0)} inputs), ${hangs.length} hangs, ${slow.length} targets with an input over ${slowMs} ms (seed ${seed})\n`,
+  );
+  for (const f of findings)
+    process.stdout.write(
+      `  ${f.kind.toUpperCase()} in ${f.target} ×${f.count}: ${f.error}\n${f.stack ? f.stack.replace(/^/gm, '      ') + '\n' : ''}      input (${f.inputLength} bytes, base64): ${f.inputB64.slice(0, 200)}${f.inputB64.length > 200 ? '…' : ''}\n`,
+    );
   const report = opt('report');
-  if (report) writeFileSync(report, JSON.stringify({ seed, budget, seconds: secs, inputs, results, findings }, null, 2));
+  if (report)
+    writeFileSync(
+      report,
+      JSON.stringify({ seed, budget, seconds: secs, inputs, results, findings }, null, 2),
+    );
   return crashes.length + hangs.length > 0 ? 1 : 0;
 }
 

@@ -10,9 +10,27 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bytesToHex, concatBytes, u16be, utf8 } from '../../shared/bytes';
-import { encodeArchive, encodeIncrement, encodeReuploadSection, readArchive, ArchReader } from '../../shared/cldcb/arch';
+import {
+  encodeArchive,
+  encodeIncrement,
+  encodeReuploadSection,
+  readArchive,
+  ArchReader,
+} from '../../shared/cldcb/arch';
 import { decodeProveRead, decodeSetReadVerifier } from '../../shared/cldcb/extension';
-import { formatClientId, formatNodeId, formatServerId, parseClientId, parseClientKeyFile, parseHostPort, parseNodeId, parseOptFile, parsePrivateKeyHex, parseServerId, formatClientKeyFile } from '../../shared/cldcb/ids';
+import {
+  formatClientId,
+  formatNodeId,
+  formatServerId,
+  parseClientId,
+  parseClientKeyFile,
+  parseHostPort,
+  parseNodeId,
+  parseOptFile,
+  parsePrivateKeyHex,
+  parseServerId,
+  formatClientKeyFile,
+} from '../../shared/cldcb/ids';
 import {
   decodeMessage,
   encodeMessage,
@@ -28,28 +46,74 @@ import {
   responseRecognitionCodes,
   reuploadChunk,
 } from '../../shared/cldcb/messages';
-import { decodeIncrementPlaintext, decodeReuploadHeader, encodeIncrementPlaintext, encodeIncrementPlaintextV1, encodeReuploadHeader, IncrementReader, sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
-import { decodeRecognitionRecord, encodeRecognitionRecord, formatRecognitionCodesFile, parseRecognitionCodesFile, signRecognitionCode } from '../../shared/cldcb/recognition';
+import {
+  decodeIncrementPlaintext,
+  decodeReuploadHeader,
+  encodeIncrementPlaintext,
+  encodeIncrementPlaintextV1,
+  encodeReuploadHeader,
+  IncrementReader,
+  sealIncrement,
+  sealReupload,
+} from '../../shared/cldcb/plaintexts';
+import {
+  decodeRecognitionRecord,
+  encodeRecognitionRecord,
+  formatRecognitionCodesFile,
+  parseRecognitionCodesFile,
+  signRecognitionCode,
+} from '../../shared/cldcb/recognition';
 import { IncrementStreams, sealStream } from '../../shared/cldcb/seal';
-import { bumpOldValue, isDataVersionBump, isForeignKeysPragma, isPragma, StatementBytesFacts, statementWords } from '../../shared/cldcb/statements';
+import {
+  bumpOldValue,
+  isDataVersionBump,
+  isForeignKeysPragma,
+  isPragma,
+  StatementBytesFacts,
+  statementWords,
+} from '../../shared/cldcb/statements';
 import { formatPluginWrapper, parsePluginWrapper } from '../../shared/cldcb/wrapper';
 import { decodeCodex32, diagnoseCodex32, encodeCodex32Secret } from '../../shared/codex32';
 import { inspectMacaroon, inspectRune } from '../../shared/credentials';
 import { parseCidr, parseIp } from '../../shared/credentials/ip';
-import { bakeLndMacaroon, checkLndCaveat, decodeMacaroon, encodeMacaroon, macaroonToText, parseGoRfc3339, parseLndIdentifier } from '../../shared/credentials/macaroons';
-import { decodeRune, encodeRune, mintRune, parseRestriction, restrictionsFromCreateruneJson, runeMasterSecret } from '../../shared/credentials/runes';
+import {
+  bakeLndMacaroon,
+  checkLndCaveat,
+  decodeMacaroon,
+  encodeMacaroon,
+  macaroonToText,
+  parseGoRfc3339,
+  parseLndIdentifier,
+} from '../../shared/credentials/macaroons';
+import {
+  decodeRune,
+  encodeRune,
+  mintRune,
+  parseRestriction,
+  restrictionsFromCreateruneJson,
+  runeMasterSecret,
+} from '../../shared/credentials/runes';
 import { contract } from '../../shared/ipc/contract';
 import { NoiseInitiator, NoiseResponder } from '../../shared/noise/handshake';
 import { publicKeyOf } from '../../shared/noise/primitives';
 import { compareCopyWithNodeId, detectCopyKind } from '../../shared/paper/compare';
 import { parseNodeIdText, parseTypedHexCopy } from '../../shared/paper/copyText';
-import { decodeStaticChanBackup, emergencyRecoverBytes, openEmergencyRecover } from '../../shared/scb/emergencyRecover';
+import {
+  decodeStaticChanBackup,
+  emergencyRecoverBytes,
+  openEmergencyRecover,
+} from '../../shared/scb/emergencyRecover';
 import { decodeModernScbChanHex } from '../../shared/scb/scbChan';
 import { parseStaticBackup } from '../../shared/scb/staticbackup';
 import { trackRecovery } from '../../shared/scb/walkthrough';
 import { parseWireAddrText } from '../../shared/scb/wireaddr';
 import { normaliseHexCopy } from '../../shared/secrets/hexCopy';
-import { classifySecretFile, decodeSecretFileContent, detectHsmSecretFormat, parseSecretText } from '../../shared/secrets/hsmSecret';
+import {
+  classifySecretFile,
+  decodeSecretFileContent,
+  detectHsmSecretFormat,
+  parseSecretText,
+} from '../../shared/secrets/hsmSecret';
 import { expandWord, splitWords, validateMnemonic } from '../../shared/secrets/words';
 import { noiseHandshakeCrypto } from '../../electron/services/noiseSocket';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
@@ -116,7 +180,9 @@ const file = (p: string): Uint8Array => {
 };
 const text = (p: string): string => new TextDecoder().decode(file(p));
 /** Strings in a JSON vector file that look like `re` (seeds without depending on each file's layout). */
-const stringsIn = (p: string, re: RegExp): string[] => [...new Set([...text(p).matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!).filter((s) => re.test(s)))];
+const stringsIn = (p: string, re: RegExp): string[] => [
+  ...new Set([...text(p).matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!).filter((s) => re.test(s))),
+];
 
 const HEX = '0123456789abcdef'.split('');
 const BECH = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'.split('');
@@ -125,7 +191,12 @@ const BECH = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l'.split('');
 // Seeds made with our encoders
 
 const sealedReupload = sealReupload(CLIENT_PRIV, NODE_PUB, 1, utf8('SQLite format 3\0' + 'x'.repeat(3000)));
-const sealedIncrements = [2, 3, 3, 4].map((dv) => sealIncrement(CLIENT_PRIV, NODE_PUB, dv, [`INSERT INTO t VALUES (${dv});`, `UPDATE vars SET intval=${dv} WHERE name='data_version' AND intval = ${dv - 1};`]));
+const sealedIncrements = [2, 3, 3, 4].map((dv) =>
+  sealIncrement(CLIENT_PRIV, NODE_PUB, dv, [
+    `INSERT INTO t VALUES (${dv});`,
+    `UPDATE vars SET intval=${dv} WHERE name='data_version' AND intval = ${dv - 1};`,
+  ]),
+);
 const archiveSeed = encodeArchive([
   ...sealedReupload.map((chunk) => ({ type: 'reuploadChunk' as const, chunk })),
   { type: 'reuploadEnd' as const },
@@ -135,19 +206,30 @@ const archiveSeed = encodeArchive([
     { type: 'incrementEnd' as const },
   ]),
 ]);
-const v1Plain = encodeIncrementPlaintextV1(7, 1_700_000_000, new Uint8Array(32).fill(9), ['INSERT INTO t VALUES (1);', "UPDATE vars SET intval=7 WHERE name='data_version' AND intval = 6;"]);
+const v1Plain = encodeIncrementPlaintextV1(7, 1_700_000_000, new Uint8Array(32).fill(9), [
+  'INSERT INTO t VALUES (1);',
+  "UPDATE vars SET intval=7 WHERE name='data_version' AND intval = 6;",
+]);
 const v1Sealed = sealStream(CLIENT_PRIV, NODE_PUB, [v1Plain]);
 const recognitionCode = signRecognitionCode(NODE_PRIV, CLIENT_PUB);
 const recordBytes = encodeRecognitionRecord({ clientKey: CLIENT_PUB, code: recognitionCode });
 const wrapperText = formatPluginWrapper(
-  { clientPrivateKey: CLIENT_PRIV, nodeId: NODE_PUB, nodeSignature: recognitionCode, serverId: SERVER_PUB, server: { host: '127.0.0.1', port: 29735 }, proxy: { host: '127.0.0.1', port: 9050 } },
+  {
+    clientPrivateKey: CLIENT_PRIV,
+    nodeId: NODE_PUB,
+    nodeSignature: recognitionCode,
+    serverId: SERVER_PUB,
+    server: { host: '127.0.0.1', port: 29735 },
+    proxy: { host: '127.0.0.1', port: 9050 },
+  },
   { command: ['/usr/bin/node', '/opt/cldcb/plugin.mjs'] },
 );
 /** (u16 len ‖ chunk)* framing, used to carry a list of chunks in one fuzz input. */
-const frameChunks = (chunks: readonly Uint8Array[]): Uint8Array => concatBytes(...chunks.map((c) => concatBytes(u16be(c.length), c)));
+const frameChunks = (chunks: readonly Uint8Array[]): Uint8Array =>
+  concatBytes(...chunks.map((c) => concatBytes(u16be(c.length), c)));
 function unframeChunks(b: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let o = 0; o + 2 <= b.length && out.length < 64; ) {
+  for (let o = 0; o + 2 <= b.length && out.length < 64;) {
     const n = (b[o]! << 8) | b[o + 1]!;
     out.push(b.subarray(o + 2, Math.min(b.length, o + 2 + n)));
     o += 2 + n;
@@ -164,14 +246,35 @@ function noiseSeeds(): { act1: Uint8Array; act2: Uint8Array; act3: Uint8Array; f
   i.readAct2(act2);
   const { act3, transport } = i.writeAct3();
   r.readAct3(act3);
-  const frames = [requestIncremental(5), incrementalChunk(new Uint8Array(300).fill(7)), ping()].map((m) => transport.encryptMessage(m));
+  const frames = [requestIncremental(5), incrementalChunk(new Uint8Array(300).fill(7)), ping()].map((m) =>
+    transport.encryptMessage(m),
+  );
   return { act1, act2, act3, frames };
 }
 const NOISE = noiseSeeds();
 
-const bytesOf = (x: Input): Uint8Array => (x instanceof Uint8Array ? x : typeof x === 'string' ? utf8(x) : utf8(JSON.stringify(x.json)));
-const textOf = (x: Input): string => (typeof x === 'string' ? x : x instanceof Uint8Array ? new TextDecoder().decode(x) : JSON.stringify(x.json));
+const bytesOf = (x: Input): Uint8Array =>
+  x instanceof Uint8Array ? x : typeof x === 'string' ? utf8(x) : utf8(JSON.stringify(x.json));
+const textOf = (x: Input): string =>
+  typeof x === 'string' ? x : x instanceof Uint8Array ? new TextDecoder().decode(x) : JSON.stringify(x.json);
 const jsonOf = (x: Input): unknown => (typeof x === 'object' && !(x instanceof Uint8Array) ? x.json : x);
+
+/**
+ * Run every parser on the input: a non-CldcbError ends the run at once (the finding);
+ * otherwise the first CldcbError is rethrown after all have run (so each parser sees every input).
+ */
+function allOf(...parsers: (() => unknown)[]): void {
+  let first: unknown;
+  for (const f of parsers) {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof Error && e.name === 'CldcbError')) throw e;
+      first ??= e;
+    }
+  }
+  if (first) throw first;
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -256,7 +359,7 @@ export const TARGETS: Target[] = [
       r.writeAct2();
       const t = r.readAct3(b.subarray(0, 66));
       try {
-        for (let o = 66; o + 18 <= b.length; ) {
+        for (let o = 66; o + 18 <= b.length;) {
           const n = t.decryptHeader(b.subarray(o, o + 18));
           o += 18;
           if (o + n + 16 > b.length) break;
@@ -273,20 +376,22 @@ export const TARGETS: Target[] = [
     kind: 'bytes',
     weight: 2,
     maxLen: 40_000,
-    seeds: () => [archiveSeed, encodeReuploadSection([new Uint8Array(10)]), concatBytes(encodeReuploadSection([new Uint8Array(3)]), encodeIncrement(1, [new Uint8Array(5)], 0))],
+    seeds: () => [
+      archiveSeed,
+      encodeReuploadSection([new Uint8Array(10)]),
+      concatBytes(encodeReuploadSection([new Uint8Array(3)]), encodeIncrement(1, [new Uint8Array(5)], 0)),
+    ],
     run(x) {
       const b = bytesOf(x);
-      let first: unknown;
-      try {
-        readArchive(b);
-      } catch (e) {
-        first = e;
-      }
-      const r = new ArchReader({ views: true, checkFooters: 'report' });
-      const step = 1 + (b.length % 97);
-      for (let o = 0; o < b.length; o += step) r.push(b.subarray(o, o + step));
-      r.end(b.length);
-      if (first) throw first;
+      allOf(
+        () => readArchive(b),
+        () => {
+          const r = new ArchReader({ views: true, checkFooters: 'report' });
+          const step = 1 + (b.length % 97);
+          for (let o = 0; o < b.length; o += step) r.push(b.subarray(o, o + step));
+          r.end(b.length);
+        },
+      );
     },
   },
   {
@@ -304,14 +409,19 @@ export const TARGETS: Target[] = [
     kind: 'bytes',
     weight: 1,
     maxLen: 20_000,
-    seeds: () => [frameChunks(sealedIncrements[0]!), frameChunks([...v1Sealed, ...sealedIncrements[1]!]), frameChunks(sealedReupload.slice(0, 3))],
+    seeds: () => [
+      frameChunks(sealedIncrements[0]!),
+      frameChunks([...v1Sealed, ...sealedIncrements[1]!]),
+      frameChunks(sealedReupload.slice(0, 3)),
+    ],
     run(x) {
       const s = new IncrementStreams(NODE_PRIV, CLIENT_PUB, box);
       try {
         let index = 0;
         let chunkNo = 0;
         for (const c of unframeChunks(bytesOf(x))) {
-          if (c.length > 0 && c[0] !== 1 && c[0] !== 2 && c[0] !== 3 && chunkNo > 0) s.open(index, chunkNo++, c, 'fuzz');
+          if (c.length > 0 && c[0] !== 1 && c[0] !== 2 && c[0] !== 3 && chunkNo > 0)
+            s.open(index, chunkNo++, c, 'fuzz');
           else {
             s.open(++index, 0, c, 'fuzz');
             chunkNo = 1;
@@ -327,26 +437,23 @@ export const TARGETS: Target[] = [
     kind: 'bytes',
     weight: 3,
     maxLen: 20_000,
-    seeds: () => [encodeIncrementPlaintext(5, ['INSERT INTO t VALUES (1);', 'PRAGMA foreign_keys = OFF;']), v1Plain, encodeReuploadHeader(CLIENT_PRIV, 3)],
+    seeds: () => [
+      encodeIncrementPlaintext(5, ['INSERT INTO t VALUES (1);', 'PRAGMA foreign_keys = OFF;']),
+      v1Plain,
+      encodeReuploadHeader(CLIENT_PRIV, 3),
+    ],
     run(x) {
       const b = bytesOf(x);
-      let first: unknown;
-      try {
-        decodeIncrementPlaintext(b);
-      } catch (e) {
-        first = e;
-      }
-      try {
-        decodeReuploadHeader(b);
-      } catch (e) {
-        first ??= e;
-        if (!(e instanceof Error && e.name === 'CldcbError')) throw e;
-      }
-      const r = new IncrementReader(hashHex(), 'fuzz');
-      const step = 1 + (b.length % 61);
-      for (let o = 0; o < b.length; o += step) r.push(b.subarray(o, o + step));
-      r.finish();
-      if (first) throw first;
+      allOf(
+        () => decodeIncrementPlaintext(b),
+        () => decodeReuploadHeader(b),
+        () => {
+          const r = new IncrementReader(hashHex(), 'fuzz');
+          const step = 1 + (b.length % 61);
+          for (let o = 0; o < b.length; o += step) r.push(b.subarray(o, o + step));
+          r.finish();
+        },
+      );
     },
   },
   {
@@ -354,8 +461,34 @@ export const TARGETS: Target[] = [
     kind: 'text',
     weight: 2,
     maxLen: 2000,
-    dict: ['UPDATE', 'vars', 'SET', 'intval', 'WHERE', "name='data_version'", 'AND', 'PRAGMA', 'foreign_keys', 'BEGIN', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', '/*', '*/', '--', ';', 'DEFERRABLE', 'INITIALLY DEFERRED'],
-    seeds: () => ["UPDATE vars SET intval=7 WHERE name='data_version' AND intval = 6", 'PRAGMA foreign_keys = OFF', 'INSERT INTO t VALUES (1)', '/* c */ BEGIN TRANSACTION', 'CREATE TABLE x (a INTEGER REFERENCES y(b) DEFERRABLE INITIALLY DEFERRED)'],
+    dict: [
+      'UPDATE',
+      'vars',
+      'SET',
+      'intval',
+      'WHERE',
+      "name='data_version'",
+      'AND',
+      'PRAGMA',
+      'foreign_keys',
+      'BEGIN',
+      'COMMIT',
+      'ROLLBACK',
+      'SAVEPOINT',
+      '/*',
+      '*/',
+      '--',
+      ';',
+      'DEFERRABLE',
+      'INITIALLY DEFERRED',
+    ],
+    seeds: () => [
+      "UPDATE vars SET intval=7 WHERE name='data_version' AND intval = 6",
+      'PRAGMA foreign_keys = OFF',
+      'INSERT INTO t VALUES (1)',
+      '/* c */ BEGIN TRANSACTION',
+      'CREATE TABLE x (a INTEGER REFERENCES y(b) DEFERRABLE INITIALLY DEFERRED)',
+    ],
     run(x) {
       const s = textOf(x);
       isDataVersionBump(s);
@@ -372,20 +505,20 @@ export const TARGETS: Target[] = [
     weight: 1.5,
     maxLen: 4000,
     dict: ['02', '03', 'c2', ' ', '\n', ...HEX],
-    seeds: () => [formatRecognitionCodesFile([{ clientKey: CLIENT_PUB, code: recognitionCode }, { clientKey: NODE_PUB, code: recognitionCode }])],
+    seeds: () => [
+      formatRecognitionCodesFile([
+        { clientKey: CLIENT_PUB, code: recognitionCode },
+        { clientKey: NODE_PUB, code: recognitionCode },
+      ]),
+    ],
     run(x) {
       const s = textOf(x);
-      parseRecognitionCodesFile(s);
-      const b = bytesOf(x);
-      let first: unknown;
-      for (const strict of [false, true]) {
-        try {
-          decodeRecognitionRecord(b.subarray(0, 97), strict);
-        } catch (e) {
-          first ??= e;
-        }
-      }
-      if (first) throw first;
+      const b = bytesOf(x).subarray(0, 97);
+      allOf(
+        () => parseRecognitionCodesFile(s),
+        () => decodeRecognitionRecord(b, false),
+        () => decodeRecognitionRecord(b, true),
+      );
     },
   },
   {
@@ -404,7 +537,9 @@ export const TARGETS: Target[] = [
     weight: 0.5,
     maxLen: 4000,
     dict: ['c2', 'c3', 'C2', '02', ' ', '\n', '\t', ...HEX],
-    seeds: () => [`${formatClientId(CLIENT_PUB)}\n${formatClientId(NODE_PUB).toUpperCase()}  ${formatClientId(SERVER_PUB)}\n`],
+    seeds: () => [
+      `${formatClientId(CLIENT_PUB)}\n${formatClientId(NODE_PUB).toUpperCase()}  ${formatClientId(SERVER_PUB)}\n`,
+    ],
     run(x) {
       parseClientsFile(textOf(x));
     },
@@ -424,7 +559,8 @@ export const TARGETS: Target[] = [
       const dir = mkdtempSync(path.join(tmpdir(), 'cldcb-fuzz-'));
       try {
         const s = textOf(x);
-        for (const f of ['clients', 'recognition_codes', 'read_verifiers']) writeFileSync(path.join(dir, f), s);
+        for (const f of ['clients', 'recognition_codes', 'read_verifiers'])
+          writeFileSync(path.join(dir, f), s);
         readClientsFile(dir);
         await new RecognitionStore(dir).load();
         await new ReadVerifierStore(dir).load();
@@ -439,7 +575,26 @@ export const TARGETS: Target[] = [
     kind: 'text',
     weight: 1,
     maxLen: 6000,
-    dict: ['# cid = ', '# cpk = ', '# nsig = ', '# sid = ', '# shost = ', '# proxy = ', '# quorum = ', '# deadline = ', '.2', '\n', '@', ':', '[::1]', "'", '"', '\\', '$', ...HEX],
+    dict: [
+      '# cid = ',
+      '# cpk = ',
+      '# nsig = ',
+      '# sid = ',
+      '# shost = ',
+      '# proxy = ',
+      '# quorum = ',
+      '# deadline = ',
+      '.2',
+      '\n',
+      '@',
+      ':',
+      '[::1]',
+      "'",
+      '"',
+      '\\',
+      '$',
+      ...HEX,
+    ],
     seeds: () => [wrapperText],
     run(x) {
       parsePluginWrapper(textOf(x));
@@ -463,7 +618,7 @@ export const TARGETS: Target[] = [
     ],
     run(x) {
       const s = textOf(x);
-      const tries: (() => unknown)[] = [
+      allOf(
         () => parseOptFile(s),
         () => parseClientKeyFile(s),
         () => parseClientId(s),
@@ -472,17 +627,7 @@ export const TARGETS: Target[] = [
         () => parsePrivateKeyHex(s, 'key'),
         () => parseHostPort(s, 29735, 'host'),
         () => parseServerAddress(s),
-      ];
-      let first: unknown;
-      for (const t of tries) {
-        try {
-          t();
-        } catch (e) {
-          if (!(e instanceof Error && e.name === 'CldcbError')) throw e;
-          first ??= e;
-        }
-      }
-      if (first) throw first;
+      );
     },
   },
   {
@@ -490,17 +635,24 @@ export const TARGETS: Target[] = [
     kind: 'bytes',
     weight: 0.5,
     maxLen: 2000,
-    seeds: () => [file('test/fixtures/lightningd/single-node/hsm_secret'), file('test/fixtures/lightningd/channel-node/hsm_secret'), SECRET32, utf8(bytesToHex(SECRET32)), new Uint8Array(73), new Uint8Array(64)],
+    seeds: () => [
+      file('test/fixtures/lightningd/single-node/hsm_secret'),
+      file('test/fixtures/lightningd/channel-node/hsm_secret'),
+      SECRET32,
+      utf8(bytesToHex(SECRET32)),
+      new Uint8Array(73),
+      new Uint8Array(64),
+    ],
     async run(x) {
       const b = bytesOf(x);
       let first: unknown;
-      for (const f of [() => detectHsmSecretFormat(b), () => classifySecretFile(b)]) {
-        try {
-          f();
-        } catch (e) {
-          if (!(e instanceof Error && e.name === 'CldcbError')) throw e;
-          first ??= e;
-        }
+      try {
+        allOf(
+          () => detectHsmSecretFormat(b),
+          () => classifySecretFile(b),
+        );
+      } catch (e) {
+        first = e;
       }
       await decodeSecretFileContent(b);
       if (first) throw first;
@@ -528,7 +680,11 @@ export const TARGETS: Target[] = [
     weight: 2,
     maxLen: 400,
     dict: ['cl1', 'ms1', 'CL1', '1', ...BECH],
-    seeds: () => [encodeCodex32Secret('cl', 'test', 0, SECRET32), ...stringsIn('test/vectors/bip93/vectors.json', /^(ms|MS|cl)1[a-zA-Z0-9]{20,}$/), ...stringsIn('test/vectors/cln/codex32-cl.json', /^cl1[a-z0-9]{20,}$/)],
+    seeds: () => [
+      encodeCodex32Secret('cl', 'test', 0, SECRET32),
+      ...stringsIn('test/vectors/bip93/vectors.json', /^(ms|MS|cl)1[a-zA-Z0-9]{20,}$/),
+      ...stringsIn('test/vectors/cln/codex32-cl.json', /^cl1[a-z0-9]{20,}$/),
+    ],
     run(x) {
       const s = textOf(x);
       diagnoseCodex32(s);
@@ -541,7 +697,11 @@ export const TARGETS: Target[] = [
     weight: 0.5,
     maxLen: 600,
     dict: ['abandon', 'about', 'zoo', 'wrong', 'aban', 'zo', ' ', '\u3000', '\n', '\u00e9'],
-    seeds: () => ['abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about', 'legal winner thank year wave sausage worth useful legal winner thank yellow', ...stringsIn('test/vectors/cln/known-answers.json', /^[a-z]+( [a-z]+){11,23}$/)],
+    seeds: () => [
+      'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about',
+      'legal winner thank year wave sausage worth useful legal winner thank yellow',
+      ...stringsIn('test/vectors/cln/known-answers.json', /^[a-z]+( [a-z]+){11,23}$/),
+    ],
     run(x) {
       const s = textOf(x);
       for (const w of splitWords(s).slice(0, 30)) expandWord(w);
@@ -554,19 +714,20 @@ export const TARGETS: Target[] = [
     weight: 0.5,
     maxLen: 1500,
     dict: ['0x', ' ', '\n', '-', 'O', 'l', 'I', ...HEX, 'abandon', 'cl1'],
-    seeds: () => [bytesToHex(SECRET32).replace(/(.{8})/g, '$1 '), 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about', formatNodeId(NODE_PUB)],
+    seeds: () => [
+      bytesToHex(SECRET32).replace(/(.{8})/g, '$1 '),
+      'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about',
+      formatNodeId(NODE_PUB),
+    ],
     run(x) {
       const s = textOf(x);
-      let first: unknown;
-      for (const f of [() => normaliseHexCopy(s), () => parseTypedHexCopy(s), () => detectCopyKind(s), () => parseNodeIdText(s), () => compareCopyWithNodeId(s, formatNodeId(NODE_PUB))]) {
-        try {
-          f();
-        } catch (e) {
-          if (!(e instanceof Error && e.name === 'CldcbError')) throw e;
-          first ??= e;
-        }
-      }
-      if (first) throw first;
+      allOf(
+        () => normaliseHexCopy(s),
+        () => parseTypedHexCopy(s),
+        () => detectCopyKind(s),
+        () => parseNodeIdText(s),
+        () => compareCopyWithNodeId(s, formatNodeId(NODE_PUB)),
+      );
     },
   },
   {
@@ -574,19 +735,18 @@ export const TARGETS: Target[] = [
     kind: 'bytes',
     weight: 2,
     maxLen: 20_000,
-    seeds: () => [file('test/fixtures/lightningd/single-node/emergency.recover'), file('test/fixtures/lightningd/channel-node/emergency.recover'), utf8(`{"filedata":"${bytesToHex(file('test/fixtures/lightningd/channel-node/emergency.recover'))}"}`)],
+    seeds: () => [
+      file('test/fixtures/lightningd/single-node/emergency.recover'),
+      file('test/fixtures/lightningd/channel-node/emergency.recover'),
+      utf8(`{"filedata":"${bytesToHex(file('test/fixtures/lightningd/channel-node/emergency.recover'))}"}`),
+    ],
     run(x) {
       const b = bytesOf(x);
-      let first: unknown;
-      for (const f of [() => decodeStaticChanBackup(b), () => emergencyRecoverBytes(b), () => decodeModernScbChanHex(new TextDecoder().decode(b), 'scb')]) {
-        try {
-          f();
-        } catch (e) {
-          if (!(e instanceof Error && e.name === 'CldcbError')) throw e;
-          first ??= e;
-        }
-      }
-      if (first) throw first;
+      allOf(
+        () => decodeStaticChanBackup(b),
+        () => emergencyRecoverBytes(b),
+        () => decodeModernScbChanHex(new TextDecoder().decode(b), 'scb'),
+      );
     },
   },
   {
@@ -605,19 +765,19 @@ export const TARGETS: Target[] = [
     weight: 2,
     maxLen: 2000,
     dict: ['method=', 'id^', 'rate=', '|', '&', '\\', 'pnum<', 'time>', '=', '-', '_', '/'],
-    seeds: () => [encodeRune(mintRune(runeMasterSecret(SECRET32), 0, [])), ...stringsIn('test/vectors/cln-runes/ccan-test-vectors.json', /^[A-Za-z0-9_=-]{43,}$/), ...stringsIn('test/vectors/cln-runes/createrune-examples.json', /^[A-Za-z0-9_=-]{43,}$/), 'method=getinfo|method=listpeers&rate=60'],
+    seeds: () => [
+      encodeRune(mintRune(runeMasterSecret(SECRET32), 0, [])),
+      ...stringsIn('test/vectors/cln-runes/ccan-test-vectors.json', /^[A-Za-z0-9_=-]{43,}$/),
+      ...stringsIn('test/vectors/cln-runes/createrune-examples.json', /^[A-Za-z0-9_=-]{43,}$/),
+      'method=getinfo|method=listpeers&rate=60',
+    ],
     run(x) {
       const s = textOf(x);
-      let first: unknown;
-      for (const f of [() => decodeRune(s), () => inspectRune(s, runeMasterSecret(SECRET32)), () => parseRestriction(s)]) {
-        try {
-          f();
-        } catch (e) {
-          if (!(e instanceof Error && e.name === 'CldcbError')) throw e;
-          first ??= e;
-        }
-      }
-      if (first) throw first;
+      allOf(
+        () => decodeRune(s),
+        () => inspectRune(s, runeMasterSecret(SECRET32)),
+        () => parseRestriction(s),
+      );
     },
   },
   {
@@ -626,22 +786,28 @@ export const TARGETS: Target[] = [
     weight: 2,
     maxLen: 4000,
     seeds: () => {
-      const m = bakeLndMacaroon(SECRET32, ['info:read', 'offchain:write'], { nonce: new Uint8Array(16).fill(1) });
-      return [encodeMacaroon(m), utf8(macaroonToText(m, 'hex')), utf8(macaroonToText(m, 'base64')), ...stringsIn('test/vectors/lnd/reference-macaroons.json', /^[A-Za-z0-9+/_=-]{40,}$/).map(utf8), utf8('time-before 2030-01-01T00:00:00Z'), utf8('ipaddr 192.168.1.1')];
+      const m = bakeLndMacaroon(SECRET32, ['info:read', 'offchain:write'], {
+        nonce: new Uint8Array(16).fill(1),
+      });
+      return [
+        encodeMacaroon(m),
+        utf8(macaroonToText(m, 'hex')),
+        utf8(macaroonToText(m, 'base64')),
+        ...stringsIn('test/vectors/lnd/reference-macaroons.json', /^[A-Za-z0-9+/_=-]{40,}$/).map(utf8),
+        utf8('time-before 2030-01-01T00:00:00Z'),
+        utf8('ipaddr 192.168.1.1'),
+      ];
     },
     run(x) {
       const b = bytesOf(x);
       const s = new TextDecoder().decode(b);
-      let first: unknown;
-      for (const f of [() => decodeMacaroon(b), () => inspectMacaroon(s, SECRET32), () => parseLndIdentifier(b), () => checkLndCaveat(s), () => parseGoRfc3339(s)]) {
-        try {
-          f();
-        } catch (e) {
-          if (!(e instanceof Error && e.name === 'CldcbError')) throw e;
-          first ??= e;
-        }
-      }
-      if (first) throw first;
+      allOf(
+        () => decodeMacaroon(b),
+        () => inspectMacaroon(s, SECRET32),
+        () => parseLndIdentifier(b),
+        () => checkLndCaveat(s),
+        () => parseGoRfc3339(s),
+      );
     },
   },
   {
@@ -650,7 +816,15 @@ export const TARGETS: Target[] = [
     weight: 2,
     maxLen: 200,
     dict: ['.', ':', '::', '/', '%', '[', ']', '255', '0', 'ffff', '.onion', ':9735', ...HEX],
-    seeds: () => ['192.168.1.1', '10.0.0.0/8', '2001:db8::1', '::ffff:1.2.3.4', 'fe80::1%eth0', '[2001:db8::1]:9735', 'abcdefghijklmnopabcdefghijklmnopabcdefghijklmnopabcdefgh.onion:9735'],
+    seeds: () => [
+      '192.168.1.1',
+      '10.0.0.0/8',
+      '2001:db8::1',
+      '::ffff:1.2.3.4',
+      'fe80::1%eth0',
+      '[2001:db8::1]:9735',
+      'abcdefghijklmnopabcdefghijklmnopabcdefghijklmnopabcdefgh.onion:9735',
+    ],
     run(x) {
       const s = textOf(x);
       parseIp(s);
@@ -663,7 +837,21 @@ export const TARGETS: Target[] = [
     kind: 'text',
     weight: 2,
     maxLen: 6000,
-    dict: ['{', '}', '[', ']', '"', '\\', '\\"', ',', ':', '\n\n', 'null', '"jsonrpc":"2.0"', '"method":"db_write"'],
+    dict: [
+      '{',
+      '}',
+      '[',
+      ']',
+      '"',
+      '\\',
+      '\\"',
+      ',',
+      ':',
+      '\n\n',
+      'null',
+      '"jsonrpc":"2.0"',
+      '"method":"db_write"',
+    ],
     seeds: () => [
       '{"jsonrpc":"2.0","id":"cln:db_write#1","method":"db_write","params":{"data_version":5,"writes":["INSERT INTO t VALUES (\\"}\\");"]}}\n\n{"jsonrpc":"2.0","id":2,"method":"getmanifest","params":{}}\n\n',
     ],
@@ -677,12 +865,19 @@ export const TARGETS: Target[] = [
     allowed: (e) => e instanceof SyntaxError,
   },
   {
-    name: 'IPC contract inputs (every channel\'s zod schema)',
+    name: "IPC contract inputs (every channel's zod schema)",
     kind: 'json',
     weight: 0.5,
     maxLen: 0,
     dict: Object.keys(contract),
-    seeds: () => [{ json: {} }, { json: { copy: 'abc', nodeId: formatNodeId(NODE_PUB) } }, { json: { offset: 0, limit: 10 } }, { json: { jobId: 'job-1' } }, { json: { kind: 'rune', text: 'x' } }, { json: { fileName: 'hsm_secret', bytesB64: 'AAAA' } }],
+    seeds: () => [
+      { json: {} },
+      { json: { copy: 'abc', nodeId: formatNodeId(NODE_PUB) } },
+      { json: { offset: 0, limit: 10 } },
+      { json: { jobId: 'job-1' } },
+      { json: { kind: 'rune', text: 'x' } },
+      { json: { fileName: 'hsm_secret', bytesB64: 'AAAA' } },
+    ],
     run(x) {
       const v = jsonOf(x);
       for (const c of Object.values(contract)) c.input.safeParse(v);
@@ -693,7 +888,18 @@ export const TARGETS: Target[] = [
     kind: 'json',
     weight: 0.5,
     maxLen: 0,
-    dict: ['scb', 'channels', 'outputs', 'closedchannels', 'state', 'short_channel_id', 'peer_id', 'funding_txid', 'status', 'blockheight'],
+    dict: [
+      'scb',
+      'channels',
+      'outputs',
+      'closedchannels',
+      'state',
+      'short_channel_id',
+      'peer_id',
+      'funding_txid',
+      'status',
+      'blockheight',
+    ],
     seeds: () =>
       [
         'test/fixtures/lightningd/channel-node/staticbackup.json',
@@ -711,22 +917,14 @@ export const TARGETS: Target[] = [
         .concat([{ json: [['method=getinfo'], ['rate=60']] }]),
     run(x) {
       const v = jsonOf(x);
-      let first: unknown;
       const str = JSON.stringify(v) ?? 'null';
-      for (const f of [
+      allOf(
         () => parseStaticBackup(v),
         () => parseStaticBackup(str),
         () => restrictionsFromCreateruneJson(v),
-        () => trackRecovery([], { listpeerchannels: str, listfunds: str, listclosedchannels: str, getinfo: str }),
-      ]) {
-        try {
-          f();
-        } catch (e) {
-          if (!(e instanceof Error && e.name === 'CldcbError')) throw e;
-          first ??= e;
-        }
-      }
-      if (first) throw first;
+        () =>
+          trackRecovery([], { listpeerchannels: str, listfunds: str, listclosedchannels: str, getinfo: str }),
+      );
     },
   },
 ];

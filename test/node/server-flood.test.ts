@@ -32,7 +32,15 @@ import { formatClientId } from '../../shared/cldcb/ids';
 import { publicKeyOf, randomPrivateKey } from '../../shared/noise/primitives';
 import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
 import { Flood, raiseOpenFileLimit, type FloodStats } from './helpers/flood';
-import { callAt, loadNode, MANIFEST, playTrace, setupClient, startDriver, type NodeFixture } from './helpers/plugin-fixtures';
+import {
+  callAt,
+  loadNode,
+  MANIFEST,
+  playTrace,
+  setupClient,
+  startDriver,
+  type NodeFixture,
+} from './helpers/plugin-fixtures';
 import type { LightningdDriver } from './helpers/lightningdDriver';
 
 const env = (name: string, def: number): number => (process.env[name] ? Number(process.env[name]) : def);
@@ -78,8 +86,12 @@ async function writes(d: LightningdDriver, n: number, tag: string): Promise<numb
   const ms: number[] = [];
   for (let i = 0; i < n; i++) {
     dv++;
-    const r = await d.dbWrite(callAt(dv, [`INSERT INTO vars (name, val) VALUES ('flood-${tag}-${i}', '${'x'.repeat(200)}')`]));
-    expect(r, `${tag} write ${i}: ${JSON.stringify(r)} ${JSON.stringify(d.logs.slice(-3))}`).toMatchObject({ ok: true });
+    const r = await d.dbWrite(
+      callAt(dv, [`INSERT INTO vars (name, val) VALUES ('flood-${tag}-${i}', '${'x'.repeat(200)}')`]),
+    );
+    expect(r, `${tag} write ${i}: ${JSON.stringify(r)} ${JSON.stringify(d.logs.slice(-3))}`).toMatchObject({
+      ok: true,
+    });
     ms.push(r.hookMs);
   }
   return ms;
@@ -99,7 +111,8 @@ function cpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
-const fmt = (xs: number[]): string => `p50 ${percentile(xs, 50).toFixed(2)} ms, p99 ${percentile(xs, 99).toFixed(2)} ms, max ${Math.max(...xs).toFixed(2)} ms`;
+const fmt = (xs: number[]): string =>
+  `p50 ${percentile(xs, 50).toFixed(2)} ms, p99 ${percentile(xs, 99).toFixed(2)} ms, max ${Math.max(...xs).toFixed(2)} ms`;
 
 interface Round {
   quiet1: number[];
@@ -116,9 +129,12 @@ const quietP99 = (r: Round): number => Math.max(percentile(r.quiet1, 99), percen
 const holds = (r: Round): boolean => percentile(r.flooded, 99) <= 2 * quietP99(r);
 
 describe(`flood: ${PLAIN} plain TCP + ${NOISE} Noise sessions of unknown keys${SIZE}`, () => {
-  it("an allow-listed plugin gets in through the flood and its db_write p99 stays within 2× the quiet p99", async () => {
+  it('an allow-listed plugin gets in through the flood and its db_write p99 stays within 2× the quiet p99', async () => {
     const clientPriv = randomPrivateKey();
-    const server = await startServer(serverDirAllowing(path.join(work, 'srv'), publicKeyOf(clientPriv, 'client')), { logLevel: 'info' });
+    const server = await startServer(
+      serverDirAllowing(path.join(work, 'srv'), publicKeyOf(clientPriv, 'client')),
+      { logLevel: 'info' },
+    );
     srv = server;
     const plugin = setupClient(work, node, { port: server.port, serverKey: server.serverPub }, clientPriv);
 
@@ -132,7 +148,8 @@ describe(`flood: ${PLAIN} plain TCP + ${NOISE} Noise sessions of unknown keys${S
     const round = async (n: number, before: { ms: number[]; cpu: number } | undefined): Promise<Round> => {
       const q0 = { cpu: cpuMs(server.proc.pid!), t: performance.now() };
       const quiet1 = before?.ms ?? (await writes(driver!, WRITES, `quiet1-${n}`));
-      const serverQuiet = before?.cpu ?? (cpuMs(server.proc.pid!) - q0.cpu) / ((performance.now() - q0.t) / 1000);
+      const serverQuiet =
+        before?.cpu ?? (cpuMs(server.proc.pid!) - q0.cpu) / ((performance.now() - q0.t) / 1000);
       const f = await Flood.start({
         port: server.port,
         serverPub: bytesToHex(server.serverPub),
@@ -152,7 +169,11 @@ describe(`flood: ${PLAIN} plain TCP + ${NOISE} Noise sessions of unknown keys${S
       const f0 = { cpu: cpuMs(server.proc.pid!), attacker: cpuMs(f.pid), t: performance.now() };
       const flooded = await writes(driver, WRITES, `flood-${n}`);
       const secs = (performance.now() - f0.t) / 1000;
-      const cpu = { serverQuiet, serverFlood: (cpuMs(server.proc.pid!) - f0.cpu) / secs, attacker: (cpuMs(f.pid) - f0.attacker) / secs };
+      const cpu = {
+        serverQuiet,
+        serverFlood: (cpuMs(server.proc.pid!) - f0.cpu) / secs,
+        attacker: (cpuMs(f.pid) - f0.attacker) / secs,
+      };
       const during = await f.stats();
       const load = loadavg()[0]!;
       await f.stop();
@@ -171,7 +192,11 @@ describe(`flood: ${PLAIN} plain TCP + ${NOISE} Noise sessions of unknown keys${S
       rounds.push(await round(rounds.length + 1, prev && { ms: prev.quiet2, cpu: prev.cpu.serverQuiet }));
     }
     const r = rounds.find(holds) ?? rounds.at(-1)!;
-    const pressure = server.log().match(/connection pressure: [^\n]*/g)?.slice(-3) ?? [];
+    const pressure =
+      server
+        .log()
+        .match(/connection pressure: [^\n]*/g)
+        ?.slice(-3) ?? [];
     console.log(
       [
         `flood figures${SIZE}:`,
@@ -191,7 +216,11 @@ describe(`flood: ${PLAIN} plain TCP + ${NOISE} Noise sessions of unknown keys${S
       const summary = (x: Round) => ({
         quiet1: { p50: percentile(x.quiet1, 50), p99: percentile(x.quiet1, 99) },
         quiet2: { p50: percentile(x.quiet2, 50), p99: percentile(x.quiet2, 99) },
-        flood: { p50: percentile(x.flooded, 50), p99: percentile(x.flooded, 99), max: Math.max(...x.flooded) },
+        flood: {
+          p50: percentile(x.flooded, 50),
+          p99: percentile(x.flooded, 99),
+          max: Math.max(...x.flooded),
+        },
         reconnectMs: x.reconnectMs,
         cpuMsPerSec: x.cpu,
         loadAverage: x.load,
@@ -199,7 +228,21 @@ describe(`flood: ${PLAIN} plain TCP + ${NOISE} Noise sessions of unknown keys${S
         atEnd: x.during,
         holds: holds(x),
       });
-      writeFileSync(process.env.CLDCB_FLOOD_REPORT, JSON.stringify({ plain: PLAIN, noise: NOISE, writes: WRITES, reopenPerSec: REOPEN, rounds: rounds.map(summary), pressure }, null, 2));
+      writeFileSync(
+        process.env.CLDCB_FLOOD_REPORT,
+        JSON.stringify(
+          {
+            plain: PLAIN,
+            noise: NOISE,
+            writes: WRITES,
+            reopenPerSec: REOPEN,
+            rounds: rounds.map(summary),
+            pressure,
+          },
+          null,
+          2,
+        ),
+      );
     }
 
     // The flood was real: it filled the slots open to anyone and kept pushing while the plugin wrote.
@@ -209,7 +252,10 @@ describe(`flood: ${PLAIN} plain TCP + ${NOISE} Noise sessions of unknown keys${S
     expect(r.during.closedByServer).toBeGreaterThan(r.atRamp.closedByServer);
     expect(server.log()).toMatch(/connection pressure: evicted [1-9]/);
     // The claim.
-    expect(percentile(r.flooded, 99), `flood p99 vs quiet p99 ${quietP99(r).toFixed(2)} ms`).toBeLessThanOrEqual(2 * quietP99(r));
+    expect(
+      percentile(r.flooded, 99),
+      `flood p99 vs quiet p99 ${quietP99(r).toFixed(2)} ms`,
+    ).toBeLessThanOrEqual(2 * quietP99(r));
     expect(server.log()).not.toMatch(/BUG|server-side failure/);
   });
 });

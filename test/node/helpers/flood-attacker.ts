@@ -45,7 +45,15 @@ export interface FloodStats {
 
 const cfg = JSON.parse(process.argv[2]!) as FloodConfig;
 const serverPub = hexToBytes(cfg.serverPub);
-const stats: FloodStats = { plainOpen: 0, noiseOpen: 0, plainOpened: 0, noiseOpened: 0, closedByServer: 0, failed: 0, ramped: false };
+const stats: FloodStats = {
+  plainOpen: 0,
+  noiseOpen: 0,
+  plainOpened: 0,
+  noiseOpened: 0,
+  closedByServer: 0,
+  failed: 0,
+  ramped: false,
+};
 let stopping = false;
 let addressTurn = 0;
 const nextAddress = (): string => cfg.addresses[addressTurn++ % cfg.addresses.length]!;
@@ -84,7 +92,14 @@ function openPlain(): Promise<void> {
 async function openNoise(): Promise<void> {
   let conn;
   try {
-    conn = await dialNoise({ host: '127.0.0.1', port: cfg.port, localAddress: nextAddress(), localStatic: randomPrivateKey(), remoteStatic: serverPub, timeoutMs: 10_000 });
+    conn = await dialNoise({
+      host: '127.0.0.1',
+      port: cfg.port,
+      localAddress: nextAddress(),
+      localStatic: randomPrivateKey(),
+      remoteStatic: serverPub,
+      timeoutMs: 10_000,
+    });
   } catch {
     stats.failed++;
     lost('noise');

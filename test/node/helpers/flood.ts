@@ -3,18 +3,19 @@
  * build/test/, then forked), and raises this process's open-file limit for it. No vitest import.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
-import path from 'node:path';
-import { build } from 'esbuild';
-import { ROOT } from './server-harness';
+import { readFileSync } from 'node:fs';
+import { bundleNodeProgram } from './plugin-build';
 import type { FloodConfig, FloodStats } from './flood-attacker';
 
 export type { FloodConfig, FloodStats };
 
 /** Soft and hard RLIMIT_NOFILE of this process (Linux /proc). */
 export function openFileLimits(): { soft: number; hard: number } {
-  const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-  const n = (s: string | undefined): number => (s === undefined || s === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(s));
+  const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(
+    readFileSync('/proc/self/limits', 'utf8'),
+  );
+  const n = (s: string | undefined): number =>
+    s === undefined || s === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(s);
   return { soft: n(m?.[1]), hard: n(m?.[2]) };
 }
 
@@ -32,28 +33,7 @@ export function raiseOpenFileLimit(want: number): number {
 }
 
 let bundled: Promise<string> | undefined;
-
-function bundleAttacker(): Promise<string> {
-  bundled ??= (async () => {
-    const out = path.join(ROOT, 'build/test/flood-attacker.mjs');
-    mkdirSync(path.dirname(out), { recursive: true });
-    const tmp = `${out}.${process.pid}.tmp.mjs`;
-    await build({
-      entryPoints: [path.join(ROOT, 'test/node/helpers/flood-attacker.ts')],
-      outfile: tmp,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      external: ['better-sqlite3', 'secp256k1', 'libsodium-wrappers-sumo', 'electron'],
-      banner: { js: "import { createRequire as __cldcbCreateRequire } from 'node:module'; const require = __cldcbCreateRequire(import.meta.url);" },
-      logLevel: 'warning',
-    });
-    renameSync(tmp, out);
-    return out;
-  })();
-  return bundled;
-}
+const bundleAttacker = (): Promise<string> => (bundled ??= bundleNodeProgram('test/node/helpers/flood-attacker.ts', 'build/test/flood-attacker.mjs'));
 
 export class Flood {
   private constructor(private readonly child: ChildProcess) {}
@@ -64,7 +44,9 @@ export class Flood {
     // machines, not the server's; here it shares the cores and must not take the server's.
     const nice = spawnSync('nice', ['--version'], { stdio: 'ignore' }).status === 0;
     const child = nice
-      ? spawn('nice', ['-n', '19', process.execPath, file, JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      ? spawn('nice', ['-n', '19', process.execPath, file, JSON.stringify(cfg)], {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        })
       : fork(file, [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Flood(child);
   }
@@ -90,7 +72,10 @@ export class Flood {
   async ramped(timeoutMs = 120_000, settleMs = 2000): Promise<FloodStats> {
     const t0 = Date.now();
     while (!(await this.stats()).ramped) {
-      if (Date.now() - t0 > timeoutMs) throw new Error(`the flood did not open its connections within ${timeoutMs} ms: ${JSON.stringify(await this.stats())}`);
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(
+          `the flood did not open its connections within ${timeoutMs} ms: ${JSON.stringify(await this.stats())}`,
+        );
       await new Promise((r) => setTimeout(r, 200));
     }
     await new Promise((r) => setTimeout(r, settleMs));

@@ -14,26 +14,34 @@ import { formatPluginWrapper } from '../../../shared/cldcb/wrapper';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const PLUGIN_SHIM = path.join(ROOT, 'plugin/cldcb-plugin.mjs');
 
+/**
+ * Bundle a TypeScript entry of this repository (path from the root) into `outRel` with the
+ * esbuild settings of scripts/build.mjs; written to a temp file and renamed, so a concurrent
+ * build never leaves a half-written bundle. @returns the absolute output path.
+ */
+export async function bundleNodeProgram(entryRel: string, outRel: string): Promise<string> {
+  const out = path.join(ROOT, outRel);
+  mkdirSync(path.dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp.mjs`;
+  await build({
+    entryPoints: [path.join(ROOT, entryRel)],
+    outfile: tmp,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['better-sqlite3', 'secp256k1', 'libsodium-wrappers-sumo', 'electron'],
+    banner: { js: "import { createRequire as __cldcbCreateRequire } from 'node:module'; const require = __cldcbCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  renameSync(tmp, out);
+  return out;
+}
+
 let built: Promise<void> | undefined;
 
 export function buildPlugin(): Promise<void> {
-  built ??= (async () => {
-    mkdirSync(path.join(ROOT, 'build'), { recursive: true });
-    const out = path.join(ROOT, 'build/cldcb-plugin.mjs');
-    const tmp = `${out}.${process.pid}.tmp.mjs`;
-    await build({
-      entryPoints: [path.join(ROOT, 'plugin/bin.ts')],
-      outfile: tmp,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      external: ['better-sqlite3', 'secp256k1', 'libsodium-wrappers-sumo', 'electron'],
-      banner: { js: "import { createRequire as __cldcbCreateRequire } from 'node:module'; const require = __cldcbCreateRequire(import.meta.url);" },
-      logLevel: 'warning',
-    });
-    renameSync(tmp, out);
-  })();
+  built ??= bundleNodeProgram('plugin/bin.ts', 'build/cldcb-plugin.mjs').then(() => undefined);
   return built;
 }
 
