@@ -208,6 +208,7 @@ function usage(): never {
   --hang-ms=N   an input that takes longer is a hang (default 10000)
   --slow-ms=N   report a target's slowest input when it took longer (default 1000; not a failure)
   --report=FILE write the findings (with their inputs, base64) and figures as JSON
+  --input=B64   run one input (base64, as a report gives it) through the chosen targets
 `);
   process.exit(0);
 }
@@ -234,6 +235,23 @@ async function main(): Promise<number> {
   const chosen = TARGETS.map((t, i) => [t, i] as const).filter(
     ([t]) => only === undefined || t.name.toLowerCase().includes(only.toLowerCase()),
   );
+  const replay = opt('input');
+  if (replay !== undefined) {
+    // One input (base64, as the report gives it) to each chosen target: its outcome and time.
+    const bytes = Buffer.from(replay, 'base64');
+    for (const [t] of chosen) {
+      const input: Input = t.kind === 'bytes' ? new Uint8Array(bytes) : t.kind === 'text' ? bytes.toString('utf8') : { json: JSON.parse(bytes.toString('utf8')) as unknown };
+      const t0 = performance.now();
+      let outcome = 'ok';
+      try {
+        await t.run(input);
+      } catch (e) {
+        outcome = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      }
+      process.stdout.write(`${t.name}: ${(performance.now() - t0).toFixed(1)} ms, ${outcome.slice(0, 300)}\n`);
+    }
+    return 0;
+  }
   if (args.includes('--list')) {
     for (const [t] of chosen) process.stdout.write(`${t.name} (weight ${t.weight})\n`);
     return 0;
