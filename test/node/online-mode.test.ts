@@ -11,7 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { createHandlers, type Backend, type OnlineRequest } from '../../electron/handlers';
+import type { Backend, OnlineRequest } from '../../electron/handlers';
+import { testBackend } from './helpers/handlers';
 import { assertMayConnect, isLoopbackAddress, withNetworkScope } from '../../electron/services/networkGuard';
 import { CldcbClient } from '../../electron/services/cldcbClient';
 import { searchEntries } from '../../electron/services/recovery/engine';
@@ -96,21 +97,15 @@ describe('the network guard', () => {
 
 describe('recover.startSearch: the renderer asks, the main process grants', () => {
   let asked: OnlineRequest[];
-  const backend = (answer?: boolean): Backend => {
+  /** A backend whose confirmation dialog gives `answers` in turn (none: the host has no dialog). */
+  const backend = (...answers: boolean[]): Backend => {
     asked = [];
-    return createHandlers({
-      host: 'e2e',
-      version: 'test',
-      isTrustedSender: () => true,
-      chooseSavePath: async () => null,
-      chooseDirectory: async () => null,
-      printToPdf: async () => new Uint8Array(0),
-      ...(answer === undefined ? {} : { confirmOnline: async (r: OnlineRequest) => (asked.push(r), answer) }),
-    });
+    return testBackend(answers.length === 0 ? {} : { confirmOnline: async (r: OnlineRequest) => (asked.push(r), answers.shift() ?? false) });
   };
   const call = (b: Backend, channel: string, input: unknown) => b.dispatch(channel, input, 'app://cldcb/index.html') as Promise<Result<{ jobId: string }>>;
   async function search(b: Backend): Promise<Result<{ jobId: string }>> {
-    expect(await call(b, 'secret.loadText', { text: NODE_SECRET })).toMatchObject({ ok: true });
+    if (!((await b.dispatch('secret.current', {}, 'app://cldcb/index.html')) as Result<unknown> & { value?: unknown }).value)
+      expect(await call(b, 'secret.loadText', { text: NODE_SECRET })).toMatchObject({ ok: true });
     return call(b, 'recover.startSearch', { source: 'server', address: `${SID}@localhost:${port}`, online: true });
   }
   async function settle(b: Backend, jobId: string): Promise<void> {
@@ -141,15 +136,18 @@ describe('recover.startSearch: the renderer asks, the main process grants', () =
     b.dispose();
   });
 
-  it('the operator confirms: this action reaches the server, and the grant ends with it', async () => {
+  it('the operator confirms: this action reaches the server; the next one asks again', async () => {
     const before = connections.length;
-    const b = backend(true);
+    const b = backend(true, false);
     const r = await search(b);
     expect(r.ok).toBe(true);
     await settle(b, (r as { value: { jobId: string } }).value.jobId);
-    expect(connections.length).toBeGreaterThan(before);
-    // Another request in the same backend is offline again (the guard, not the handler, says so).
-    expect(() => withNetworkScope({ online: false, action: 'next' }, () => assertMayConnect('localhost', port))).toThrow(/online mode was not granted/);
+    const reached = connections.length;
+    expect(reached).toBeGreaterThan(before);
+    // The grant was for that action: the same request again is asked again, and refused.
+    expect(await search(b)).toMatchObject({ ok: false, error: { code: 'offline' } });
+    expect(asked).toHaveLength(2);
+    expect(connections.length).toBe(reached);
     b.dispose();
   });
 });

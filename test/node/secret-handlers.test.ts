@@ -4,7 +4,7 @@
  * pool (Node's Buffer.from(…, 'base64') slices a shared 8 KiB pool for small inputs).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createHandlers } from '../../electron/handlers';
+import { testBackend } from './helpers/handlers';
 import { encodeBase64 } from '../../shared/base64';
 
 const seen = vi.hoisted(() => ({ bytes: [] as Uint8Array[] }));
@@ -21,14 +21,7 @@ vi.mock('../../shared/secrets/hsmSecret', async (importOriginal) => {
 
 describe('secret.loadFile', () => {
   it('decodes the file into its own memory and zeroizes it after reading the secret', async () => {
-    const backend = createHandlers({
-      host: 'e2e',
-      version: 'test',
-      isTrustedSender: () => true,
-      chooseSavePath: async () => null,
-      chooseDirectory: async () => null,
-      printToPdf: async () => new Uint8Array(0),
-    });
+    const backend = testBackend();
     // A legacy 32-byte hsm_secret with a pattern to look for (made and encoded without Buffer).
     const file = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 255);
     const r = await backend.dispatch('secret.loadFile', { fileName: 'hsm_secret', bytesB64: encodeBase64(file, false, true) }, 'app://x');
