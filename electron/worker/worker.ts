@@ -1,13 +1,18 @@
 /**
  * worker_threads entry (bundled to build/electron/worker.mjs). Messages:
  *   in : { job, input, cancel: SharedArrayBuffer(4) }
- *   out: { type: 'progress', done, total, note } | { type: 'done', result } | { type: 'error', error: ErrorData }
+ *   out: { type: 'progress', done, total, note } | { type: 'done', result } | { type: 'error', error: ErrorData, trace? }
  * Cancellation is a shared flag (Atomics) because a CPU-bound job never yields
  * to the event loop to read a message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CldcbError, developerTrace, toErrorData } from '../../shared/errors';
 import { jobs, type JobContext } from './jobs';
+import { restrictUnscopedToLoopback } from '../services/networkGuard';
+
+// A worker computes; it never needs the network, and the action's network scope does not
+// cross threads (networkGuard.ts), so any connection attempted here is refused.
+restrictUnscopedToLoopback();
 
 interface Start {
   job: string;
