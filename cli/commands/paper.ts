@@ -161,7 +161,7 @@ function describeHexRepair(r: HexRepairResult): string[] {
     if (r.candidates.length > 1) out.push(`  candidate ${i + 1} (${c.kind}):`);
     for (const ch of c.changes) {
       const p = digitPlace(ch.position);
-      out.push(`  digit ${p.digit} (line ${p.line}, group ${p.group}, position ${p.inGroup}): typed "${ch.from}", should be "${ch.to}"`);
+      out.push(`  digit ${p.digit} (line ${p.line}, group ${p.groupInLine}, position ${p.inGroup}): typed "${ch.from}", should be "${ch.to}"`);
     }
   });
   out.push('Correct the paper at these places, then verify it again.');

@@ -32,19 +32,29 @@ export const LINES = HEX_DIGITS / LINE_DIGITS;
 /** Characters in a line check code. */
 export const CHECK_CHARS = 2;
 
-/** Where digit `index` (0-based) sits: 1-based digit, group, line numbers. */
-export function digitPlace(index: number): { digit: number; group: number; line: number; inGroup: number } {
+/**
+ * Where digit `index` (0-based) sits, 1-based: its digit number, its group (1–16), its line on the
+ * sheet (1–4), its group within that line (1–4) and its place in the group (1–4).
+ */
+export function digitPlace(index: number): { digit: number; group: number; line: number; groupInLine: number; inGroup: number } {
   return {
     digit: index + 1,
     group: Math.floor(index / GROUP_DIGITS) + 1,
     line: Math.floor(index / LINE_DIGITS) + 1,
+    groupInLine: (Math.floor(index / GROUP_DIGITS) % GROUPS_PER_LINE) + 1,
     inGroup: (index % GROUP_DIGITS) + 1,
   };
 }
 
-/** "group 7 (digits 25–28)" for a 0-based group index. */
+/** "line 2, group 3 (digits 25–28)" for a 0-based group index: where the operator finds it on the sheet. */
 export function describeGroup(group: number): string {
-  return `group ${group + 1} (digits ${group * GROUP_DIGITS + 1}–${(group + 1) * GROUP_DIGITS})`;
+  return `line ${Math.floor(group / GROUPS_PER_LINE) + 1}, group ${(group % GROUPS_PER_LINE) + 1} (digits ${group * GROUP_DIGITS + 1}–${(group + 1) * GROUP_DIGITS})`;
+}
+
+/** "digit 6 (line 1, group 2, position 2 of 4)" for a 0-based digit index: where it is on the sheet. */
+export function describeDigit(index: number): string {
+  const p = digitPlace(index);
+  return `digit ${p.digit} (line ${p.line}, group ${p.groupInLine}, position ${p.inGroup} of ${GROUP_DIGITS})`;
 }
 
 /** "line 2 (groups 5–8, digits 17–32)" for a 0-based line index. */
@@ -137,7 +147,7 @@ export function parseTypedHexCopy(text: string): TypedHexCopy {
     const h = readAsHex(c);
     if (h === null) {
       const p = digitPlace(i);
-      badChar(`digit ${p.digit} (group ${p.group}, position ${p.inGroup} of ${GROUP_DIGITS})`);
+      badChar(`digit ${p.digit} (line ${p.line}, group ${p.groupInLine}, position ${p.inGroup} of ${GROUP_DIGITS})`);
     }
     if (!isHexChar(c)) nonHex.push(i);
     hex += h;

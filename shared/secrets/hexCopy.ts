@@ -16,9 +16,10 @@ const SEPARATOR = /[\s\-\u2010-\u2015]/u; // whitespace, ASCII hyphen and Unicod
 const HEXDIGIT = /^[0-9a-fA-F]$/;
 const LOOKALIKE: Record<string, string> = { o: '0', O: '0', l: '1', I: '1', i: '1', S: '5', s: '5', G: '6', g: '9', Z: '2', z: '2' };
 
-/** Where hex digit number `index` (0-based, separators not counted) sits on the sheet. */
-export function hexDigitPlace(index: number): { digit: number; group: number; inGroup: number } {
-  return { digit: index + 1, group: Math.floor(index / HEX_COPY_GROUP) + 1, inGroup: (index % HEX_COPY_GROUP) + 1 };
+/** Where hex digit number `index` (0-based, separators not counted) sits on the sheet (4 lines of 4 groups). */
+export function hexDigitPlace(index: number): { digit: number; group: number; line: number; groupInLine: number; inGroup: number } {
+  const group = Math.floor(index / HEX_COPY_GROUP);
+  return { digit: index + 1, group: group + 1, line: Math.floor(group / 4) + 1, groupInLine: (group % 4) + 1, inGroup: (index % HEX_COPY_GROUP) + 1 };
 }
 
 function describeChar(ch: string): string {
@@ -49,7 +50,7 @@ export function normaliseHexCopy(text: string): string {
       const hint = LOOKALIKE[ch] ? ` (perhaps the digit ${LOOKALIKE[ch]})` : '';
       throw new CldcbError(
         'bad_hex',
-        `Hex copy: character ${i + 1} of the text, ${describeChar(ch)}, is not a hex digit (it would be digit ${p.digit}: group ${p.group}, position ${p.inGroup} of 4)${hint}. Only 0–9 and a–f are used.`,
+        `Hex copy: character ${i + 1} of the text, ${describeChar(ch)}, is not a hex digit (it would be digit ${p.digit}: line ${p.line}, group ${p.groupInLine}, position ${p.inGroup} of 4)${hint}. Only 0–9 and a–f are used.`,
       );
     }
     out += ch.toLowerCase();

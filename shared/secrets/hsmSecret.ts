@@ -36,7 +36,10 @@ import { bytesToHex, equalBytes, fromUtf8, hexToBytes, utf8, zeroize } from '../
 import { sha256 } from '../crypto/hash';
 import { decodeCodex32, encodeCodex32Secret, CODEX32_CHARSET } from '../codex32';
 import { nodeIdFromSecret } from './nodeKey';
-import { mnemonicToSeedRaw, passphraseSpellings, splitWords, validateMnemonic, isBip39Word, UnknownWordError } from './words';
+import { mnemonicToSeedRaw, passphraseSpellings, validateMnemonic, isBip39Word, UnknownWordError } from './words';
+import { detectSecretTextKind } from './textKind';
+
+export { detectSecretTextKind };
 import { normaliseHexCopy } from './hexCopy';
 import { deriveLegacyEncryptionKey, decryptLegacyHsmSecret, ENCRYPTED_HSM_SECRET_LEN } from './legacyEncryption';
 
@@ -239,27 +242,6 @@ export async function decodeHsmSecretFile(file: Uint8Array, passphrase?: string)
       return { format, secretData, mnemonic, source: 'file' };
     }
   }
-}
-
-/**
- * What a piece of typed or pasted text is. Codex32 by its "cl1"/"ms1" start;
- * words when at least two thirds of the tokens (see splitWords) are letters
- * and not hex-only like "ffee"; hex when it is (mostly) hex digits and
- * separators. A heuristic: it only chooses which parser explains the errors.
- */
-export function detectSecretTextKind(text: string): 'hex' | 'words' | 'codex32' | 'unknown' {
-  const t = text.trim();
-  if (t === '') return 'unknown';
-  const compact = t.replace(/\s+/gu, '');
-  if (/^(cl|ms)1/iu.test(compact)) return 'codex32';
-  const tokens = splitWords(t);
-  const wordLike = tokens.filter((w) => /^[a-z]+$/u.test(w) && /[g-z]/u.test(w)).length;
-  if (wordLike > 0 && wordLike * 3 >= tokens.length * 2) return 'words';
-  const body = compact.replace(/^0x/iu, '').replace(/[-\u2010-\u2015]/gu, '');
-  const hexChars = Array.from(body).filter((c) => /[0-9a-f]/iu.test(c)).length;
-  if (body.length > 0 && hexChars / body.length >= 0.8) return 'hex';
-  if (tokens.length > 1 && tokens.every((w) => /^[a-z]+$/u.test(w))) return 'words';
-  return 'unknown';
 }
 
 /**

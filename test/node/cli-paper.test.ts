@@ -61,7 +61,7 @@ describe('paper verify --hsm-secret', () => {
   it('a wrong digit: exit 1, the group and digit named, a map without digits, no secret anywhere', () => {
     const r = cli('paper', 'verify', '--hsm-secret=plain', '--copy-file=wrong.txt');
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/Group 7 \(digits 25–28\) differs: digit 27/);
+    expect(r.stdout).toMatch(/Line 2, group 3 \(digits 25–28\) differs: digit 27/);
     expect(r.stdout).toContain('  line 2:  .... .... ..x. ....');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expectNoSecret(r);
@@ -89,7 +89,7 @@ describe('paper verify --node-id', () => {
   it('one wrong digit is repaired, with progress on stderr, and the correction printed', () => {
     const r = cli('paper', 'verify', `--node-id=${FFEE_ID}`, '--copy-file=wrong.txt');
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('digit 27 (line 2, group 7, position 3): typed "3", should be "2"');
+    expect(r.stdout).toContain('digit 27 (line 2, group 3, position 3): typed "3", should be "2"');
     expect(r.stderr).toMatch(/searching look-alikes, swaps and single digits: 100%/);
     expect(r.stderr).toMatch(/corrections found/);
     expect(r.stdout).not.toContain(FFEE);

@@ -214,13 +214,13 @@ describe('text input', () => {
     const e = await rejects(() => normaliseHexCopy(bad));
     expect(e.code).toBe('bad_hex');
     expect(e.message).toContain('character 22');
-    expect(e.message).toContain('digit 22: group 6, position 2 of 4');
+    expect(e.message).toContain('digit 22: line 2, group 2, position 2 of 4');
     // with separators, the text position and the digit position differ
     const e2 = await rejects(() => normaliseHexCopy(groupHexCopy(FFEE).replace(/^(\S{4} \S{2})\S/, '$1O')));
     expect(e2.message).toContain('character 8 of the text');
-    expect(e2.message).toContain('digit 7: group 2, position 3 of 4');
+    expect(e2.message).toContain('digit 7: line 1, group 2, position 3 of 4');
     expect(e2.message).toContain('perhaps the digit 0');
-    expect(hexDigitPlace(63)).toEqual({ digit: 64, group: 16, inGroup: 4 });
+    expect(hexDigitPlace(63)).toEqual({ digit: 64, group: 16, line: 4, groupInLine: 4, inGroup: 4 });
     // through parseSecretText too
     expect((await rejects(parseSecretText(bad))).code).toBe('bad_hex');
   });
@@ -289,6 +289,16 @@ describe('text input', () => {
     expect(detectSecretTextKind('')).toBe('unknown');
     expect(detectSecretTextKind('hello, world!')).toBe('unknown');
     expect(detectSecretTextKind('☃☃☃')).toBe('unknown');
+  });
+  it('a hex copy typed with O for 0 and l/I for 1 is hex, with the precise hex error (not "word 1 is not in the BIP39 list")', async () => {
+    // every 0 typed as the letter O and every 1 as l: most groups are then all letters
+    const typed = groupHexCopy('ffeeddccbbaa00110011001100110011001100110011001100110011abcd0011').replace(/0/g, 'O').replace(/1/g, 'l');
+    expect(detectSecretTextKind(typed)).toBe('hex');
+    const e = await rejects(parseSecretText(typed));
+    expect(e.code).toBe('bad_hex');
+    expect(e.message).toMatch(/"O", is not a hex digit .*perhaps the digit 0/);
+    // real words made only of hex letters and look-alikes stay words
+    expect(detectSecretTextKind('oil boil dose')).toBe('words');
   });
   it('unrecognised text → bad_input', async () => {
     expect((await rejects(parseSecretText('!!!'))).code).toBe('bad_input');

@@ -44,7 +44,7 @@ describe('compareHexCopy', () => {
     expect(c.messages[0]).toMatch(/matches/);
   });
 
-  it('names the group and digit that differ: "group 7 (digits 25–28)"', () => {
+  it('names the sheet line, group and digit that differ: "line 2, group 3 (digits 25–28)"', () => {
     const typed = setDigit(FFEE, 26, otherDigit(FFEE[26]!));
     const c = compareHexCopy(grouped(typed), secret);
     expect(c.matches).toBe(false);
@@ -52,7 +52,7 @@ describe('compareHexCopy', () => {
     expect(c.groups.filter((g) => !g.ok).map((g) => g.index)).toEqual([6]);
     expect(c.groups[6]!.typed).toBe(typed.slice(24, 28));
     expect(c.lines.map((l) => l.ok)).toEqual([true, false, true, true]);
-    expect(c.messages.join('\n')).toMatch(/Group 7 \(digits 25–28\) differs: digit 27 \(position 3 in the group\)/);
+    expect(c.messages.join('\n')).toMatch(/Line 2, group 3 \(digits 25–28\) differs: digit 27 \(position 3 in the group\)/);
     expectNoSecret(c.messages, FFEE);
   });
 
@@ -98,7 +98,7 @@ describe('compareHexCopy', () => {
 
   it('refuses an unreadable copy, naming the place', () => {
     expect(() => compareHexCopy(FFEE.slice(0, 60), secret)).toThrow(/found 60 digits/);
-    expect(() => compareHexCopy(setDigit(FFEE, 5, '#'), secret)).toThrow(/digit 6 \(group 2, position 2 of 4\)/);
+    expect(() => compareHexCopy(setDigit(FFEE, 5, '#'), secret)).toThrow(/digit 6 \(line 1, group 2, position 2 of 4\)/);
   });
 });
 

@@ -190,7 +190,7 @@ describe('HexRepairSpace', () => {
   });
 
   it('rejects an unreadable copy with the position, not the characters', () => {
-    expect(() => HexRepairSpace.fromText(FFEE.slice(0, 20) + 'x' + FFEE.slice(21))).toThrow(/digit 21 \(group 6, position 1 of 4\)/);
+    expect(() => HexRepairSpace.fromText(FFEE.slice(0, 20) + 'x' + FFEE.slice(21))).toThrow(/digit 21 \(line 2, group 2, position 1 of 4\)/);
     expect(() => HexRepairSpace.fromText(FFEE.slice(1))).toThrow(/found 63 digits/);
   });
 });
