@@ -606,3 +606,207 @@ export function diagnoseCodex32(s: string): {
   data.fill(0);
   return { validChars, badPositions, checksumOk };
 }
+
+// ---------------------------------------------------------------------------
+// Locating substitution errors (BIP-93: the short checksum "can correct up to 4 substitution
+// errors"). The checksum is a BCH code: its generator g(x) over GF(32) has, in the extension field
+// GF(1024), eight roots that are consecutive powers γ^b … γ^(b+7) of an element γ of order 93, so
+// any 4 substitutions in a string of ≤ 93 data characters give a unique error pattern. Decoding:
+// the residue of the typed string minus the target is E(x) mod g(x), so E(γ^(b+k)) for k = 0…7 are
+// the syndromes; Berlekamp–Massey finds the error locator, a search over the positions finds the
+// roots, and the values are solved from the residue itself (linear over GF(32)).
+//
+// GF(1024), γ and b are derived here from g rather than copied (like GF_INV above): a field
+// GF(32)[ζ]/(ζ² + ζ + c) with the first c that makes the quadratic irreducible, and the first γ
+// and b whose eight powers are roots of g. Any such choice gives the same error locations.
+
+/** GF(1024) elements as a + 32·b, meaning a + b·ζ (a, b in GF(32)). */
+interface Gf1024 {
+  readonly mul: (x: number, y: number) => number;
+  readonly exp: Uint16Array; // exp[i] = α^i, i < 2046
+  readonly log: Int16Array; // log[x] for x ≠ 0
+}
+
+let GF1024: Gf1024 | undefined;
+function gf1024(): Gf1024 {
+  if (GF1024) return GF1024;
+  // ζ² + ζ + c irreducible over GF(32): no t with t² + t = c.
+  let c = 1;
+  while ([...Array(32).keys()].some((t) => (gfMul(t, t) ^ t) === c)) c++;
+  const mul = (x: number, y: number): number => {
+    const a1 = x & 31;
+    const b1 = x >> 5;
+    const a2 = y & 31;
+    const b2 = y >> 5;
+    const bb = gfMul(b1, b2);
+    return (gfMul(a1, a2) ^ gfMul(c, bb)) | ((gfMul(a1, b2) ^ gfMul(a2, b1) ^ bb) << 5);
+  };
+  // A primitive element: order 1023.
+  const exp = new Uint16Array(2046);
+  const log = new Int16Array(1024).fill(-1);
+  for (let alpha = 2; alpha < 1024; alpha++) {
+    let x = 1;
+    let order = 0;
+    do {
+      x = mul(x, alpha);
+      order++;
+    } while (x !== 1 && order <= 1023);
+    if (order !== 1023) continue;
+    x = 1;
+    for (let i = 0; i < 2046; i++) {
+      exp[i] = x;
+      if (i < 1023) log[x] = i;
+      x = mul(x, alpha);
+    }
+    break;
+  }
+  GF1024 = { mul, exp, log };
+  return GF1024;
+}
+
+/** g(x) = x^13 + Σ generator[i]·x^(12−i) evaluated at x (Horner, highest degree first). */
+function evalGenerator(f: Gf1024, x: number): number {
+  let acc = 1;
+  for (const g of SHORT.generator) acc = f.mul(acc, x) ^ g;
+  return acc;
+}
+
+interface BchParams {
+  /** log of γ (γ = α^gammaLog), order of γ, and log of the first root γ^b. */
+  readonly gammaLog: number;
+  readonly firstLog: number;
+}
+let SHORT_BCH: BchParams | undefined;
+function shortBch(): BchParams {
+  if (SHORT_BCH) return SHORT_BCH;
+  const f = gf1024();
+  const roots = new Set<number>();
+  for (let i = 0; i < 1023; i++) if (evalGenerator(f, f.exp[i]!) === 0) roots.add(i);
+  for (let gammaLog = 1; gammaLog < 1023; gammaLog++) {
+    // order of γ = 1023 / gcd(1023, gammaLog) must cover the 93 positions of a short string
+    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+    if (1023 / gcd(1023, gammaLog) < MAX_SHORT_DATA) continue;
+    for (const r of roots) {
+      let all = true;
+      for (let k = 1; k < 8 && all; k++) all = roots.has((r + k * gammaLog) % 1023);
+      if (all) return (SHORT_BCH = { gammaLog, firstLog: r });
+    }
+  }
+  throw new Error('codex32: the generator has no 8 consecutive roots'); // cannot happen: BIP-93's code is BCH
+}
+
+/** Solve Σ v_j·cols[j] = rhs over GF(32) (13 equations); null when inconsistent or singular. */
+function solveGf32(cols: number[][], rhs: readonly number[]): number[] | null {
+  const n = cols.length;
+  const rows = rhs.map((r, i) => [...cols.map((c) => c[i]!), r]);
+  let row = 0;
+  const pivots: number[] = [];
+  for (let col = 0; col < n; col++) {
+    const p = rows.findIndex((r, i) => i >= row && r[col] !== 0);
+    if (p < 0) return null;
+    [rows[row], rows[p]] = [rows[p]!, rows[row]!];
+    const inv = GF_INV[rows[row]![col]!]!;
+    rows[row] = rows[row]!.map((v) => gfMul(v, inv));
+    for (let i = 0; i < rows.length; i++)
+      if (i !== row && rows[i]![col] !== 0) {
+        const factor = rows[i]![col]!;
+        rows[i] = rows[i]!.map((v, j) => v ^ gfMul(factor, rows[row]![j]!));
+      }
+    pivots.push(row);
+    row++;
+  }
+  for (let i = row; i < rows.length; i++) if (rows[i]![n] !== 0) return null;
+  return pivots.map((r) => rows[r]![n]!);
+}
+
+export interface Codex32Correction {
+  /** 0-based position in the string as given (the compact string, prefix included). */
+  readonly position: number;
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * Locate up to 4 substitution errors in a codex32 string with the short checksum (BIP-93; every
+ * Core Lightning secret). Characters that cannot appear (b, i, o, a second 1) count as errors at
+ * their places. Returns the corrections, or null when the string verifies, is not a short codex32
+ * string, or has more errors than the checksum can locate. A correction is a *candidate*: the
+ * caller shows it and the operator checks it against the paper; nothing is corrected silently.
+ * @example locateCodex32Errors('cl10leetsllhdmn9m42vcsamx24zrxgs3qrl7ahwvhw4fnzrhve25gvezzyqqjdsjnzedu43nq')
+ * // → [{ position: 73, from: 'q', to: 's' }]
+ */
+export function locateCodex32Errors(s: string): Codex32Correction[] | null {
+  const str = asciiLower(s);
+  const sep = str.indexOf('1');
+  if (sep <= 0) return null;
+  const hrp = str.slice(0, sep);
+  const n = str.length - sep - 1;
+  if (n < MIN_DATA || n > MAX_SHORT_DATA || /[^\x21-\x7e]/.test(hrp)) return null;
+  const data = new Uint8Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.max(0, charValue(str.charCodeAt(sep + 1 + i))); // unreadable → "q", then located
+  try {
+    const res = residue(SHORT, hrp, data);
+    const r = res.map((v, i) => v ^ SHORT.target[i]!);
+    if (r.every((v) => v === 0)) return null;
+    const f = gf1024();
+    const { gammaLog, firstLog } = shortBch();
+    // Syndromes S_k = R(γ^(b+k)), R(x) = Σ r[i]·x^(12−i).
+    const S: number[] = [];
+    for (let k = 0; k < 8; k++) {
+      const x = f.exp[(firstLog + k * gammaLog) % 1023]!;
+      let acc = 0;
+      for (const v of r) acc = f.mul(acc, x) ^ v;
+      S.push(acc);
+    }
+    // Berlekamp–Massey over GF(1024).
+    const inv = (x: number): number => f.exp[(1023 - f.log[x]!) % 1023]!;
+    let C = [1];
+    let B = [1];
+    let L = 0;
+    let m = 1;
+    let b = 1;
+    for (let i = 0; i < 8; i++) {
+      let d = S[i]!;
+      for (let j = 1; j <= L; j++) d ^= f.mul(C[j] ?? 0, S[i - j]!);
+      if (d === 0) {
+        m++;
+        continue;
+      }
+      const coef = f.mul(d, inv(b));
+      const T = C.slice();
+      const next = C.slice();
+      for (let j = 0; j < B.length; j++) next[j + m] = (next[j + m] ?? 0) ^ f.mul(coef, B[j]!);
+      if (2 * L <= i) {
+        L = i + 1 - L;
+        B = T;
+        b = d;
+        m = 1;
+      } else m++;
+      C = next;
+    }
+    if (L === 0 || L > 4) return null;
+    // Chien search over the data positions: data[p] has exponent n−1−p; a root of Λ is X^(−1).
+    const positions: number[] = [];
+    for (let p = 0; p < n; p++) {
+      const xInvLog = (1023 - (((n - 1 - p) * gammaLog) % 1023)) % 1023;
+      let acc = 0;
+      for (let j = C.length - 1; j >= 0; j--) acc = f.mul(acc, f.exp[xInvLog]!) ^ (C[j] ?? 0);
+      if (acc === 0) positions.push(p);
+    }
+    if (positions.length !== L) return null;
+    // Error values from the residue: a unit error at p adds x^(n−1−p) mod g, i.e. the residue of "1" then zeros.
+    const unit = (p: number): number[] => {
+      const d = new Uint8Array(n);
+      d[p] = 1;
+      const zero = residue(SHORT, hrp, new Uint8Array(n));
+      return residue(SHORT, hrp, d).map((v, i) => v ^ zero[i]!);
+    };
+    const values = solveGf32(positions.map(unit), r);
+    if (!values || values.some((v) => v === 0)) return null;
+    positions.forEach((p, j) => (data[p] = data[p]! ^ values[j]!));
+    if (!checksumVerifies(SHORT, hrp, data)) return null;
+    return positions.map((p) => ({ position: sep + 1 + p, from: str[sep + 1 + p]!, to: CODEX32_CHARSET[data[p]!]! }));
+  } finally {
+    data.fill(0);
+  }
+}
