@@ -310,15 +310,15 @@ ${sheet.words.passphraseUsed ? '<p class="warn">These words need the BIP39 passp
 <h1>${esc(sheet.title)}</h1>
 ${meta ? `<p class="meta">${meta}</p>` : ''}
 <p class="warn">SECRET. Whoever reads this sheet controls the node's funds. Store it offline; do not photograph it.</p>
+${words}
 <h2>Node id (public — it identifies the node; compare it when you verify)</h2>
 <div class="node">
 ${nodeLines}
 </div>
-${words}
 ${
   sheet.hex.length === 0
     ? ''
-    : `<h2>hsm_secret as 64 hex digits${sheet.secretKind === 'mnemonic' ? ' (first 32 bytes of the BIP39 seed)' : ''} — 4 lines, each with its check</h2>
+    : `<h2>hsm_secret as 64 hex digits${sheet.secretKind === 'mnemonic' ? ' — first 32 bytes of the BIP39 seed: they restore the node id and channels, NOT the on-chain wallet' : ''} — 4 lines, each with its check</h2>
 <table class="hex">
 <tr><td class="n"></td><td colspan="4"></td><td class="n check">check</td></tr>
 ${hexRows}
@@ -327,7 +327,7 @@ ${hexRows}
 }${
   sheet.codex32 === null
     ? ''
-    : `<h2>codex32 string (BIP-93, "cl", identifier ${esc(sheet.codex32.id)})</h2>
+    : `<h2>codex32 string (BIP-93, "cl", identifier ${esc(sheet.codex32.id)})${sheet.secretKind === 'mnemonic' ? ' — the same 32 bytes: NOT the on-chain wallet' : ''}</h2>
 <div class="codex32">
 ${codexLines}
 </div>
@@ -351,9 +351,13 @@ export function renderSheetText(sheet: PaperSheet): string {
   out.push(sheet.title, '='.repeat(sheet.title.length));
   if (sheet.label) out.push(`Node: ${sheet.label}`);
   if (sheet.date) out.push(`Date: ${sheet.date}`);
-  out.push('', 'SECRET. Whoever reads this sheet controls the node\'s funds. Store it offline.', '');
-  out.push('Node id (public):');
-  sheet.nodeId.lines.forEach((line, i) => out.push(`  ${i === 0 ? sheet.nodeId.prefix : '  '} ${line.join(' ')}`));
+  out.push('', 'SECRET. Whoever reads this sheet controls the node\'s funds. Store it offline.');
+  const nodeId = (): void => {
+    out.push('', 'Node id (public):');
+    sheet.nodeId.lines.forEach((line, i) => out.push(`  ${i === 0 ? sheet.nodeId.prefix : '  '} ${line.join(' ')}`));
+  };
+  // A mnemonic node's sheet leads with the words: they are the whole backup.
+  if (!sheet.words) nodeId();
   if (sheet.words) {
     out.push('', 'BIP39 words (the complete backup of this node):');
     const w = sheet.words.words;
@@ -367,9 +371,10 @@ export function renderSheetText(sheet: PaperSheet): string {
       out.push('  ' + cells.join('  '));
     }
     if (sheet.words.passphraseUsed) out.push('  These words need the BIP39 passphrase, which is not on this sheet.');
+    nodeId();
   }
   if (sheet.hex.length > 0) {
-    out.push('', `hsm_secret as ${HEX_DIGITS} hex digits${sheet.secretKind === 'mnemonic' ? ' (first 32 bytes of the BIP39 seed)' : ''}:`);
+    out.push('', `hsm_secret as ${HEX_DIGITS} hex digits${sheet.secretKind === 'mnemonic' ? ' (first 32 bytes of the BIP39 seed: NOT the on-chain wallet)' : ''}:`);
     for (const l of sheet.hex) out.push(`  line ${l.index + 1}:  ${l.groups.join(' ')}   check ${l.check}`);
   }
   if (sheet.codex32) {
