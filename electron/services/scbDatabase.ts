@@ -23,6 +23,7 @@ import { ByteReader } from '../../shared/bytes';
 import type { Network } from '../../shared/scb/channelKeys';
 import { normaliseScbChannel, deriveChannelId, type ScbChannel } from '../../shared/scb/channels';
 import { channelTypeFromBits } from '../../shared/scb/channelType';
+import { networkFromGenesisHash } from '../../shared/scb/network';
 import type { Basepoints, ModernScbChan, ScbTlvs, Shachain } from '../../shared/scb/scbChan';
 import { parseWireAddrText, readWireAddr, type WireAddr } from '../../shared/scb/wireaddr';
 
@@ -265,4 +266,21 @@ export function readScbDatabase(path: string, secretData: Uint8Array, network: N
     channels: list.map((x) => normaliseScbChannel(x.entry, secretData, network, 'database')),
     states: list.map((x) => x.state),
   };
+}
+
+/**
+ * The network a lightningd database runs on, from its `vars.genesis_hash` (shared/scb/network.ts);
+ * null when it records none or another chain.
+ */
+export function readDatabaseNetwork(path: string): Network | null {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const row = db.prepare("SELECT blobval FROM vars WHERE name = 'genesis_hash'").get() as { blobval?: Uint8Array | null } | undefined;
+    return row?.blobval ? networkFromGenesisHash(Buffer.from(row.blobval).toString('hex')) : null;
+  } catch {
+    return null;
+  } finally {
+    db?.close();
+  }
 }

@@ -21,3 +21,4 @@ export * from './staticbackup';
 export * from './channelKeys';
 export * from './channels';
 export * from './walkthrough';
+export * from './network';
