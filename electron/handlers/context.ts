@@ -19,6 +19,17 @@ export interface HandlerDeps {
   chooseDirectory(opts: { title: string }): Promise<string | null>;
   /** Render self-contained HTML to PDF bytes (Electron: printToPDF; e2e: Chromium's page.pdf). */
   printToPdf(html: string): Promise<Uint8Array>;
+  /**
+   * Print self-contained HTML on a printer (Electron: webContents.print with the system dialog).
+   * Resolves true when it was sent to a printer, false when the operator cancelled. Absent: this
+   * host cannot print (the screens then offer the PDF only).
+   */
+  print?(html: string): Promise<boolean>;
+  /**
+   * The app's own data directory (Electron: app.getPath('userData')), for state that must survive a
+   * restart and holds no secret: the drill history. Absent: nothing is kept across restarts.
+   */
+  userDataDir?: string;
   /** Is this frame URL our own renderer? Anything else is refused. */
   isTrustedSender(url: string): boolean;
   /**
@@ -116,4 +127,27 @@ export type HandlerGroup<C extends Channel> = { [K in C]: Handler<K> };
  */
 export function b64ToBytes(b64: string): Uint8Array {
   return decodeBase64(b64, 'bytesB64', 'standard');
+}
+
+/**
+ * Page rules every printed report gets (issue 12 §10): A4 with margins, and long ids, paths and
+ * commands wrap instead of running off the page. Added last in <head>, so they win over a report's
+ * own `@media print { body { margin: 0 } }`.
+ */
+const PRINT_CSS = '@page{size:A4;margin:16mm 15mm}body{overflow-wrap:anywhere}td,th,code,pre,.m{overflow-wrap:anywhere;word-break:break-word}';
+
+/** A report's HTML made ready for paper (see PRINT_CSS). The paper sheet has its own page rules and does not use it. */
+export function printableHtml(html: string): string {
+  const i = html.search(/<\/head>/i);
+  return i < 0 ? `<style>${PRINT_CSS}</style>${html}` : `${html.slice(0, i)}<style>${PRINT_CSS}</style>${html.slice(i)}`;
+}
+
+/**
+ * Print self-contained HTML through the host's printer (issue 12 §10): `{ printed: true }`, or null
+ * when the operator cancelled the print dialog.
+ * @throws CldcbError unsupported when this host cannot print.
+ */
+export async function printHtml(deps: HandlerDeps, html: string): Promise<{ printed: true } | null> {
+  if (!deps.print) throw new CldcbError('unsupported', 'This window cannot print. Save as PDF instead, print that file, then delete it.');
+  return (await deps.print(html)) ? { printed: true } : null;
 }

@@ -3,11 +3,13 @@ import { CldcbError } from '../../shared/errors';
 import type { PaperDiffView, SheetView, TypoCandidateView } from '../../shared/ipc/contract';
 import { compareCopy, compareCopyWithNodeId, detectCopyKind, type CopyComparison } from '../../shared/paper/compare';
 import { buildPaperSheet, renderSheetHtml } from '../../shared/paper/sheet';
+import { describeGroup } from '../../shared/paper/copyText';
+import { locateCodex32Errors } from '../../shared/codex32';
 import { repairHexCopy, repairWordCopy } from '../services/typoRepair';
 import { writeFileAtomic } from '../services/atomicFile';
-import type { BackendContext, HandlerGroup } from './context';
+import { printHtml, type BackendContext, type HandlerGroup } from './context';
 
-type C = 'paper.compare' | 'paper.startRepair' | 'paper.sheet' | 'paper.printPdf';
+type C = 'paper.compare' | 'paper.startRepair' | 'paper.sheet' | 'paper.printPdf' | 'paper.print';
 
 /** The renderer's view of a comparison: one unit per hex group, word or codex32 group. */
 export function diffView(c: CopyComparison): PaperDiffView {
@@ -18,7 +20,7 @@ export function diffView(c: CopyComparison): PaperDiffView {
         kind: 'hex',
         matches: c.matches,
         summary,
-        units: c.groups.map((g) => ({ index: g.index, label: `group ${g.index + 1} (digits ${4 * g.index + 1}–${4 * g.index + 4})`, typed: g.typed, ok: g.ok })),
+        units: c.groups.map((g) => ({ index: g.index, label: describeGroup(g.index), typed: g.typed, ok: g.ok })),
       };
     case 'words':
       return {
@@ -37,6 +39,13 @@ export function diffView(c: CopyComparison): PaperDiffView {
   }
 }
 
+/** For a codex32 copy whose checksum fails: where the checksum says the errors are (never applied here). */
+function withCodex32Fixes(view: PaperDiffView, copy: string): PaperDiffView {
+  if (view.kind !== 'codex32' || view.matches) return view;
+  const fixes = locateCodex32Errors(copy.replace(/[\s\-\u2010-\u2015]/gu, ''));
+  return fixes ? { ...view, codex32Fixes: [{ changes: fixes.map((f) => ({ ...f })) }] } : view;
+}
+
 export function paperHandlers({ deps, session }: BackendContext): HandlerGroup<C> {
   const sheetFor = (id?: string) => {
     const s = session.get();
@@ -51,17 +60,21 @@ export function paperHandlers({ deps, session }: BackendContext): HandlerGroup<C
 
   return {
     'paper.compare': ({ copy, nodeId }) => {
+      // A node id given is what the operator chose to compare with (e.g. the loaded secret is the one that did not match).
       const s = session.current();
-      if (s) return diffView(compareCopy(copy, s));
+      if (s && !nodeId) return withCodex32Fixes(diffView(compareCopy(copy, s)), copy);
       if (!nodeId) throw new CldcbError('bad_input', 'No secret is loaded: type the node id to compare the copy with.');
       const r = compareCopyWithNodeId(copy, nodeId);
-      return {
-        kind: r.kind,
-        matches: r.matches,
-        summary: r.matches ? 'The copy gives this node id: it is right.' : r.messages.join(' ') || 'The copy gives another node id.',
-        units: [],
-        ...(r.derivedNodeId ? { copyNodeId: r.derivedNodeId } : {}),
-      };
+      return withCodex32Fixes(
+        {
+          kind: r.kind,
+          matches: r.matches,
+          summary: r.matches ? 'The copy gives this node id: it is right.' : r.messages.join(' ') || 'The copy gives another node id.',
+          units: [],
+          ...(r.derivedNodeId ? { copyNodeId: r.derivedNodeId } : {}),
+        },
+        copy,
+      );
     },
 
     'paper.startRepair': ({ copy, nodeId }) => {
@@ -101,5 +114,6 @@ export function paperHandlers({ deps, session }: BackendContext): HandlerGroup<C
       writeFileAtomic(target, pdf, { mode: 0o600 });
       return { path: target };
     },
+    'paper.print': ({ id }) => printHtml(deps, renderSheetHtml(sheetFor(id))),
   };
 }

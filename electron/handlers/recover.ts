@@ -7,15 +7,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CldcbError } from '../../shared/errors';
 import { zeroize } from '../../shared/bytes';
-import type { DrillView, EntriesPage, EntryStatus, SearchProgressView, SearchView, VerdictView } from '../../shared/ipc/contract';
+import type { DrillHistoryEntry, DrillView, EntriesPage, EntryStatus, SearchProgressView, SearchView, VerdictView } from '../../shared/ipc/contract';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';
+import { afterRecovery, afterRecoveryHtml, LIGHTNINGD_DATABASE } from '../../shared/recovery/afterRecovery';
 import { disposeSearch, recover, searchEntries } from '../services/recovery/engine';
-import { drillHtml, drillJson, findDemoRoot, runDemoDrill, type DrillReport } from '../services/recovery/drill';
+import { drillHtml, drillJson, findDemoRoot, runDemoDrill, runLiveDrill, type DrillReport } from '../services/recovery/drill';
 import { verdictHtml, verdictJson } from '../services/recovery/report';
 import type { RecoveryEvent, RecoveryVerdict, RecoverySource, SearchResult } from '../services/recovery/types';
 import { writeFileAtomic } from '../services/atomicFile';
+import { DrillHistory } from '../services/drillHistory';
 import type { JobControl } from '../services/jobs';
-import { grantOnline, type BackendContext, type HandlerGroup } from './context';
+import { grantOnline, printableHtml, printHtml, type BackendContext, type HandlerGroup } from './context';
 import { withNetworkScope } from '../services/networkGuard';
 
 type C =
@@ -26,8 +28,16 @@ type C =
   | 'recover.entries'
   | 'recover.startRebuild'
   | 'recover.saveReport'
+  | 'recover.printReport'
+  | 'recover.printChecklist'
+  | 'recover.saveChecklist'
   | 'drill.startDemo'
-  | 'drill.saveReport';
+  | 'drill.chooseServerDir'
+  | 'drill.chooseLiveDir'
+  | 'drill.startLive'
+  | 'drill.history'
+  | 'drill.saveReport'
+  | 'drill.printReport';
 
 const STATUS_VIEW: readonly EntryStatus[] = ['checking', 'not_ours', 'ours', 'invalid'];
 
@@ -57,13 +67,21 @@ function progressFrom(ctl: JobControl, live?: (e: RecoveryEvent) => void) {
   };
 }
 
+/**
+ * The search as the screen shows it: one outcome per source (read, with its counts and how many
+ * backups of this node it holds; or failed, with why), so a source that could not be read is never
+ * mistaken for "no backup exists" (issue 12 §1).
+ */
 export function searchView(r: SearchResult): SearchView {
   return {
-    sources: r.sources.map((s) => ({
+    sources: r.sources.map((s, i) => ({
       label: s.label,
       kind: s.kind,
       records: s.records,
       archives: s.archives,
+      ours: r.candidates.filter((c) => c.source === i).length,
+      // The engine prefixes a source's own notes with its label (engine.ts openSource).
+      notes: r.warnings.filter((w) => w.kind === 'source_failed' && w.message.startsWith(`${s.label}: `) && !(s.error && w.message === `${s.label}: ${s.error.message}`)).map((w) => w.message.slice(s.label.length + 2)),
       ...(s.speaksV1 !== undefined ? { speaksV1: s.speaksV1 } : {}),
       ...(s.error ? { error: { ...s.error } } : {}),
     })),
@@ -73,12 +91,40 @@ export function searchView(r: SearchResult): SearchView {
   };
 }
 
-export const verdictView = (v: RecoveryVerdict): VerdictView => v;
-export const drillView = (r: DrillReport): DrillView => ({ ...r, ...(r.verdict ? { verdict: verdictView(r.verdict) } : {}) });
+const afterRecoveryOf = (v: RecoveryVerdict) =>
+  afterRecovery({
+    stale: v.stale,
+    staleReasons: v.staleReasons,
+    databasePath: v.database.path,
+    ...(v.wrapper ? { wrapperPath: v.wrapper.path } : {}),
+    nodeId: v.nodeId,
+    dataVersion: v.dataVersion,
+  });
 
-export function recoverHandlers({ deps, session }: BackendContext): HandlerGroup<C> {
+export const verdictView = (v: RecoveryVerdict): VerdictView => ({ ...v, afterRecovery: afterRecoveryOf(v) });
+
+/** The one line a drill leaves in the history. */
+function historyEntry(r: DrillReport): DrillHistoryEntry {
+  const v = r.verdict;
+  const what = r.kind === 'demo' ? 'Demo on the bundled trace' : `Drill of node ${r.nodeId ?? '?'}`;
+  const detail = r.failure ? r.failure.message : v ? `data_version ${v.dataVersion}, ${v.increments} increments${v.stale ? ', STALE' : ''}` : '';
+  return {
+    kind: r.kind,
+    pass: r.pass,
+    finishedAt: r.finishedAt,
+    ...(r.nodeId ? { nodeId: r.nodeId } : {}),
+    ...(v ? { dataVersion: v.dataVersion } : {}),
+    summary: `${what}: ${r.pass ? 'PASS' : 'FAIL'}${detail ? ` (${detail})` : ''}`,
+  };
+}
+
+export function recoverHandlers({ deps, session, now }: BackendContext): HandlerGroup<C> {
   let serverDir: string | null = null;
   let lightningDir: string | null = null;
+  let drillServerDir: string | null = null;
+  let drillLiveDir: string | null = null;
+  const history = new DrillHistory(deps.userDataDir ?? null);
+  const nowSeconds = () => Math.floor(now().getTime() / 1000);
   let search: { result: SearchResult; sources: RecoverySource[] } | null = null;
   let progress: SearchProgressView | null = null;
   let verdict: RecoveryVerdict | null = null;
@@ -94,6 +140,11 @@ export function recoverHandlers({ deps, session }: BackendContext): HandlerGroup
   });
 
   /** Run with a fresh copy of the node private key, zeroized afterwards. */
+  const needDrill = (): DrillReport => {
+    if (!drill) throw new CldcbError('bad_input', 'Run a drill first.');
+    return drill;
+  };
+
   const withNodeKey = async <T>(fn: (key: Uint8Array) => Promise<T>): Promise<T> => {
     const key = nodePrivateKey(session.get().secretData);
     try {
@@ -103,19 +154,38 @@ export function recoverHandlers({ deps, session }: BackendContext): HandlerGroup
     }
   };
 
-  const sourcesFor = (kind: 'dir' | 'server', address?: string, serverHost?: string): RecoverySource[] => {
+  const sourcesFor = (kind: 'dir' | 'server', address?: string, serverHost?: string, dir = serverDir): RecoverySource[] => {
     if (kind === 'dir') {
-      if (!serverDir) throw new CldcbError('bad_input', 'Choose the copy of the server directory first.');
-      return [{ kind: 'serverDir', dir: serverDir, ...(serverHost?.trim() ? { serverHost: serverHost.trim() } : {}) }];
+      if (!dir) throw new CldcbError('bad_input', 'Choose the copy of the server directory first.');
+      return [{ kind: 'serverDir', dir, ...(serverHost?.trim() ? { serverHost: serverHost.trim() } : {}) }];
     }
     if (!address) throw new CldcbError('bad_input', 'Type the server as SID@HOST:PORT (the server id 52…/53… from its server_id file, then its address).');
     return [{ kind: 'server', address }];
   };
 
+  const needVerdict = (): RecoveryVerdict => {
+    if (!verdict) throw new CldcbError('bad_input', 'There is no recovery to report yet.');
+    return verdict;
+  };
+  const checklistHtml = (v: RecoveryVerdict) =>
+    afterRecoveryHtml(afterRecoveryOf(v), {
+      nodeId: v.nodeId,
+      databasePath: v.database.path,
+      ...(v.wrapper ? { wrapperPath: v.wrapper.path } : {}),
+      dataVersion: v.dataVersion,
+      date: now().toISOString().slice(0, 10),
+    });
+  const finishDrill = (r: DrillReport): DrillView => {
+    drill = r;
+    const h = history.record(historyEntry(r));
+    const { verdict: v, ...rest } = r;
+    return { ...rest, ...(v ? { verdict: verdictView(v) } : {}), history: h };
+  };
+
   const save = async (what: string, defaultName: string, format: 'json' | 'pdf', json: () => unknown, html: () => string) => {
     const target = await deps.chooseSavePath({ title: `Save the ${what}`, defaultName: `${defaultName}.${format}` });
     if (target === null) return null;
-    writeFileAtomic(target, format === 'json' ? JSON.stringify(json(), null, 2) + '\n' : await deps.printToPdf(html()), { mode: 0o600 });
+    writeFileAtomic(target, format === 'json' ? JSON.stringify(json(), null, 2) + '\n' : await deps.printToPdf(printableHtml(html())), { mode: 0o600 });
     return { path: target };
   };
 
@@ -216,9 +286,14 @@ export function recoverHandlers({ deps, session }: BackendContext): HandlerGroup
     },
 
     'recover.saveReport': ({ format }) => {
-      if (!verdict) throw new CldcbError('bad_input', 'There is no recovery to report yet.');
-      const v = verdict;
+      const v = needVerdict();
       return save('recovery report', 'cldcb-recovery-report', format, () => verdictJson(v), () => verdictHtml(v));
+    },
+    'recover.printReport': () => printHtml(deps, printableHtml(verdictHtml(needVerdict()))),
+    'recover.printChecklist': () => printHtml(deps, checklistHtml(needVerdict())),
+    'recover.saveChecklist': () => {
+      const v = needVerdict();
+      return save('after-recovery checklist', 'cldcb-after-recovery-checklist', 'pdf', () => null, () => checklistHtml(v));
     },
 
     'drill.startDemo': () => {
@@ -228,15 +303,58 @@ export function recoverHandlers({ deps, session }: BackendContext): HandlerGroup
           { root: findDemoRoot(here), ...(deps.nodeBinary ? { node: deps.nodeBinary } : {}) },
           { signal: ctl.signal, onEvent: progressFrom(ctl) },
         );
-        drill = r;
-        return drillView(r);
+        return finishDrill(r);
       });
       return { jobId };
     },
+    'drill.chooseServerDir': async () => {
+      const dir = await deps.chooseDirectory({ title: 'Choose the copy of your backup server directory' });
+      if (dir === null) return null;
+      drillServerDir = dir;
+      return { path: dir };
+    },
+    'drill.chooseLiveDir': async () => {
+      const dir = await deps.chooseDirectory({ title: "Choose your node's lightning directory (its database is only read)" });
+      if (dir === null) return null;
+      drillLiveDir = dir;
+      return { path: dir };
+    },
+    'drill.startLive': async ({ source, address, online, compareLive, lastKnownDataVersion }) => {
+      session.get();
+      const sources = sourcesFor(source, address, undefined, drillServerDir);
+      if (source === 'server' && !online)
+        throw new CldcbError('offline', 'This laptop is offline. Switch on online mode for this action to contact the server, or drill from a copy of its directory.');
+      if (compareLive && !drillLiveDir) throw new CldcbError('bad_input', "Choose your node's lightning directory to compare with, or untick the comparison.");
+      // As for the search: the main process's dialog is the grant, for this drill's job only.
+      const action = 'Drill: rebuild your backup from the server';
+      const granted = source === 'server' && (await grantOnline(deps, { action, destination: address!.trim() }));
+      if (source === 'server' && !granted)
+        throw new CldcbError('offline', 'Online mode was not confirmed, so the server was not contacted (nothing was sent). Confirm it when asked, or drill from a copy of its directory.');
+      const live = compareLive && drillLiveDir ? path.join(drillLiveDir, LIGHTNINGD_DATABASE) : undefined;
+      const jobId = session.jobs.start('drill-live', (ctl) =>
+        withNetworkScope({ online: granted, action }, () =>
+          withNodeKey(async (key) => {
+            const r = await runLiveDrill(
+              {
+                nodePrivateKey: key,
+                sources,
+                online: granted,
+                ...(live ? { compareLive: live } : {}),
+                ...(lastKnownDataVersion !== undefined ? { lastKnownDataVersion } : {}),
+              },
+              { signal: ctl.signal, onEvent: progressFrom(ctl) },
+            );
+            return finishDrill(r);
+          }),
+        ),
+      );
+      return { jobId };
+    },
+    'drill.history': () => history.view(nowSeconds()),
     'drill.saveReport': ({ format }) => {
-      if (!drill) throw new CldcbError('bad_input', 'Run a drill first.');
-      const r = drill;
+      const r = needDrill();
       return save('drill report', 'cldcb-drill-report', format, () => drillJson(r), () => drillHtml(r));
     },
+    'drill.printReport': () => printHtml(deps, printableHtml(drillHtml(needDrill()))),
   };
 }

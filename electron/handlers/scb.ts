@@ -14,6 +14,7 @@ import {
   parseStaticBackup,
   recoverChannelCommand,
   recoverChannelPayload,
+  networkWarnings,
   trackRecovery,
   walkthroughSteps,
   type ModernScbChan,
@@ -24,20 +25,25 @@ import {
   type ScbSource,
 } from '../../shared/scb';
 import { renderScbReportHtml } from '../../shared/scb/reportHtml';
-import { readScbDatabase } from '../services/scbDatabase';
+import { readDatabaseNetwork, readScbDatabase } from '../services/scbDatabase';
 import { writeFileAtomic } from '../services/atomicFile';
 import { qrSvgDataUrl } from '../services/qr';
-import { b64ToBytes, type BackendContext, type HandlerGroup } from './context';
+import { b64ToBytes, printableHtml, printHtml, type BackendContext, type HandlerGroup } from './context';
 
-type C = 'scb.load' | 'scb.track' | 'scb.savePayload' | 'scb.saveReport';
+type C = 'scb.load' | 'scb.setNetwork' | 'scb.track' | 'scb.savePayload' | 'scb.saveReport' | 'scb.printReport';
 
 interface Loaded {
   source: ScbSource;
   network: Network;
   entries: ModernScbChan[];
   channels: ScbChannel[];
+  /** emergency.recover in the legacy (6135) format: its entries carry no TLVs. */
+  legacy: boolean;
   keyBase?: ScbKeyBase;
+  keyNote: string | null;
   backupTimestamp?: number;
+  /** The network the source records (a database's genesis hash). */
+  recordedNetwork: Network | null;
   progress?: RecoveryProgress;
 }
 
@@ -63,6 +69,22 @@ export function scbHandlers({ deps, session, now }: BackendContext): HandlerGrou
     if (!loaded) throw new CldcbError('bad_input', 'No channel list is loaded: open emergency.recover, a staticbackup output or a database first.');
     return loaded;
   };
+  const view = async (l: Loaded): Promise<ScbView> => {
+    const { payload, skipped } = recoverChannelPayload(l.entries);
+    const json = JSON.stringify(payload);
+    return {
+      source: l.source,
+      network: l.network,
+      channels: l.channels,
+      keyNote: l.keyNote,
+      backupTimestamp: l.backupTimestamp ?? null,
+      steps: walkthroughSteps({ network: l.network, source: l.source, payload, ...(l.keyBase ? { keyBase: l.keyBase } : {}) }),
+      recoverChannel: { json, command: recoverChannelCommand(payload), qrSvgDataUrl: await qrSvgDataUrl(json) },
+      skippedDbids: skipped,
+      networkWarnings: networkWarnings(l.network, l.channels, l.recordedNetwork),
+      recordedNetwork: l.recordedNetwork,
+    };
+  };
   const report = () => {
     const l = need();
     return buildRecoveryReport({ ...l, generatedAt: now().toISOString() });
@@ -73,43 +95,43 @@ export function scbHandlers({ deps, session, now }: BackendContext): HandlerGrou
       const secretData = session.get().secretData;
       const bytes = b64ToBytes(bytesB64);
       let l: Loaded;
-      let keyNote: string | null = null;
       try {
         if (source === 'emergency.recover') {
           const opened = await openEmergencyRecover(emergencyRecoverBytes(bytes, fileName), secretData, fileName);
+          const legacy = opened.backup.format === 'legacy';
           const entries = backupChannels(opened.backup);
           l = {
             source,
             network,
             entries,
-            channels: normaliseScbChannels(entries, secretData, network, source, opened.backup.format === 'legacy'),
+            legacy,
+            channels: normaliseScbChannels(entries, secretData, network, source, legacy),
             keyBase: opened.keyBase,
+            keyNote: opened.keyNote,
             backupTimestamp: opened.backup.timestamp,
+            recordedNetwork: null,
           };
-          keyNote = opened.keyNote;
         } else if (source === 'staticbackup') {
           const entries = parseStaticBackup(Buffer.from(bytes).toString('utf8'), fileName);
-          l = { source, network, entries, channels: normaliseScbChannels(entries, secretData, network, source) };
+          l = { source, network, entries, legacy: false, keyNote: null, recordedNetwork: null, channels: normaliseScbChannels(entries, secretData, network, source) };
         } else {
-          const r = withTempDatabase(bytes, (file) => readScbDatabase(file, secretData, network));
-          l = { source, network, entries: r.entries, channels: r.channels };
+          const r = withTempDatabase(bytes, (file) => ({ ...readScbDatabase(file, secretData, network), recorded: readDatabaseNetwork(file) }));
+          l = { source, network, entries: r.entries, legacy: false, keyNote: null, recordedNetwork: r.recorded, channels: r.channels };
         }
       } finally {
         zeroize(bytes);
       }
       loaded = l;
-      const { payload, skipped } = recoverChannelPayload(l.entries);
-      const json = JSON.stringify(payload);
-      return {
-        source: l.source,
-        network: l.network,
-        channels: l.channels,
-        keyNote,
-        backupTimestamp: l.backupTimestamp ?? null,
-        steps: walkthroughSteps({ network, source, payload, ...(l.keyBase ? { keyBase: l.keyBase } : {}) }),
-        recoverChannel: { json, command: recoverChannelCommand(payload), qrSvgDataUrl: await qrSvgDataUrl(json) },
-        skippedDbids: skipped,
-      };
+      return view(l);
+    },
+    // The file's bytes are gone (zeroized after reading): the kept entries are normalised again for the new network.
+    'scb.setNetwork': async ({ network }) => {
+      const l = need();
+      const secretData = session.get().secretData;
+      const next: Loaded = { ...l, network, channels: normaliseScbChannels(l.entries, secretData, network, l.source, l.legacy) };
+      delete next.progress;
+      loaded = next;
+      return view(next);
     },
 
     'scb.track': (inputs) => {
@@ -136,9 +158,10 @@ export function scbHandlers({ deps, session, now }: BackendContext): HandlerGrou
         defaultName: format === 'json' ? 'scb-recovery-report.json' : 'scb-recovery-report.pdf',
       });
       if (target === null) return null;
-      const data = format === 'json' ? JSON.stringify(r, null, 2) + '\n' : await deps.printToPdf(renderScbReportHtml(r));
+      const data = format === 'json' ? JSON.stringify(r, null, 2) + '\n' : await deps.printToPdf(printableHtml(renderScbReportHtml(r)));
       writeFileAtomic(target, data, { mode: 0o600 });
       return { path: target };
     },
+    'scb.printReport': () => printHtml(deps, printableHtml(renderScbReportHtml(report()))),
   };
 }

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { Result } from '../errors';
 import type { Network, RecoveryProgress, ScbChannel, ScbSource, WalkthroughStep } from '../scb';
 import type { MacaroonInspection, RuneInspection } from '../credentials';
+import type { AfterRecoveryStep } from '../recovery/afterRecovery';
 
 /** Phantom value carrying an output type. */
 const out = <T>(): T => undefined as unknown as T;
@@ -24,6 +25,7 @@ const b64 = z
 const passphrase = z.string().max(1024).optional();
 const hex66 = z.string().regex(/^0[23][0-9a-fA-F]{64}$/, 'a 66-hex-digit node id starting 02 or 03');
 const jobId = z.string().regex(/^job-[0-9]+$/);
+const printed = out<{ printed: true } | null>();
 
 export type SecretFormat = 'plain' | 'encrypted' | 'mnemonic' | 'mnemonic-passphrase';
 export type SecretSource = 'file' | 'hex' | 'words' | 'codex32';
@@ -74,6 +76,11 @@ export interface PaperDiffView {
   summary: string;
   /** Node id derived from the typed copy, when it parsed. */
   copyNodeId?: string;
+  /**
+   * codex32 only: the substitutions the checksum locates (up to 4, BIP-93), positions in the
+   * compact string (spaces and dashes removed). Candidates for the operator to check on the paper.
+   */
+  codex32Fixes?: { changes: { position: number; from: string; to: string }[] }[];
 }
 
 export interface TypoCandidateView {
@@ -106,6 +113,10 @@ export interface ScbView {
   steps: WalkthroughStep[];
   recoverChannel: { json: string; command: string; qrSvgDataUrl: string | null };
   skippedDbids: number[];
+  /** Signs that the chosen network may be wrong (the database's genesis hash, the peers' addresses). */
+  networkWarnings: string[];
+  /** The network the source itself records (a database's genesis hash), when it records one. */
+  recordedNetwork: Network | null;
 }
 
 /** One backup of this node found on a source (a recognition code matched, or its archive opened). */
@@ -127,8 +138,24 @@ export interface WarningView {
   message: string;
 }
 export type EntryStatus = 'checking' | 'not_ours' | 'ours' | 'invalid';
+/**
+ * One source's outcome, as the operator must see it: read (how many entries, archives, ours) or
+ * failed (why). "No backup found" is only said when every source was read.
+ */
+export interface SourceOutcomeView {
+  label: string;
+  kind: string;
+  records: number;
+  archives: number;
+  /** Backups of this node found on this source. */
+  ours: number;
+  speaksV1?: boolean;
+  error?: { code: string; message: string };
+  /** What the engine noticed while reading it (e.g. "no recognition_codes file"). */
+  notes: string[];
+}
 export interface SearchView {
-  sources: { label: string; kind: string; records: number; archives: number; speaksV1?: boolean; error?: { code: string; message: string } }[];
+  sources: SourceOutcomeView[];
   candidates: RecoveryCandidateView[];
   /** Index of the freshest usable candidate, −1 when none. */
   freshest: number;
@@ -173,6 +200,35 @@ export interface VerdictView {
   timings: { step: string; ms: number }[];
   warnings: WarningView[];
   candidates: RecoveryCandidateView[];
+  /** Where the files went and what to do now (shared/recovery/afterRecovery.ts). */
+  afterRecovery: AfterRecoveryView;
+}
+export interface AfterRecoveryView {
+  /** The database was written under a name lightningd does not open (a possibly stale rebuild). */
+  databaseAside: boolean;
+  /** A possibly stale database sits where lightningd opens it: the operator must move it first. */
+  staleInPlace: boolean;
+  lightningDir: string;
+  steps: AfterRecoveryStep[];
+}
+/** One drill in the persisted history (the app's user-data directory). */
+export interface DrillHistoryEntry {
+  kind: 'demo' | 'live';
+  pass: boolean;
+  finishedAt: number;
+  nodeId?: string;
+  dataVersion?: number;
+  summary: string;
+}
+export interface DrillHistoryView {
+  /** Most recent first. Demo runs are listed but never count as a drill. */
+  entries: DrillHistoryEntry[];
+  /** The last passing drill of a real node, and when the next one is due (90 days later). */
+  lastPass: DrillHistoryEntry | null;
+  nextDueAt: number | null;
+  overdue: boolean;
+  /** Where the history is kept (the app's user-data directory), or null when this host keeps none. */
+  storedIn: string | null;
 }
 export interface DrillView {
   kind: 'demo' | 'live';
@@ -186,6 +242,8 @@ export interface DrillView {
   comparisons: { name: string; against: string; identical: boolean; tables: number; rows: number; aheadBy: number | null; ok: boolean }[];
   failure?: { code: string; message: string };
   notes: string[];
+  /** The history after this drill was recorded. */
+  history: DrillHistoryView;
 }
 /** The install ceremony's results (the client private key stays in the backend until saved). */
 export interface InstallView {
@@ -254,8 +312,11 @@ const runeForm = {
 export const contract = {
   'app.info': { input: z.object({}).strict(), output: out<AppInfo>() },
 
+  /** A binary hsm_secret (any CLN format) or a text file holding hex, words or codex32 (as the CLI takes it). */
   'secret.loadFile': {
-    input: z.object({ fileName: z.string().max(255), bytesB64: b64, passphrase }).strict(),
+    input: z
+      .object({ fileName: z.string().max(255), bytesB64: b64, passphrase, mnemonicMeaning: z.enum(['mnemonic-format', 'legacy-generatehsm']).optional() })
+      .strict(),
     output: out<SecretInfo>(),
   },
   'secret.loadText': {
@@ -269,6 +330,13 @@ export const contract = {
     output: out<SecretInfo>(),
   },
   'secret.current': { input: z.object({}).strict(), output: out<SecretInfo | null>() },
+  /**
+   * The loaded secret (typed hex or words) gives another node id than the one the operator knows:
+   * search for the typo in what was typed. Candidates name positions; the corrected secret stays here.
+   */
+  'secret.startRepair': { input: z.object({ nodeId: hex66 }).strict(), output: out<{ jobId: string }>() },
+  /** Load candidate `index` of the typo search `jobId` in place of the loaded secret. */
+  'secret.applyRepair': { input: z.object({ jobId, index: z.number().int().min(0).max(1000) }).strict(), output: out<SecretInfo>() },
   'secret.forget': { input: z.object({}).strict(), output: out<null>() },
   /** Show the loaded secret as codex32 (with an id) or as words, like `lightning-hsmtool getsecret`. */
   'secret.reveal': {
@@ -297,6 +365,8 @@ export const contract = {
     input: z.object({ id: z.string().max(4).optional() }).strict(),
     output: out<ChoosePathResult | null>(),
   },
+  /** Print the sheet on a printer (Electron's print dialog; nothing is written to disk). */
+  'paper.print': { input: z.object({ id: z.string().max(4).optional() }).strict(), output: printed },
 
   'scb.load': {
     input: z
@@ -309,6 +379,8 @@ export const contract = {
       .strict(),
     output: out<ScbView>(),
   },
+  /** Choose another network for the loaded channel list: the addresses and steps are made again. */
+  'scb.setNetwork': { input: z.object({ network }).strict(), output: out<ScbView>() },
   /** Update the tracker from RPC outputs the operator brought back (JSON text). */
   'scb.track': {
     input: z.object({ listpeerchannels: rpcText, listfunds: rpcText, listclosedchannels: rpcText, getinfo: rpcText }).strict(),
@@ -316,6 +388,7 @@ export const contract = {
   },
   'scb.savePayload': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
   'scb.saveReport': { input: z.object({ format: z.enum(['json', 'pdf']) }).strict(), output: out<ChoosePathResult | null>() },
+  'scb.printReport': { input: z.object({}).strict(), output: printed },
 
   /** Pick a copy of a server directory (ours or the original's); the path stays in the backend. */
   'recover.chooseServerDir': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
@@ -351,9 +424,33 @@ export const contract = {
     output: out<{ jobId: string }>(),
   },
   'recover.saveReport': { input: z.object({ format: z.enum(['json', 'pdf']) }).strict(), output: out<ChoosePathResult | null>() },
+  'recover.printReport': { input: z.object({}).strict(), output: printed },
+  /** The after-recovery checklist (where the files are, the config line, never run the old node): print or save as PDF. */
+  'recover.printChecklist': { input: z.object({}).strict(), output: printed },
+  'recover.saveChecklist': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
 
   'drill.startDemo': { input: z.object({}).strict(), output: out<{ jobId: string }>() },
+  /** Pick the copy of the server directory for a drill of the operator's own node. */
+  'drill.chooseServerDir': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
+  /** Pick the node's lightning directory: its lightningd.sqlite3 is copied read-only and compared. */
+  'drill.chooseLiveDir': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
+  /** Drill the loaded node's backup into a scratch directory (never the node's own directory). */
+  'drill.startLive': {
+    input: z
+      .object({
+        source: z.enum(['dir', 'server']),
+        address: z.string().max(300).optional(),
+        online: z.boolean(),
+        compareLive: z.boolean(),
+        lastKnownDataVersion: z.number().int().min(0).max(0xffffffff).optional(),
+      })
+      .strict(),
+    output: out<{ jobId: string }>(),
+  },
+  /** The drill history and the next due date, kept across restarts in the app's user-data directory. */
+  'drill.history': { input: z.object({}).strict(), output: out<DrillHistoryView>() },
   'drill.saveReport': { input: z.object({ format: z.enum(['json', 'pdf']) }).strict(), output: out<ChoosePathResult | null>() },
+  'drill.printReport': { input: z.object({}).strict(), output: printed },
 
   'install.prepare': {
     input: z
