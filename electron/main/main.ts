@@ -13,7 +13,7 @@ import { restrictUnscopedToLoopback } from '../services/networkGuard';
 import { APP_ORIGIN, APP_SCHEME, applyAppWideLockdown, isTrustedUrl, lockDownSession } from './security';
 import { CHANNELS } from '../../shared/ipc/channels';
 import { encodeBase64 } from '../../shared/base64';
-import { setDeveloperLog } from '../../shared/errors';
+import { CldcbError, setDeveloperLog } from '../../shared/errors';
 import { utf8 } from '../../shared/bytes';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // build/electron
@@ -50,7 +50,29 @@ async function printToPdf(html: string): Promise<Uint8Array> {
   });
   try {
     await win.loadURL(`data:text/html;base64,${encodeBase64(utf8(html), false, true)}`);
-    return new Uint8Array(await win.webContents.printToPDF({ printBackground: true, pageSize: 'A4' }));
+    // The documents carry their own @page rules (A4, margins): honour them.
+    return new Uint8Array(await win.webContents.printToPDF({ printBackground: true, pageSize: 'A4', preferCSSPageSize: true }));
+  } finally {
+    win.destroy();
+  }
+}
+
+/**
+ * A real Print (issue 12 §10): the document in a hidden window like printToPdf's, sent through the
+ * system's print dialog. True when it was printed, false when the operator cancelled.
+ */
+async function printOnPaper(html: string): Promise<boolean> {
+  const win = new BrowserWindow({
+    show: false,
+    webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, webviewTag: false, javascript: false, devTools: false, spellcheck: false },
+  });
+  try {
+    await win.loadURL(`data:text/html;base64,${encodeBase64(utf8(html), false, true)}`);
+    return await new Promise<boolean>((resolve, reject) =>
+      win.webContents.print({ printBackground: true }, (success, failureReason) =>
+        success ? resolve(true) : failureReason === 'cancelled' ? resolve(false) : reject(new CldcbError('io_error', `The printer refused the document (${failureReason}). Nothing was printed.`)),
+      ),
+    );
   } finally {
     win.destroy();
   }
@@ -110,6 +132,8 @@ void app.whenReady().then(() => {
     version: app.getVersion(),
     isTrustedSender: isTrustedUrl,
     printToPdf,
+    print: printOnPaper,
+    userDataDir: app.getPath('userData'),
     nodeBinary: nodeOnPath(),
     async chooseSavePath({ title, defaultName }) {
       const defaultPath = lastDialogDir ? path.join(lastDialogDir, defaultName) : defaultName;
