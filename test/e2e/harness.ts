@@ -50,6 +50,7 @@ function serveRenderer(): Promise<{ server: Server; origin: string }> {
 
 export interface AppFixture {
   page: Page;
+  /** The backend the page talks to now (a new one after `restart`). */
   backend: Backend;
   /** Folder where "saved" files go (the test answers the save dialog with paths in it). */
   outDir: string;
@@ -71,6 +72,14 @@ export interface AppFixture {
    * answered `200 reached` when true — so a missing block shows as a reached request.
    */
   network: { reachable: boolean };
+  /** HTML documents sent to the printer (the harness's `print` dependency), in order. */
+  printed: string[];
+  /** How the print dialog answers, in order (true = printed, false = cancelled); empty: printed. */
+  printAnswers: boolean[];
+  /** The app's user-data directory (the drill history lives there). */
+  userDataDir: string;
+  /** Quit and start the app again: a new backend on the same user-data directory, the window reloaded. */
+  restart(): Promise<void>;
 }
 
 export const test = base.extend<{ app: AppFixture }>({
@@ -79,22 +88,33 @@ export const test = base.extend<{ app: AppFixture }>({
     const outDir = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-'));
     const savePaths: string[] = [];
     const dirPaths: (string | null)[] = [];
-    const backend = createHandlers({
-      host: 'e2e',
-      version: 'e2e',
-      isTrustedSender: (url) => url.startsWith(`${origin}/`),
-      chooseSavePath: async ({ defaultName }) => savePaths.shift() ?? path.join(outDir, defaultName),
-      chooseDirectory: async () => dirPaths.shift() ?? null,
-      printToPdf: async (html) => {
-        const printer = await context.newPage();
-        try {
-          await printer.setContent(html);
-          return new Uint8Array(await printer.pdf({ format: 'A4', printBackground: true }));
-        } finally {
-          await printer.close();
-        }
-      },
-    });
+    const userDataDir = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-userdata-'));
+    const printed: string[] = [];
+    const printAnswers: boolean[] = [];
+    const start = () =>
+      createHandlers({
+        host: 'e2e',
+        version: 'e2e',
+        isTrustedSender: (url) => url.startsWith(`${origin}/`),
+        chooseSavePath: async ({ defaultName }) => savePaths.shift() ?? path.join(outDir, defaultName),
+        chooseDirectory: async () => dirPaths.shift() ?? null,
+        // As Electron's printToPDF (preferCSSPageSize): the document's own @page rules decide the layout.
+        printToPdf: async (html) => {
+          const printer = await context.newPage();
+          try {
+            await printer.setContent(html);
+            return new Uint8Array(await printer.pdf({ printBackground: true, preferCSSPageSize: true }));
+          } finally {
+            await printer.close();
+          }
+        },
+        print: async (html) => {
+          printed.push(html);
+          return printAnswers.shift() ?? true;
+        },
+        userDataDir,
+      });
+    const current = { backend: start() };
     // Our loopback server stands in for Electron's app:// scheme; every other request meets the
     // app's own session block (electron/main/networkBlock.ts), then the stand-in network.
     const offOriginRequests: string[] = [];
@@ -107,7 +127,7 @@ export const test = base.extend<{ app: AppFixture }>({
       return route.fulfill({ status: 200, contentType: 'text/plain', body: 'reached', headers: { 'access-control-allow-origin': '*' } });
     });
     await page.exposeBinding('__cldcbInvoke', (source, channel: string, input: unknown) =>
-      backend.dispatch(channel, input, source.frame.url()),
+      current.backend.dispatch(channel, input, source.frame.url()),
     );
     await page.addInitScript((channels: readonly string[]) => {
       // Runs in the page: globalThis is the window (this file is type-checked with Node types).
@@ -125,8 +145,29 @@ export const test = base.extend<{ app: AppFixture }>({
       await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
     };
     await page.goto(`${origin}/index.html`);
-    await use({ page, backend, outDir, savePaths, dirPaths, shot, origin, offOriginRequests, network });
-    backend.dispose();
+    const fixture: AppFixture = {
+      page,
+      get backend() {
+        return current.backend;
+      },
+      outDir,
+      savePaths,
+      dirPaths,
+      shot,
+      origin,
+      offOriginRequests,
+      network,
+      printed,
+      printAnswers,
+      userDataDir,
+      restart: async () => {
+        current.backend.dispose();
+        current.backend = start();
+        await page.reload();
+      },
+    };
+    await use(fixture);
+    current.backend.dispose();
     server.close();
   },
 });

@@ -62,6 +62,9 @@ test('the paper sheet shows line checks and the codex32 string, and prints to a 
   await expect(page.locator('.sheet-hex tr')).toHaveCount(4);
   await app.shot('12-print-sheet');
   await page.getByRole('button', { name: 'Save as PDF…' }).click();
+  // A PDF of the secret is a copy of the secret: the operator confirms first.
+  await expect(page.getByTestId('pdf-warning')).toContainText('A PDF of this sheet is a copy of your secret');
+  await page.getByRole('button', { name: 'I understand — save the PDF' }).click();
   await expect(page.getByRole('status')).toContainText('Saved to');
   const pdf = readFileSync(path.join(app.outDir, 'hsm_secret-paper-sheet.pdf'));
   expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');

@@ -7,56 +7,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { test, expect } from './harness';
-import { makeSyntheticArchive } from '../../electron/services/recovery/synthetic';
-import { nobleSecp } from '../../shared/cldcb/curve';
-import { formatClientId } from '../../shared/cldcb/ids';
-import { formatRecognitionCodesFile, signRecognitionCode, type RecognitionRecord } from '../../shared/cldcb/recognition';
-import { hexToBytes } from '../../shared/bytes';
-import { nodeIdFromSecret, nodePrivateKey } from '../../shared/secrets/nodeKey';
+import { loadTyped, makeServerDir, ours } from './helpers';
 import { makeNativeSecp } from '../../electron/services/nativeSeal';
-
-const vectors = JSON.parse(
-  readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../vectors/cln/known-answers.json'), 'utf8'),
-) as typeof import('../vectors/cln/known-answers.json');
-const ours = vectors.hsm_secret_cases[0]!;
-
-/** A server directory with our archive and `others` other nodes' archives, and their codes. */
-function makeServerDir(others: number): { dir: string; ourClientId: string; finalDv: number } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-server-'));
-  const records: RecognitionRecord[] = [];
-  const clients: string[] = [];
-  let ourClientId = '';
-  let finalDv = 0;
-  for (let i = 0; i <= others; i++) {
-    const secret = i === 0 ? hexToBytes(ours.secret_data_hex) : new Uint8Array(randomBytes(32));
-    const nodeId = nodeIdFromSecret(secret);
-    const clientPrivateKey = new Uint8Array(randomBytes(32));
-    const clientKey = nobleSecp.publicKey(clientPrivateKey);
-    const cid = formatClientId(clientKey);
-    const a = makeSyntheticArchive({
-      archivePath: path.join(dir, `${cid}.arch`),
-      scratchDb: path.join(dir, `.scratch-${i}.sqlite3`),
-      nodeId,
-      clientPrivateKey,
-      snapshotRows: 40,
-      increments: 4 + i,
-      statementsPerIncrement: 3,
-    });
-    records.push({ clientKey, code: signRecognitionCode(nodePrivateKey(secret), clientKey) });
-    clients.push(cid);
-    if (i === 0) {
-      ourClientId = cid;
-      finalDv = a.finalDataVersion;
-    }
-  }
-  writeFileSync(path.join(dir, 'recognition_codes'), formatRecognitionCodesFile(records));
-  writeFileSync(path.join(dir, 'clients'), clients.join('\n') + '\n');
-  writeFileSync(path.join(dir, 'server_id'), readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/cldcb/server_id')));
-  return { dir, ourClientId, finalDv };
-}
 
 /** A recognition_codes file with `n` entries of other nodes (valid points, codes that are not ours). */
 function makeBigCodesDir(n: number): string {
@@ -74,13 +28,7 @@ function makeBigCodesDir(n: number): string {
   return dir;
 }
 
-async function loadOurSecret(page: import('@playwright/test').Page) {
-  await page.getByRole('button', { name: 'Import secret' }).click();
-  await page.getByRole('tab', { name: 'Type or paste' }).click();
-  await page.getByLabel(/64 hex digits/).fill(ours.secret_data_hex);
-  await page.getByRole('button', { name: 'Load secret' }).click();
-  await expect(page.getByRole('heading', { name: 'Is this your node?' })).toBeVisible();
-}
+const loadOurSecret = (page: import('@playwright/test').Page) => loadTyped(page, ours.secret_data_hex);
 
 test('recover from a copy of a server directory with several clients: find ours, rebuild, verify, report', async ({ app }) => {
   const { page } = app;
@@ -140,7 +88,9 @@ test('fifty thousand entries: the list stays virtualised and reaches the last on
   app.dirPaths.push(dir);
   await page.getByRole('button', { name: 'Choose folder…' }).click();
   await page.getByRole('button', { name: 'Find my entries' }).click();
-  await expect(page.getByTestId('search-summary')).toContainText('50000 entries', { timeout: 90_000 });
+  // Every source was read and none holds our backup: only then "no backup found".
+  await expect(page.getByTestId('search-summary')).toContainText('Every source was read (50,000 entries', { timeout: 90_000 });
+  await expect(page.getByTestId('search-summary')).toContainText('No backup of this node was found');
   const list = page.getByTestId('entries');
   await expect(list.locator('.entry').first()).toBeVisible();
   expect(await list.locator('.entry').count()).toBeLessThan(80);

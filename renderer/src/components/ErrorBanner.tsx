@@ -1,3 +1,4 @@
+import type { Ref } from 'react';
 import type { ErrorCode, ErrorData } from '../../../shared/errors';
 
 /** A short title per error code; the message carries the details. Exhaustive by construction. */
@@ -56,10 +57,11 @@ export function errorTitle(code: ErrorCode): string {
   }
 }
 
-export function ErrorBanner({ error, onDismiss }: { error: ErrorData | null; onDismiss?: () => void }) {
+/** One error: its title and message, focusable so the action that failed can move focus to it. */
+export function ErrorBanner({ error, onDismiss, ref, id }: { error: ErrorData | null; onDismiss?: () => void; ref?: Ref<HTMLDivElement>; id?: string }) {
   if (!error) return null;
   return (
-    <div className="error-banner" role="alert" data-code={error.code}>
+    <div className="error-banner" role="alert" data-code={error.code} tabIndex={-1} ref={ref} id={id}>
       <strong>{errorTitle(error.code)}.</strong> <span>{error.message}</span>
       {onDismiss && (
         <button type="button" className="link" onClick={onDismiss} aria-label="Dismiss error">

@@ -2,13 +2,18 @@ import { useState } from 'react';
 import type { InstallView } from '../../../shared/ipc/contract';
 import type { ScreenProps } from '../App';
 import { api, call } from '../api';
+import { ActionError, ResultRegion, useAction } from '../components/Feedback';
+import { GroupedId } from '../components/NodeIdDisplay';
 
-export function Install({ secret, run }: ScreenProps) {
+export function Install({ secret }: ScreenProps) {
   const [server, setServer] = useState('');
   const [proxy, setProxy] = useState('');
   const [pluginCommand, setPluginCommand] = useState('');
   const [view, setView] = useState<InstallView | null>(null);
   const [saved, setSaved] = useState<string[]>([]);
+  const prepareAction = useAction();
+  const saveAction = useAction();
+  const run = saveAction.run;
   if (!secret) return null;
   const note = (r: { path: string } | null | undefined) => r && setSaved((s) => [...s, r.path]);
   return (
@@ -24,7 +29,7 @@ export function Install({ secret, run }: ScreenProps) {
         className="stack"
         onSubmit={(e) => {
           e.preventDefault();
-          void run(() => call(api().install.prepare({ server, ...(proxy.trim() ? { proxy } : {}), ...(pluginCommand.trim() ? { pluginCommand } : {}) }))).then(
+          void prepareAction.run(() => call(api().install.prepare({ server, ...(proxy.trim() ? { proxy } : {}), ...(pluginCommand.trim() ? { pluginCommand } : {}) }))).then(
             (v) => {
               if (v) {
                 setView(v);
@@ -43,15 +48,16 @@ export function Install({ secret, run }: ScreenProps) {
         <button type="submit" disabled={!server.trim()}>
           Make the client key and sign
         </button>
+        <ActionError action={prepareAction} />
       </form>
       {view && (
-        <div data-testid="install-result">
+        <ResultRegion show={view} testId="install-result">
           <div className="row">
             {view.clientIdQr && <img className="qr" src={view.clientIdQr} alt="QR code of the client id" />}
             <div>
               <p>Client id (give it to the server operator):</p>
-              <p className="mono small" data-testid="client-id">
-                {view.clientId}
+              <p className="mono small">
+                <GroupedId id={view.clientId} testId="client-id" />
               </p>
               <pre className="command">{view.serverCommand}</pre>
             </div>
@@ -75,12 +81,13 @@ export function Install({ secret, run }: ScreenProps) {
               Save client key file…
             </button>
           </div>
+          <ActionError action={saveAction} />
           {saved.map((p) => (
             <p key={p} className="verdict ok" role="status">
               Saved {p}
             </p>
           ))}
-        </div>
+        </ResultRegion>
       )}
     </section>
   );
