@@ -92,14 +92,7 @@ export function searchView(r: SearchResult): SearchView {
 }
 
 const afterRecoveryOf = (v: RecoveryVerdict) =>
-  afterRecovery({
-    stale: v.stale,
-    staleReasons: v.staleReasons,
-    databasePath: v.database.path,
-    ...(v.wrapper ? { wrapperPath: v.wrapper.path } : {}),
-    nodeId: v.nodeId,
-    dataVersion: v.dataVersion,
-  });
+  afterRecovery({ stale: v.stale, databasePath: v.database.path, nodeId: v.nodeId, dataVersion: v.dataVersion, engineSteps: v.nextSteps });
 
 export const verdictView = (v: RecoveryVerdict): VerdictView => ({ ...v, afterRecovery: afterRecoveryOf(v) });
 

@@ -197,6 +197,12 @@ export interface VerdictView {
   foreignKeyViolations: number;
   database: { path: string; bytes: number };
   wrapper?: { path: string; serverId: string; serverHost: string };
+  /** The plugin's chain state written beside the database (the backup continues from it). */
+  pluginState?: { path: string; dataVersion: number };
+  /** The backup's client key, saved when no wrapper could be written. */
+  clientKeyFile?: string;
+  /** The engine's next steps (also inside afterRecovery.steps, with the app's own around them). */
+  nextSteps: string[];
   timings: { step: string; ms: number }[];
   warnings: WarningView[];
   candidates: RecoveryCandidateView[];

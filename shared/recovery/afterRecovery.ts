@@ -1,25 +1,22 @@
 /**
  * What to do after a recovery: where the files are and the steps that bring the node back safely.
- * One definition, shown by the app's Recover screen and printed (or saved as PDF) as the
- * after-recovery checklist. Platform-free: paths are handled as strings.
+ * One list, shown by the app's Recover screen and printed (or saved as PDF) as the after-recovery
+ * checklist. Platform-free: paths are handled as strings.
  *
- * The rules behind the steps:
- * - A database that may be stale never sits where lightningd opens it (the engine writes it as
- *   `lightningd.sqlite3.stale-<data_version>`): starting lightningd on old channel state lets peers
- *   punish it and take the channel funds (design.md "Recovery, as data flows" §5). The steps then
- *   lead to the SCB path.
- * - The old node must never run again: two nodes with the same keys and different channel states
- *   is the same danger.
- * - The recovered node keeps its backup only if the plugin is loaded again: `important-plugin=`
- *   makes lightningd stop rather than run without it.
+ * The recovery engine says what its files need (verdict.nextSteps: the stale database set aside
+ * and what to do with it, the important-plugin= line or the installplugin command, never start the
+ * old node again) — those sentences are used as they are, never restated. Around them this adds
+ * what the app's operator also needs on the worst day: the hsm_secret beside the database,
+ * starting and checking the node, new credentials, the next drill — and, for a possibly stale
+ * database, the way to the SCB path.
  */
 
 export const LIGHTNINGD_DATABASE = 'lightningd.sqlite3';
-export const WRAPPER_FILE = 'cldcb-plugin-wrapper';
 
 export interface AfterRecoveryStep {
   readonly id: string;
-  readonly title: string;
+  /** A short heading; absent for the engine's steps, which are one sentence each. */
+  readonly title?: string;
   readonly detail: string;
   /** Commands or a config line to type, when the step has them. */
   readonly command?: string;
@@ -29,15 +26,16 @@ export interface AfterRecoveryStep {
 
 export interface AfterRecoveryInput {
   readonly stale: boolean;
-  readonly staleReasons: readonly string[];
   readonly databasePath: string;
-  readonly wrapperPath?: string;
   readonly nodeId: string;
   readonly dataVersion: number;
+  /** The engine's own next steps (RecoveryVerdict.nextSteps), in order. */
+  readonly engineSteps: readonly string[];
 }
 
 export interface AfterRecovery {
   readonly databaseAside: boolean;
+  /** A possibly stale database under the name lightningd opens (the engine never does this; checked all the same). */
   readonly staleInPlace: boolean;
   readonly lightningDir: string;
   readonly steps: AfterRecoveryStep[];
@@ -53,67 +51,37 @@ function sh(p: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
 
-const NEVER_OLD_NODE: AfterRecoveryStep = {
-  id: 'never-old-node',
-  title: 'The old node must never run again',
-  detail:
-    'If the old machine or its disk comes back, do not start lightningd on it: two nodes with the same keys and different channel states lose the channels to penalty transactions. Wipe its lightningd.sqlite3, or keep that machine off the network for good.',
-  warning: true,
-};
-
 /** The steps after a recovery, from the engine's verdict. */
 export function afterRecovery(v: AfterRecoveryInput): AfterRecovery {
   const { dir, base } = splitPath(v.databasePath);
   const databaseAside = base !== LIGHTNINGD_DATABASE;
   const staleInPlace = v.stale && !databaseAside;
+  const engine = v.engineSteps.map((detail, i): AfterRecoveryStep => ({ id: `engine-${i + 1}`, detail, ...(v.stale && i === 0 ? { warning: true } : {}) }));
   const steps: AfterRecoveryStep[] = [];
   if (v.stale) {
     if (staleInPlace)
       steps.push({
         id: 'move-stale-aside',
         title: 'Move the database aside before anything else',
-        detail: `This database may be stale and it sits where lightningd opens it. Rename it now, before lightningd can start on it.`,
+        detail: 'This database may be stale and it sits where lightningd opens it. Rename it now, before lightningd can start on it.',
         command: `mv ${sh(v.databasePath)} ${sh(`${v.databasePath}.stale-${v.dataVersion}`)}`,
         warning: true,
       });
-    else
-      steps.push({
-        id: 'stale-aside',
-        title: 'Do not start lightningd on this database',
-        detail: `It may be stale (${v.staleReasons.join(' ')}) and was written as ${v.databasePath}, a name lightningd never opens. Rename it to ${LIGHTNINGD_DATABASE} only if you are certain no newer channel state exists anywhere (no other server, no copy of the old disk).`,
-        warning: true,
-      });
-    steps.push({
+    steps.push(...engine, {
       id: 'scb',
       title: 'Get the channel funds back with the SCB path',
       detail:
         'Start a fresh node with the same hsm_secret and an empty lightning directory, have every peer force-close, and follow each channel until its funds are back on chain (the SCB screen walks you through it).',
     });
-    steps.push(NEVER_OLD_NODE);
     return { databaseAside, staleInPlace, lightningDir: dir, steps };
   }
-  steps.push(NEVER_OLD_NODE);
   steps.push({
     id: 'hsm-secret',
     title: 'Put the hsm_secret in the lightning directory',
     detail: `The node needs the same hsm_secret beside its database: ${dir}/hsm_secret, readable by the lightningd user only (Export secret writes it with mode 0400).`,
     command: `chmod 0400 ${sh(`${dir}/hsm_secret`)}`,
   });
-  if (v.wrapperPath)
-    steps.push({
-      id: 'plugin',
-      title: 'Load the backup plugin again',
-      detail:
-        'Add this line to lightningd\'s config so every write is backed up again. important-plugin makes lightningd stop rather than run without its backup; plugin= lets it run on.',
-      command: `important-plugin=${v.wrapperPath}`,
-    });
-  else
-    steps.push({
-      id: 'plugin-install',
-      title: 'Install the backup plugin again before lightningd runs for long',
-      detail:
-        'No plugin wrapper was written (the server\'s address is not known, or it was not asked for). Run the key ceremony (Install backup) and add the important-plugin= line it gives to lightningd\'s config: until then nothing the node does is backed up.',
-    });
+  steps.push(...engine);
   steps.push({
     id: 'start',
     title: 'Start lightningd and check it is your node',
@@ -122,7 +90,7 @@ export function afterRecovery(v: AfterRecoveryInput): AfterRecovery {
   });
   steps.push({
     id: 'credentials',
-    title: 'Replace the node\'s credentials',
+    title: "Replace the node's credentials",
     detail: 'Runes and macaroons from before may have been on the lost machine: issue new, narrow ones and revoke the old (the Credentials screen).',
   });
   steps.push({
@@ -167,7 +135,7 @@ pre { font-family: "DejaVu Sans Mono", monospace; background: #f2f2f2; padding: 
 ${a.steps
   .map(
     (s) =>
-      `<li class="${s.warning ? 'warn' : ''}"><span class="box"></span><b>${esc(s.title)}</b><br>${esc(s.detail)}${s.command ? `<pre>${esc(s.command)}</pre>` : ''}</li>`,
+      `<li class="${s.warning ? 'warn' : ''}"><span class="box"></span>${s.title ? `<b>${esc(s.title)}</b><br>` : ''}${esc(s.detail)}${s.command ? `<pre>${esc(s.command)}</pre>` : ''}</li>`,
   )
   .join('\n')}
 </ol>

@@ -140,16 +140,15 @@ test('§2 §6 a possibly stale rebuild says where the files went and leads to th
   const written = (await page.getByTestId('files-written').locator('dd').first().textContent()) ?? '';
   const dbPath = written.split(' — ')[0]!;
   expect(existsSync(dbPath)).toBe(true);
-  if (path.basename(dbPath) === 'lightningd.sqlite3') {
-    // The engine wrote it under the name lightningd opens: the first step moves it aside.
-    await expect(page.getByTestId('after-steps').locator('li').first()).toContainText('Move the database aside before anything else');
-    await expect(page.getByTestId('after-steps').locator('li').first()).toContainText(`.stale-${server.finalDv}`);
-  } else {
-    expect(path.basename(dbPath)).toBe(`lightningd.sqlite3.stale-${server.finalDv}`);
-    expect(existsSync(path.join(target, 'lightningd.sqlite3'))).toBe(false);
-    await expect(after).toContainText('set aside: lightningd does not open this name');
-    await expect(page.getByTestId('after-steps').locator('li').first()).toContainText('Do not start lightningd on this database');
-  }
+  // Never under the name lightningd opens (the engine sets it aside; the screen says so and what to do).
+  expect(path.basename(dbPath)).toBe(`lightningd.sqlite3.stale-${server.finalDv}`);
+  expect(existsSync(path.join(target, 'lightningd.sqlite3'))).toBe(false);
+  await expect(after).toContainText('set aside: lightningd does not open this name');
+  await expect(page.getByTestId('files-written')).toContainText('plugin wrapper');
+  await expect(page.getByTestId('files-written')).toContainText('not written');
+  const first = page.getByTestId('after-steps').locator('li').first();
+  await expect(first).toContainText('Do not start lightningd on it');
+  await expect(first).toHaveClass(/warn/);
   await shotAllSizes(app, 'recover-stale-aside');
   await after.getByRole('button', { name: 'Go to the SCB path' }).click();
   await expect(page.getByRole('heading', { name: /Get the channel funds back/ })).toBeVisible();
@@ -193,7 +192,8 @@ test('§6 §7 the goal is carried from Home to "what to do now"; the verdict tak
   await expect(after).toContainText('What to do now');
   await expect(after).toContainText(path.join(target, 'lightningd.sqlite3'));
   await expect(after).toContainText(`important-plugin=${path.join(target, 'cldcb-plugin-wrapper')}`);
-  await expect(after).toContainText('The old node must never run again');
+  await expect(after).toContainText('Never start the lost node (or any other copy of its old database) again');
+  await expect(after).toContainText(`${target}/hsm_secret`);
   await shotAllSizes(app, 'journey-recover-4-what-now');
   await after.getByRole('button', { name: 'Print this checklist…' }).click();
   await expect(after.getByRole('status')).toContainText('sent to the printer');

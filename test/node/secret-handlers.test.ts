@@ -12,9 +12,10 @@ vi.mock('../../shared/secrets/hsmSecret', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../shared/secrets/hsmSecret')>();
   return {
     ...real,
-    decodeHsmSecretFile: (bytes: Uint8Array, passphrase?: string) => {
+    // The handler reads binary files and text copies alike (decodeSecretFileContent).
+    decodeSecretFileContent: (bytes: Uint8Array, opts?: Parameters<typeof real.decodeSecretFileContent>[1]) => {
       seen.bytes.push(bytes);
-      return real.decodeHsmSecretFile(bytes, passphrase);
+      return real.decodeSecretFileContent(bytes, opts);
     },
   };
 });

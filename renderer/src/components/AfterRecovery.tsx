@@ -27,13 +27,27 @@ export function AfterRecoveryPanel({ verdict, onScb }: { verdict: VerdictView; o
         </dd>
         <dt>plugin wrapper</dt>
         <dd className="mono small">{verdict.wrapper ? verdict.wrapper.path : 'not written'}</dd>
+        {verdict.pluginState && (
+          <>
+            <dt>plugin chain state</dt>
+            <dd className="mono small">
+              {verdict.pluginState.path} (continues the backup from data_version {verdict.pluginState.dataVersion})
+            </dd>
+          </>
+        )}
+        {verdict.clientKeyFile && (
+          <>
+            <dt>client key</dt>
+            <dd className="mono small">{verdict.clientKeyFile}</dd>
+          </>
+        )}
         <dt>lightning directory</dt>
         <dd className="mono small">{a.lightningDir}</dd>
       </dl>
       <ol className="checklist" data-testid="after-steps">
         {a.steps.map((s) => (
           <li key={s.id} className={s.warning ? 'warn' : undefined}>
-            <strong>{s.title}</strong>
+            {s.title && <strong>{s.title}</strong>}
             <p>{s.detail}</p>
             {s.command && <pre className="command">{s.command}</pre>}
             {s.id === 'scb' && (
