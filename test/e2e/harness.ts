@@ -78,6 +78,12 @@ export interface AppFixture {
   printAnswers: boolean[];
   /** The app's user-data directory (the drill history lives there). */
   userDataDir: string;
+  /**
+   * How the main process's "go online for this action?" dialog answers, in order (deps.confirmOnline);
+   * when empty it refuses, as the real dialog's default does. `onlineRequests` records what was asked.
+   */
+  onlineAnswers: boolean[];
+  onlineRequests: { action: string; destination: string }[];
   /** Quit and start the app again: a new backend on the same user-data directory, the window reloaded. */
   restart(): Promise<void>;
 }
@@ -91,6 +97,8 @@ export const test = base.extend<{ app: AppFixture }>({
     const userDataDir = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-userdata-'));
     const printed: string[] = [];
     const printAnswers: boolean[] = [];
+    const onlineAnswers: boolean[] = [];
+    const onlineRequests: { action: string; destination: string }[] = [];
     const start = () =>
       createHandlers({
         host: 'e2e',
@@ -113,6 +121,10 @@ export const test = base.extend<{ app: AppFixture }>({
           return printAnswers.shift() ?? true;
         },
         userDataDir,
+        confirmOnline: async (request) => {
+          onlineRequests.push({ ...request });
+          return onlineAnswers.shift() ?? false;
+        },
       });
     const current = { backend: start() };
     // Our loopback server stands in for Electron's app:// scheme; every other request meets the
@@ -160,6 +172,8 @@ export const test = base.extend<{ app: AppFixture }>({
       printed,
       printAnswers,
       userDataDir,
+      onlineAnswers,
+      onlineRequests,
       restart: async () => {
         current.backend.dispose();
         current.backend = start();

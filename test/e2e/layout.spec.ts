@@ -121,6 +121,7 @@ test('the top bar says "Online" while an online action runs, and "Offline" again
     await page.getByLabel('Server (SID@HOST:PORT)').fill(`53a4684420eed17f05508233500cf0c03fad14d62fc8fd7b3d62f54f9a2ef14bad@127.0.0.1:${port}`);
     await page.getByLabel(/Online mode for this action/).check();
     await expect(page.getByTestId('network-mode')).toHaveText('Offline');
+    app.onlineAnswers.push(true); // the operator confirms the main process's dialog
     await page.getByRole('button', { name: 'Find my entries' }).click();
     await expect(page.getByTestId('network-mode')).toHaveText(/^Online/);
     await expect(page.getByTestId('network-mode')).toHaveClass(/online/);

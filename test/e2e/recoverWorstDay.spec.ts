@@ -34,6 +34,7 @@ test('§1 an unreachable server is shown as a failed source, never as "no backup
   await page.getByLabel(/The backup server itself/).check();
   await page.getByLabel('Server (SID@HOST:PORT)').fill(`${SID}@127.0.0.1:${await closedPort()}`);
   await page.getByLabel(/Online mode for this action/).check();
+  app.onlineAnswers.push(true); // the operator confirms the main process's dialog
   await page.getByRole('button', { name: 'Find my entries' }).click();
   const outcome = page.getByTestId('source-outcome');
   await expect(outcome).toContainText('could not be read', { timeout: 30_000 });
