@@ -60,6 +60,8 @@ test('a node id wraps between its groups, never inside one', async ({ app }) => 
 
 test('keyboard: a skip link first, arrow keys move between tabs, Enter submits a one-line form', async ({ app }) => {
   const { page } = app;
+  // The window is drawn (the first Tab must land in the app, not on an empty page).
+  await expect(page.getByRole('heading', { name: 'What do you want to do?' })).toBeVisible();
   await page.keyboard.press('Tab');
   const skip = page.getByRole('link', { name: 'Skip to content' });
   await expect(skip).toBeFocused();
