@@ -1,4 +1,6 @@
 /** The shape of a cldcb-client subcommand, and option parsing shared by all of them. */
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CldcbError } from '../shared/errors';
 import type { CliIo } from './io';
@@ -40,4 +42,26 @@ export function requireOption(value: string | undefined, flag: string): string {
 /** A command's JSON answer on stdout (`--json`): one object, pretty-printed, then a newline. */
 export function printJson(io: CliIo, value: unknown): void {
   io.out(JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * An output file the command will write at the end (e.g. --report): checked before any work,
+ * so a long run never ends in "cannot write" after its real outputs were written (issue 14 #8).
+ * @throws UsageError when it exists, or its directory is missing, not a directory, or not writable.
+ */
+export function checkNewFile(file: string, flag: string): void {
+  if (existsSync(file)) throw new UsageError(`${flag} ${file} already exists; choose another file`);
+  const dir = path.dirname(path.resolve(file));
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`${flag} ${file}: the directory ${dir} does not exist; create it or choose another path`);
+  }
+  if (!isDir) throw new UsageError(`${flag} ${file}: ${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${file}: this user cannot write in ${dir}; choose another path`);
+  }
 }

@@ -4,17 +4,15 @@
  *   drill --lightning-dir=DIR (--from=… | --server=…) [--compare-live=DB]
  *                                   the node's real backup, into a scratch directory
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zeroize } from '../../shared/bytes';
 import { drillHtml, drillJson, drillText, findDemoRoot, runDemoDrill, runLiveDrill, type DrillEvent, type DrillReport } from '../../electron/services/recovery/drill';
 import type { RecoveryEvent } from '../../electron/services/recovery/types';
-import { writeFileAtomic } from '../../electron/services/atomicFile';
-import { parseOptions, UsageError, type Command } from '../command';
+import { checkNewFile, parseOptions, UsageError, type Command } from '../command';
 import type { CliIo } from '../io';
 import { PASSPHRASE_HELP } from './nodeid';
-import { nodeKeyForCli, parseTimeArg, parseUintArg, progressPrinter, sourcesFromArgs, withInterrupt } from './recover';
+import { nodeKeyForCli, parseTimeArg, parseUintArg, progressPrinter, sourcesFromArgs, withInterrupt, writeReport } from './recover';
 
 function printer(io: CliIo): (e: DrillEvent | RecoveryEvent) => void {
   const rec = progressPrinter(io);
@@ -31,11 +29,12 @@ function printer(io: CliIo): (e: DrillEvent | RecoveryEvent) => void {
 }
 
 function output(io: CliIo, r: DrillReport, json: boolean, report: string | undefined): number {
-  if (report) {
-    const body = report.endsWith('.html') || report.endsWith('.htm') ? drillHtml(r) : report.endsWith('.json') ? JSON.stringify(drillJson(r), null, 2) + '\n' : drillText(r);
-    writeFileAtomic(report, body, { mode: 0o600 });
-  }
-  io.out(json ? JSON.stringify(drillJson(r), null, 2) + '\n' : drillText(r));
+  const reportError =
+    report !== undefined
+      ? writeReport(report, () => (report.endsWith('.html') || report.endsWith('.htm') ? drillHtml(r) : report.endsWith('.json') ? JSON.stringify(drillJson(r), null, 2) + '\n' : drillText(r)))
+      : undefined;
+  io.out(json ? JSON.stringify({ ...drillJson(r), ...(reportError ? { report_error: reportError } : {}) }, null, 2) + '\n' : drillText(r));
+  if (reportError) io.err(`cldcb-client drill: ${reportError} The drill itself finished (its report is above).\n`);
   return r.pass ? 0 : 1;
 }
 
@@ -82,12 +81,12 @@ ${PASSPHRASE_HELP}
       'last-known-data-version': { type: 'string' },
       'last-known-time': { type: 'string' },
     });
-    if (values.report && existsSync(values.report)) throw new UsageError(`--report ${values.report} already exists; choose another file`);
+    if (values.report !== undefined) checkNewFile(values.report, '--report');
     const onEvent = values.json ? undefined : printer(io);
     if (values.demo) {
       if (values['lightning-dir'] || values.from || values.server || values['compare-live']) throw new UsageError('--demo takes no --lightning-dir, --from, --server or --compare-live');
       const root = findDemoRoot(path.dirname(fileURLToPath(import.meta.url)));
-      const r = await withInterrupt((signal) => runDemoDrill({ root, ...(values.keep ? { keepScratch: true } : {}) }, { signal, ...(onEvent ? { onEvent } : {}) }));
+      const r = await withInterrupt((signal) => runDemoDrill({ root, ...(values.keep ? { keepScratch: true } : {}) }, { signal, ...(onEvent ? { onEvent } : {}) }), io);
       return output(io, r, Boolean(values.json), values.report);
     }
     const dir = values['lightning-dir'];
@@ -112,6 +111,7 @@ ${PASSPHRASE_HELP}
           },
           { signal, ...(onEvent ? { onEvent } : {}) },
         ),
+        io,
       );
       return output(io, r, Boolean(values.json), values.report);
     } finally {

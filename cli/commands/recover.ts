@@ -3,21 +3,40 @@
  * copy of the server's directory or (explicitly) online from the server, and write a fresh
  * plugin wrapper. The engine is electron/services/recovery (the app uses the same).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CldcbError } from '../../shared/errors';
+import { CldcbError, toErrorData } from '../../shared/errors';
 import { zeroize } from '../../shared/bytes';
 import { DEFAULT_SERVER_PORT, parseHostPort, parseOptFile, parsePrivateKeyHex } from '../../shared/cldcb/ids';
 import { forgetSecret } from '../../shared/secrets/hsmSecret';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';
 import { recover } from '../../electron/services/recovery/engine';
 import { verdictHtml, verdictJson, verdictText } from '../../electron/services/recovery/report';
-import type { RecoveryEvent, RecoverySource } from '../../electron/services/recovery/types';
+import type { RecoveryEvent, RecoverySource, RecoveryVerdict } from '../../electron/services/recovery/types';
 import { writeFileAtomic } from '../../electron/services/atomicFile';
-import { parseOptions, requireOption, UsageError, type Command } from '../command';
+import { checkNewFile, parseOptions, requireOption, UsageError, type Command } from '../command';
 import type { CliIo } from '../io';
 import { loadSecretForCli, PASSPHRASE_HELP } from './nodeid';
 import { findRepoRoot, wrapperText } from './installplugin';
+
+function reportBody(file: string, v: RecoveryVerdict): string {
+  return file.endsWith('.html') || file.endsWith('.htm') ? verdictHtml(v) : file.endsWith('.json') ? JSON.stringify(verdictJson(v), null, 2) + '\n' : verdictText(v);
+}
+
+/** Write a report file; the error sentence when it fails (never throws). */
+export function writeReport(file: string, body: () => string): string | undefined {
+  try {
+    writeFileAtomic(file, body(), { mode: 0o600 });
+    return undefined;
+  } catch (e) {
+    return `The report could not be written to ${file} (${toErrorData(e).message})`;
+  }
+}
+
+/** The files a recovery wrote, for a message. */
+function writtenFiles(v: RecoveryVerdict): string {
+  return [v.database.path, v.pluginState?.path, v.wrapper?.path, v.clientKeyFile].filter((x) => x !== undefined).join(', ') + ' written';
+}
 
 /** Exit code when the database was written but is (or may be) stale. */
 export const EXIT_STALE = 3;
@@ -124,15 +143,36 @@ export function progressPrinter(io: CliIo): (e: RecoveryEvent) => void {
   };
 }
 
-/** Run `fn` with an AbortSignal tied to SIGINT/SIGTERM. */
-export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** How long a cancelled run may take to stop (cleaning up its temp files) before the process ends anyway. */
+export const CANCEL_GRACE_MS = 10_000;
+
+/**
+ * Run `fn` with an AbortSignal tied to SIGINT/SIGTERM (issue 14 #6). The first signal cancels:
+ * the engine stops at its next check and removes its temp files. If that has not ended the
+ * run within CANCEL_GRACE_MS (a thread stuck in a system call), or a second signal comes, the
+ * process exits at once (130); its temp files are removed at the next run.
+ */
+export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>, io?: CliIo): Promise<T> {
   const ac = new AbortController();
-  const onSig = (): void => ac.abort();
-  process.once('SIGINT', onSig);
-  process.once('SIGTERM', onSig);
+  let timer: NodeJS.Timeout | undefined;
+  const exitNow = (why: string): never => {
+    const line = `cldcb-client: ${why}; exiting now. Temporary files left behind are removed at the next run.\n`;
+    if (io) io.err(line);
+    else process.stderr.write(line);
+    process.exit(130);
+  };
+  const onSig = (): void => {
+    if (ac.signal.aborted) exitNow('interrupted again');
+    ac.abort();
+    timer = setTimeout(() => exitNow(`still stopping after ${CANCEL_GRACE_MS / 1000} s`), CANCEL_GRACE_MS);
+    timer.unref();
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
   try {
     return await fn(ac.signal);
   } finally {
+    clearTimeout(timer);
     process.removeListener('SIGINT', onSig);
     process.removeListener('SIGTERM', onSig);
   }
@@ -207,7 +247,7 @@ ${PASSPHRASE_HELP}
       ...(values.proxy ? { proxy: values.proxy } : {}),
       ...(values['recognition-codes'] ? { recognitionCodes: values['recognition-codes'] } : {}),
     });
-    if (values.report && existsSync(values.report)) throw new UsageError(`--report ${values.report} already exists; choose another file`);
+    if (values.report !== undefined) checkNewFile(values.report, '--report');
     const nodeKey = await nodeKeyForCli(io, dir, values['passphrase-file'], values['node-key-file']);
     try {
       const verdict = await withInterrupt((signal) =>
@@ -224,14 +264,14 @@ ${PASSPHRASE_HELP}
           },
           { signal, ...(values.json ? {} : { onEvent: progressPrinter(io) }) },
         ),
+        io,
       );
-      if (values.report) {
-        const r = values.report;
-        const body = r.endsWith('.html') || r.endsWith('.htm') ? verdictHtml(verdict) : r.endsWith('.json') ? JSON.stringify(verdictJson(verdict), null, 2) + '\n' : verdictText(verdict);
-        writeFileAtomic(r, body, { mode: 0o600 });
-      }
-      if (values.json) io.out(JSON.stringify(verdictJson(verdict), null, 2) + '\n');
+      // The recovery's files are written: a report that still cannot be written (checked
+      // before the run) is said, with what was written, and does not change the exit status.
+      const reportError = values.report !== undefined ? writeReport(values.report, () => reportBody(values.report!, verdict)) : undefined;
+      if (values.json) io.out(JSON.stringify({ ...verdictJson(verdict), ...(reportError ? { report_error: reportError } : {}) }, null, 2) + '\n');
       else io.out(verdictText(verdict));
+      if (reportError) io.err(`cldcb-client recover: ${reportError} The recovery itself finished: ${writtenFiles(verdict)} (the verdict is above).\n`);
       return verdict.stale ? EXIT_STALE : 0;
     } finally {
       zeroize(nodeKey);

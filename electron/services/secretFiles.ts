@@ -6,7 +6,7 @@
  *
  * Every error names the file. Nothing here logs or prints secret material.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { CldcbError } from '../../shared/errors';
 import { zeroize } from '../../shared/bytes';
 import {
@@ -38,7 +38,8 @@ export interface ReadSecretOptions {
 export function readSecretFileBytes(path: string): Uint8Array {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: opening a FIFO must not wait forever for a writer (issue 14 #6); checked below.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CldcbError('file_not_found', `${path}: no such file. Check the path.`);
@@ -50,6 +51,8 @@ export function readSecretFileBytes(path: string): Uint8Array {
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new CldcbError('bad_input', `${path} is a directory; give the hsm_secret file inside it.`);
+    if (!st.isFile())
+      throw new CldcbError('bad_input', `${path} is ${st.isFIFO() ? 'a named pipe (FIFO)' : st.isSocket() ? 'a socket' : 'a device'}, not a file: give the hsm_secret file itself (a copy restored from a tar archive may have kept a FIFO).`);
     if (st.size > SECRET_FILE_MAX_BYTES)
       throw new CldcbError(
         'bad_length',

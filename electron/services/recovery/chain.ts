@@ -25,6 +25,7 @@ export type RecoveryWarningKind =
   | 'synthesized_bump'
   | 'wrapper'
   | 'plugin_state'
+  | 'cleaned_up'
   | 'chosen_not_freshest';
 
 export interface RecoveryWarning {

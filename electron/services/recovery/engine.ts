@@ -23,7 +23,7 @@ import type { RecoveryWarning } from './chain';
 import { mergeKeys, type KeysInput, type KeysOutput } from './keys';
 import { pipelineAvailable, startFeeder } from './pipeline';
 import { writePluginFiles, type PluginFiles } from './pluginFiles';
-import type { RebuildInput, RebuildOutput, RebuildProgressNote } from './rebuild';
+import { removeStaleTemps, type RebuildInput, type RebuildOutput, type RebuildProgressNote } from './rebuild';
 import { STATUS_NAMES } from './recognize';
 import { applyAnalysis, disposeSearch, publicCandidate, searchEntries } from './search';
 import { runTask } from './tasks';
@@ -56,7 +56,7 @@ const iso = (unix: number): string => new Date(unix * 1000).toISOString().replac
  */
 export async function recover(input: RecoverInput, opts: ProgressOptions = {}): Promise<RecoveryVerdict> {
   const emit = (e: RecoveryEvent): void => opts.onEvent?.(e);
-  const { dir, target } = checkTarget(input);
+  const { dir, target, leftovers } = checkTarget(input);
   const nodeId = formatNodeId(makeNativeSecp().publicKey(input.nodePrivateKey));
   const search = input.search ?? (await searchEntries(input, opts, { analyzeSingle: false }));
   try {
@@ -70,6 +70,8 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
       const cand: Candidate = chosen.dataVersion === undefined ? analysed(chosen, out, src.kind === 'server') : chosen;
       const time = out.plan.lastTime !== undefined ? { time: out.plan.lastTime, timeBasis: 'v1' as const } : src.kind === 'server' ? {} : { time: Math.floor(out.archive.mtimeMs / 1000), timeBasis: 'mtime' as const };
       const warnings = verdictWarnings(cand, out, time.timeBasis, search);
+      if (leftovers.length > 0)
+        warnings.push({ kind: 'cleaned_up', severity: 'info', message: `Removed ${leftovers.length} temporary file(s) an interrupted recovery left in ${dir} (${leftovers.join(', ')}).` });
       const dv = out.plan.finalDataVersion;
       const staleReasons = staleness(input, search, chosenIndex, dv, time, warnings);
       const stale = staleReasons.length > 0;
@@ -139,7 +141,7 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
  * target name. Checked before anything is read or written.
  * @throws CldcbError file_not_found, bad_input, file_exists.
  */
-function checkTarget(input: RecoverInput): { dir: string; target: string } {
+function checkTarget(input: RecoverInput): { dir: string; target: string; leftovers: string[] } {
   const dir = input.lightningDir;
   let st;
   try {
@@ -159,7 +161,9 @@ function checkTarget(input: RecoverInput): { dir: string; target: string } {
   if (existsSync(target))
     throw new CldcbError('file_exists', `${target} already exists. Nothing was overwritten; recover into an empty lightning directory or move the existing database away first.`);
   checkSideFiles(target);
-  return { dir, target };
+  // A run killed mid-rebuild (SIGKILL, power loss) leaves its temp files: ours, removed now.
+  const leftovers = removeStaleTemps(target);
+  return { dir, target, leftovers };
 }
 
 /** SQLite's files beside a database: its rollback journal, write-ahead log and shared memory. */
@@ -207,9 +211,10 @@ function chooseCandidate(search: SearchResult, input: RecoverInput, nodeId: stri
     const archives = search.sources.reduce((a, s) => a + s.archives, 0);
     const failed = search.sources.filter((s) => s.error).map((s) => `${s.label}: ${s.error!.message}`);
     const broken = cands.filter((c) => c.error).map((c) => `${c.clientId}: ${c.error!.message}`);
+    const notes = search.warnings.filter((w) => w.kind === 'source_failed' && w.severity === 'info').map((w) => w.message);
     throw new CldcbError(
       'not_found',
-      `No usable backup of node ${nodeId}: ${checked} recognition code(s) and ${archives} archive(s) checked.${broken.length ? ` Ours but unusable: ${broken.join(' | ')}` : ''}${failed.length ? ` Sources that failed: ${failed.join(' | ')}` : ''} Check that the hsm_secret is this node's and the source is the right server.`,
+      `No usable backup of node ${nodeId}: ${checked} recognition code(s) and ${archives} archive(s) checked.${broken.length ? ` Ours but unusable: ${broken.join(' | ')}` : ''}${failed.length ? ` Sources that failed: ${failed.join(' | ')}` : ''}${notes.length ? ` Notes: ${notes.slice(0, 5).join(' | ')}` : ''} Check that the hsm_secret is this node's and the source is the right server.`,
     );
   }
   const chosen = cands[chosenIndex]!;

@@ -32,6 +32,7 @@
  * left out (the unauthenticated framing named another data_version), and any batch that
  * fails or is not UTF-8 (a good archive never fails; the two-pass path names the statement).
  */
+import { diskError } from './diskErrors';
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -885,7 +886,7 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
             try {
               db!.exec('COMMIT');
             } catch (e) {
-              throw new CldcbError(
+              throw diskError(e) ?? new CldcbError(
                 'archive_lost_writes',
                 `increment ${lastInc?.i ?? '?'} (data_version ${lastInc?.dv ?? '?'}) cannot be committed: ${safeSqliteMessage((e as Error).message)}. The archive lacks writes this one depends on; refusing to present an incomplete database.`,
               );
@@ -906,7 +907,9 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
             }
             try {
               db!.exec(sql);
-            } catch {
+            } catch (e) {
+              const disk = diskError(e);
+              if (disk) throw disk;
               // A good archive never gets here. Rather than a savepoint around every batch
               // (as costly as a small increment's statements), start again on the two-pass
               // path, which runs each batch in a savepoint, re-runs a failing one statement
@@ -923,7 +926,7 @@ export function runPipeline(o: PipelineOptions): PipelineResult {
               try {
                 db!.exec(s);
               } catch (e) {
-                fail(c, c.first + k + 1, c.total, statementWords(s), (e as Error).message);
+                throw diskError(e) ?? fail(c, c.first + k + 1, c.total, statementWords(s), (e as Error).message);
               }
             });
             break;

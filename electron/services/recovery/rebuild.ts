@@ -17,6 +17,7 @@
  * Pure data in and out (structured-clone), so it runs in a worker thread (`recovery.rebuild`
  * in electron/worker/jobs.ts) or inline.
  */
+import { diskError } from './diskErrors';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, statSync, unlinkSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -337,6 +338,8 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
   } catch (e) {
     zeroize(scan?.clientPrivateKey, doneKey);
     if (e instanceof CldcbError) throw e;
+    const disk = diskError(e);
+    if (disk) throw disk;
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_'))
       throw new CldcbError('integrity_failed', `SQLite failed while rebuilding (${safeSqliteMessage((e as Error).message)}). Nothing was written.`);

@@ -25,6 +25,7 @@
  * Errors never carry SQL text with data values: the increment, the statement number, its
  * verb and table, and SQLite's message with any quoted token removed.
  */
+import { diskError } from './diskErrors';
 import { closeSync, openSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import { CldcbError } from '../../../shared/errors';
@@ -161,7 +162,7 @@ export function replayArchive(
       try {
         db.exec(s);
       } catch (e) {
-        fail(d, n, statementWords(s), (e as Error).message);
+        throw diskError(e) ?? fail(d, n, statementWords(s), (e as Error).message);
       }
     };
 
@@ -177,7 +178,7 @@ export function replayArchive(
       try {
         db.exec('COMMIT');
       } catch (e) {
-        throw new CldcbError(
+        throw diskError(e) ?? new CldcbError(
           'archive_lost_writes',
           `increment ${d.index} (data_version ${d.dataVersion}) cannot be committed: ${safeSqliteMessage((e as Error).message)}. The archive lacks writes this one depends on; refusing to present an incomplete database.`,
         );

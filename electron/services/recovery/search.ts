@@ -28,7 +28,8 @@ import type { RecoveryWarning } from './chain';
 import type { RebuildInput, RebuildOutput } from './rebuild';
 import { STATUS, type RecognizeNote, type RecognizeSliceOutput } from './recognize';
 import { ArchFileWriter, clientKeyFromArchiveName, parseServerAddress, probeArchive, readRecognitionCodesFile, readServerDir, recordSetFrom, type RecordSet, type ServerLogRecord } from './sources';
-import { checkAbort, errData, runTask } from './tasks';
+import { cancelled, checkAbort, errData, runTask } from './tasks';
+import { regularFileProblem } from './untrustedFiles';
 import type { Candidate, ProgressOptions, RecoveryEvent, RecoverySource, SearchInput, SearchResult, SourceResult } from './types';
 
 /** 'auto' probing opens every unmatched archive up to this many archives in a directory. */
@@ -112,6 +113,11 @@ export async function searchEntries(input: SearchInput, opts: ProgressOptions = 
     await timed(run, 'probe', () => probeArchives(run));
     if (run.candidates.some((c) => c.online)) await timed(run, 'download', () => downloadOnline(run));
     closeClients(run);
+    for (const c of run.candidates) {
+      // A directory, FIFO or device named <cid>.arch: said as such, never opened (a FIFO would block; issue 14 #6, #9).
+      const problem = c.archivePath && !c.error ? regularFileProblem(c.archivePath) : undefined;
+      if (problem) Object.assign(c, { error: { code: 'bad_input', message: `${problem}, so it cannot be read as ${c.clientId}'s archive.` } });
+    }
     for (const c of run.candidates)
       if (!c.archivePath && !c.error)
         Object.assign(c, { error: { code: 'not_found', message: `${c.clientId}'s recognition code is in ${c.sourceLabel}, but its archive (${c.clientId}.arch) is not there.` } });
@@ -121,7 +127,8 @@ export async function searchEntries(input: SearchInput, opts: ProgressOptions = 
   } catch (e) {
     closeClients(run);
     for (const d of run.scratch) rmSync(d, { recursive: true, force: true });
-    throw e;
+    // One sentence for every cancel, whichever step saw it first.
+    throw e instanceof CldcbError && e.code === 'cancelled' ? cancelled() : e;
   }
 }
 
@@ -187,6 +194,8 @@ async function openSource(run: SearchRun, s: SourceState): Promise<void> {
     for (const n of l.notes) run.warnings.push({ kind: 'source_failed', severity: 'info', message: `${s.label}: ${n}` });
   } else if (src.kind === 'archive') {
     if (!existsSync(src.archive)) throw new CldcbError('file_not_found', `${src.archive}: no such archive file.`);
+    const problem = regularFileProblem(src.archive);
+    if (problem) throw new CldcbError('bad_input', `${problem}: give the <client id>.arch file itself.`);
     s.codes = src.recognitionCodes ? readRecognitionCodesFile(src.recognitionCodes) : EMPTY_RECORDS;
     const key = clientKeyFromArchiveName(src.archive);
     s.archives = new Map([[key ? bytesToHex(key) : '?', src.archive]]);

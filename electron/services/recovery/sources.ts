@@ -14,7 +14,7 @@
  * tag), and the cpk inside is that client id's private key. One ECDH and one verify per
  * archive, reading 149 bytes (`probeArchive`).
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, writeSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { CldcbError } from '../../../shared/errors';
 import { hexToBytes, zeroize } from '../../../shared/bytes';
@@ -24,7 +24,7 @@ import { formatClientId, formatServerId, parseOptFile, parseServerId } from '../
 import { RECOGNITION_RECORD_SIZE } from '../../../shared/cldcb/messages';
 import { ReuploadOpener } from '../../../shared/cldcb/plaintexts';
 import { nativeBoxCrypto } from '../nativeSeal';
-import { openRegularFile, readSmallText } from './untrustedFiles';
+import { openRegularFile, readSmallBytes, readSmallText, regularFileProblem } from './untrustedFiles';
 
 const ARCH_NAME_RE = /^c([23][0-9a-f]{64})\.arch$/i;
 const LINE_RE = /^(0[23][0-9a-fA-F]{64})\s+([0-9a-fA-F]{128})$/;
@@ -43,6 +43,8 @@ export interface RecordSet {
   /** Lines that do not parse (details for the first 1,000). */
   readonly malformed: Malformed[];
   readonly malformedCount: number;
+  /** Reading stopped after this line: MAX_CODES_RECORDS records were read. */
+  readonly truncatedAt?: number;
 }
 
 /** Grow-able record buffer. */
@@ -78,27 +80,33 @@ class RecordBuilder {
   }
 }
 
+/** A recognition_codes line is 66 + 1 + 128 characters; longer lines are not records (issue 14 #5). */
+export const MAX_CODES_LINE = 1024;
+/**
+ * Records read from one recognition_codes file at most (~194 MB of records). A larger file is
+ * cut there with a note: archives without a checked code are still opened with the node key.
+ */
+export const MAX_CODES_RECORDS = 2_000_000;
+
 /**
  * Parse a `recognition_codes` file (`<02/03 cid hex> <128 hex code>` per line), streaming,
  * tolerant: a line that does not parse is reported (as an invalid entry) and the others
- * are kept — a damaged line must not hide our own code.
- * @throws CldcbError io_error / file_not_found naming the file.
+ * are kept — a damaged line must not hide our own code. Bounded (issue 14 #5): a line longer
+ * than MAX_CODES_LINE is skipped to its end without being kept in memory, and reading stops
+ * after MAX_CODES_RECORDS records (`truncatedAt` says so).
+ * @throws CldcbError file_not_found, bad_input (not a regular file: a FIFO never blocks), io_error.
  */
 export function readRecognitionCodesFile(file: string): RecordSet {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CldcbError(code === 'ENOENT' ? 'file_not_found' : 'io_error', `${file}: cannot read it (${code ?? 'I/O error'}).`);
-  }
+  const { fd } = openRegularFile(file);
   const rb = new RecordBuilder();
   const malformed: Malformed[] = [];
   let malformedCount = 0;
   let lineNo = 0;
-  let rest = '';
+  const bad = (reason: string): void => {
+    malformedCount++;
+    if (malformed.length < 1000) malformed.push({ line: lineNo, reason });
+  };
   const onLine = (raw: string): void => {
-    lineNo++;
     const line = raw.trim();
     if (line.length === 0) return;
     const m = LINE_RE.exec(line);
@@ -106,34 +114,58 @@ export function readRecognitionCodesFile(file: string): RecordSet {
       rb.addHex(m[1]!, m[2]!, lineNo);
       return;
     }
-    malformedCount++;
-    if (malformed.length < 1000) {
-      const tokens = line.split(/\s+/);
-      const reason =
-        tokens.length !== 2
-          ? `expected "<client key> <code>", got ${tokens.length} field(s)`
-          : !/^0[23][0-9a-fA-F]{64}$/.test(tokens[0]!)
-            ? 'the client key is not 66 hex digits starting 02 or 03'
-            : 'the code is not 128 hex digits';
-      malformed.push({ line: lineNo, reason });
-    }
+    const tokens = line.split(/\s+/);
+    bad(
+      tokens.length !== 2
+        ? `expected "<client key> <code>", got ${tokens.length} field(s)`
+        : !/^0[23][0-9a-fA-F]{64}$/.test(tokens[0]!)
+          ? 'the client key is not 66 hex digits starting 02 or 03'
+          : 'the code is not 128 hex digits',
+    );
   };
+  let truncatedAt: number | undefined;
   try {
     const buf = Buffer.alloc(4 << 20);
-    for (;;) {
+    let pending = ''; // the start of the current line (≤ MAX_CODES_LINE)
+    let tooLong = false; // the current line passed MAX_CODES_LINE: skipped to its newline
+    read: for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
-      const text = rest + buf.toString('latin1', 0, n);
-      const parts = text.split('\n');
-      rest = parts.pop()!;
-      for (const p of parts) onLine(p);
+      let at = 0;
+      while (at < n) {
+        const nl = buf.indexOf(10, at);
+        const end = nl < 0 || nl >= n ? n : nl;
+        if (!tooLong) {
+          if (pending.length + (end - at) > MAX_CODES_LINE) {
+            tooLong = true;
+            pending = '';
+          } else pending += buf.toString('latin1', at, end);
+        }
+        if (end === n) break; // the line goes on in the next block
+        lineNo++;
+        if (tooLong) bad(`longer than ${MAX_CODES_LINE} bytes: not a record`);
+        else onLine(pending);
+        pending = '';
+        tooLong = false;
+        at = end + 1;
+        if (rb.count >= MAX_CODES_RECORDS) {
+          truncatedAt = lineNo;
+          break read;
+        }
+      }
     }
-    if (rest.length > 0) onLine(rest);
+    if (truncatedAt === undefined && (pending.length > 0 || tooLong)) {
+      lineNo++;
+      if (tooLong) bad(`longer than ${MAX_CODES_LINE} bytes: not a record`);
+      else onLine(pending);
+    }
+  } catch (e) {
+    throw new CldcbError('io_error', `${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'I/O error'}).`);
   } finally {
     closeSync(fd);
   }
   const { records, lines } = rb.finish();
-  return { records, count: rb.count, lines, malformed, malformedCount };
+  return { records, count: rb.count, lines, malformed, malformedCount, ...(truncatedAt !== undefined ? { truncatedAt } : {}) };
 }
 
 /** Records (from message 4) → a RecordSet. */
@@ -167,34 +199,55 @@ export interface ServerDirListing {
  *   neither recognition_codes nor any <cid>.arch), io_error.
  */
 export function readServerDir(dir: string): ServerDirListing {
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = readdirSync(dir);
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CldcbError('file_not_found', `${dir}: no such directory. Give the copy of the cldcb server's directory.`);
     if (code === 'ENOTDIR') throw new CldcbError('bad_input', `${dir} is a file, not a directory. For a single archive use the archive source.`);
     throw new CldcbError('io_error', `${dir}: cannot list it (${code ?? 'I/O error'}).`);
   }
+  const names = entries.map((e) => e.name);
   const notes: string[] = [];
   const archives = new Map<string, string>();
-  for (const n of names) {
-    const m = ARCH_NAME_RE.exec(n);
-    if (m) archives.set(('0' + m[1]!).toLowerCase(), path.join(dir, n));
+  for (const e of entries) {
+    const m = ARCH_NAME_RE.exec(e.name);
+    if (!m) continue;
+    const file = path.join(dir, e.name);
+    archives.set(('0' + m[1]!).toLowerCase(), file);
+    // A directory, FIFO or device is said here; the readers never open it (probeArchive opens
+    // regular files only, search.ts refuses it as a candidate's archive: issue 14 #6, #9). A
+    // symbolic link is followed (one stat).
+    const problem = e.isFile() ? undefined : regularFileProblem(file);
+    if (problem) notes.push(`${problem}: it cannot be an archive.`);
   }
   const codesFile = path.join(dir, 'recognition_codes');
   const hasCodes = names.includes('recognition_codes');
   if (!hasCodes && archives.size === 0)
     throw new CldcbError('bad_input', `${dir} holds neither recognition_codes nor any <client id>.arch: it is not a cldcb server directory.`);
-  const codes: RecordSet = hasCodes ? readRecognitionCodesFile(codesFile) : { records: new Uint8Array(0), count: 0, malformed: [], malformedCount: 0 };
+  let codes: RecordSet = { records: new Uint8Array(0), count: 0, malformed: [], malformedCount: 0 };
   if (!hasCodes) notes.push('no recognition_codes file: every archive is opened with the node key instead.');
+  else
+    try {
+      codes = readRecognitionCodesFile(codesFile);
+      if (codes.malformedCount > 0)
+        notes.push(`recognition_codes: ${codes.malformedCount} line(s) are not records (line ${codes.malformed[0]!.line}: ${codes.malformed[0]!.reason}); the others were checked.`);
+      if (codes.truncatedAt !== undefined)
+        notes.push(`recognition_codes holds more than ${MAX_CODES_RECORDS.toLocaleString('en')} records; only those up to line ${codes.truncatedAt} were checked, and archives without a checked code are opened with the node key instead.`);
+    } catch (e) {
+      // An auxiliary file: its loss costs the fast path, never the recovery (issue 14 #5).
+      notes.push(`recognition_codes cannot be used (${e instanceof CldcbError ? e.message : 'I/O error'}); every archive is opened with the node key instead.`);
+    }
   let clients: string[] = [];
   if (names.includes('clients')) {
     try {
-      clients = readFileSync(path.join(dir, 'clients'), 'latin1')
+      const { text, truncated } = readSmallText(path.join(dir, 'clients'), MAX_CLIENTS_BYTES);
+      clients = text
         .split(/\s+/)
         .filter((s) => /^[cC][23][0-9a-fA-F]{64}$/.test(s))
         .map((s) => s.toLowerCase());
+      if (truncated) notes.push(`the clients file is larger than ${MAX_CLIENTS_BYTES >> 20} MiB; only its start was read.`);
     } catch {
       notes.push('the clients file cannot be read; ignored.');
     }
@@ -273,11 +326,14 @@ function readPortFile(file: string): number | undefined {
   }
 }
 
+/** The `clients` allow-list is read up to this size (~250,000 client ids). */
+const MAX_CLIENTS_BYTES = 16 << 20;
+
 /** sid from `server_id` (`# sid = 5…`) or, failing that, from `secret` (raw 32-byte key). */
 function readServerIdFrom(dir: string, names: string[]): string | undefined {
   if (names.includes('server_id')) {
     try {
-      const sid = parseOptFile(readFileSync(path.join(dir, 'server_id'), 'utf8')).get('sid');
+      const sid = parseOptFile(readSmallText(path.join(dir, 'server_id'), 4096).text).get('sid');
       if (sid) return formatServerId(parseServerId(sid));
     } catch {
       /* fall through */
@@ -286,8 +342,9 @@ function readServerIdFrom(dir: string, names: string[]): string | undefined {
   if (names.includes('secret')) {
     let key: Uint8Array | undefined;
     try {
-      key = new Uint8Array(readFileSync(path.join(dir, 'secret')));
-      if (key.length === 32 && isValidPrivateKey(key)) return formatServerId(nativeBoxCrypto().secp.publicKey(key));
+      const r = readSmallBytes(path.join(dir, 'secret'), 33);
+      key = r.bytes;
+      if (!r.truncated && key.length === 32 && isValidPrivateKey(key)) return formatServerId(nativeBoxCrypto().secp.publicKey(key));
     } catch {
       /* unreadable */
     } finally {
@@ -321,8 +378,8 @@ export interface ProbeResult {
 export function probeArchive(file: string, nodePriv: Uint8Array, clientKey?: Uint8Array): ProbeResult {
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'r');
-    const size = fstatSync(fd).size;
+    let size: number;
+    ({ fd, size } = openRegularFile(file, path.basename(file)));
     // The first box, through the one framer (a u16 length, then the box).
     const reader = new ArchReader({ what: path.basename(file) });
     let chunk: Uint8Array | undefined;
@@ -350,7 +407,7 @@ export function probeArchive(file: string, nodePriv: Uint8Array, clientKey?: Uin
       opener.dispose();
     }
   } catch (e) {
-    return { ours: false, reason: `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'I/O error'})` };
+    return { ours: false, reason: e instanceof CldcbError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? 'I/O error'})` };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

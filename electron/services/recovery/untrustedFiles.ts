@@ -62,23 +62,30 @@ export function openRegularFile(file: string, what = file): { fd: number; size: 
 }
 
 /**
- * The first `maxBytes` of a small regular file as latin1 text, and whether there was more.
+ * The first `maxBytes` of a small regular file, and whether there was more. The caller owns
+ * (and may zeroize) the bytes.
  * @throws CldcbError as {@link openRegularFile}.
  */
-export function readSmallText(file: string, maxBytes: number, what = file): { text: string; truncated: boolean } {
+export function readSmallBytes(file: string, maxBytes: number, what = file): { bytes: Uint8Array; truncated: boolean } {
   const { fd, size } = openRegularFile(file, what);
   try {
-    const buf = Buffer.alloc(Math.min(maxBytes, size));
+    const buf = new Uint8Array(Math.min(maxBytes, size));
     let n = 0;
     while (n < buf.length) {
       const r = readSync(fd, buf, n, buf.length - n, n);
       if (r === 0) break;
       n += r;
     }
-    return { text: buf.toString('latin1', 0, n), truncated: size > maxBytes };
+    return { bytes: n === buf.length ? buf : buf.subarray(0, n), truncated: size > maxBytes };
   } catch (e) {
     throw new CldcbError('io_error', `${what}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'I/O error'}).`);
   } finally {
     closeSync(fd);
   }
+}
+
+/** {@link readSmallBytes} as latin1 text. */
+export function readSmallText(file: string, maxBytes: number, what = file): { text: string; truncated: boolean } {
+  const { bytes, truncated } = readSmallBytes(file, maxBytes, what);
+  return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1'), truncated };
 }
