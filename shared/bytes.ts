@@ -3,11 +3,12 @@
  */
 import { CldcbError } from './errors';
 
-const HEX = '0123456789abcdef';
+/** "00" … "ff": one string per byte (half the work of two nibble lookups; the recovery hexes a hash per increment). */
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function bytesToHex(b: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]! >> 4]! + HEX[b[i]! & 15]!;
+  for (let i = 0; i < b.length; i++) s += HEX_BYTE[b[i]!]!;
   return s;
 }
 

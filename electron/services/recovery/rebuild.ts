@@ -27,8 +27,10 @@ import { commitTempFile, tempPathFor } from '../atomicFile';
 import { scanArchive, cancelledError, type ScanResult } from './archiveScan';
 import { planReplay, type ReplayPlan, type SnapshotSummary } from '../../../shared/cldcb/chain';
 import type { RecoveryWarning } from './chain';
-import { replayArchive, safeSqliteMessage, type ReplayStats } from './replay';
-import { pipelineAvailable, PipelineFallback, runPipeline, type FeederLink } from './pipeline';
+import { safeSqliteMessage } from './executor';
+import { replayArchive, type ReplayStats } from './replay';
+import { pipelineAvailable, runPipeline, type FeederLink } from './pipeline';
+import { ReplayFallback } from './replayPlan';
 
 /** What a job reports through `progress(done, total, note)`: `note` is this, as JSON. */
 export type RebuildProgressNote =
@@ -214,7 +216,7 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
         };
         timings.push({ step: 'unseal, verify and replay (pipelined)', ms: t() - t0 });
       } catch (e) {
-        if (!(e instanceof PipelineFallback)) throw e;
+        if (!(e instanceof ReplayFallback)) throw e;
         // Start again with the two-pass path, from an empty temp file.
         db = undefined;
         if (fd !== undefined) closeSync(fd);
@@ -253,13 +255,12 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
       // Pass 2
       t0 = t();
       openDb();
-      const stats = replayArchive(db!, input.archivePath, scan.incrementsOffset, scan.increments, plan.replay, {
+      const stats = replayArchive(db!, input.archivePath, scan.incrementsOffset, scan.increments, plan, {
         nodePriv,
         clientKey: input.clientKey,
         cancelled: () => ctx.cancelled(),
         progress: (d, total, statements, bytes) => note(ctx, d, total, { phase: 'replay', increments: d, total, statements, bytes }),
         streamKeys: scan.streamKeys,
-        restarts: plan.restarts,
       });
       timings.push({ step: 'replay', ms: t() - t0 });
       done = { ...base, stats, ...(scan.clientPrivateKey ? { clientPrivateKey: scan.clientPrivateKey } : {}) };

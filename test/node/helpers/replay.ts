@@ -1,22 +1,21 @@
 /**
  * Test-side recovery: unseal a client's archive with the node key, check it, and replay it
- * into a fresh SQLite database; compare databases row by row. Built on the one codec
- * (test/unit/helpers/decode.ts composes shared/cldcb: framer, readers, opener, chain planner),
- * so what it decides is what the recovery decides; the replay here is the plain one
- * (statement by statement, lightningd's placement of PRAGMAs):
- *  - snapshot + the increments the chain planner keeps, in archive order;
- *  - one increment: its leading `PRAGMA` statements before BEGIN, the rest in one
- *    transaction, its trailing `PRAGMA` statements after COMMIT (a PRAGMA-only increment
- *    is all outside). That is lightningd's own order for calls made outside a transaction
- *    and for the plugin's merges of them (plugin/backup.ts). Foreign keys are ON, as in
- *    lightningd (so its ON DELETE CASCADE deletions happen in the replay too).
+ * into a fresh SQLite database; compare databases row by row. Built on the one codec and the
+ * one replay plan: test/unit/helpers/decode.ts composes shared/cldcb (framer, readers,
+ * opener, chain planner), and each write set runs through the recovery's replay plan
+ * (electron/services/recovery/replayPlan.ts: leading PRAGMAs before BEGIN, the rest in one
+ * transaction, trailing PRAGMAs after COMMIT; foreign keys ON as on lightningd's connection,
+ * again before a redo) and its statement-by-statement executor — here one write set at a
+ * time, in memory, as lightningd ran them. What it decides is what the recovery decides; the
+ * independent check is the comparison with the database lightningd itself wrote.
  */
 import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { bytesToHex, concatBytes } from '../../../shared/bytes';
+import { bytesToHex, concatBytes, utf8 } from '../../../shared/bytes';
 import type { ArchEvent } from '../../../shared/cldcb/arch';
-import { isPragma } from '../../../shared/cldcb/statements';
 import { nativeBoxCrypto } from '../../../electron/services/nativeSeal';
+import { Executor } from '../../../electron/services/recovery/executor';
+import { ReplayPlanner } from '../../../electron/services/recovery/replayPlan';
 import { decodeArchive, type DecodedArchive, type DecodedIncrement } from '../../unit/helpers/decode';
 
 export type { DecodedIncrement } from '../../unit/helpers/decode';
@@ -45,24 +44,26 @@ export function planReplay(b: DecodedBackup): ReplayPlan {
   return { replay: b.replay, errors: b.plan.fatal ? [b.plan.fatal.message] : [], notes: b.warnings.map((w) => w.message) };
 }
 
+/** Run write sets the way lightningd ran them: the recovery's replay plan, statement by statement (see module comment). */
+function writeSets(db: Database.Database): { run(statements: readonly string[], how?: { synthesizeBump?: boolean; restart?: boolean }, dataVersion?: number): void } {
+  const executor = new Executor(db, 'test replay');
+  const plan = new ReplayPlanner({ emit: (c) => executor.run(c), handedOff: 0 }, { what: 'test replay' });
+  let index = 0;
+  return {
+    run(statements, how = {}, dataVersion = 0) {
+      try {
+        plan.writeSet(index++, dataVersion, statements.map((s) => utf8(s)), how);
+      } catch (e) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw e;
+      }
+    },
+  };
+}
+
 /** Run one increment the way lightningd ran it (see module comment). */
 export function applyIncrement(db: Database.Database, statements: readonly string[]): void {
-  let a = 0;
-  let z = statements.length;
-  while (a < z && isPragma(statements[a]!)) a++;
-  while (z > a && isPragma(statements[z - 1]!)) z--;
-  for (let i = 0; i < a; i++) db.exec(statements[i]!);
-  if (z > a) {
-    db.exec('BEGIN');
-    try {
-      for (let i = a; i < z; i++) db.exec(statements[i]!);
-      db.exec('COMMIT');
-    } catch (e) {
-      db.exec('ROLLBACK');
-      throw e;
-    }
-  }
-  for (let i = z; i < statements.length; i++) db.exec(statements[i]!);
+  writeSets(db).run(statements);
 }
 
 /**
@@ -77,7 +78,11 @@ export function replayToFile(b: DecodedBackup, outPath: string, force = false): 
   writeFileSync(outPath, concatBytes(...b.snapshot));
   const db = new Database(outPath);
   try {
-    for (const d of plan.replay) applyIncrement(db, d.statements);
+    db.pragma('foreign_keys = ON'); // as lightningd's connection
+    const sets = writeSets(db);
+    const restarts = new Set(b.plan.restarts);
+    const bumps = new Set(b.plan.missingBumps);
+    for (const d of plan.replay) sets.run(d.statements, { synthesizeBump: bumps.has(d.index), restart: restarts.has(d.index) }, d.dataVersion);
   } finally {
     db.close();
   }
@@ -89,7 +94,9 @@ export function replayTrace(trace: readonly { data_version: number; writes: stri
   for (const s of ['', '-journal', '-wal', '-shm']) rmSync(outPath + s, { force: true });
   const db = new Database(outPath);
   try {
-    for (const call of trace) applyIncrement(db, call.writes);
+    db.pragma('foreign_keys = ON'); // as lightningd's connection
+    const sets = writeSets(db);
+    for (const call of trace) sets.run(call.writes, {}, call.data_version);
   } finally {
     db.close();
   }
