@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCli } from '../../cli/main';
+import { runCliCaptured } from './helpers/cli';
 import { commands } from '../../cli/commands/index';
 import { tempSpace } from './helpers/recovery';
 
@@ -21,12 +21,7 @@ beforeAll(() => {
 });
 afterAll(() => tmp.remove());
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), interactive: false, askSecret: () => Promise.reject(new Error('no terminal')), askLine: () => Promise.reject(new Error('no terminal')) });
-  return { code, stdout, stderr };
-}
+const run = runCliCaptured;
 
 const NO = '/no/such/file';
 const NODE_ID = '026e373091ec9644ae7bd820233fc2225bb9f7f12fd2c74dabfdc2ff261988c935';

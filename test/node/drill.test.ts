@@ -9,22 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli } from '../../cli/main';
-import type { CliIo } from '../../cli/io';
+import { capturedIo } from './helpers/cli';
 import { runDemoDrill, DRILL_INTERVAL_DAYS } from '../../electron/services/recovery/drill';
 import { ensureServerBuilt, ROOT } from './helpers/server-harness';
 
-function io(): CliIo & { stdout: string; stderr: string } {
-  const o = {
-    stdout: '',
-    stderr: '',
-    interactive: false,
-    out: (t: string) => void (o.stdout += t),
-    err: (t: string) => void (o.stderr += t),
-    askSecret: () => Promise.reject(new Error('no terminal')),
-    askLine: () => Promise.reject(new Error('no terminal')),
-  };
-  return o;
-}
 
 let tmp: string;
 beforeAll(async () => {
@@ -35,7 +23,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('drill --demo', () => {
   it('runs the whole chain on the bundled trace and passes, with a printable report', async () => {
-    const t = io();
+    const t = capturedIo();
     const report = path.join(tmp, 'demo.html');
     const code = await runCli(['drill', '--demo', '--json', `--report=${report}`], t);
     expect(code, t.stderr).toBe(0);
@@ -68,7 +56,7 @@ describe('drill --demo', () => {
   }, 120_000);
 
   it('prints progress on stderr and PASS with the next due date as text', async () => {
-    const t = io();
+    const t = capturedIo();
     expect(await runCli(['drill', '--demo'], t)).toBe(0);
     expect(t.stderr).toMatch(/▸ lightningd: play the real db_write trace through the plugin/);
     expect(t.stdout).toMatch(/RESULT: PASS\nNext drill due: \d{4}-\d{2}-\d{2} \(90 days\)\n$/);
@@ -90,7 +78,7 @@ describe('drill --lightning-dir (live)', () => {
   }, 120_000);
 
   const drill = async (extra: string[]): Promise<{ code: number; r: Record<string, unknown> & { comparisons: { ahead_by: number; identical: boolean; ok: boolean }[]; notes: string[] } }> => {
-    const t = io();
+    const t = capturedIo();
     const code = await runCli(['drill', `--lightning-dir=${lightningDir}`, `--from=${path.join(kept, 'server-copy')}`, '--json', ...extra], t);
     return { code, r: JSON.parse(t.stdout) };
   };
@@ -133,8 +121,8 @@ describe('drill --lightning-dir (live)', () => {
     const { code, r } = await drill([]);
     expect(code).toBe(0);
     expect(r.notes.join(' ')).toMatch(/No live database given/);
-    const t = io();
+    const t = capturedIo();
     expect(await runCli(['drill'], t)).toBe(2);
-    expect(await runCli(['drill', '--demo', `--lightning-dir=${lightningDir}`], io())).toBe(2);
+    expect(await runCli(['drill', '--demo', `--lightning-dir=${lightningDir}`], capturedIo())).toBe(2);
   }, 120_000);
 });

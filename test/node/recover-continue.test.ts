@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from '../../cli/main';
+import { runCliCaptured } from './helpers/cli';
 import { encodeArchive } from '../../shared/cldcb/arch';
 import { formatClientId } from '../../shared/cldcb/ids';
 import { bytesToHex } from '../../shared/bytes';
@@ -56,17 +56,9 @@ async function recoverInto(s: Setup, from: string, name: string, extra: string[]
   const dir = path.join(s.dir, name);
   mkdirSync(dir);
   copyFileSync(path.join(FIX, channel.name, 'hsm_secret'), path.join(dir, 'hsm_secret'));
-  let out = '';
-  let err = '';
-  const code = await runCli(['recover', `--lightning-dir=${dir}`, `--from=${from}`, '--json', ...extra], {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    interactive: false,
-    askSecret: async () => '',
-    askLine: async () => '',
-  });
-  expect(err).toBe('');
-  return { code, verdict: JSON.parse(out) as Record<string, unknown>, dir };
+  const r = await runCliCaptured(['recover', `--lightning-dir=${dir}`, `--from=${from}`, '--json', ...extra]);
+  expect(r.stderr).toBe('');
+  return { code: r.code, verdict: JSON.parse(r.stdout) as Record<string, unknown>, dir };
 }
 
 function chainHead(dir: string, s: Setup) {
@@ -145,14 +137,7 @@ describe('the state file is written only where it is right', () => {
     mkdirSync(dir);
     copyFileSync(path.join(FIX, channel.name, 'hsm_secret'), path.join(dir, 'hsm_secret'));
     writeFileSync(path.join(dir, STATE_FILE), 'the lost node');
-    let out = '';
-    const code = await runCli(['recover', `--lightning-dir=${dir}`, `--from=${serverDirCopy(s)}`, '--json', '--shost=127.0.0.1:1'], {
-      out: (t) => (out += t),
-      err: () => {},
-      interactive: false,
-      askSecret: async () => '',
-      askLine: async () => '',
-    });
+    const { code, stdout: out } = await runCliCaptured(['recover', `--lightning-dir=${dir}`, `--from=${serverDirCopy(s)}`, '--json', '--shost=127.0.0.1:1']);
     expect(code).toBe(0);
     expect(readFileSync(path.join(dir, `${STATE_FILE}.before-recovery`), 'utf8')).toBe('the lost node');
     expect(chainHead(dir, s)).toEqual(chainHead(s.dir, s));
@@ -188,8 +173,8 @@ describe("without the server's address, no wrapper that points nowhere (issue 10
       expect(steps[steps.length - 1]).toMatch(/^Never start the lost node/);
 
       // The operator fills in the host and runs it.
-      const install = await runCli(cmd!.replace('SERVER_HOST', '127.0.0.1').split(' '), { out: () => {}, err: () => {}, interactive: false, askSecret: async () => '', askLine: async () => '' });
-      expect(install).toBe(0);
+      const install = await runCliCaptured(cmd!.replace('SERVER_HOST', '127.0.0.1').split(' '));
+      expect(install.code, install.stderr).toBe(0);
       const d2 = startDriver({ dir: r.dir, wrapper: path.join(r.dir, 'cldcb-plugin-wrapper') });
       await d2.getmanifest();
       await d2.init();
@@ -223,8 +208,7 @@ describe("without the server's address, no wrapper that points nowhere (issue 10
 
     const dir = path.join(s.dir, 'bad-shost');
     mkdirSync(dir);
-    let err = '';
-    const code = await runCli(['recover', `--lightning-dir=${dir}`, `--from=${copy}`, '--shost=host:99999'], { out: () => {}, err: (t) => (err += t), interactive: false, askSecret: async () => '', askLine: async () => '' });
+    const { code, stderr: err } = await runCliCaptured(['recover', `--lightning-dir=${dir}`, `--from=${copy}`, '--shost=host:99999']);
     expect(code).toBe(2);
     expect(err).toMatch(/--shost: port "99999" is not a number from 1 to 65535/);
     expect(readdirSync(dir)).toEqual([]);

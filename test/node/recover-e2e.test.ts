@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../cli/main';
-import type { CliIo } from '../../cli/io';
+import { capturedIo } from './helpers/cli';
 import { formatClientId } from '../../shared/cldcb/ids';
 import { encodeArchive, readArchive } from '../../shared/cldcb/arch';
 import { signRecognitionCode } from '../../shared/cldcb/recognition';
@@ -52,18 +52,6 @@ async function loadNode(name: string, trace: string): Promise<Node> {
   };
 }
 
-function io(): CliIo & { stdout: string; stderr: string } {
-  const o = {
-    stdout: '',
-    stderr: '',
-    interactive: false,
-    out: (t: string) => void (o.stdout += t),
-    err: (t: string) => void (o.stderr += t),
-    askSecret: () => Promise.reject(new Error('no terminal')),
-    askLine: () => Promise.reject(new Error('no terminal')),
-  };
-  return o;
-}
 
 let tmp: string;
 let server: ServerProcess;
@@ -147,7 +135,7 @@ describe('recover real lightningd traces from a server with several clients', ()
       [channel, 'channel'],
     ] as const) {
       const ld = lightningDir(node);
-      const t = io();
+      const t = capturedIo();
       const code = await runCli(['recover', `--lightning-dir=${ld}`, `--from=${copy}`, '--json', '--shost=backup.example'], t);
       expect(code, t.stderr).toBe(0);
       const v = JSON.parse(t.stdout);
@@ -168,7 +156,7 @@ describe('recover real lightningd traces from a server with several clients', ()
 
   it('online --server: row-identical, with the read proof of extension v1', async () => {
     const ld = lightningDir(channel);
-    const t = io();
+    const t = capturedIo();
     const code = await runCli(['recover', `--lightning-dir=${ld}`, `--server=${server.serverId}@127.0.0.1:${server.port}`], t);
     expect(code, t.stderr).toBe(0);
     expect(t.stderr).toMatch(/server speaks extension v1/);
@@ -189,7 +177,7 @@ describe('recover real lightningd traces from a server with several clients', ()
     const ends = events.map((e, i) => (e.type === 'incrementEnd' ? i : -1)).filter((i) => i >= 0);
     writeFileSync(path.join(old, `${clients.single}.arch`), encodeArchive(events.slice(0, ends[ends.length - 21]! + 1)));
     const ld = lightningDir(single);
-    const t = io();
+    const t = capturedIo();
     const code = await runCli(['recover', `--lightning-dir=${ld}`, `--from=${old}`, `--server=${server.serverId}@127.0.0.1:${server.port}`, '--json'], t);
     expect(code, t.stderr).toBe(0);
     const v = JSON.parse(t.stdout);

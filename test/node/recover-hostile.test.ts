@@ -7,18 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCli } from '../../cli/main';
-import type { CliIo } from '../../cli/io';
 import { compareDatabases } from '../../electron/services/recovery/compare';
 import { readRecognitionCodesFile, MAX_CODES_LINE } from '../../electron/services/recovery/sources';
-import { repoRoot } from './helpers/cli';
+import { repoRoot, runCliCaptured } from './helpers/cli';
 import { ensureServerBuilt } from './helpers/server-harness';
-import { tempSpace } from './helpers/recovery';
+import { CLDCB_CID1 as CID1, CLDCB_FIX as FIX, originalServerDir, tempSpace } from './helpers/recovery';
 
-const FIX = path.resolve('test/fixtures/cldcb');
-const CID1 = 'c2f8853660663e584024d4efbd84c77b61de13941cffeb0e8a41fb06ce46373637';
 const EXPECTED = path.join(FIX, 'recovered_from_archive_dv9.sqlite3');
 const NODE_KEY_FILE = path.join(FIX, 'node.key');
 const OTHER_CID = 'c3' + '11'.repeat(32);
@@ -30,33 +26,10 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.remove());
 
-/** A copy of the original server directory with client 1's archive (its code is lost: found by probing). */
-function serverDirCopy(): string {
-  const d = tmp.fresh('server');
-  for (const f of readdirSync(path.join(FIX, 'server_dir'))) copyFileSync(path.join(FIX, 'server_dir', f), path.join(d, f));
-  copyFileSync(path.join(FIX, 'server_id'), path.join(d, 'server_id'));
-  copyFileSync(path.join(FIX, `${CID1}.arch`), path.join(d, `${CID1}.arch`));
-  return d;
-}
+const serverDirCopy = (): string => originalServerDir(tmp.fresh('server'));
 
-function io(): CliIo & { stdout: string; stderr: string } {
-  const o = {
-    stdout: '',
-    stderr: '',
-    interactive: false,
-    out: (t: string) => void (o.stdout += t),
-    err: (t: string) => void (o.stderr += t),
-    askSecret: () => Promise.reject(new Error('no terminal')),
-    askLine: () => Promise.reject(new Error('no terminal')),
-  };
-  return o;
-}
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const t = io();
-  const code = await runCli(args, t);
-  return { code, stdout: t.stdout, stderr: t.stderr };
-}
+const cli = runCliCaptured;
 
 const recoverArgs = (ld: string, from: string, ...extra: string[]): string[] => ['recover', `--lightning-dir=${ld}`, `--from=${from}`, `--node-key-file=${NODE_KEY_FILE}`, '--json', ...extra];
 

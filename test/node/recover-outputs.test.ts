@@ -11,18 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { runCli } from '../../cli/main';
-import type { CliIo } from '../../cli/io';
 import { EXIT_STALE } from '../../cli/commands/recover';
 import { hexToBytes } from '../../shared/bytes';
 import { CldcbError } from '../../shared/errors';
 import { compareDatabases } from '../../electron/services/recovery/compare';
 import { recover } from '../../electron/services/recovery/engine';
 import { ensureServerBuilt } from './helpers/server-harness';
-import { tempSpace } from './helpers/recovery';
+import { CLDCB_CID1 as CID1, CLDCB_FIX as FIX, originalServerDir, tempSpace } from './helpers/recovery';
+import { runCliCaptured } from './helpers/cli';
 
-const FIX = path.resolve('test/fixtures/cldcb');
-const CID1 = 'c2f8853660663e584024d4efbd84c77b61de13941cffeb0e8a41fb06ce46373637';
 const EXPECTED = path.join(FIX, 'recovered_from_archive_dv9.sqlite3');
 const NODE_KEY_FILE = path.join(FIX, 'node.key');
 const NPK = hexToBytes('1ff8408eee5b9d9d65ca6d3698067b551f93aef9b548f05520369ed435383673');
@@ -34,33 +31,10 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.remove());
 
-/** A copy of the original server directory with client 1's archive, its server_id and (ours) port file. */
-function serverDirCopy(): string {
-  const d = tmp.fresh('server');
-  for (const f of readdirSync(path.join(FIX, 'server_dir'))) copyFileSync(path.join(FIX, 'server_dir', f), path.join(d, f));
-  copyFileSync(path.join(FIX, 'server_id'), path.join(d, 'server_id'));
-  copyFileSync(path.join(FIX, `${CID1}.arch`), path.join(d, `${CID1}.arch`));
-  return d;
-}
+const serverDirCopy = (): string => originalServerDir(tmp.fresh('server'));
 
-function io(): CliIo & { stdout: string; stderr: string } {
-  const o = {
-    stdout: '',
-    stderr: '',
-    interactive: false,
-    out: (t: string) => void (o.stdout += t),
-    err: (t: string) => void (o.stderr += t),
-    askSecret: () => Promise.reject(new Error('no terminal')),
-    askLine: () => Promise.reject(new Error('no terminal')),
-  };
-  return o;
-}
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const t = io();
-  const code = await runCli(args, t);
-  return { code, stdout: t.stdout, stderr: t.stderr };
-}
+const cli = runCliCaptured;
 
 describe('a database that may be stale is written aside, never as lightningd.sqlite3 (issue 12 #2)', () => {
   it('CLI: exit 3, lightningd.sqlite3.stale-9 alone (no wrapper, state or key beside it), what to do; a second run never overwrites it', async () => {

@@ -14,7 +14,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from '../../cli/main';
+import { runCliCaptured } from './helpers/cli';
 import { EXIT_STALE } from '../../cli/commands/recover';
 import { readArchive } from '../../shared/cldcb/arch';
 import { formatClientId } from '../../shared/cldcb/ids';
@@ -72,14 +72,12 @@ function cutCopy(bytes: number, withLog: boolean): string {
   return d;
 }
 
-async function recoverJson(from: string, extra: string[] = []): Promise<{ code: number; v: Record<string, unknown>; ld: string; text: string }> {
+async function recoverJson(from: string, extra: string[] = []): Promise<{ code: number; v: Record<string, unknown>; ld: string }> {
   const ld = path.join(work, `ld-${n++}`);
   mkdirSync(ld);
   copyFileSync(path.join(FIX, channel.name, 'hsm_secret'), path.join(ld, 'hsm_secret'));
-  let out = '';
-  const code = await runCli(['recover', `--lightning-dir=${ld}`, `--from=${from}`, '--shost=127.0.0.1', '--json', ...extra], { out: (t) => (out += t), err: () => {}, interactive: false, askSecret: async () => '', askLine: async () => '' });
-  const v = JSON.parse(out) as Record<string, unknown>;
-  return { code, v, ld, text: '' };
+  const r = await runCliCaptured(['recover', `--lightning-dir=${ld}`, `--from=${from}`, '--shost=127.0.0.1', '--json', ...extra]);
+  return { code: r.code, v: JSON.parse(r.stdout) as Record<string, unknown>, ld };
 }
 
 const lastDvOf = (k: number): number => channel.trace[k - 1]!.data_version;

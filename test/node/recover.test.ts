@@ -19,7 +19,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../cli/main';
-import type { CliIo } from '../../cli/io';
+import { capturedIo } from './helpers/cli';
+import { originalServerDir } from './helpers/recovery';
 import { hexToBytes } from '../../shared/bytes';
 import { encodeArchive, readArchive, type ArchEvent } from '../../shared/cldcb/arch';
 import { decodeArchive } from '../unit/helpers/decode';
@@ -64,33 +65,14 @@ const fresh = (name: string): string => {
 };
 
 /** A copy of the original server directory with client 1's archive (as the server had it). */
-function serverDirCopy(archive = ARCH): string {
-  const d = fresh('server');
-  for (const f of readdirSync(path.join(FIX, 'server_dir')))
-    copyFileSync(path.join(FIX, 'server_dir', f), path.join(d, f));
-  copyFileSync(path.join(FIX, 'server_id'), path.join(d, 'server_id'));
-  copyFileSync(archive, path.join(d, `${CID1}.arch`));
-  return d;
-}
+const serverDirCopy = (archive = ARCH): string => originalServerDir(fresh('server'), archive);
 
-function io(): CliIo & { stdout: string; stderr: string } {
-  const o = {
-    stdout: '',
-    stderr: '',
-    interactive: false,
-    out: (t: string) => void (o.stdout += t),
-    err: (t: string) => void (o.stderr += t),
-    askSecret: () => Promise.reject(new Error('no terminal')),
-    askLine: () => Promise.reject(new Error('no terminal')),
-  };
-  return o;
-}
 
 describe('recover --from a copy of the original server directory', () => {
   it('finds client 1 by opening its archive and rebuilds the database row-identical', async () => {
     const sd = serverDirCopy();
     const ld = fresh('ld');
-    const t = io();
+    const t = capturedIo();
     const code = await runCli(
       ['recover', `--lightning-dir=${ld}`, `--from=${sd}`, `--node-key-file=${NODE_KEY_FILE}`, '--json'],
       t,
@@ -136,7 +118,7 @@ describe('recover --from a copy of the original server directory', () => {
   it('prints progress on stderr and a text report without --json, and writes --report', async () => {
     const sd = serverDirCopy();
     const ld = fresh('ld');
-    const t = io();
+    const t = capturedIo();
     const report = path.join(fresh('report'), 'r.html');
     expect(
       await runCli(
@@ -177,7 +159,7 @@ describe('recover --from a copy of the original server directory', () => {
     const ld = fresh('ld');
     const db = path.join(ld, 'lightningd.sqlite3');
     writeFileSync(db, 'precious');
-    const t = io();
+    const t = capturedIo();
     expect(
       await runCli(
         ['recover', `--lightning-dir=${ld}`, `--from=${sd}`, `--node-key-file=${NODE_KEY_FILE}`],
@@ -191,7 +173,7 @@ describe('recover --from a copy of the original server directory', () => {
   });
 
   it('needs the hsm_secret in the lightning directory and says so', async () => {
-    const t = io();
+    const t = capturedIo();
     expect(await runCli(['recover', `--lightning-dir=${fresh('ld')}`, `--from=${serverDirCopy()}`], t)).toBe(
       1,
     );
@@ -199,7 +181,7 @@ describe('recover --from a copy of the original server directory', () => {
   });
 
   it('usage errors exit 2', async () => {
-    const t = io();
+    const t = capturedIo();
     expect(await runCli(['recover', `--lightning-dir=${fresh('ld')}`], t)).toBe(2);
     expect(t.stderr).toMatch(/--from=SERVERDIR/);
   });
@@ -208,7 +190,7 @@ describe('recover --from a copy of the original server directory', () => {
     const ld = fresh('ld');
     const a = path.join(fresh('a'), `${CID1}.arch`);
     copyFileSync(ARCH, a);
-    const t = io();
+    const t = capturedIo();
     expect(
       await runCli(
         ['recover', `--lightning-dir=${ld}`, `--from=${a}`, `--node-key-file=${NODE_KEY_FILE}`, '--json'],

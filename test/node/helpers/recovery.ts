@@ -6,6 +6,7 @@
 import { expect } from 'vitest';
 import { createHash } from 'node:crypto';
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -80,6 +81,22 @@ export function serverDirWith(dir: string, archive: Uint8Array | string, clientI
     path.join(dir, 'server_id'),
     `# sid = ${formatServerId(nativeBoxCrypto().secp.publicKey(randomKey()))}\n`,
   );
+  return dir;
+}
+
+/** The original cldcb programs' run (test/fixtures/cldcb, see its README): client 1 reaches data_version 9. */
+export const CLDCB_FIX = path.resolve('test/fixtures/cldcb');
+export const CLDCB_CID1 = 'c2f8853660663e584024d4efbd84c77b61de13941cffeb0e8a41fb06ce46373637';
+
+/**
+ * Make `dir` a copy of the original server's directory (its recognition_codes lost client 1's
+ * code, so recovery finds it by opening the archive), its server_id, and client 1's archive
+ * (the fixture's, or the file `archive`). Returns `dir`.
+ */
+export function originalServerDir(dir: string, archive = path.join(CLDCB_FIX, `${CLDCB_CID1}.arch`)): string {
+  for (const f of readdirSync(path.join(CLDCB_FIX, 'server_dir'))) copyFileSync(path.join(CLDCB_FIX, 'server_dir', f), path.join(dir, f));
+  copyFileSync(path.join(CLDCB_FIX, 'server_id'), path.join(dir, 'server_id'));
+  copyFileSync(archive, path.join(dir, `${CLDCB_CID1}.arch`));
   return dir;
 }
 
