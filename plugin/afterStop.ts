@@ -20,7 +20,7 @@ import Database from 'better-sqlite3';
 import { CldcbError } from '../shared/errors';
 import { parsePluginWrapper, wrapperQuorum, wrapperServers, type PluginConfig } from '../shared/cldcb/wrapper';
 import { zeroize } from '../shared/bytes';
-import { BackupSession, type BackupOptions } from './backup';
+import { BackupSession } from './backup';
 import { formatServerId } from '../shared/cldcb/ids';
 import { stateFileName } from '../electron/services/pluginState';
 import { DB_FILE, readDataVersion } from './snapshot';
@@ -56,52 +56,65 @@ export async function afterStop(cfg: PluginConfig, dir: string, lightningdPid: n
     writeLastStop(dir, full);
     return full;
   };
-  if (!(await waitForExit(lightningdPid, opts.exitWaitMs ?? EXIT_WAIT_MS)))
-    return record({ outcome: 'unconfirmed', reason: `lightningd (PID ${lightningdPid}) had not exited ${Math.round((opts.exitWaitMs ?? EXIT_WAIT_MS) / 1000)} s after it released the plugin.` });
-  let final: number;
-  try {
-    final = finalDataVersion(dir);
-  } catch (e) {
-    return record({ outcome: 'unconfirmed', reason: `cannot read ${DB_FILE}: ${e instanceof CldcbError ? e.message : (e as Error).message}` });
-  }
   const servers = wrapperServers(cfg);
-  const results = await Promise.all(
-    servers.map((server, i) => checkServer({ ...server, nodeId: cfg.nodeId }, dir, final, { stateFile: stateFileName(i, server.serverId), ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}) })),
+  const sessions = servers.map(
+    (server, i) =>
+      new BackupSession({ ...server, nodeId: cfg.nodeId }, dir, () => {}, {
+        stateFile: stateFileName(i, server.serverId),
+        ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
+      }),
   );
-  if (servers.length === 1) return record({ lightningdDataVersion: final, ...results[0]! });
-  // Several servers: what matters is whether k of them hold the final database.
-  const k = wrapperQuorum(cfg);
-  const holding = results.filter((r) => r.outcome !== 'unconfirmed').length;
-  const perServer = results.map((r, i) => ({ server: formatServerId(servers[i]!.serverId), ...r }));
-  const outcome: LastStop['outcome'] = holding < k ? 'unconfirmed' : results.some((r) => r.outcome === 'repaired') ? 'repaired' : 'complete';
-  return record({
-    lightningdDataVersion: final,
-    outcome,
-    reason: `${holding} of ${servers.length} servers hold it (${k} needed). ${perServer.map((r, i) => `server ${i + 1}: ${r.outcome}${r.outcome === 'complete' ? '' : ` (${r.reason})`}`).join('; ')}`,
-    servers: perServer,
-  });
+  try {
+    // First say, sealed, that the node is stopping: if what follows cannot finish (the server
+    // away, this helper killed), a recovery knows that lightningd's last writes may be missing.
+    await Promise.all(sessions.map((session) => session.storeStopMarker('stopping').catch(() => false)));
+    if (!(await waitForExit(lightningdPid, opts.exitWaitMs ?? EXIT_WAIT_MS)))
+      return record({ outcome: 'unconfirmed', reason: `lightningd (PID ${lightningdPid}) had not exited ${Math.round((opts.exitWaitMs ?? EXIT_WAIT_MS) / 1000)} s after it let the plugin go.` });
+    let final: number;
+    try {
+      final = finalDataVersion(dir);
+    } catch (e) {
+      return record({ outcome: 'unconfirmed', reason: `cannot read ${DB_FILE}: ${e instanceof CldcbError ? e.message : (e as Error).message}` });
+    }
+    const results = await Promise.all(sessions.map((session) => checkServer(session, final)));
+    if (servers.length === 1) return record({ lightningdDataVersion: final, ...results[0]! });
+    // Several servers: what matters is whether k of them hold the final database.
+    const k = wrapperQuorum(cfg);
+    const holding = results.filter((r) => r.outcome !== 'unconfirmed').length;
+    const perServer = results.map((r, i) => ({ server: formatServerId(servers[i]!.serverId), ...r }));
+    const outcome: LastStop['outcome'] = holding < k ? 'unconfirmed' : results.some((r) => r.outcome === 'repaired') ? 'repaired' : 'complete';
+    return record({
+      lightningdDataVersion: final,
+      outcome,
+      reason: `${holding} of ${servers.length} servers hold it (${k} needed). ${perServer.map((r, i) => `server ${i + 1}: ${r.outcome}${r.outcome === 'complete' ? '' : ` (${r.reason})`}`).join('; ')}`,
+      servers: perServer,
+    });
+  } finally {
+    for (const session of sessions) session.close();
+  }
 }
 
-/** One server: does its chain end at `final`; if not, re-upload the database there. */
-async function checkServer(cfg: PluginConfig, dir: string, final: number, opts: BackupOptions): Promise<Omit<LastStop, 'time' | 'lightningdDataVersion'>> {
-  const session = new BackupSession(cfg, dir, () => {}, opts);
+/**
+ * One server: its chain ends at `final` (mark the stop as confirmed), or re-upload the database
+ * there (its increment says `stopped`).
+ */
+async function checkServer(session: BackupSession, final: number): Promise<Omit<LastStop, 'time' | 'lightningdDataVersion'>> {
+  const head = session.chainHead;
+  if (!head) return { outcome: 'unconfirmed', reason: 'the plugin has no chain head for this server (nothing stored there from this directory yet).' };
+  const base = { backupDataVersion: head.dataVersion };
+  if (final === head.dataVersion) {
+    const marked = await session.storeStopMarker('stopped').catch(() => false);
+    return { ...base, outcome: 'complete', reason: marked ? 'nothing was written after the plugin left; the backup says so.' : 'nothing was written after the plugin left.' };
+  }
+  const ahead = (final - head.dataVersion) >>> 0;
+  if (ahead >= 0x80000000) return { ...base, outcome: 'unconfirmed', reason: 'the database is older than the backup, which lightningd never does on its own; left as it is.' };
   try {
-    const head = session.chainHead;
-    if (!head) return { outcome: 'unconfirmed', reason: 'the plugin has no chain head for this server (nothing stored there from this directory yet).' };
-    const base = { backupDataVersion: head.dataVersion };
-    if (final === head.dataVersion) return { ...base, outcome: 'complete', reason: 'nothing was written after the plugin left.' };
-    const ahead = (final - head.dataVersion) >>> 0;
-    if (ahead >= 0x80000000) return { ...base, outcome: 'unconfirmed', reason: 'the database is older than the backup, which lightningd never does on its own; left as it is.' };
-    try {
-      const r = await session.storeFinalDatabase(final);
-      if (r === 'original_server')
-        return { ...base, outcome: 'unconfirmed', reason: `lightningd committed ${ahead} transaction(s) after the plugin left, and an original cldcb server cannot be asked for a re-upload.` };
-      return { ...base, outcome: 'repaired', reason: `lightningd committed ${ahead} transaction(s) after the plugin left.` };
-    } catch (e) {
-      return { ...base, outcome: 'unconfirmed', reason: `lightningd committed ${ahead} transaction(s) after the plugin left, and the re-upload failed: ${e instanceof CldcbError ? e.message : 'unexpected error'}` };
-    }
-  } finally {
-    session.close();
+    const r = await session.storeFinalDatabase(final);
+    if (r === 'original_server')
+      return { ...base, outcome: 'unconfirmed', reason: `lightningd committed ${ahead} transaction(s) after the plugin left, and an original cldcb server cannot be asked for a re-upload.` };
+    return { ...base, outcome: 'repaired', reason: `lightningd committed ${ahead} transaction(s) after the plugin left.` };
+  } catch (e) {
+    return { ...base, outcome: 'unconfirmed', reason: `lightningd committed ${ahead} transaction(s) after the plugin left, and the re-upload failed: ${e instanceof CldcbError ? e.message : 'unexpected error'}` };
   }
 }
 

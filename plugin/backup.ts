@@ -76,9 +76,11 @@ import { nobleBoxCrypto, Sealer, type BoxCrypto } from '../shared/cldcb/seal';
 import { CldcbClient, readToken, readVerifier, type ClientLogLevel, type ReuploadSource, type UploadOutcome } from '../electron/services/cldcbClient';
 import { nativeBoxCrypto } from '../electron/services/nativeSeal';
 import { ChainStateFile, type ChainHead } from './chainState';
+import type { IncrementEvents } from '../shared/cldcb/plaintexts';
 import { STATE_FILE, stateBinding } from '../electron/services/pluginState';
 import {
   encodeIncrementV1,
+  encodeIncrementV2,
   isDataVersionBump,
   isForeignKeysPragma,
   sha256,
@@ -115,6 +117,8 @@ export interface BackupOptions {
   readonly now?: () => number;
   /** The chain head's file in the directory (default STATE_FILE; pluginState.ts stateFileName). */
   readonly stateFile?: string;
+  /** Several servers: the policy sealed into this server's increments (plaintext v2 `servers`). */
+  readonly policy?: IncrementEvents['servers'];
 }
 
 /** How one write is made (the defaults are the one-server plugin's). */
@@ -160,6 +164,8 @@ interface UploadPlan {
    * increment the server appended to its archive could not be chained to it (issue 10 defect 1).
    */
   readonly askReupload?: boolean;
+  /** Events to seal with it (plaintext v2): a stop, an unanchored link. */
+  readonly events?: IncrementEvents;
   readonly why: string;
 }
 type Plan = UploadPlan | { readonly kind: 'defer'; readonly why: string };
@@ -199,6 +205,8 @@ export class BackupSession {
   private readonly replyTimeoutMs: number;
   private readonly now: () => number;
   private closed = false;
+  private readonly policy: IncrementEvents['servers'] | undefined;
+  private policyPending = true;
 
   constructor(
     private readonly cfg: PluginConfig,
@@ -207,6 +215,7 @@ export class BackupSession {
     opts: BackupOptions = {},
   ) {
     this.deadlineMs = opts.deadlineMs ?? DEADLINE_MS;
+    this.policy = opts.policy;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
     this.replyTimeoutMs = opts.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
@@ -305,7 +314,18 @@ export class BackupSession {
     const snapshotDv = snapshotDataVersion(dv, writes);
     const st = this.state.current;
     if (forceReupload) return { kind: 'upload', body, reupload: true, snapshotDv, why: 'the server asked for a re-upload' };
-    if (!st) return { kind: 'upload', body, reupload: true, askReupload: true, snapshotDv, why: 'no chain head yet (first run, or the state file was lost)' };
+    if (!st)
+      return {
+        kind: 'upload',
+        body,
+        reupload: true,
+        askReupload: true,
+        snapshotDv,
+        // An original server cannot be asked: if it keeps its archive and appends this, the link
+        // to the increment before is unknown — say so, sealed, so the backup stays restorable.
+        ...(extension ? {} : { events: { unanchored: true } }),
+        why: 'no chain head yet (first run, or the state file was lost)',
+      };
     if (dv === u32Next(st.dataVersion)) return { kind: 'upload', body, reupload: false, prev: st.head, why: 'next data_version' };
     if (dv !== st.dataVersion) {
       const back = (st.dataVersion - dv + 0x100000000) % 0x100000000;
@@ -376,9 +396,38 @@ export class BackupSession {
         skipped = true;
         return { kind: 'defer', why: 'an original server cannot be asked for a re-upload' };
       }
-      return { kind: 'upload', body: [], reupload: true, askReupload: true, snapshotDv: dv, why: 'lightningd committed writes after it released the plugin at shutdown' };
+      return {
+        kind: 'upload',
+        body: [],
+        reupload: true,
+        askReupload: true,
+        snapshotDv: dv,
+        events: { stop: 'stopped' },
+        why: 'lightningd committed writes after it let the plugin go at shutdown',
+      };
     });
     return skipped ? 'original_server' : 'stored';
+  }
+
+  /**
+   * Mark the node's stop in the backup (plaintext v2 `stop` event; docs/PROTOCOL.md §4): an
+   * increment without statements at the chain head's data_version — `stopping` when lightningd
+   * let the plugin go, `stopped` when its final database was found to be the head. Only with our
+   * server: an original one replaces the last increment on a repeated data_version.
+   * @returns whether it was stored.
+   */
+  async storeStopMarker(stop: 'stopping' | 'stopped'): Promise<boolean> {
+    const st = this.state.current;
+    if (!st) return false;
+    let stored = true;
+    await this.store(st.dataVersion, (extension) => {
+      if (!extension) {
+        stored = false;
+        return { kind: 'defer', why: 'an original server replaces the last increment on a repeated data_version: no stop marker' };
+      }
+      return { kind: 'upload', body: [], reupload: false, prev: st.head, runPrev: st.runPrev, events: { stop }, why: `the node's stop (${stop})` };
+    });
+    return stored;
   }
 
   /** Store one increment at `dv` as `planFor` decides, within the deadline (module comment). */
@@ -460,7 +509,11 @@ export class BackupSession {
       prev = snapshotChainValue(header, snapshot!.sha256);
     } else prev = plan.prev!;
     try {
-      const pt = encodeIncrementV1(dv, time, prev, plan.body);
+      // The backup's servers ride on this server's first increment of the run and after each
+      // re-upload (several servers only: one server stays plaintext v1).
+      const servers = this.policy && (this.policyPending || plan.reupload) ? this.policy : undefined;
+      const events: IncrementEvents | undefined = plan.events || servers ? { ...plan.events, ...(servers ? { servers } : {}) } : undefined;
+      const pt = events ? encodeIncrementV2(dv, time, prev, plan.body, events) : encodeIncrementV1(dv, time, prev, plan.body);
       // Continue this connection's stream only when no re-upload is involved (a re-upload
       // replaces the archive, and with it the increment that started the stream).
       const continued = !plan.reupload && client.supportsExtension && this.stream?.client === client ? this.stream.sealer : undefined;
@@ -492,6 +545,7 @@ export class BackupSession {
         );
       if (outcome === 'stored_with_reupload') this.log('info', `data_version ${dv}: re-uploaded the database (${snapshot!.size} bytes) to ${this.serverName}.`);
       const head = sha256(pt);
+      if (servers) this.policyPending = false;
       this.last = { dataVersion: dv, statements: plan.body };
       this.pendingPragmas = [];
       try {

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 
 /** The plugin writes what recovery reads: one v1 encoder, one chain value (shared/cldcb). */
-export { encodeIncrementPlaintextV1 as encodeIncrementV1 } from '../shared/cldcb/plaintexts';
+export { encodeIncrementPlaintextV1 as encodeIncrementV1, encodeIncrementPlaintextV2 as encodeIncrementV2 } from '../shared/cldcb/plaintexts';
 export { snapshotChainValue, u32Next, u32Prev } from '../shared/cldcb/chain';
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {

@@ -25,7 +25,7 @@
 import { concatBytes, utf8 } from '../bytes';
 import { sha256 } from '../crypto/hash';
 import { CldcbError, type ErrorCode } from '../errors';
-import type { IncrementEnd } from './plaintexts';
+import type { IncrementEnd, IncrementEvents } from './plaintexts';
 import type { StatementBytesFacts } from './statements';
 
 export type WarningSeverity = 'info' | 'warning' | 'error';
@@ -40,6 +40,7 @@ export type ChainWarningKind =
   | 'no_chain'
   | 'mixed_chain'
   | 'tail_undetectable'
+  | 'unanchored'
   | 'count_drift';
 
 export interface ChainWarning {
@@ -81,7 +82,10 @@ export interface IncrementSummary {
   readonly framingDv: number;
   /** data_version in the sealed plaintext (authenticated). */
   readonly dataVersion: number;
-  readonly format: 0 | 1;
+  /** 0 original, 1 chained, 2 chained with events (shared/cldcb/plaintexts.ts). */
+  readonly format: 0 | 1 | 2;
+  /** v2: what it says besides statements (a stop, an unanchored link, the backup's servers). */
+  readonly events?: IncrementEvents;
   /** v1: unix seconds. */
   readonly time?: number;
   /** v1: hex SHA-256 of the previous increment's plaintext (or the snapshot chain value). */
@@ -127,6 +131,7 @@ export function summarizeIncrement(
   if (at.footerCount !== undefined) d.footerCount = at.footerCount;
   if (end.time !== undefined) d.time = end.time;
   if (end.prev !== undefined) d.prev = end.prev;
+  if (end.events !== undefined) d.events = end.events;
   if (facts.bumpOld !== undefined) d.bumpOld = facts.bumpOld;
   return d;
 }
@@ -165,6 +170,16 @@ export interface ReplayPlan {
    * redo of its data_version must carry (what the first increment of that run follows).
    */
   readonly head?: { readonly dataVersion: number; readonly hash: string; readonly runPrev: string };
+  /**
+   * How the backup ends, when its last increment says (v2 stop event): `stopping` — lightningd
+   * let the plugin go and nothing confirmed its final database, so it may lack writes made while
+   * it stopped; `stopped` — lightningd exited and its database was this one.
+   */
+  readonly ending?: 'stopping' | 'stopped';
+  /** The backup's servers and quorum, from the last replayed increment that names them. */
+  readonly servers?: IncrementEvents['servers'];
+  /** Replayed increments that start the chain again (unanchored: the plugin had lost its head). */
+  readonly unanchored: number[];
 }
 
 
@@ -198,6 +213,7 @@ export class ChainPlanner {
   private readonly replay: IncrementSummary[] = [];
   private readonly all: IncrementSummary[] = [];
   private readonly restarted = new Set<number>();
+  private readonly unanchored: number[] = [];
   private fatal: ReplayPlan['fatal'];
 
   constructor(private readonly snapshot: SnapshotSummary) {}
@@ -215,8 +231,18 @@ export class ChainPlanner {
     return pos === 0 ? this.snapshot.chainHash : this.replay[pos - 1]!.hash;
   }
 
+  /**
+   * Does a chained increment fail to follow the one before it? An `unanchored` one (the plugin
+   * had lost its chain head) may: the break is declared inside the sealed increment, so a
+   * server cannot forge it; the data_version rules still hold across it, and it is reported.
+   */
   private linkBroken(d: IncrementSummary, pos: number): boolean {
-    return d.format === 1 && d.prev !== this.expectedPrev(pos);
+    if (d.format === 0 || d.prev === this.expectedPrev(pos)) return false;
+    if (d.events?.unanchored) {
+      this.unanchored.push(d.index);
+      return false;
+    }
+    return true;
   }
 
   private broken(d: IncrementSummary, pos: number): PlanStep {
@@ -263,7 +289,7 @@ export class ChainPlanner {
         let runStart = this.replay.length;
         while (runStart > 0 && this.replay[runStart - 1]!.dataVersion === d.dataVersion) runStart--;
         let cut = this.replay.length;
-        if (d.format === 1) {
+        if (d.format !== 0) {
           // The chain names the increment it replaces: the one whose `prev` it repeats.
           cut = -1;
           for (let i = runStart; i < this.replay.length; i++)
@@ -322,6 +348,8 @@ export class ChainPlanner {
     const replay = this.replay;
     if (this.all.length === 0 && !this.fatal)
       this.lost(`the archive holds the snapshot but no increment; the snapshot was made for data_version ${this.snapshot.reuploadDataVersion}, whose writes are missing.`);
+    let servers: IncrementEvents['servers'];
+    for (const d of replay) if (d.events?.servers) servers = d.events.servers;
     const missingBumps: number[] = [];
     for (let i = 0; i < replay.length; i++) {
       const d = replay[i]!;
@@ -337,14 +365,21 @@ export class ChainPlanner {
     const drift = this.all.filter((d) => d.footerCount !== undefined && d.footerCount !== d.index).length;
     if (drift > 0)
       warn('count_drift', 'info', `footer counts differ from the increment numbers in ${drift} place(s): the original server's count drift after a same-version replace (its bug 3); harmless.`);
-    const formats = new Set(replay.map((d) => d.format));
-    const chain: ReplayPlan['chain'] = replay.length === 0 ? 'none' : formats.size > 1 ? 'mixed' : formats.has(1) ? 'v1' : 'v0';
+    const chained = new Set(replay.map((d) => d.format !== 0));
+    const chain: ReplayPlan['chain'] = replay.length === 0 ? 'none' : chained.size > 1 ? 'mixed' : chained.has(true) ? 'v1' : 'v0';
     const last = replay[replay.length - 1];
+    const unanchored = this.unanchored.filter((i) => replay.some((d) => d.index === i));
+    if (unanchored.length > 0)
+      warn(
+        'unanchored',
+        'warning',
+        `The chain starts again at increment${unanchored.length > 1 ? 's' : ''} ${unanchored.join(', ')}: the plugin had lost its chain head (its state file) and said so in the sealed increment. The data_versions still follow one another; a server could only have dropped increments of the same data_version just before it.`,
+      );
     if (chain === 'v0')
       warn('no_chain', 'warning', 'These increments carry no chain (made by the original cldcb plugin): a dropped tail cannot be excluded, and no time is recorded in them.');
     else if (chain === 'mixed')
       warn('mixed_chain', 'warning', 'Some increments are chained (v1) and some are not (v0): links to and from the unchained ones rest on data_version order only.');
-    if (chain === 'v1' || (chain === 'mixed' && last?.format === 1))
+    if (chain === 'v1' || (chain === 'mixed' && last !== undefined && last.format !== 0))
       warn('tail_undetectable', 'info', "A dropped tail cannot be detected inside one archive: compare the time and data_version of the last increment with the node's last known activity, and with other servers.");
     return {
       replay: replay.map((d) => d.index),
@@ -352,7 +387,10 @@ export class ChainPlanner {
       ...(this.fatal ? { fatal: this.fatal } : {}),
       chain,
       finalDataVersion: last ? last.dataVersion : this.snapshot.reuploadDataVersion,
-      ...(last?.format === 1 && last.time !== undefined ? { lastTime: last.time } : {}),
+      ...(last !== undefined && last.format !== 0 && last.time !== undefined ? { lastTime: last.time } : {}),
+      ...(last?.events?.stop ? { ending: last.events.stop } : {}),
+      ...(servers ? { servers } : {}),
+      unanchored,
       missingBumps,
       restarts: replay.filter((d) => this.restarted.has(d.index)).map((d) => d.index),
       ...(last ? { head: { dataVersion: last.dataVersion, hash: last.hash, runPrev: this.expectedPrev(this.runStart()) } } : {}),

@@ -5,6 +5,8 @@
  * Increment plaintext (kinds by first byte, see {@link IncrementReader}):
  *   v0 (the original): 0x00 ‖ u32 data_version ‖ u64 n ‖ n × (u64 byte_len ‖ UTF-8 statement)
  *   v1 (ours, chained): 0x01 ‖ u32 data_version ‖ u64 unix_time ‖ prev[32] ‖ u64 n ‖ n × (…)
+ *   v2 (ours, chained, with events): 0x02 ‖ u32 data_version ‖ u64 unix_time ‖ prev[32]
+ *       ‖ u16 ext_len ‖ ext ‖ u64 n ‖ n × (…), ext = (u8 type ‖ u16 len ‖ value)* (docs/PROTOCOL.md §3)
  * Reupload: first plaintext = cpk(32) ‖ u32 data_version (36 bytes), then the raw
  * `lightningd.sqlite3` bytes in 64984-byte pieces.
  *
@@ -17,7 +19,7 @@
  * multi-chunk increment; we must.) Recovery does not depend on the split: the decoder
  * concatenates the plaintexts of all chunks of an increment.
  */
-import { bytesToHex, concatBytes, equalBytes, u32be, u64be, utf8, zeroize } from '../bytes';
+import { bytesToHex, concatBytes, equalBytes, hexToBytes, u32be, u64be, utf8, zeroize } from '../bytes';
 import { createSha256 } from '../crypto/hash';
 import { CldcbError } from '../errors';
 import { snapshotChainValue } from './chain';
@@ -134,15 +136,35 @@ export function nobleIncrementalHash(): IncrementalHash {
   return { update: (d) => h.update(d), digestHex: () => bytesToHex(h.digest()) };
 }
 
+/**
+ * What a v2 increment says besides its statements (docs/PROTOCOL.md §3, "Events"):
+ *  - `stop`: lightningd let the plugin go (`stopping`: writes may follow that no plugin saw), or
+ *    lightningd exited with its database at this data_version, which the backup holds (`stopped`);
+ *  - `unanchored`: the plugin had no chain head, so `prev` is not the previous increment's hash;
+ *  - `servers`: the node's backup servers and quorum (issue 11), so a recovery learns n and k
+ *    from the sealed backup and not only from what the operator types.
+ */
+export interface IncrementEvents {
+  readonly stop?: 'stopping' | 'stopped';
+  readonly unanchored?: true;
+  readonly servers?: { readonly quorum: number; readonly serverIds: readonly string[] };
+}
+
+/** ext TLV types: odd ones may be ignored by a reader that does not know them, even ones may not (BOLT 1's rule). */
+export const EVENT_TLV = { stop: 1, unanchored: 2, servers: 3 } as const;
+const STOP_KINDS = { 1: 'stopping', 2: 'stopped' } as const;
+
 export interface IncrementHeader {
-  /** The plaintext's first byte: 0 = original, 1 = chained (docs/PROTOCOL.md §3). */
-  readonly format: 0 | 1;
+  /** The plaintext's first byte: 0 = original, 1 = chained, 2 = chained with events (docs/PROTOCOL.md §3). */
+  readonly format: 0 | 1 | 2;
   readonly dataVersion: number;
   /** Chained kinds: unix time (seconds) when the plugin sealed the increment. */
   readonly time?: number;
   /** Chained kinds: hex SHA-256 the chain expects before this increment. */
   readonly prev?: string;
   readonly count: number;
+  /** v2: its events. */
+  readonly events?: IncrementEvents;
 }
 
 export interface IncrementEnd extends IncrementHeader {
@@ -166,13 +188,87 @@ function u64Text(b: Uint8Array, o: number): string {
   return ((BigInt(u32At(b, o)) << 32n) | BigInt(u32At(b, o + 4))).toString();
 }
 
+/** The events of a v2 header's ext (between the u16 ext_len and n). @throws CldcbError bad_input / unsupported. */
+function decodeEvents(ext: Uint8Array, what: string): IncrementEvents {
+  const out: { stop?: 'stopping' | 'stopped'; unanchored?: true; servers?: { quorum: number; serverIds: string[] } } = {};
+  let o = 0;
+  let last = -1;
+  while (o < ext.length) {
+    if (ext.length - o < 3) throw new CldcbError('bad_input', `${what}: its events end inside a record header.`);
+    const type = ext[o]!;
+    const len = (ext[o + 1]! << 8) | ext[o + 2]!;
+    const v = ext.subarray(o + 3, o + 3 + len);
+    if (v.length !== len) throw new CldcbError('bad_input', `${what}: event ${type} declares ${len} bytes, ${v.length} are there.`);
+    if (type <= last) throw new CldcbError('bad_input', `${what}: its events are not in ascending order (type ${type} after ${last}).`);
+    last = type;
+    o += 3 + len;
+    if (type === EVENT_TLV.stop) {
+      const kind = len === 1 ? STOP_KINDS[v[0]! as 1 | 2] : undefined;
+      if (!kind) throw new CldcbError('bad_input', `${what}: its stop event is malformed.`);
+      out.stop = kind;
+    } else if (type === EVENT_TLV.unanchored) {
+      if (len !== 0) throw new CldcbError('bad_input', `${what}: its unanchored event carries data.`);
+      out.unanchored = true;
+    } else if (type === EVENT_TLV.servers) {
+      const n = v[1];
+      if (len < 2 || n === undefined || n < 1 || len !== 2 + 33 * n || v[0]! < 1 || v[0]! > n)
+        throw new CldcbError('bad_input', `${what}: its servers event is malformed (quorum ${v[0]} of ${n}, ${len} bytes).`);
+      out.servers = { quorum: v[0]!, serverIds: Array.from({ length: n }, (_, i) => bytesToHex(v.subarray(2 + 33 * i, 2 + 33 * (i + 1)))) };
+    } else if (type % 2 === 0) throw new CldcbError('unsupported', `${what}: it carries event ${type}, which this version of CLDCB does not understand (made by a newer one?).`);
+  }
+  return out;
+}
+
+/** Encode events as a v2 ext (types ascending). */
+function encodeEvents(e: IncrementEvents): Uint8Array {
+  const recs: Uint8Array[] = [];
+  const rec = (type: number, value: Uint8Array): void => {
+    recs.push(Uint8Array.of(type, value.length >> 8, value.length & 0xff), value);
+  };
+  if (e.stop) rec(EVENT_TLV.stop, Uint8Array.of(e.stop === 'stopping' ? 1 : 2));
+  if (e.unanchored) rec(EVENT_TLV.unanchored, new Uint8Array(0));
+  if (e.servers) {
+    const n = e.servers.serverIds.length;
+    if (n < 1 || n > 255 || e.servers.quorum < 1 || e.servers.quorum > n) throw new CldcbError('bad_input', `servers event: quorum ${e.servers.quorum} of ${n} servers.`);
+    rec(EVENT_TLV.servers, concatBytes(Uint8Array.of(e.servers.quorum, n), ...e.servers.serverIds.map((h) => hexToBytes(h, 'server id', 33))));
+  }
+  return concatBytes(...recs);
+}
+
+/**
+ * Encode a v2 increment plaintext: v1's fields, then events (docs/PROTOCOL.md §3).
+ * @throws CldcbError bad_input / bad_length for out-of-range fields.
+ */
+export function encodeIncrementPlaintextV2(dataVersion: number, unixTime: number, prev32: Uint8Array, statements: readonly string[], events: IncrementEvents): Uint8Array {
+  const v1 = encodeIncrementPlaintextV1(dataVersion, unixTime, prev32, statements);
+  const ext = encodeEvents(events);
+  if (ext.length > 0xffff) throw new CldcbError('bad_input', 'increment events: more than 65535 bytes.');
+  const out = new Uint8Array(v1.length + 2 + ext.length);
+  out.set(v1.subarray(0, 45), 0);
+  out[0] = 2;
+  out[45] = ext.length >> 8;
+  out[46] = ext.length & 0xff;
+  out.set(ext, 47);
+  out.set(v1.subarray(45), 47 + ext.length);
+  return out;
+}
+
+interface IncrementKind {
+  /** Bytes of the header that say how long the rest of it is (all of it for fixed headers). */
+  readonly headerSize: number;
+  /** Bytes of header after the first `headerSize` (variable headers). */
+  more?(prefix: Uint8Array): number;
+  header(h: Uint8Array, what: string): { header: IncrementHeader; countAt: number };
+}
+
 /**
  * The kinds of increment plaintext, by their first byte: the size of the header and what it
  * says. Every kind then holds `n × (u64 len ‖ utf8 statement)`. A new kind is one more case.
  *   0: 0x00 ‖ u32 data_version ‖ u64 n                                  (cldcb-protocol §5.1)
  *   1: 0x01 ‖ u32 data_version ‖ u64 unix_time ‖ prev[32] ‖ u64 n       (docs/PROTOCOL.md §3)
+ *   2: 0x02 ‖ u32 data_version ‖ u64 unix_time ‖ prev[32] ‖ u16 ext_len ‖ ext ‖ u64 n
  */
-const INCREMENT_KINDS: Readonly<Record<number, { readonly headerSize: number; header(h: Uint8Array): { header: IncrementHeader; countAt: number } }>> = {
+const INCREMENT_KINDS: Readonly<Record<number, IncrementKind>> = {
   0: { headerSize: 13, header: (h) => ({ header: { format: 0, dataVersion: u32At(h, 1), count: u64At(h, 5) }, countAt: 5 }) },
   1: {
     headerSize: 53,
@@ -180,6 +276,24 @@ const INCREMENT_KINDS: Readonly<Record<number, { readonly headerSize: number; he
       header: { format: 1, dataVersion: u32At(h, 1), time: u32At(h, 5) * 0x100000000 + u32At(h, 9), prev: bytesToHex(h.subarray(13, 45)), count: u64At(h, 45) },
       countAt: 45,
     }),
+  },
+  2: {
+    headerSize: 47,
+    more: (p) => ((p[45]! << 8) | p[46]!) + 8,
+    header: (h, what) => {
+      const countAt = h.length - 8;
+      return {
+        header: {
+          format: 2,
+          dataVersion: u32At(h, 1),
+          time: u32At(h, 5) * 0x100000000 + u32At(h, 9),
+          prev: bytesToHex(h.subarray(13, 45)),
+          count: u64At(h, countAt),
+          events: decodeEvents(h.subarray(47, countAt), what),
+        },
+        countAt,
+      };
+    },
   },
 };
 /** v0 header size: format ‖ u32 dv ‖ u64 n. */
@@ -215,6 +329,8 @@ export class IncrementReader {
   private remaining = 0;
   private index = 0;
   private size = 0;
+  /** A variable header's whole size, once its prefix said it. */
+  private headerSize: number | undefined;
   private readonly decode: boolean;
 
   /**
@@ -270,12 +386,21 @@ export class IncrementReader {
       if (this.state === 'header') {
         const format = this.partLen > 0 ? this.parts[0]![0]! : piece[o]!;
         const kind = INCREMENT_KINDS[format];
-        if (kind === undefined) throw new CldcbError('unsupported', `${this.what}: plaintext format ${format} is not supported (0 = original, 1 = chained).`);
+        if (kind === undefined) throw new CldcbError('unsupported', `${this.what}: plaintext format ${format} is not supported (0 = original, 1 = chained, 2 = chained with events).`);
+        // A variable header is taken in two steps: its fixed prefix, then (prefix and rest) again.
+        const size = this.headerSize ?? kind.headerSize;
         const before = this.partLen;
-        const h = this.take(piece, o, kind.headerSize);
-        o += h === undefined ? piece.length - o : kind.headerSize - before;
+        const h = this.take(piece, o, size);
+        o += h === undefined ? piece.length - o : size - before;
         if (!h) break;
-        const { header, countAt } = kind.header(h);
+        if (kind.more && this.headerSize === undefined) {
+          this.headerSize = kind.headerSize + kind.more(h);
+          this.parts = [h.slice()];
+          this.partLen = h.length;
+          continue;
+        }
+        this.headerSize = undefined;
+        const { header, countAt } = kind.header(h, this.what);
         if (header.count < 0) throw new CldcbError('bad_input', `${this.what}: declares ${u64Text(h, countAt)} statements; the plaintext is corrupt.`);
         this.header = header;
         this.remaining = header.count;
@@ -343,6 +468,7 @@ export class IncrementReader {
     const end: { -readonly [K in keyof IncrementEnd]: IncrementEnd[K] } = { format: h.format, dataVersion: h.dataVersion, count: h.count, hash: this.hash.digestHex(), size: this.size };
     if (h.time !== undefined) end.time = h.time;
     if (h.prev !== undefined) end.prev = h.prev;
+    if (h.events !== undefined) end.events = h.events;
     return end;
   }
 }

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -16,12 +16,14 @@ import Database from 'better-sqlite3';
 import { bytesToHex } from '../../shared/bytes';
 import { formatClientId } from '../../shared/cldcb/ids';
 import { findOwnRecords } from '../../shared/cldcb/recognition';
+import { readArchive } from '../../shared/cldcb/arch';
 import { nobleSecp } from '../../shared/cldcb/curve';
 import { publicKeyOf } from '../../shared/noise/primitives';
 import { CldcbClient, readToken } from '../../electron/services/cldcbClient';
 import { compareDatabases, decodeBackup, replayToFile } from './helpers/replay';
 import { buildPlugin } from './helpers/plugin-build';
-import { loadNode, playCalls, playTrace, setupClient, startDriver, type ClientSetup, type NodeFixture } from './helpers/plugin-fixtures';
+import { FIX, loadNode, playCalls, playTrace, setupClient, startDriver, type ClientSetup, type NodeFixture } from './helpers/plugin-fixtures';
+import { runClient } from './helpers/cli';
 import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
 import { LOCK_FILE, LAST_STOP_FILE, type LastStop } from '../../plugin/shutdown';
 
@@ -110,6 +112,7 @@ describe('the plugin at lightningd\'s shutdown', () => {
       // The backup now holds the database as lightningd left it.
       const b = decodeBackup(await recoverOnline(srv, channel, s.clientKey), channel.nodePriv, s.clientKey);
       expect(b.headerDv).toBe(finalDv);
+      expect(b.plan.ending).toBe('stopped');
       const plan = replayToFile(b, path.join(s.dir, 'after-stop.sqlite3'));
       expect(plan.errors).toEqual([]);
       expect(compareDatabases(path.join(s.dir, 'after-stop.sqlite3'), channel.db)).toEqual([]);
@@ -126,7 +129,7 @@ describe('the plugin at lightningd\'s shutdown', () => {
     }
   });
 
-  it('when nothing was written after it left, the helper records the backup as complete and uploads nothing', async () => {
+  it('when nothing was written after it left, the helper records the backup as complete: no re-upload, and the backup says it ends at a clean stop', async () => {
     const { s, srv } = await setupFor(channel);
     const ld = standInLightningd();
     try {
@@ -134,12 +137,49 @@ describe('the plugin at lightningd\'s shutdown', () => {
       await playTrace(d, channel.trace);
       expect(await d.stop()).toEqual({ code: 0, signal: null });
       const arch = path.join(srv.dir, `${formatClientId(s.clientKey)}.arch`);
+      // The helper marks the stop at once ("stopping"), before lightningd has exited.
+      await until(() => decodeBackup(readArchive(new Uint8Array(readFileSync(arch))), channel.nodePriv, s.clientKey).plan.ending === 'stopping', 'the stopping marker');
       const before = readFileSync(arch);
       ld.kill('SIGKILL');
       await until(() => !existsSync(path.join(s.dir, LOCK_FILE)), 'the after-stop helper');
       const last = JSON.parse(readFileSync(path.join(s.dir, LAST_STOP_FILE), 'utf8')) as LastStop;
       expect(last).toMatchObject({ outcome: 'complete', lightningdDataVersion: channel.trace.at(-1)!.data_version });
-      expect(readFileSync(arch).equals(before)).toBe(true);
+      // Appended to, not replaced: the same snapshot and increments, then the "stopped" marker.
+      const after = readFileSync(arch);
+      expect(after.subarray(0, before.length).equals(before)).toBe(true);
+      const b = decodeBackup(readArchive(new Uint8Array(after)), channel.nodePriv, s.clientKey);
+      expect(b.plan.ending).toBe('stopped');
+      expect(b.plan.finalDataVersion).toBe(channel.trace.at(-1)!.data_version);
+      const plan = replayToFile(b, path.join(s.dir, 'clean-stop.sqlite3'));
+      expect(plan.errors).toEqual([]);
+      expect(compareDatabases(path.join(s.dir, 'clean-stop.sqlite3'), channel.db)).toEqual([]);
+    } finally {
+      ld.kill('SIGKILL');
+      await srv.stop();
+    }
+  });
+
+  it('the helper killed before it could confirm: the backup ends "stopping", and recover writes the database aside as possibly stale, saying why', async () => {
+    const { s, srv } = await setupFor(channel);
+    const ld = standInLightningd();
+    try {
+      const d = startDriver(s, { env: { ...process.env, CLDCB_AFTER_STOP: 'on', CLDCB_TEST_LIGHTNINGD_PID: String(ld.pid) } });
+      await playTrace(d, channel.trace);
+      await d.stop();
+      const arch = path.join(srv.dir, `${formatClientId(s.clientKey)}.arch`);
+      await until(() => decodeBackup(readArchive(new Uint8Array(readFileSync(arch))), channel.nodePriv, s.clientKey).plan.ending === 'stopping', 'the stopping marker');
+      // The helper dies (a power cut, a SIGKILL) while lightningd is still stopping.
+      process.kill(Number(readFileSync(path.join(s.dir, LOCK_FILE), 'utf8')), 'SIGKILL');
+      const ln = path.join(s.dir, 'recovered-after-kill');
+      mkdirSync(ln);
+      copyFileSync(path.join(FIX, 'channel-node', 'hsm_secret'), path.join(ln, 'hsm_secret'));
+      const r = runClient(['recover', `--lightning-dir=${ln}`, `--from=${srv.dir}`, '--json'], { cwd: s.dir });
+      expect(r.status, r.stderr).toBe(3);
+      const v = JSON.parse(r.stdout) as { ok: boolean; stale: boolean; stale_reasons: string[]; database: string };
+      expect(v.ok).toBe(false);
+      expect(v.stale_reasons.join(' ')).toMatch(/ends while the node was stopping .*may be a few data_versions newer/);
+      expect(v.database).toMatch(/lightningd\.sqlite3\.stale-\d+$/);
+      expect(existsSync(path.join(ln, 'lightningd.sqlite3'))).toBe(false);
     } finally {
       ld.kill('SIGKILL');
       await srv.stop();

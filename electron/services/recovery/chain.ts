@@ -21,6 +21,8 @@ export type RecoveryWarningKind =
   | 'source_served_less'
   | 'source_failed'
   | 'older_than_known'
+  | 'stopping_unconfirmed'
+  | 'ends_at_stop'
   | 'fk_violations'
   | 'synthesized_bump'
   | 'wrapper'

@@ -74,6 +74,7 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
         warnings.push({ kind: 'cleaned_up', severity: 'info', message: `Removed ${leftovers.length} temporary file(s) an interrupted recovery left in ${dir} (${leftovers.join(', ')}).` });
       const dv = out.plan.finalDataVersion;
       const staleReasons = staleness(input, search, chosenIndex, dv, time, warnings);
+      stopEnding(out.plan.ending, dv, time.time, staleReasons, warnings);
       const stale = staleReasons.length > 0;
       const nextSteps: string[] = [];
       const database = placeDatabase(out.database!, target, stale ? dv : undefined, nextSteps);
@@ -323,6 +324,25 @@ function verdictWarnings(cand: Candidate, out: RebuildOutput, timeBasis: 'v1' | 
   else if (!timeBasis) warnings.push({ kind: 'no_time', severity: 'warning', message: 'The time of the last increment is unknown (the original plugin records none, and a download has no file time).' });
   for (const w of search.warnings) addWarning(w);
   return warnings;
+}
+
+/**
+ * What the backup's last increment says about the node's stop (v2 events; docs/PROTOCOL.md §4):
+ * `stopping` alone means lightningd let the plugin go and nothing confirmed its final database
+ * afterwards — v26.06 commits its last writes with no hook — so it may be newer than this.
+ */
+function stopEnding(ending: 'stopping' | 'stopped' | undefined, dv: number, time: number | undefined, staleReasons: string[], warnings: RecoveryWarning[]): void {
+  const at = time !== undefined ? ` at ${iso(time)}` : '';
+  if (ending === 'stopping') {
+    const message = `The backup ends while the node was stopping${at} (data_version ${dv}): lightningd commits its last writes after it lets the backup plugin go, with no hook, and nothing confirmed that this backup holds its final database (the after-stop check did not finish). The node's database may be a few data_versions newer.`;
+    staleReasons.push(message);
+    warnings.push({ kind: 'stopping_unconfirmed', severity: 'error', message });
+  } else if (ending === 'stopped')
+    warnings.push({
+      kind: 'ends_at_stop',
+      severity: 'info',
+      message: `The backup ends at a clean stop of the node${at}: lightningd's database was at data_version ${dv} when it exited, and this backup holds it. (If the node ran again after that, a server could still have dropped what came later.)`,
+    });
 }
 
 /**

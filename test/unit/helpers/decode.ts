@@ -19,7 +19,7 @@ export interface DecodedIncrement {
   readonly index: number;
   /** data_version from the (authenticated) plaintext. */
   readonly dataVersion: number;
-  readonly format: 0 | 1;
+  readonly format: 0 | 1 | 2;
   readonly time?: number;
   readonly statements: string[];
   readonly hasBump: boolean;
