@@ -156,6 +156,13 @@ export function recoverHandlers({ deps, session, now }: BackendContext): Handler
     return [{ kind: 'server', address }];
   };
 
+  /** A directory dialog whose answer stays here (the renderer never names a path). */
+  const chooseInto = (title: string, keep: (dir: string) => void) => async () => {
+    const dir = await deps.chooseDirectory({ title });
+    if (dir === null) return null;
+    keep(dir);
+    return { path: dir };
+  };
   const needVerdict = (): RecoveryVerdict => {
     if (!verdict) throw new CldcbError('bad_input', 'There is no recovery to report yet.');
     return verdict;
@@ -183,18 +190,8 @@ export function recoverHandlers({ deps, session, now }: BackendContext): Handler
   };
 
   return {
-    'recover.chooseServerDir': async () => {
-      const dir = await deps.chooseDirectory({ title: 'Choose the copy of the backup server directory' });
-      if (dir === null) return null;
-      serverDir = dir;
-      return { path: dir };
-    },
-    'recover.chooseLightningDir': async () => {
-      const dir = await deps.chooseDirectory({ title: 'Choose the lightning directory to restore into (…/bitcoin)' });
-      if (dir === null) return null;
-      lightningDir = dir;
-      return { path: dir };
-    },
+    'recover.chooseServerDir': chooseInto('Choose the copy of the backup server directory', (d) => (serverDir = d)),
+    'recover.chooseLightningDir': chooseInto('Choose the lightning directory to restore into (…/bitcoin)', (d) => (lightningDir = d)),
 
     'recover.startSearch': async ({ source, address, serverHost, online }) => {
       session.get();
@@ -300,18 +297,8 @@ export function recoverHandlers({ deps, session, now }: BackendContext): Handler
       });
       return { jobId };
     },
-    'drill.chooseServerDir': async () => {
-      const dir = await deps.chooseDirectory({ title: 'Choose the copy of your backup server directory' });
-      if (dir === null) return null;
-      drillServerDir = dir;
-      return { path: dir };
-    },
-    'drill.chooseLiveDir': async () => {
-      const dir = await deps.chooseDirectory({ title: "Choose your node's lightning directory (its database is only read)" });
-      if (dir === null) return null;
-      drillLiveDir = dir;
-      return { path: dir };
-    },
+    'drill.chooseServerDir': chooseInto('Choose the copy of your backup server directory', (d) => (drillServerDir = d)),
+    'drill.chooseLiveDir': chooseInto("Choose your node's lightning directory (its database is only read)", (d) => (drillLiveDir = d)),
     'drill.startLive': async ({ source, address, online, compareLive, lastKnownDataVersion }) => {
       session.get();
       const sources = sourcesFor(source, address, undefined, drillServerDir);

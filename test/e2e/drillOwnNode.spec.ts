@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, expect } from './harness';
-import { loadTyped, makeServerDir, ours, shotAllSizes } from './helpers';
+import { chooseLightningDir, loadTyped, makeServerDir, ours, searchServerDir, shotAllSizes } from './helpers';
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
@@ -18,12 +18,8 @@ test('§5 drill my own node from its server directory, compared with its live da
   const live = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-live-'));
   await loadTyped(page, ours.secret_data_hex);
   await page.getByRole('button', { name: 'Recover database' }).click();
-  app.dirPaths.push(server.dir);
-  await page.getByRole('button', { name: 'Choose folder…' }).click();
-  await page.getByRole('button', { name: 'Find my entries' }).click();
-  await expect(page.getByTestId('candidates')).toBeVisible({ timeout: 30_000 });
-  app.dirPaths.push(live);
-  await page.getByRole('button', { name: 'Choose the lightning directory…' }).click();
+  await searchServerDir(app, server.dir);
+  await chooseLightningDir(app, live);
   await page.getByRole('button', { name: 'Rebuild and verify' }).click();
   await expect(page.getByTestId('verdict')).toContainText('Rebuilt and verified', { timeout: 60_000 });
   const liveDb = readFileSync(path.join(live, 'lightningd.sqlite3'));

@@ -139,3 +139,17 @@ export function pdfContentOrigin(pdf: Buffer): { left: number; top: number } {
   }
   throw new Error('no page content found in the PDF');
 }
+
+/** On the Recover screen: choose `dir` as the server directory copy and search it. */
+export async function searchServerDir(app: { page: Page; dirPaths: (string | null)[] }, dir: string): Promise<void> {
+  app.dirPaths.push(dir);
+  await app.page.getByRole('button', { name: 'Choose folder…' }).click();
+  await app.page.getByRole('button', { name: 'Find my entries' }).click();
+}
+
+/** On the Recover screen, after a search that found our backup: choose `target` as the lightning directory. */
+export async function chooseLightningDir(app: { page: Page; dirPaths: (string | null)[] }, target: string): Promise<void> {
+  await expect(app.page.getByTestId('candidates')).toBeVisible({ timeout: 30_000 });
+  app.dirPaths.push(target);
+  await app.page.getByRole('button', { name: 'Choose the lightning directory…' }).click();
+}

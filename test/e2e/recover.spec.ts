@@ -38,7 +38,7 @@ test('recover from a copy of a server directory with several clients: find ours,
   await page.getByRole('button', { name: 'Recover database' }).click();
   app.dirPaths.push(server.dir);
   await page.getByRole('button', { name: 'Choose folder…' }).click();
-  await expect(page.getByTestId('server-dir')).toHaveText(server.dir);
+  await expect(page.getByTestId('recover-server-dir')).toHaveText(server.dir);
   await page.getByLabel(/server's address/).fill('backup.example:29735');
   await app.shot('17-recover-source');
   await page.getByRole('button', { name: 'Find my entries' }).click();

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, expect } from './harness';
-import { loadTyped, makeServerDir, ours, shotAllSizes } from './helpers';
+import { chooseLightningDir, loadTyped, makeServerDir, ours, pdfContentOrigin, searchServerDir, shotAllSizes } from './helpers';
 
 const SID = '53a4684420eed17f05508233500cf0c03fad14d62fc8fd7b3d62f54f9a2ef14bad';
 
@@ -58,7 +58,7 @@ test('§1 a folder that is not a server directory, and a lightning directory, ar
   for (const dir of [empty, ldir]) {
     app.dirPaths.push(dir);
     await page.getByRole('button', { name: 'Choose folder…' }).click();
-    await expect(page.getByTestId('server-dir')).toHaveText(dir);
+    await expect(page.getByTestId('recover-server-dir')).toHaveText(dir);
     await page.getByRole('button', { name: 'Find my entries' }).click();
     const outcome = page.getByTestId('source-outcome');
     await expect(outcome).toContainText('could not be read', { timeout: 30_000 });
@@ -80,9 +80,7 @@ test('§1 "no backup found" only when every source was read and none matched; it
     readFileSync(path.join(server.dir, 'recognition_codes'), 'utf8').split('\n').slice(1).join('\n'),
   );
   await openRecover(page);
-  app.dirPaths.push(server.dir);
-  await page.getByRole('button', { name: 'Choose folder…' }).click();
-  await page.getByRole('button', { name: 'Find my entries' }).click();
+  await searchServerDir(app, server.dir);
   const summary = page.getByTestId('search-summary');
   await expect(summary).toContainText('No backup of this node was found', { timeout: 30_000 });
   await expect(summary).toContainText(`Every source was read (2 entries, ${others} archives)`);
@@ -98,9 +96,7 @@ test('§2 "the last data_version you know of" refuses abc and 12O with the chara
   const server = makeServerDir(0);
   const target = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-ldir-'));
   await openRecover(page);
-  app.dirPaths.push(server.dir);
-  await page.getByRole('button', { name: 'Choose folder…' }).click();
-  await page.getByRole('button', { name: 'Find my entries' }).click();
+  await searchServerDir(app, server.dir);
   await expect(page.getByTestId('candidates')).toContainText(server.ourClientId.slice(0, 8), { timeout: 30_000 });
   app.dirPaths.push(target);
   await page.getByRole('button', { name: 'Choose the lightning directory…' }).click();
@@ -126,12 +122,8 @@ test('§2 §6 a possibly stale rebuild says where the files went and leads to th
   const server = makeServerDir(0);
   const target = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-ldir-'));
   await openRecover(page);
-  app.dirPaths.push(server.dir);
-  await page.getByRole('button', { name: 'Choose folder…' }).click();
-  await page.getByRole('button', { name: 'Find my entries' }).click();
-  await expect(page.getByTestId('candidates')).toBeVisible({ timeout: 30_000 });
-  app.dirPaths.push(target);
-  await page.getByRole('button', { name: 'Choose the lightning directory…' }).click();
+  await searchServerDir(app, server.dir);
+  await chooseLightningDir(app, target);
   await page.getByLabel(/The last data_version you know of/).fill(String(server.finalDv + 5));
   await page.getByRole('button', { name: 'Rebuild and verify' }).click();
   const verdict = page.getByTestId('verdict');
@@ -202,6 +194,13 @@ test('§6 §7 the goal is carried from Home to "what to do now"; the verdict tak
   expect(app.printed[0]).toContain('After the recovery — checklist');
   expect(app.printed[0]).toContain('important-plugin=');
   expect(app.printed[0]).toContain('@page');
+  // The recovery report as a PDF: page margins (it used to touch the paper's edge), long ids wrapping.
+  await page.getByRole('button', { name: 'Save report as PDF…' }).click();
+  const pdf = path.join(app.outDir, 'cldcb-recovery-report.pdf');
+  await expect(page.getByRole('status').last()).toContainText(`Saved to ${pdf}`);
+  const origin = pdfContentOrigin(readFileSync(pdf));
+  expect(origin.left).toBeGreaterThan(28);
+  expect(origin.top).toBeGreaterThan(28);
 });
 
 test('§7 a rebuild refused (file exists) is said next to the Rebuild button, with the focus', async ({ app }) => {
@@ -210,12 +209,8 @@ test('§7 a rebuild refused (file exists) is said next to the Rebuild button, wi
   const target = mkdtempSync(path.join(tmpdir(), 'cldcb-e2e-ldir-'));
   writeFileSync(path.join(target, 'lightningd.sqlite3'), 'old');
   await openRecover(page);
-  app.dirPaths.push(server.dir);
-  await page.getByRole('button', { name: 'Choose folder…' }).click();
-  await page.getByRole('button', { name: 'Find my entries' }).click();
-  await expect(page.getByTestId('candidates')).toBeVisible({ timeout: 30_000 });
-  app.dirPaths.push(target);
-  await page.getByRole('button', { name: 'Choose the lightning directory…' }).click();
+  await searchServerDir(app, server.dir);
+  await chooseLightningDir(app, target);
   await page.getByRole('button', { name: 'Rebuild and verify' }).click();
   const refusal = page.getByRole('group', { name: '4. Rebuild' }).getByRole('alert');
   await expect(refusal).toContainText('already exists', { timeout: 60_000 });

@@ -5,12 +5,14 @@
  */
 import { useState, type ReactNode, type Ref } from 'react';
 
-interface Common {
+interface SecretFieldProps {
   id: string;
   label: ReactNode;
   value: string;
   onChange(v: string): void;
-  /** Start hidden (passphrases) or shown (a paper copy being typed). */
+  /** A paper copy (hex groups, words, codex32) on several lines; else one line (a passphrase). */
+  rows?: number;
+  /** Default: hidden for one line (passphrases), shown for several (a copy being typed). */
   initiallyHidden?: boolean;
   hint?: ReactNode;
   invalid?: boolean;
@@ -19,68 +21,41 @@ interface Common {
   ref?: Ref<HTMLInputElement & HTMLTextAreaElement>;
 }
 
-function ShowToggle({ hidden, setHidden, what }: { hidden: boolean; setHidden(h: boolean): void; what: string }) {
-  return (
-    <button type="button" className="show-toggle" aria-pressed={!hidden} aria-label={`${hidden ? 'Show' : 'Hide'} ${what}`} onClick={() => setHidden(!hidden)}>
-      {hidden ? 'Show' : 'Hide'}
-    </button>
-  );
-}
-
-/** A multi-line secret (hex groups, words, codex32). */
-export function SecretTextArea({ id, label, value, onChange, initiallyHidden = false, hint, invalid, describedBy, rows = 4, ref, autoFocus }: Common & { rows?: number }) {
-  const [hidden, setHidden] = useState(initiallyHidden);
+function SecretField({ id, label, value, onChange, rows, initiallyHidden, hint, invalid, describedBy, autoFocus, ref }: SecretFieldProps) {
+  const [hidden, setHidden] = useState(initiallyHidden ?? rows === undefined);
+  const common = {
+    id,
+    ref,
+    value,
+    autoFocus,
+    spellCheck: false,
+    autoComplete: 'off',
+    autoCorrect: 'off',
+    autoCapitalize: 'off',
+    'aria-invalid': invalid || undefined,
+    'aria-describedby': describedBy,
+  } as const;
+  const what = rows === undefined ? 'the passphrase' : 'the text';
   return (
     <div className="secret-wrap">
       <label htmlFor={id}>{label}</label>
       <div className="secret-row">
-        <textarea
-          id={id}
-          ref={ref}
-          rows={rows}
-          className={hidden ? 'secret-field hidden' : 'secret-field'}
-          spellCheck={false}
-          autoComplete="off"
-          autoCorrect="off"
-          autoCapitalize="off"
-          value={value}
-          autoFocus={autoFocus}
-          aria-invalid={invalid || undefined}
-          aria-describedby={describedBy}
-          onChange={(e) => onChange(e.target.value)}
-        />
-        <ShowToggle hidden={hidden} setHidden={setHidden} what="the text" />
+        {rows === undefined ? (
+          <input {...common} type={hidden ? 'password' : 'text'} className="secret-field" onChange={(e) => onChange(e.target.value)} />
+        ) : (
+          <textarea {...common} rows={rows} className={hidden ? 'secret-field hidden' : 'secret-field'} onChange={(e) => onChange(e.target.value)} />
+        )}
+        <button type="button" className="show-toggle" aria-pressed={!hidden} aria-label={`${hidden ? 'Show' : 'Hide'} ${what}`} onClick={() => setHidden(!hidden)}>
+          {hidden ? 'Show' : 'Hide'}
+        </button>
       </div>
       {hint}
     </div>
   );
 }
 
-/** A one-line secret: a passphrase. Hidden by default. */
-export function SecretInput({ id, label, value, onChange, initiallyHidden = true, hint, invalid, describedBy, autoFocus, ref }: Common) {
-  const [hidden, setHidden] = useState(initiallyHidden);
-  return (
-    <div className="secret-wrap">
-      <label htmlFor={id}>{label}</label>
-      <div className="secret-row">
-        <input
-          id={id}
-          ref={ref}
-          type={hidden ? 'password' : 'text'}
-          className="secret-field"
-          spellCheck={false}
-          autoComplete="off"
-          autoCorrect="off"
-          autoCapitalize="off"
-          autoFocus={autoFocus}
-          value={value}
-          aria-invalid={invalid || undefined}
-          aria-describedby={describedBy}
-          onChange={(e) => onChange(e.target.value)}
-        />
-        <ShowToggle hidden={hidden} setHidden={setHidden} what="the passphrase" />
-      </div>
-      {hint}
-    </div>
-  );
-}
+/** A multi-line secret (hex groups, words, codex32), shown while typed. */
+export const SecretTextArea = (p: Omit<SecretFieldProps, 'rows'> & { rows?: number }) => <SecretField {...p} rows={p.rows ?? 4} />;
+
+/** A one-line secret (a passphrase, a root key), hidden by default. */
+export const SecretInput = (p: Omit<SecretFieldProps, 'rows'>) => <SecretField {...p} />;

@@ -7,6 +7,7 @@ import { ActionError, ResultRegion, useAction } from '../components/Feedback';
 import { useOnlineWhile } from '../components/Online';
 import { ProgressBar, useJob } from '../components/Progress';
 import { SaveReportButtons } from '../components/SaveReportButtons';
+import { BackupSourceFields, EMPTY_SOURCE, sourceReady, type BackupSourceState } from '../components/BackupSource';
 
 const day = (t: number) => new Date(t * 1000).toISOString().slice(0, 10);
 
@@ -91,10 +92,8 @@ export function Drill({ secret, go }: ScreenProps) {
   const [jobId, setJobId] = useState<string | null>(null);
   const job = useJob<DrillView>(jobId);
   const [stored, setStored] = useState<DrillHistoryView | null>(null);
-  const [mode, setMode] = useState<'dir' | 'server'>('dir');
-  const [dir, setDir] = useState<string | null>(null);
-  const [address, setAddress] = useState('');
-  const [online, setOnline] = useState(false);
+  const [src, setSrc] = useState<BackupSourceState>(EMPTY_SOURCE);
+  const { mode, address, online } = src;
   const [compare, setCompare] = useState(false);
   const [liveDir, setLiveDir] = useState<string | null>(null);
   const [lastDv, setLastDv] = useState('');
@@ -136,7 +135,7 @@ export function Drill({ secret, go }: ScreenProps) {
     const r = await demoAction.run(() => call(api().drill.startDemo({})));
     if (r) setJobId(r.jobId);
   };
-  const canRun = Boolean(secret) && ((mode === 'dir' && Boolean(dir)) || (mode === 'server' && Boolean(address.trim()))) && (!compare || Boolean(liveDir));
+  const canRun = Boolean(secret) && sourceReady(src) && (!compare || Boolean(liveDir));
 
   return (
     <section aria-labelledby="drill-title">
@@ -169,33 +168,13 @@ export function Drill({ secret, go }: ScreenProps) {
               <p className="hint">
                 Node {secret.nodeId.slice(0, 8)}…{secret.nodeId.slice(-6)}.
               </p>
-              <label>
-                <input type="radio" name="drill-src" checked={mode === 'dir'} onChange={() => setMode('dir')} /> A copy of the backup server's
-                directory
-              </label>
-              {mode === 'dir' && (
-                <div className="row">
-                  <button type="button" onClick={() => void liveAction.run(() => call(api().drill.chooseServerDir({}))).then((r) => r && setDir(r.path))}>
-                    Choose the server directory…
-                  </button>
-                  <span className="mono small" data-testid="drill-server-dir">
-                    {dir ?? 'no folder chosen'}
-                  </span>
-                </div>
-              )}
-              <label>
-                <input type="radio" name="drill-src" checked={mode === 'server'} onChange={() => setMode('server')} /> The backup server itself
-                (online)
-              </label>
-              {mode === 'server' && (
-                <div className="stack">
-                  <label htmlFor="drill-addr">Server (SID@HOST:PORT)</label>
-                  <input id="drill-addr" className="mono" spellCheck={false} value={address} onChange={(e) => setAddress(e.target.value)} />
-                  <label className={online ? 'online-switch on' : 'online-switch'}>
-                    <input type="checkbox" checked={online} onChange={(e) => setOnline(e.target.checked)} /> Online mode for this action
-                  </label>
-                </div>
-              )}
+              <BackupSourceFields
+                id="drill"
+                value={src}
+                onChange={setSrc}
+                chooseLabel="Choose the server directory…"
+                onChooseDir={() => void liveAction.run(() => call(api().drill.chooseServerDir({}))).then((r) => r && setSrc((v) => ({ ...v, dir: r.path })))}
+              />
               <label>
                 <input type="checkbox" checked={compare} onChange={(e) => setCompare(e.target.checked)} /> Compare with my node's live database
                 (read with SQLite's backup API; a running lightningd is not disturbed)

@@ -12,12 +12,30 @@ import { EntriesList } from '../components/EntriesList';
 import { SaveReportButtons } from '../components/SaveReportButtons';
 import { conclusion, SourceOutcomes } from '../components/SourceOutcomes';
 import { AfterRecoveryPanel } from '../components/AfterRecovery';
+import {
+  BackupSourceFields,
+  EMPTY_SOURCE,
+  sourceReady,
+  type BackupSourceState,
+} from '../components/BackupSource';
 
 export const when = (t?: number, basis?: string) =>
-  t ? `${new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC${basis === 'mtime' ? ' (file time)' : ''}` : 'unknown';
+  t
+    ? `${new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC${basis === 'mtime' ? ' (file time)' : ''}`
+    : 'unknown';
 
 /** The search's outcome in one sentence, with the next step (never a dead end). */
-function SearchConclusionView({ result, onRetry, onScb, onCheckNode }: { result: SearchView; onRetry(): void; onScb(): void; onCheckNode(): void }) {
+function SearchConclusionView({
+  result,
+  onRetry,
+  onScb,
+  onCheckNode,
+}: {
+  result: SearchView;
+  onRetry(): void;
+  onScb(): void;
+  onCheckNode(): void;
+}) {
   const c = conclusion(result);
   const failed = result.sources.filter((s) => s.error);
   const entries = result.sources.reduce((a, s) => a + s.records, 0);
@@ -25,9 +43,11 @@ function SearchConclusionView({ result, onRetry, onScb, onCheckNode }: { result:
   if (c === 'found')
     return (
       <p className="verdict ok" role="status" data-testid="search-summary">
-        {result.sources.map((s) => `${s.label}: ${s.records} entries, ${s.archives} archives`).join('; ')}. Found {result.candidates.length} backup
+        {result.sources.map((s) => `${s.label}: ${s.records} entries, ${s.archives} archives`).join('; ')}.
+        Found {result.candidates.length} backup
         {result.candidates.length === 1 ? '' : 's'} of this node.
-        {failed.length > 0 && ` ${failed.length} source(s) could not be read: a newer backup may be there (see above).`}
+        {failed.length > 0 &&
+          ` ${failed.length} source(s) could not be read: a newer backup may be there (see above).`}
       </p>
     );
   if (c === 'sources-failed')
@@ -35,11 +55,14 @@ function SearchConclusionView({ result, onRetry, onScb, onCheckNode }: { result:
       <div className="callout bad" role="alert" data-testid="search-summary">
         <p>
           <strong>
-            {failed.length === result.sources.length ? 'The source could not be read' : `${failed.length} of ${result.sources.length} sources could not be read`}
+            {failed.length === result.sources.length
+              ? 'The source could not be read'
+              : `${failed.length} of ${result.sources.length} sources could not be read`}
             : this does not mean the backup is lost.
           </strong>{' '}
-          Nothing was found on what could be read, but the backup may be on the source that failed. Fix what its message says (the address,
-          the folder, the network) and search again. Do not go to the SCB path because of this.
+          Nothing was found on what could be read, but the backup may be on the source that failed. Fix what
+          its message says (the address, the folder, the network) and search again. Do not go to the SCB path
+          because of this.
         </p>
         <div className="row">
           <button type="button" onClick={onRetry}>
@@ -51,9 +74,10 @@ function SearchConclusionView({ result, onRetry, onScb, onCheckNode }: { result:
   return (
     <div className="callout bad" role="alert" data-testid="search-summary">
       <p>
-        <strong>No backup of this node was found.</strong> Every source was read ({entries.toLocaleString('en-US')} entries,{' '}
-        {archives.toLocaleString('en-US')} archives) and none is a backup of this node. Check that this is the right hsm_secret (the node id
-        above) and the right server. If the backup is lost, the SCB path gets the channel funds back.
+        <strong>No backup of this node was found.</strong> Every source was read (
+        {entries.toLocaleString('en-US')} entries, {archives.toLocaleString('en-US')} archives) and none is a
+        backup of this node. Check that this is the right hsm_secret (the node id above) and the right server.
+        If the backup is lost, the SCB path gets the channel funds back.
       </p>
       <div className="row">
         <button type="button" onClick={onCheckNode}>
@@ -67,7 +91,15 @@ function SearchConclusionView({ result, onRetry, onScb, onCheckNode }: { result:
   );
 }
 
-function CandidatesTable({ result, chosen, onChoose }: { result: SearchView; chosen: string | null; onChoose(clientId: string): void }) {
+function CandidatesTable({
+  result,
+  chosen,
+  onChoose,
+}: {
+  result: SearchView;
+  chosen: string | null;
+  onChoose(clientId: string): void;
+}) {
   return (
     <table className="channels stack-narrow" data-testid="candidates">
       <thead>
@@ -120,7 +152,8 @@ function VerdictFacts({ verdict }: { verdict: VerdictView }) {
       <dd>{when(verdict.time, verdict.timeBasis)}</dd>
       <dt>increments replayed</dt>
       <dd>
-        {verdict.increments} ({verdict.statements.toLocaleString('en-US')} statements) on a snapshot at data_version {verdict.snapshotDataVersion}
+        {verdict.increments} ({verdict.statements.toLocaleString('en-US')} statements) on a snapshot at
+        data_version {verdict.snapshotDataVersion}
       </dd>
       <dt>integrity</dt>
       <dd>{verdict.integrity.join(', ')}</dd>
@@ -137,11 +170,9 @@ function VerdictFacts({ verdict }: { verdict: VerdictView }) {
 }
 
 export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
-  const [mode, setMode] = useState<'dir' | 'server'>('dir');
-  const [dir, setDir] = useState<string | null>(null);
-  const [address, setAddress] = useState('');
+  const [src, setSrc] = useState<BackupSourceState>(EMPTY_SOURCE);
+  const { mode, address, online } = src;
   const [serverHost, setServerHost] = useState('');
-  const [online, setOnline] = useState(false);
   const [searchJob, setSearchJob] = useState<string | null>(null);
   const search = useJob<SearchView>(searchJob);
   const [live, setLive] = useState<SearchProgressView | null>(null);
@@ -157,12 +188,18 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
   const dirAction = useAction();
   const rebuildAction = useAction();
   const dvField = useRef<HTMLInputElement | null>(null);
-  useOnlineWhile(online && (search?.state === 'running' || rebuild?.state === 'running'), 'contacting the backup server');
+  useOnlineWhile(
+    online && (search?.state === 'running' || rebuild?.state === 'running'),
+    'contacting the backup server',
+  );
 
   // Live counts while the codes are checked; the full list once the search is done.
   useEffect(() => {
     if (!searchJob || search?.state !== 'running') return;
-    const t = window.setInterval(() => void call(api().recover.searchProgress({})).then(setLive, () => undefined), 200);
+    const t = window.setInterval(
+      () => void call(api().recover.searchProgress({})).then(setLive, () => undefined),
+      200,
+    );
     return () => window.clearInterval(t);
   }, [searchJob, search?.state]);
   useEffect(() => {
@@ -193,14 +230,18 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
       call(
         api().recover.startSearch({
           source: mode,
-          ...(mode === 'server' ? { address: address.trim() } : serverHost.trim() ? { serverHost: serverHost.trim() } : {}),
+          ...(mode === 'server'
+            ? { address: address.trim() }
+            : serverHost.trim()
+              ? { serverHost: serverHost.trim() }
+              : {}),
           online,
         }),
       ),
     );
     if (r) setSearchJob(r.jobId);
   };
-  const canFind = (mode === 'dir' && Boolean(dir)) || (mode === 'server' && Boolean(address.trim()));
+  const canFind = sourceReady(src);
   const start = async () => {
     // The staleness check is only as good as this number: refuse what does not parse, never drop it.
     const dv = parseDataVersionText(lastDv);
@@ -225,7 +266,11 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
 
   return (
     <section aria-labelledby="recover-title">
-      <GoalSteps goal={goal === 'recover' ? 'recover' : null} current={verdict ? 3 : 2} onLeave={() => setGoal(null)} />
+      <GoalSteps
+        goal={goal === 'recover' ? 'recover' : null}
+        current={verdict ? 3 : 2}
+        onLeave={() => setGoal(null)}
+      />
       <h1 id="recover-title" tabIndex={-1}>
         Recover the channel database
       </h1>
@@ -239,38 +284,31 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
       >
         <fieldset>
           <legend>1. Where is the backup?</legend>
-          <label>
-            <input type="radio" name="src" checked={mode === 'dir'} onChange={() => setMode('dir')} /> A copy of the backup server's directory
-            (offline; ours or the original cldcb server's)
-          </label>
-          {mode === 'dir' && (
-            <div className="stack">
-              <div className="row">
-                <button type="button" onClick={() => void dirAction.run(() => call(api().recover.chooseServerDir({}))).then((r) => r && setDir(r.path))}>
-                  Choose folder…
-                </button>
-                <span className="mono small" data-testid="server-dir">
-                  {dir ?? 'no folder chosen'}
-                </span>
-              </div>
-              <ActionError action={dirAction} />
-              <label htmlFor="server-host">The server's address (host:port) for the new plugin wrapper</label>
-              <input id="server-host" className="mono" spellCheck={false} value={serverHost} onChange={(e) => setServerHost(e.target.value)} />
-            </div>
-          )}
-          <label>
-            <input type="radio" name="src" checked={mode === 'server'} onChange={() => setMode('server')} /> The backup server itself (online)
-          </label>
-          {mode === 'server' && (
-            <div className="stack">
-              <label htmlFor="server-addr">Server (SID@HOST:PORT)</label>
-              <input id="server-addr" className="mono" spellCheck={false} value={address} onChange={(e) => setAddress(e.target.value)} />
-              <label className={online ? 'online-switch on' : 'online-switch'}>
-                <input type="checkbox" checked={online} onChange={(e) => setOnline(e.target.checked)} /> Online mode for this action: allow this
-                one connection to the server (Noise_XK, encrypted). Everything else stays offline.
-              </label>
-            </div>
-          )}
+          <BackupSourceFields
+            id="recover"
+            value={src}
+            onChange={setSrc}
+            onChooseDir={() =>
+              void dirAction
+                .run(() => call(api().recover.chooseServerDir({})))
+                .then((r) => r && setSrc((v) => ({ ...v, dir: r.path })))
+            }
+            dirExtra={
+              <>
+                <ActionError action={dirAction} />
+                <label htmlFor="server-host">
+                  The server's address (host:port) for the new plugin wrapper
+                </label>
+                <input
+                  id="server-host"
+                  className="mono"
+                  spellCheck={false}
+                  value={serverHost}
+                  onChange={(e) => setServerHost(e.target.value)}
+                />
+              </>
+            }
+          />
           <button type="submit" disabled={!canFind}>
             Find my entries
           </button>
@@ -281,7 +319,10 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
       {searchJob && (
         <fieldset>
           <legend>2. Entries on the server</legend>
-          <ProgressBar status={search} onCancel={() => void findAction.run(() => call(api().job.cancel({ jobId: searchJob })))} />
+          <ProgressBar
+            status={search}
+            onCancel={() => void findAction.run(() => call(api().job.cancel({ jobId: searchJob })))}
+          />
           {search?.state === 'failed' && (
             <p className="verdict bad" role="alert">
               {search.error?.message}
@@ -289,14 +330,19 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
           )}
           {live && (
             <p className="hint" data-testid="live-counts">
-              {live.checked.toLocaleString('en-US')} of {live.total.toLocaleString('en-US')} checked · {live.ours} ours ·{' '}
-              {live.notOurs.toLocaleString('en-US')} not ours · {live.invalid} invalid
+              {live.checked.toLocaleString('en-US')} of {live.total.toLocaleString('en-US')} checked ·{' '}
+              {live.ours} ours · {live.notOurs.toLocaleString('en-US')} not ours · {live.invalid} invalid
             </p>
           )}
           {result && (
             <ResultRegion show={result} label="Search result">
               <SourceOutcomes result={result} />
-              <SearchConclusionView result={result} onRetry={() => void find()} onScb={toScb} onCheckNode={() => go('nodeid')} />
+              <SearchConclusionView
+                result={result}
+                onRetry={() => void find()}
+                onScb={toScb}
+                onCheckNode={() => go('nodeid')}
+              />
               {entriesTotal > 0 && <EntriesList key={searchJob} total={entriesTotal} />}
             </ResultRegion>
           )}
@@ -320,7 +366,14 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
           <fieldset>
             <legend>4. Rebuild</legend>
             <div className="row">
-              <button type="button" onClick={() => void dirAction.run(() => call(api().recover.chooseLightningDir({}))).then((r) => r && setTarget(r.path))}>
+              <button
+                type="button"
+                onClick={() =>
+                  void dirAction
+                    .run(() => call(api().recover.chooseLightningDir({})))
+                    .then((r) => r && setTarget(r.path))
+                }
+              >
                 Choose the lightning directory…
               </button>
               <span className="mono small" data-testid="lightning-dir">
@@ -328,7 +381,9 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
               </span>
             </div>
             <div className="field">
-              <label htmlFor="last-dv">The last data_version you know of (optional; from logs or monitoring)</label>
+              <label htmlFor="last-dv">
+                The last data_version you know of (optional; from logs or monitoring)
+              </label>
               <input
                 id="last-dv"
                 ref={dvField}
@@ -343,7 +398,12 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
                   setDvError(null);
                 }}
               />
-              <p id="last-dv-help" className={dvError ? 'error-banner' : 'hint'} role={dvError ? 'alert' : undefined} data-testid="last-dv-help">
+              <p
+                id="last-dv-help"
+                className={dvError ? 'error-banner' : 'hint'}
+                role={dvError ? 'alert' : undefined}
+                data-testid="last-dv-help"
+              >
                 {dvError ??
                   'If the backup ends before it, the rebuild is written aside (lightningd.sqlite3.stale-<data_version>) and you are led to the SCB path.'}
               </p>
@@ -352,7 +412,12 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
               Rebuild and verify
             </button>
             <ActionError action={rebuildAction} />
-            {rebuildJob && <ProgressBar status={rebuild} onCancel={() => void rebuildAction.run(() => call(api().job.cancel({ jobId: rebuildJob })))} />}
+            {rebuildJob && (
+              <ProgressBar
+                status={rebuild}
+                onCancel={() => void rebuildAction.run(() => call(api().job.cancel({ jobId: rebuildJob })))}
+              />
+            )}
             {rebuild?.state === 'failed' && (
               <ResultRegion show={rebuild.error}>
                 <p className="verdict bad" role="alert">
@@ -376,7 +441,9 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
             </div>
           ) : (
             <p className={verdict.ok ? 'verdict ok' : 'verdict bad'}>
-              {verdict.ok ? 'Rebuilt and verified: integrity ok, data_version matches the last increment.' : 'Rebuilt, but see the warnings.'}
+              {verdict.ok
+                ? 'Rebuilt and verified: integrity ok, data_version matches the last increment.'
+                : 'Rebuilt, but see the warnings.'}
             </p>
           )}
           <VerdictFacts verdict={verdict} />
@@ -391,7 +458,11 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
           )}
           <AfterRecoveryPanel verdict={verdict} onScb={toScb} />
           <h3>The recovery report</h3>
-          <SaveReportButtons save={(format) => api().recover.saveReport({ format })} print={() => api().recover.printReport({})} onSaved={setSaved} />
+          <SaveReportButtons
+            save={(format) => api().recover.saveReport({ format })}
+            print={() => api().recover.printReport({})}
+            onSaved={setSaved}
+          />
           {saved && (
             <p role="status" className="verdict ok">
               Saved to {saved}
