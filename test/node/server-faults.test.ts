@@ -432,6 +432,19 @@ describe('limits and shutdown', () => {
     }
   });
 
+  it.skipIf(!hasPrlimit)('fits --max-connections to the open-file limit and says so (past it the kernel would drop allow-listed clients too)', async () => {
+    const dir = tempDir([]);
+    const srv = await startServer(dir, { prlimit: ['--nofile=600'] });
+    try {
+      await srv.waitForLog(/the open-file limit is 600 \(ulimit -n\): --max-connections=1000 plus 320 files for archives and logs do not fit; using 280 connections \(100 reserved for allow-listed clients\)/);
+    } finally {
+      await srv.stop();
+    }
+    const roomy = await startServer(tempDir([]), { prlimit: ['--nofile=2000'] });
+    await roomy.stop();
+    expect(roomy.log()).not.toMatch(/open-file limit/);
+  });
+
   it.skipIf(!hasPrlimit)('a one-chunk append that hits the file size limit part-way is cut back at once, not left for the next open', async () => {
     const K = newClientKey();
     const dir = tempDir([K]);
