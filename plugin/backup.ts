@@ -132,8 +132,11 @@ export interface WriteOptions {
   /**
    * Whether lightningd still waits for this write, so its database may be copied now (false:
    * a server catching up in the background — a re-upload it needs throws NeedsSnapshotError).
+   * A function is asked right before the copy, with no await in between: a server of several
+   * may connect for seconds while the others answer the hook and lightningd commits, and a
+   * copy taken then is of another data_version or, worse, torn by lightningd's writes.
    */
-  readonly canSnapshot?: boolean;
+  readonly canSnapshot?: boolean | (() => boolean);
   readonly deadlineMs?: number;
 }
 
@@ -239,6 +242,20 @@ export class BackupSession {
   /** The last acknowledged increment (from the state file, then from this run). */
   get chainHead(): ChainHead | undefined {
     return this.state.current;
+  }
+
+  /**
+   * Whether storing this call will start the chain again at a snapshot (no chain head, or
+   * lightningd's data_version does not follow it): the caller can then copy the database while
+   * lightningd waits and pass it in (plugin/quorum.ts). The same rule as the write itself (`plan`).
+   */
+  foreseesReupload(dv: number, writes: readonly string[]): boolean {
+    try {
+      const p = this.plan(dv, writes, true, false);
+      return p.kind === 'upload' && p.reupload;
+    } catch {
+      return false; // refused (stale_state): the write itself says so
+    }
   }
 
   /** Connect (or keep the connection) within `timeoutMs`. @throws CldcbError when the server does not answer. */
@@ -453,7 +470,7 @@ export class BackupSession {
             return;
           }
           if (plan.reupload && !snapshot) {
-            if (opts.canSnapshot === false) throw new NeedsSnapshotError(dv);
+            if ((typeof opts.canSnapshot === 'function' ? opts.canSnapshot() : opts.canSnapshot) === false) throw new NeedsSnapshotError(dv);
             snapshot = await takeSnapshot(this.dir, plan.snapshotDv!);
           }
           const result = await this.upload(client, dv, time, plan, snapshot, remaining(PROGRESS_FLOOR_MS, this.replyTimeoutMs));

@@ -18,7 +18,12 @@
  *    again at a snapshot: a copy of the database taken during a later db_write, while
  *    lightningd waits (the copy is synchronous, so it is always the state before that write),
  *    re-uploaded in the background (our server is asked for it; an original server asks by
- *    itself, seeing the gap).
+ *    itself, seeing the gap);
+ *  - a lane whose chain must start again anyway (no chain head: a server new in the wrapper,
+ *    a first run; or a data_version gap after a restart) gets that copy at once, during the
+ *    write it is due at. Every copy is taken while lightningd waits for this very write (one
+ *    copy shared by the lanes that need it): a copy taken later, after the k others answered,
+ *    could be torn by lightningd's own writes.
  * Fewer than k stores by the deadline: the hook fails (lightningd does not commit and stops),
  * with a line naming every server and its state.
  *
@@ -101,6 +106,15 @@ class Lane {
 
   get backlog(): number {
     return this.queue.length;
+  }
+
+  /**
+   * Whether this write starts the lane's chain again at a snapshot, known before it is queued
+   * (nothing queued, and no chain head — a server new in the wrapper, a first run — or a
+   * data_version that does not follow it): the copy is then taken while lightningd waits.
+   */
+  foreseesReupload(dv: number, writes: readonly string[]): boolean {
+    return !this.needsSnapshot && this.queue.length === 0 && this.session.foreseesReupload(dv, writes);
   }
 
   get state(): LaneState {
@@ -193,7 +207,8 @@ class Lane {
             time: item.time,
             reupload: item.reupload,
             ...(item.snapshot ? { snapshot: item.snapshot } : {}),
-            canSnapshot: item.hook.open,
+            // Asked right before a copy: the other servers may have answered the hook meanwhile.
+            canSnapshot: () => item.hook.open,
             deadlineMs: LANE_ATTEMPT_MS,
           });
         } catch (e) {
@@ -243,6 +258,26 @@ class Lane {
     this.queue = [];
     this.session.close();
   }
+}
+
+/** `users` handles on one snapshot: the copy is deleted when the last of them is disposed. */
+function shareSnapshot(s: Snapshot, users: number): Snapshot[] {
+  let left = users;
+  return Array.from({ length: users }, () => {
+    let disposed = false;
+    return {
+      file: s.file,
+      size: s.size,
+      sha256: s.sha256,
+      dataVersion: s.dataVersion,
+      pieces: (size: number) => s.pieces(size),
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        if (--left === 0) s.dispose();
+      },
+    };
+  });
 }
 
 /** The quorum writer: `write` resolves once k servers stored the write (module comment). */
@@ -302,22 +337,39 @@ export class QuorumBackup {
     let wake: () => void = () => {};
     const hook: HookWait = { open: true, stored: 0, notify: () => wake() };
     try {
+      // Lanes that start again at a snapshot with this write: one that restarted (and whose
+      // server answers again), or one that foresees it (a new server, a gap). One copy serves
+      // them all; it is synchronous up to its first await, so it is the database as lightningd
+      // left it before this write, however long the uploads then take.
+      const restarting = this.lanes.filter((l) => l.needsSnapshot && l.reachable);
+      const foreseeing = this.lanes.filter((l) => l.foreseesReupload(dv, writes));
+      let copies: Snapshot[] = [];
+      let copyError: string | undefined;
+      if (restarting.length + foreseeing.length > 0) {
+        try {
+          copies = shareSnapshot(await takeSnapshot(this.dir, snapshotDataVersion(dv, writes)), restarting.length + foreseeing.length);
+        } catch (e) {
+          copyError = (e as Error).message;
+        }
+      }
       for (const lane of this.lanes) {
         let snapshot: Snapshot | undefined;
         if (lane.needsSnapshot) {
           if (!lane.reachable) continue; // no copy for a server that does not answer yet
-          // The copy is synchronous up to its first await: it is the database as lightningd
-          // left it before this write, however long the upload then takes.
-          try {
-            snapshot = await takeSnapshot(this.dir, snapshotDataVersion(dv, writes));
-          } catch (e) {
-            this.log('warn', `${lane.label}: cannot copy the database for its re-upload (${(e as Error).message}); trying at the next write.`);
+          snapshot = copies.pop();
+          if (!snapshot) {
+            this.log('warn', `${lane.label}: cannot copy the database for its re-upload (${copyError}); trying at the next write.`);
             continue;
           }
           lane.needsSnapshot = false;
+          lane.enqueue({ dv, writes, time, bytes, reupload: true, snapshot, hook });
+          continue;
         }
-        lane.enqueue({ dv, writes, time, bytes, reupload: snapshot !== undefined, ...(snapshot ? { snapshot } : {}), hook });
+        // A foreseen re-upload goes the ordinary way (the session plans it) with the copy at hand.
+        snapshot = foreseeing.includes(lane) ? copies.pop() : undefined;
+        lane.enqueue({ dv, writes, time, bytes, reupload: false, ...(snapshot ? { snapshot } : {}), hook });
       }
+      for (const c of copies) c.dispose();
       const deadline = started + this.deadlineMs;
       while (hook.stored < this.quorum && !hook.refusal) {
         const left = deadline - Date.now();

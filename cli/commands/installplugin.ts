@@ -1,7 +1,7 @@
 /**
  * `cldcb-client installplugin`: the install ceremony the original planned but never wrote
- * (cldcb-protocol §8.1). From the node's hsm_secret, a client key file and the server's
- * address it writes the plugin wrapper (cldcb-protocol §7): a shell script whose comment
+ * (cldcb-protocol §8.1). From the node's hsm_secret, client key file(s) and the servers'
+ * addresses it writes the plugin wrapper (cldcb-protocol §7): a shell script whose comment
  * lines hold the configuration and whose last line runs OUR plugin by absolute path —
  *   exec "<node>" "<repo>/plugin/cldcb-plugin.mjs" -- "$0"
  * — so it works whatever lightningd's working directory and PATH are.
@@ -9,11 +9,19 @@
  * - nid: the node id derived from hsm_secret (any format; passphrase from
  *   --passphrase-file or asked at the terminal — never with every flag given and a
  *   passphrase-less file).
- * - nsig: the recognition code, signed here with the node key (shared/cldcb/recognition.ts;
- *   the same bytes lightningd `signmessage` would give), checked before writing.
- * - The wrapper holds the client private key: mode 0700, written atomically; an existing
+ * - nsig: the recognition code, signed here with the node key for each client key
+ *   (shared/cldcb/recognition.ts; the same bytes lightningd `signmessage` would give), each
+ *   checked before writing.
+ * - Several servers (issue 11; docs/PROTOCOL.md §5): `--server` repeated (up to 9) and
+ *   `--quorum=K`; one client key for all of them or one per server. One `--server` writes
+ *   exactly the original one-server wrapper and prints what it always printed
+ *   (test/fixtures/installplugin holds both, recorded before several servers existed).
+ * - The wrapper holds the client private key(s): mode 0700, written atomically; an existing
  *   wrapper is never replaced unless --force is given (a wrong wrapper silently sends the
- *   backups elsewhere, so replacing one must be a deliberate act).
+ *   backups elsewhere, so replacing one must be a deliberate act). Replacing it with another
+ *   list of servers keeps the backup: each server's chain head is in its own state file
+ *   (electron/services/pluginState.ts stateFileName), so the servers that stay go on, and a
+ *   new one — no chain head — gets the whole database at lightningd's first write.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +32,18 @@ import { bytesToHex, zeroize } from '../../shared/bytes';
 import { CldcbError } from '../../shared/errors';
 import { nobleSecp } from '../../shared/cldcb/curve';
 import { DEFAULT_PROXY_PORT, DEFAULT_SERVER_PORT, formatClientId, formatHostPort, formatNodeId, formatServerId, parseClientKeyFile, parseHostPort, type HostPort } from '../../shared/cldcb/ids';
-import { formatPluginWrapper, parsePluginWrapper, parseWrapperDeadline, WRAPPER_DEADLINE_DEFAULT_S, WRAPPER_DEADLINE_MAX_S, WRAPPER_DEADLINE_MIN_S } from '../../shared/cldcb/wrapper';
+import {
+  defaultQuorum,
+  formatPluginWrapper,
+  MAX_SERVERS,
+  parsePluginWrapper,
+  parseWrapperDeadline,
+  wrapperServers,
+  WRAPPER_DEADLINE_DEFAULT_S,
+  WRAPPER_DEADLINE_MAX_S,
+  WRAPPER_DEADLINE_MIN_S,
+  type PluginConfig,
+} from '../../shared/cldcb/wrapper';
 import { signRecognitionCode, verifyRecognitionAsClient } from '../../shared/cldcb/recognition';
 import { forgetSecret } from '../../shared/secrets/hsmSecret';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';
@@ -48,6 +67,16 @@ function dq(s: string): string {
   return `"${s.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
 }
 
+
+/** One more server of a wrapper (2 … 9): its client key, recognition code and address. */
+export interface WrapperServerSpec {
+  readonly clientPrivateKey: Uint8Array;
+  readonly nodeSignature: Uint8Array;
+  readonly serverKey: Uint8Array;
+  readonly server: HostPort;
+  readonly proxy?: HostPort;
+}
+
 export interface WrapperSpec {
   readonly clientPrivateKey: Uint8Array;
   readonly nodeId: Uint8Array;
@@ -57,6 +86,10 @@ export interface WrapperSpec {
   readonly proxy?: HostPort;
   /** `# deadline` in seconds (only when the operator chose one). */
   readonly deadlineSeconds?: number;
+  /** Servers 2 … n (several servers only). */
+  readonly moreServers?: readonly WrapperServerSpec[];
+  /** `# quorum` (several servers only; default a majority). */
+  readonly quorum?: number;
   /** Absolute path of the Node.js binary. */
   readonly node: string;
   /** Absolute path of plugin/cldcb-plugin.mjs. */
@@ -74,6 +107,18 @@ export function wrapperText(w: WrapperSpec): string {
       server: w.server,
       ...(w.proxy ? { proxy: w.proxy } : {}),
       ...(w.deadlineSeconds !== undefined ? { deadlineSeconds: w.deadlineSeconds } : {}),
+      ...(w.moreServers && w.moreServers.length > 0
+        ? {
+            moreServers: w.moreServers.map((s) => ({
+              clientPrivateKey: s.clientPrivateKey,
+              nodeSignature: s.nodeSignature,
+              serverId: s.serverKey,
+              server: s.server,
+              ...(s.proxy ? { proxy: s.proxy } : {}),
+            })),
+          }
+        : {}),
+      ...(w.quorum !== undefined ? { quorum: w.quorum } : {}),
     },
     { command: ['cldcb-plugin'] },
   );
@@ -81,43 +126,112 @@ export function wrapperText(w: WrapperSpec): string {
   lines[lines.length - 1] = `exec ${dq(w.node)} ${dq(w.plugin)} -- "$0"`;
   const text = lines.join('\n') + '\n';
   const check = parsePluginWrapper(text, 'the new wrapper');
-  zeroize(check.clientPrivateKey);
+  for (const s of wrapperServers(check)) zeroize(s.clientPrivateKey);
   return text;
 }
+
+/**
+ * `--quorum=K` for `n` servers: a whole number from 1 to n, and only with several servers.
+ * @throws UsageError saying what is wrong and why.
+ */
+export function parseQuorumOption(text: string | undefined, n: number): number | undefined {
+  if (text === undefined) return undefined;
+  if (n === 1) throw new UsageError('--quorum is for several servers: with one --server every write waits for that server. Give more --server, or leave --quorum out.');
+  if (!/^\d+$/.test(text)) throw new UsageError(`--quorum must be a whole number of servers (1 to ${n}), not "${text}"`);
+  const k = Number(text);
+  if (k < 1) throw new UsageError(`--quorum=${text}: at least one server must store each write before lightningd commits it (1 to ${n})`);
+  if (k > n) throw new UsageError(`--quorum=${text} is more than the ${n} servers given: lightningd could never commit a write. Give 1 to ${n} (default ${defaultQuorum(n)}, a majority).`);
+  return k;
+}
+
+/** The servers of the wrapper being replaced, as `SID@HOST:PORT` (undefined when there is none or it does not parse). */
+function previousServers(file: string): string[] | undefined {
+  let cfg: PluginConfig;
+  try {
+    cfg = parsePluginWrapper(readFileSync(file, 'utf8'), file);
+  } catch {
+    return undefined;
+  }
+  const list = wrapperServers(cfg).map((s) => `${formatServerId(s.serverId)}@${formatHostPort(s.server)}`);
+  for (const s of wrapperServers(cfg)) zeroize(s.clientPrivateKey);
+  return list;
+}
+
+interface ClientKey {
+  readonly file: string;
+  readonly clientId: Uint8Array;
+  readonly privateKey: Uint8Array;
+}
+
+function readClientKey(file: string): ClientKey {
+  let keyText: string;
+  try {
+    keyText = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CldcbError('file_not_found', `--client-privkey ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'I/O error'}).`);
+  }
+  const { clientId, privateKey } = parseClientKeyFile(keyText, file);
+  return { file, clientId, privateKey };
+}
+
+const ADD_COMMAND = 'npx cldcb-server add --server-dir=$HOME/.cldcb-server';
+
+const IMPORTANT_PLUGIN_ADVICE = [
+  'Use important-plugin, not plugin: if the backup plugin dies, important-plugin stops',
+  'lightningd, while with plugin= lightningd carries on and commits every later write',
+  'with no backup at all. lightningd must run as the user who owns the wrapper.',
+];
 
 export const installpluginCommand: Command = {
   name: 'installplugin',
   summary: 'write the cldcb plugin wrapper for a node (signs its recognition code)',
   usage: `usage: cldcb-client installplugin --lightning-dir=DIR --client-privkey=FILE --server=SID@HOST[:PORT]
-                                  [--passphrase-file=FILE] [--proxy=HOST[:PORT]] [--deadline=SECONDS] [--force] [--json]
+                                  [--server=SID@HOST[:PORT] … --quorum=K] [--passphrase-file=FILE]
+                                  [--proxy=HOST[:PORT]] [--deadline=SECONDS] [--force] [--json]
 
 Writes DIR/${WRAPPER_NAME}, the script lightningd runs as the cldcb backup plugin.
   --lightning-dir   the node's network directory: the one holding hsm_secret and
                     lightningd.sqlite3 (e.g. ~/.lightning/bitcoin)
-  --client-privkey  the key file from \`cldcb-client newclient\`
+  --client-privkey  the key file from \`cldcb-client newclient\`. With several servers:
+                    once (the same client key for every server: their operators can
+                    then link their clients by id, i.e. see that they back up the same
+                    node) or once per --server, in the same order (one newclient each)
   --server          the server id (52…/53…, from the server's server_id file) @
-                    its address (default port ${DEFAULT_SERVER_PORT}; IPv6 as [addr]:port)
+                    its address (default port ${DEFAULT_SERVER_PORT}; IPv6 as [addr]:port).
+                    Repeat it for several independent servers (up to ${MAX_SERVERS}): every write
+                    goes to all of them, and lightningd commits once --quorum of them
+                    stored it, so the node keeps running while the others are away
+  --quorum          with several servers: how many must store a write before lightningd
+                    commits it (1 to the number of servers; default a majority). Any
+                    n-K+1 of the servers then hold every committed write, which is what
+                    lets a recovery prove it has the newest state
   --passphrase-file for an hsm_secret that needs a passphrase (else asked at the
                     terminal; never on the command line)
-  --proxy           reach the server through a SOCKS5 proxy, e.g. Tor 127.0.0.1:${DEFAULT_PROXY_PORT}
+  --proxy           reach the server(s) through a SOCKS5 proxy, e.g. Tor 127.0.0.1:${DEFAULT_PROXY_PORT}
   --deadline        how long one database write may wait for the server (default ${WRAPPER_DEADLINE_DEFAULT_S},
                     ${WRAPPER_DEADLINE_MIN_S}-${WRAPPER_DEADLINE_MAX_S}). While it waits lightningd is frozen (no RPC,
                     no peers); when it passes, the write is refused and lightningd stops
                     without committing it. Longer rides out a server reboot; shorter
-                    stops the node sooner.
-  --force           replace an existing wrapper (never done otherwise)
+                    stops the node sooner. With several servers: until --quorum stored it
+  --force           replace an existing wrapper (never done otherwise). To add or remove
+                    a server later, give the new list with --force and restart
+                    lightningd: the servers that stay go on, a new one gets the whole
+                    database at the first write
   --json            print {"wrapper","node_id","client_id","server","important_plugin"}
-                    instead of the instructions (and on failure the error)
+                    (several servers: "quorum" and "servers": [{"server","client_id"}]
+                    instead of "client_id" and "server") instead of the instructions
+                    (and on failure the error)
 
 The node key signs the recognition code (nsig) that lets the node's owner find this
-backup again with only hsm_secret. The wrapper holds the client private key: it is
+backup again with only hsm_secret. The wrapper holds the client private key(s): it is
 written with mode 0700 for the user who runs lightningd.
 `,
   async run(argv, io) {
     const { values } = parseOptions(argv, {
       'lightning-dir': { type: 'string' },
-      'client-privkey': { type: 'string' },
-      server: { type: 'string' },
+      'client-privkey': { type: 'string', multiple: true },
+      server: { type: 'string', multiple: true },
+      quorum: { type: 'string' },
       'passphrase-file': { type: 'string' },
       proxy: { type: 'string' },
       deadline: { type: 'string' },
@@ -125,15 +239,26 @@ written with mode 0700 for the user who runs lightningd.
       json: { type: 'boolean' },
     });
     const dir = path.resolve(requireOption(values['lightning-dir'], '--lightning-dir=DIR'));
-    const keyFile = requireOption(values['client-privkey'], '--client-privkey=FILE');
-    const serverSpec = requireOption(values.server, '--server=SID@HOST:PORT');
-    let serverKey: Uint8Array;
-    let server: HostPort;
-    try {
-      ({ serverKey, server } = parseServerSpec(serverSpec));
-    } catch (e) {
-      throw new UsageError((e as Error).message);
+    const keyFiles = values['client-privkey'] ?? [];
+    requireOption(keyFiles[0], '--client-privkey=FILE');
+    const serverSpecs = values.server ?? [];
+    requireOption(serverSpecs[0], '--server=SID@HOST:PORT');
+    if (serverSpecs.length > MAX_SERVERS) throw new UsageError(`at most ${MAX_SERVERS} --server (the wrapper has room for ${MAX_SERVERS}); got ${serverSpecs.length}`);
+    const targets = serverSpecs.map((spec, i) => {
+      try {
+        return parseServerSpec(spec);
+      } catch (e) {
+        throw new UsageError(serverSpecs.length > 1 ? `server ${i + 1}: ${(e as Error).message}` : (e as Error).message);
+      }
+    });
+    const n = targets.length;
+    for (let i = 1; i < n; i++) {
+      const j = targets.findIndex((t) => bytesToHex(t.serverKey) === bytesToHex(targets[i]!.serverKey));
+      if (j < i) throw new UsageError(`--server ${i + 1} repeats the server id of --server ${j + 1} (${formatServerId(targets[i]!.serverKey)}): each one must be another server`);
     }
+    if (keyFiles.length !== 1 && keyFiles.length !== n)
+      throw new UsageError(`give --client-privkey once (the same client key for every server) or once per --server, in the same order: ${n} servers, ${keyFiles.length} key files`);
+    const quorum = parseQuorumOption(values.quorum, n);
     let proxy: HostPort | undefined;
     if (values.proxy !== undefined) {
       try {
@@ -155,72 +280,154 @@ written with mode 0700 for the user who runs lightningd.
       throw new CldcbError('file_exists', `${target} already exists. Nothing was changed; give --force to replace it.`);
     const hsmPath = path.join(dir, 'hsm_secret');
     if (!existsSync(hsmPath)) {
-      const hint = ['bitcoin', 'testnet', 'testnet4', 'signet', 'regtest'].find((n) => existsSync(path.join(dir, n, 'hsm_secret')));
+      const hint = ['bitcoin', 'testnet', 'testnet4', 'signet', 'regtest'].find((net) => existsSync(path.join(dir, net, 'hsm_secret')));
       throw new CldcbError(
         'file_not_found',
         `${hsmPath}: no such file.${hint ? ` Give the network directory: --lightning-dir=${path.join(dir, hint)}` : ' --lightning-dir must be the directory that holds hsm_secret and lightningd.sqlite3.'}`,
       );
     }
 
-    let keyText: string;
-    try {
-      keyText = readFileSync(keyFile, 'utf8');
-    } catch (e) {
-      throw new CldcbError('file_not_found', `--client-privkey ${keyFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'I/O error'}).`);
-    }
-    const { clientId, privateKey } = parseClientKeyFile(keyText, keyFile);
-    const { secret } = await loadSecretForCli(io, hsmPath, values['passphrase-file']);
+    const keys: ClientKey[] = [];
     let nodePriv: Uint8Array | undefined;
+    let secret: Awaited<ReturnType<typeof loadSecretForCli>>['secret'] | undefined;
     try {
+      for (const f of keyFiles) keys.push(readClientKey(f));
+      ({ secret } = await loadSecretForCli(io, hsmPath, values['passphrase-file']));
       nodePriv = nodePrivateKey(secret.secretData);
       const nodeId = nobleSecp.publicKey(nodePriv);
-      const nodeSignature = signRecognitionCode(nodePriv, clientId);
-      if (!verifyRecognitionAsClient(privateKey, nodeId, nodeSignature))
-        throw new CldcbError('internal', 'The recognition code did not verify after signing (a bug in CLDCB). Nothing was written.');
+      // One recognition code per client key (the same key for several servers signs once), each checked.
+      const codes = new Map<string, Uint8Array>();
+      for (const k of keys) {
+        const cid = bytesToHex(k.clientId);
+        if (codes.has(cid)) continue;
+        const code = signRecognitionCode(nodePriv, k.clientId);
+        if (!verifyRecognitionAsClient(k.privateKey, nodeId, code))
+          throw new CldcbError('internal', `The recognition code for ${k.file} did not verify after signing (a bug in CLDCB). Nothing was written.`);
+        codes.set(cid, code);
+      }
+      const keyOf = (i: number): ClientKey => keys[keys.length === 1 ? 0 : i]!;
+      const entry = (i: number) => ({
+        clientPrivateKey: keyOf(i).privateKey,
+        nodeSignature: codes.get(bytesToHex(keyOf(i).clientId))!,
+        serverKey: targets[i]!.serverKey,
+        server: targets[i]!.server,
+        ...(proxy ? { proxy } : {}),
+      });
+      const before = values.force ? previousServers(target) : undefined;
       const root = findRepoRoot();
       const text = wrapperText({
-        clientPrivateKey: privateKey,
+        ...entry(0),
         nodeId,
-        nodeSignature,
-        serverKey,
-        server,
-        ...(proxy ? { proxy } : {}),
         ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
+        ...(n > 1 ? { moreServers: targets.slice(1).map((_, i) => entry(i + 1)), quorum: quorum ?? defaultQuorum(n) } : {}),
         node: process.execPath,
         plugin: path.join(root, 'plugin', 'cldcb-plugin.mjs'),
       });
       writeFileAtomic(target, text, { mode: 0o700, overwrite: Boolean(values.force) });
-      const cid = formatClientId(clientId);
-      if (values.json) {
-        printJson(io, { wrapper: target, node_id: formatNodeId(nodeId), client_id: cid, server: `${formatServerId(serverKey)}@${formatHostPort(server)}`, ...(proxy ? { proxy: formatHostPort(proxy) } : {}), important_plugin: `important-plugin=${target}` });
+      const serverText = (i: number): string => `${formatServerId(targets[i]!.serverKey)}@${formatHostPort(targets[i]!.server)}`;
+      const cidOf = (i: number): string => formatClientId(keyOf(i).clientId);
+      if (n === 1) {
+        const cid = cidOf(0);
+        const nodeSignature = codes.get(bytesToHex(keys[0]!.clientId))!;
+        if (values.json) {
+          printJson(io, { wrapper: target, node_id: formatNodeId(nodeId), client_id: cid, server: serverText(0), ...(proxy ? { proxy: formatHostPort(proxy) } : {}), important_plugin: `important-plugin=${target}` });
+          return 0;
+        }
+        io.out(
+          [
+            `Wrote ${target} (mode 0700; it holds the client private key).`,
+            `  node id:   ${formatNodeId(nodeId)}`,
+            `  client id: ${cid}`,
+            `  server:    ${serverText(0)}${proxy ? ` through the SOCKS5 proxy ${formatHostPort(proxy)}` : ''}`,
+            `  nsig:      ${bytesToHex(nodeSignature).slice(0, 16)}… (recognition code, checked)`,
+            '',
+            'On the server, allow this client (in the CLDCB checkout; default server directory shown):',
+            `  ${ADD_COMMAND} ${cid}`,
+            '',
+            "Then enable the plugin in lightningd's config file and restart lightningd:",
+            `  important-plugin=${target}`,
+            ...IMPORTANT_PLUGIN_ADVICE,
+            'The first write after that sends the whole database to the server; every later write',
+            'is backed up before lightningd commits it. While the server cannot be reached,',
+            `lightningd waits (no RPC, no peers) up to ${deadlineSeconds ?? WRAPPER_DEADLINE_DEFAULT_S} s per write, then stops without committing it.`,
+            ...changes(before, [serverText(0)]),
+            '',
+          ].join('\n'),
+        );
         return 0;
       }
+      const k = quorum ?? defaultQuorum(n);
+      if (values.json) {
+        printJson(io, {
+          wrapper: target,
+          node_id: formatNodeId(nodeId),
+          quorum: k,
+          servers: targets.map((_, i) => ({ server: serverText(i), client_id: cidOf(i) })),
+          ...(proxy ? { proxy: formatHostPort(proxy) } : {}),
+          important_plugin: `important-plugin=${target}`,
+        });
+        return 0;
+      }
+      const shared = keys.length === 1;
       io.out(
         [
-          `Wrote ${target} (mode 0700; it holds the client private key).`,
+          `Wrote ${target} (mode 0700; it holds the client private key${shared ? '' : 's'}).`,
           `  node id:   ${formatNodeId(nodeId)}`,
-          `  client id: ${cid}`,
-          `  server:    ${formatServerId(serverKey)}@${formatHostPort(server)}${proxy ? ` through the SOCKS5 proxy ${formatHostPort(proxy)}` : ''}`,
-          `  nsig:      ${bytesToHex(nodeSignature).slice(0, 16)}… (recognition code, checked)`,
+          `  quorum:    lightningd commits a write once ${k} of these ${n} servers stored it`,
+          ...targets.flatMap((_, i) => [
+            `  server ${i + 1}:  ${serverText(i)}${proxy ? ` through the SOCKS5 proxy ${formatHostPort(proxy)}` : ''}`,
+            `             client id ${cidOf(i)}, nsig ${bytesToHex(codes.get(bytesToHex(keyOf(i).clientId))!).slice(0, 16)}… (recognition code, checked)`,
+          ]),
+          ...(shared
+            ? [
+                `The same client key serves all ${n} servers: their operators can link these backups by`,
+                'client id (see that they hold the same node). To keep them apart, give one',
+                '--client-privkey per --server (cldcb-client newclient makes each).',
+              ]
+            : []),
           '',
-          'On the server, allow this client (in the CLDCB checkout; default server directory shown):',
-          `  npx cldcb-server add --server-dir=$HOME/.cldcb-server ${cid}`,
+          'On each server, allow its client (in the CLDCB checkout; default server directory shown):',
+          ...targets.flatMap((_, i) => [`  server ${i + 1} (${serverText(i)}):`, `    ${ADD_COMMAND} ${cidOf(i)}`]),
           '',
           "Then enable the plugin in lightningd's config file and restart lightningd:",
           `  important-plugin=${target}`,
-          'Use important-plugin, not plugin: if the backup plugin dies, important-plugin stops',
-          'lightningd, while with plugin= lightningd carries on and commits every later write',
-          'with no backup at all. lightningd must run as the user who owns the wrapper.',
-          'The first write after that sends the whole database to the server; every later write',
-          'is backed up before lightningd commits it. While the server cannot be reached,',
-          `lightningd waits (no RPC, no peers) up to ${deadlineSeconds ?? WRAPPER_DEADLINE_DEFAULT_S} s per write, then stops without committing it.`,
+          ...IMPORTANT_PLUGIN_ADVICE,
+          'The first write after that sends the whole database to each server new to this node; every',
+          `write is stored by at least ${k} of the ${n} servers before lightningd commits it, and the others`,
+          `catch up in the background. While fewer than ${k} can be reached, lightningd waits (no RPC,`,
+          `no peers) up to ${deadlineSeconds ?? WRAPPER_DEADLINE_DEFAULT_S} s per write, then stops without committing it.`,
+          ...(k === n ? [`With a quorum of all ${n}, any one server away stops lightningd at the deadline, as with one server.`] : []),
+          `A recovery that reads any ${n - k + 1} of these servers can prove it has the node's newest state.`,
+          ...changes(before, targets.map((_, i) => serverText(i))),
           '',
         ].join('\n'),
       );
       return 0;
     } finally {
-      zeroize(nodePriv, privateKey);
-      forgetSecret(secret);
+      zeroize(nodePriv, ...keys.map((x) => x.privateKey));
+      if (secret) forgetSecret(secret);
     }
   },
 };
+
+/**
+ * What replacing the wrapper changed in the list of servers (said only when either list has
+ * several: a one-server replacement prints what it always printed). Servers are told apart by
+ * their id. Server 1's chain head is `cldcb-plugin.state`, the others' are named by their id
+ * (pluginState.ts stateFileName): a server moving into or out of place 1 starts again at the
+ * whole database, like a new one.
+ */
+function changes(before: string[] | undefined, after: string[]): string[] {
+  if (!before || (before.length === 1 && after.length === 1)) return [];
+  const sid = (s: string): string => s.slice(0, s.indexOf('@'));
+  const was = (s: string): number => before.findIndex((b) => sid(b) === sid(s));
+  const lines: string[] = [];
+  after.forEach((s, i) => {
+    const j = was(s);
+    if (j < 0) lines.push(`new: ${s} gets the whole database at lightningd's first write after the restart.`);
+    else if ((i === 0) !== (j === 0)) lines.push(`moved ${j === 0 ? 'from' : 'to'} place 1: ${s} gets the whole database again at the first write.`);
+  });
+  for (const b of before) if (!after.some((s) => sid(s) === sid(b))) lines.push(`no longer used: ${b} (its archive stays there until you remove this client there).`);
+  if (lines.length === 0) return [];
+  return ['', 'Changed from the previous wrapper (the other servers continue their backups):', ...lines.map((l) => `  ${l}`)];
+}

@@ -11,20 +11,17 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { bytesToHex } from '../../shared/bytes';
 import { formatClientId } from '../../shared/cldcb/ids';
-import { findOwnRecords } from '../../shared/cldcb/recognition';
 import { signRecognitionCode } from '../../shared/cldcb/recognition';
-import { nobleSecp } from '../../shared/cldcb/curve';
 import Database from 'better-sqlite3';
 import { formatPluginWrapper, parsePluginWrapper } from '../../shared/cldcb/wrapper';
 import { QuorumBackup } from '../../plugin/quorum';
+import { BackupSession, NeedsSnapshotError } from '../../plugin/backup';
 import { publicKeyOf } from '../../shared/noise/primitives';
-import { CldcbClient, readToken } from '../../electron/services/cldcbClient';
 import { stateFileName } from '../../electron/services/pluginState';
-import { compareDatabases, decodeBackup, replayToFile } from './helpers/replay';
+import { expectArchiveReplaysTo } from './helpers/quorum';
 import { buildPlugin, PLUGIN_SHIM } from './helpers/plugin-build';
-import { loadNode, playCalls, startDriver, type NodeFixture } from './helpers/plugin-fixtures';
+import { loadNode, playCalls, setupClient, startDriver, TestCldcbServer, type NodeFixture } from './helpers/plugin-fixtures';
 import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
 
 let work: string;
@@ -72,27 +69,9 @@ async function threeServers(): Promise<Three> {
   return { dir, wrapper, servers, clientKeys };
 }
 
-async function recoverFrom(srv: ServerProcess, clientKey: Uint8Array) {
-  const c = await CldcbClient.connect({ host: '127.0.0.1', port: srv.port, serverKey: srv.serverPub, clientPrivateKey: new Uint8Array(randomBytes(32)) });
-  try {
-    const mine = findOwnRecords(single.nodePriv, await c.listRecognitionCodes());
-    expect(mine.map((r) => bytesToHex(r.clientKey))).toEqual([bytesToHex(clientKey)]);
-    await c.proveRead(clientKey, readToken(nobleSecp.ecdhHash(single.nodePriv, clientKey)));
-    return await c.downloadBackup(clientKey);
-  } finally {
-    c.close();
-  }
-}
-
 /** Every server's archive, read on its own, replays to the node's database. */
 async function expectEveryArchiveComplete(t: Three, servers: ServerProcess[]): Promise<void> {
-  for (const [i, srv] of servers.entries()) {
-    const b = decodeBackup(await recoverFrom(srv, t.clientKeys[i]!), single.nodePriv, t.clientKeys[i]!);
-    const out = path.join(t.dir, `from-server-${i + 1}.sqlite3`);
-    const plan = replayToFile(b, out);
-    expect(plan.errors, `server ${i + 1}: ${JSON.stringify(plan.errors.slice(0, 3))}`).toEqual([]);
-    expect(compareDatabases(out, single.db), `server ${i + 1}`).toEqual([]);
-  }
+  for (const [i, srv] of servers.entries()) await expectArchiveReplaysTo(srv, single, t.clientKeys[i]!, path.join(t.dir, `from-server-${i + 1}.sqlite3`), single.db, `server ${i + 1}`);
 }
 
 describe('k of n servers', () => {
@@ -211,6 +190,39 @@ describe('k of n servers', () => {
       if (db.open) db.close();
       for (const s of t.servers) await s.stop();
       await back?.stop();
+    }
+  });
+});
+
+describe('a lane copies the database only while lightningd waits for that very write', () => {
+  it('a server that asks for a re-upload after the other servers answered gets NO copy now (it would be of a later or torn database): the lane starts again at the next write', async () => {
+    const clientPriv = new Uint8Array(randomBytes(32));
+    const server = await TestCldcbServer.start({ mode: 'ours', clients: [publicKeyOf(clientPriv, 'client')] });
+    const c = setupClient(work, single, { port: server.port, serverKey: server.publicKey }, clientPriv);
+    const db = new Database(path.join(c.dir, 'lightningd.sqlite3'));
+    const session = new BackupSession(parsePluginWrapper(readFileSync(c.wrapper, 'utf8')), c.dir, () => {}, { deadlineMs: 4000 });
+    try {
+      for (const call of single.trace.slice(0, 6)) {
+        const pragmaOnly = call.writes.every((w) => /^\s*PRAGMA\b/i.test(w));
+        if (!pragmaOnly) db.exec('BEGIN');
+        for (const w of call.writes) db.exec(w);
+        await session.write(call.data_version, call.writes, { canSnapshot: () => true });
+        if (!pragmaOnly) db.exec('COMMIT');
+      }
+      const reuploads = server.reuploads;
+      // The server judges its archive and asks for a re-upload (36) on the next write; by the
+      // time that answer arrives the hook has been answered (open goes false right after the call).
+      server.forceReuploadNext = true;
+      let open = true;
+      const next = single.trace[6]!;
+      const stored = session.write(next.data_version, next.writes, { canSnapshot: () => open });
+      open = false;
+      await expect(stored).rejects.toBeInstanceOf(NeedsSnapshotError);
+      expect(server.reuploads).toBe(reuploads);
+    } finally {
+      session.close();
+      db.close();
+      await server.stop();
     }
   });
 });
