@@ -361,7 +361,9 @@ describe('cancel and crash leave no half-written database', () => {
       inline: true,
     });
     expect(again.integrity).toEqual(['ok']);
-    expect(readdirSync(ld).sort()).toEqual(['cldcb-plugin-wrapper', 'lightningd.sqlite3']);
+    // No --shost: no wrapper, the client key for installplugin and the chain state instead (engine.ts).
+    expect(readdirSync(ld).sort()).toEqual(['cldcb-client.key', 'cldcb-plugin.state', 'lightningd.sqlite3']);
+    expect(again.warnings.find((w) => w.kind === 'cleaned_up')?.message).toMatch(/^Removed \d+ temporary file\(s\) an interrupted recovery left/);
   }, 120_000);
 });
 

@@ -22,8 +22,7 @@ import { linkToFreeName, writeFileAtomic } from '../atomicFile';
 import { WRAPPER_NAME } from '../installCeremony';
 import { makeNativeSecp } from '../nativeSeal';
 import { encodeStateFile, STATE_FILE, stateBinding } from '../pluginState';
-import type { RecoveryWarning } from './chain';
-import type { ReplayPlan } from './chain';
+import type { RecoveryWarning, ReplayPlan } from './chain';
 import type { RecoverInput, RecoveryVerdict } from './types';
 
 /**
