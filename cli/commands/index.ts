@@ -9,6 +9,7 @@ import { runeCommand } from './rune';
 import { macaroonCommand } from './macaroon';
 import { newclientCommand } from './newclient';
 import { installpluginCommand } from './installplugin';
+import { statusCommand } from './status';
 import { recoverCommand } from './recover';
 import { drillCommand } from './drill';
 
@@ -22,6 +23,7 @@ export const commands: Command[] = [
   macaroonCommand,
   newclientCommand,
   installpluginCommand,
+  statusCommand,
   recoverCommand,
   drillCommand,
 ];

@@ -42,6 +42,8 @@ const FAILURES: { name: string; args: () => string[]; exit: number; code: string
   { name: 'newclient file_exists', args: () => ['newclient', existing], exit: 1, code: 'file_exists' },
   { name: 'installplugin file_not_found', args: () => ['installplugin', `--lightning-dir=${dir}`, `--client-privkey=${NO}`, `--server=${SID}@backup.example`], exit: 1, code: 'file_not_found' },
   { name: 'installplugin', args: () => ['installplugin', `--lightning-dir=${dir}`, `--client-privkey=${NO}`, '--server=not-a-server'], exit: 2, code: 'usage' },
+  { name: 'status file_not_found', args: () => ['status', `--lightning-dir=${dir}`], exit: 1, code: 'file_not_found' },
+  { name: 'status usage', args: () => ['status'], exit: 2, code: 'usage' },
   { name: 'recover file_not_found', args: () => ['recover', `--lightning-dir=${dir}`, `--from=${NO}`], exit: 1, code: 'file_not_found' },
   { name: 'recover usage', args: () => ['recover', `--from=${NO}`], exit: 2, code: 'usage' },
   { name: 'drill', args: () => ['drill', '--demo', `--from=${NO}`], exit: 2, code: 'usage' },
