@@ -92,6 +92,8 @@ export interface IncrementSummary {
   readonly prev?: string;
   /** Hex SHA-256 of this increment's whole plaintext. */
   readonly hash: string;
+  /** Hex SHA-256 of its statements part, when the reader was asked (comparing servers). */
+  readonly bodyHash?: string;
   readonly statements: number;
   /** Contains `UPDATE vars SET intval=… WHERE name='data_version'`. */
   readonly hasBump: boolean;
@@ -132,6 +134,7 @@ export function summarizeIncrement(
   if (end.time !== undefined) d.time = end.time;
   if (end.prev !== undefined) d.prev = end.prev;
   if (end.events !== undefined) d.events = end.events;
+  if (end.bodyHash !== undefined) d.bodyHash = end.bodyHash;
   if (facts.bumpOld !== undefined) d.bumpOld = facts.bumpOld;
   return d;
 }

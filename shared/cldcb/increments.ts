@@ -35,6 +35,8 @@ export interface IncrementReadOptions {
   readonly decode?: boolean;
   /** Also hand each statement of this increment to the caller (after the facts saw it). */
   readonly sink?: (inc: IncrementInProgress) => StatementSink | undefined;
+  /** Also hash each increment's statements part (IncrementSummary.bodyHash: comparing servers). */
+  readonly bodyHash?: () => IncrementalHash;
 }
 
 export class ArchiveIncrements {
@@ -83,7 +85,7 @@ export class ArchiveIncrements {
           },
         }
       : facts;
-    inc.reader = new IncrementReader((this.opts.hash ?? nobleIncrementalHash)(), what, sink, this.opts.decode ?? false);
+    inc.reader = new IncrementReader((this.opts.hash ?? nobleIncrementalHash)(), what, sink, this.opts.decode ?? false, this.opts.bodyHash?.());
     this.cur = inc;
     return inc;
   }

@@ -170,6 +170,12 @@ export interface IncrementHeader {
 export interface IncrementEnd extends IncrementHeader {
   /** Hex SHA-256 of the whole plaintext (what the next chained increment's `prev` must be). */
   readonly hash: string;
+  /**
+   * Hex SHA-256 of the statements part only (after the header), when asked for: the same
+   * db_write stored by two servers has the same statements but another `prev` (each server's
+   * chain starts at its own snapshot), so this is what compares their content (issue 11).
+   */
+  readonly bodyHash?: string;
   /** Plaintext size in bytes. */
   readonly size: number;
 }
@@ -331,6 +337,9 @@ export class IncrementReader {
   private size = 0;
   /** A variable header's whole size, once its prefix said it. */
   private headerSize: number | undefined;
+  /** Plaintext offset where the statements begin (set once the header is read). */
+  private bodyAt: number | undefined;
+  private bodyHash: IncrementalHash | undefined;
   private readonly decode: boolean;
 
   /**
@@ -342,8 +351,11 @@ export class IncrementReader {
     private readonly what = 'increment',
     private readonly sink?: StatementSink,
     decode?: boolean,
+    /** Also hash the statements part alone ({@link IncrementEnd.bodyHash}). */
+    bodyHash?: IncrementalHash,
   ) {
     this.decode = decode ?? sink === undefined;
+    this.bodyHash = bodyHash;
   }
 
   /** The header, once its bytes have arrived. */
@@ -378,7 +390,19 @@ export class IncrementReader {
     const out: string[] = [];
     if (piece.length === 0) return out;
     this.hash.update(piece);
+    const start = this.size;
     this.size += piece.length;
+    if (this.bodyHash) {
+      try {
+        return this.read(piece, out);
+      } finally {
+        if (this.bodyAt !== undefined && this.bodyAt < this.size) this.bodyHash.update(piece.subarray(Math.max(0, this.bodyAt - start)));
+      }
+    }
+    return this.read(piece, out);
+  }
+
+  private read(piece: Uint8Array, out: string[]): string[] {
     let o = 0;
     while (o < piece.length) {
       if (this.state === 'done')
@@ -400,6 +424,7 @@ export class IncrementReader {
           continue;
         }
         this.headerSize = undefined;
+        this.bodyAt = this.size - (piece.length - o);
         const { header, countAt } = kind.header(h, this.what);
         if (header.count < 0) throw new CldcbError('bad_input', `${this.what}: declares ${u64Text(h, countAt)} statements; the plaintext is corrupt.`);
         this.header = header;
@@ -469,6 +494,7 @@ export class IncrementReader {
     if (h.time !== undefined) end.time = h.time;
     if (h.prev !== undefined) end.prev = h.prev;
     if (h.events !== undefined) end.events = h.events;
+    if (this.bodyHash) end.bodyHash = this.bodyHash.digestHex();
     return end;
   }
 }

@@ -71,6 +71,8 @@ export interface ScanOptions {
   readonly what?: string;
   /** Stream keys derived beforehand (keys.ts), 32 bytes per increment, zero = derive here. */
   readonly streamKeys?: Uint8Array;
+  /** Hash each increment's statements part too (IncrementSummary.bodyHash), to compare servers. */
+  readonly contentHashes?: boolean;
 }
 
 export interface ScanResult {
@@ -129,7 +131,7 @@ export function scanArchive(path: string, opts: ScanOptions): ScanResult {
     const reader = recoveryArchReader(what);
     snapSha = new SnapshotHasher(st.size);
     const hasher = snapSha;
-    const incs = new ArchiveIncrements(streams, what, { hash: sha256Stream });
+    const incs = new ArchiveIncrements(streams, what, { hash: sha256Stream, ...(opts.contentHashes ? { bodyHash: sha256Stream } : {}) });
     let snapshotSize = 0;
     let incrementsOffset = -1;
     const onEvent = (e: ArchEvent): void => {

@@ -102,6 +102,8 @@ export interface RebuildOutput {
   readonly database?: { readonly path: string; readonly bytes: number };
   readonly timings: Timing[];
   readonly clientPrivateKey?: Uint8Array;
+  /** analyzeOnly: each replayed increment's data_version and statements hash, to compare servers. */
+  readonly contents?: { readonly dataVersion: number; readonly bodyHash: string }[];
 }
 
 const TEMP_SUFFIXES = ['', '-journal', '-wal', '-shm'];
@@ -235,6 +237,8 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
         ...(fd !== undefined ? { snapshotFd: fd } : {}),
         returnClientKey: Boolean(input.returnClientKey) && !input.analyzeOnly,
         ...(input.streamKeys ? { streamKeys: input.streamKeys } : {}),
+        // Analysing (the search): each replayed increment's content, to compare servers.
+        ...(input.analyzeOnly ? { contentHashes: true } : {}),
         cancelled: () => ctx.cancelled(),
         progress: (b, total) => note(ctx, b, total, { phase: 'scan', bytes: b, total }),
       });
@@ -249,7 +253,11 @@ export async function rebuildJob(input: RebuildInput, ctx: RebuildContext): Prom
         warnings,
         timings,
       };
-      if (input.analyzeOnly) return base;
+      if (input.analyzeOnly) {
+        const byIndex = new Map(scan.increments.map((d) => [d.index, d]));
+        const contents = plan.replay.map((i) => ({ dataVersion: byIndex.get(i)!.dataVersion, bodyHash: byIndex.get(i)!.bodyHash! }));
+        return { ...base, contents };
+      }
       if (plan.fatal) throw new CldcbError(plan.fatal.code, plan.fatal.message);
 
       // Pass 2
