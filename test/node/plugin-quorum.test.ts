@@ -7,7 +7,7 @@
  * its own, replays to the node's database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -20,8 +20,10 @@ import { BackupSession, NeedsSnapshotError } from '../../plugin/backup';
 import { publicKeyOf } from '../../shared/noise/primitives';
 import { stateFileName } from '../../electron/services/pluginState';
 import { expectArchiveReplaysTo } from './helpers/quorum';
+import { compareDatabases } from './helpers/replay';
 import { buildPlugin, PLUGIN_SHIM } from './helpers/plugin-build';
-import { loadNode, playCalls, setupClient, startDriver, TestCldcbServer, type NodeFixture } from './helpers/plugin-fixtures';
+import { FIX, loadNode, playCalls, setupClient, startDriver, TestCldcbServer, type NodeFixture } from './helpers/plugin-fixtures';
+import { runClient } from './helpers/cli';
 import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
 
 let work: string;
@@ -190,6 +192,55 @@ describe('k of n servers', () => {
       if (db.open) db.close();
       for (const s of t.servers) await s.stop();
       await back?.stop();
+    }
+  });
+
+  it('recovery from several servers: all three prove it fresh; a rolled-back copy is named behind; one alone is not proven and set aside', async () => {
+    const t = await threeServers();
+    try {
+      const d = startDriver({ dir: t.dir, wrapper: t.wrapper });
+      await d.getmanifest();
+      await d.init();
+      await playCalls(d, single.trace.slice(0, 60));
+      // An older copy of server 2's directory, to serve later as a rolled-back server.
+      const old = path.join(t.dir, 'server-2-old');
+      cpSync(t.servers[1]!.dir, old, { recursive: true });
+      await playCalls(d, single.trace.slice(60));
+      await d.stop();
+      for (const srv of t.servers) await srv.stop();
+      const final = single.trace.at(-1)!.data_version;
+      const recoverFrom = (name: string, dirs: string[]): { status: number | null; v: Record<string, unknown>; ln: string } => {
+        const ln = path.join(t.dir, name);
+        mkdirSync(ln);
+        copyFileSync(path.join(FIX, 'single-node', 'hsm_secret'), path.join(ln, 'hsm_secret'));
+        const r = runClient(['recover', `--lightning-dir=${ln}`, ...dirs.map((x) => `--from=${x}`), '--json'], { cwd: t.dir });
+        return { status: r.status, v: JSON.parse(r.stdout) as Record<string, unknown>, ln };
+      };
+      // All three: proven fresh, row-identical.
+      const all = recoverFrom('rec-all', t.servers.map((x) => x.dir));
+      expect(all.status, JSON.stringify(all.v)).toBe(0);
+      expect(all.v.freshness).toMatchObject({ state: 'proven', servers: 3, quorum: 2, answered: 3, needed: 2 });
+      expect((all.v.sources as { outcome: string }[]).map((x) => x.outcome)).toEqual(['newest', 'newest', 'newest']);
+      expect(all.v.data_version).toBe(final);
+      expect(compareDatabases(path.join(all.ln, 'lightningd.sqlite3'), single.db)).toEqual([]);
+      // Server 2 rolled back to its older directory: the newest comes from the others, server 2 is named behind.
+      const rolled = recoverFrom('rec-rolled', [t.servers[0]!.dir, old, t.servers[2]!.dir]);
+      expect(rolled.status).toBe(0);
+      expect(rolled.v.freshness).toMatchObject({ state: 'proven' });
+      const outcomes = rolled.v.sources as { outcome: string; behind_by?: number; name: string }[];
+      expect(outcomes[1]).toMatchObject({ outcome: 'behind', name: old });
+      expect(outcomes[1]!.behind_by).toBeGreaterThan(0);
+      expect(compareDatabases(path.join(rolled.ln, 'lightningd.sqlite3'), single.db)).toEqual([]);
+      // One server alone: not proven — the database is set aside, with the servers still needed.
+      const one = recoverFrom('rec-one', [t.servers[2]!.dir]);
+      expect(one.status).toBe(3);
+      expect(one.v.freshness).toMatchObject({ state: 'not-proven', answered: 1, needed: 2 });
+      expect((one.v.freshness as { missing_servers: string[] }).missing_servers).toHaveLength(2);
+      expect(existsSync(path.join(one.ln, 'lightningd.sqlite3'))).toBe(false);
+      expect(String(one.v.database)).toMatch(/lightningd\.sqlite3\.stale-\d+$/);
+      expect((one.v.next_steps as string[]).join(' ')).toMatch(/recover again with 1 more of the node's servers/);
+    } finally {
+      for (const s of t.servers) await s.stop();
     }
   });
 });

@@ -26,6 +26,7 @@ import { writePluginFiles, type PluginFiles } from './pluginFiles';
 import { removeStaleTemps, type RebuildInput, type RebuildOutput, type RebuildProgressNote } from './rebuild';
 import { STATUS_NAMES } from './recognize';
 import { applyAnalysis, disposeSearch, publicCandidate, searchEntries } from './search';
+import { judgeFreshness } from './freshness';
 import { runTask } from './tasks';
 import { STALE_ADVICE, type Candidate, type ProgressOptions, type RecoverInput, type RecoveryEvent, type RecoveryVerdict, type SearchResult } from './types';
 
@@ -75,8 +76,28 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
       const dv = out.plan.finalDataVersion;
       const staleReasons = staleness(input, search, chosenIndex, dv, time, warnings);
       stopEnding(out.plan.ending, dv, time.time, staleReasons, warnings);
+      const candidates = search.candidates.map((c, i) => (i === chosenIndex ? { ...cand, ...(out.plan.servers ? { policy: out.plan.servers } : {}) } : c));
+      const freshness = judgeFreshness(
+        search.sources.map((s) => ({ label: s.label, ...(s.serverId ? { serverId: s.serverId } : {}), ...(s.error ? { error: s.error.message } : {}) })),
+        candidates.map((c) => ({
+          source: c.source,
+          clientId: c.clientId,
+          ...(c.dataVersion !== undefined ? { dataVersion: c.dataVersion } : {}),
+          ...(c.time !== undefined ? { time: c.time } : {}),
+          ...(c.error ? { error: c.error.message } : {}),
+          ...(c.policy ? { policy: c.policy } : {}),
+        })),
+        search.forks ?? [],
+      );
+      // Several servers: a state not proven to be the newest may be stale (docs/PROTOCOL.md §5).
+      // One server (no sealed policy) stays as before: its report says a dropped tail cannot be seen.
+      if (freshness.state === 'not-proven' && freshness.policy) staleReasons.push(`Not proven to be the newest state: ${freshness.reason}`);
       const stale = staleReasons.length > 0;
       const nextSteps: string[] = [];
+      if (freshness.state === 'not-proven' && freshness.policy && freshness.missingServers.length > 0 && freshness.diverged.length === 0)
+        nextSteps.push(
+          `To prove this is the newest state, recover again with ${freshness.needed! - freshness.answered} more of the node's servers (${freshness.answered} of the ${freshness.needed} needed answered): ${freshness.missingServers.join(', ')} — online with --server=SID@HOST:PORT, or --from=a copy of its directory; all sources in one run.`,
+        );
       const database = placeDatabase(out.database!, target, stale ? dv : undefined, nextSteps);
       if (!stale && warnings.some((w) => w.kind === 'torn_tail'))
         nextSteps.push(
@@ -120,9 +141,12 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
         nextSteps,
         timings,
         warnings,
-        candidates: search.candidates.map((c, i) => (i === chosenIndex ? cand : c)),
+        candidates,
         stale,
         staleReasons,
+        freshness,
+        sourceLabels: search.sources.map((s) => s.label),
+        sourceServerIds: search.sources.map((s) => s.serverId),
         ...(stale ? { staleAdvice: STALE_ADVICE } : {}),
         ...(input.lastKnownDataVersion !== undefined ? { lastKnownDataVersion: input.lastKnownDataVersion } : {}),
         ...(input.lastKnownTime !== undefined ? { lastKnownTime: input.lastKnownTime } : {}),

@@ -14,8 +14,6 @@
  * read; `refused` — its backup of this node cannot be used (not authentic, damaged, lost
  * writes). A pure function of what the search found, so it is tested without I/O.
  */
-import { parseServerId } from '../../../shared/cldcb/ids';
-import { bytesToHex } from '../../../shared/bytes';
 
 export type SourceOutcome = 'newest' | 'behind' | 'diverged' | 'missing' | 'unreachable' | 'refused';
 
@@ -73,14 +71,10 @@ export interface Freshness {
   readonly diverged: { readonly a: number; readonly b: number; readonly dataVersion: number }[];
 }
 
-/** 52…/53… → the 02…/03… key hex the policy uses. */
+/** 52…/53… → the 02…/03… key hex the policy uses (the ids were checked where they were read). */
 function policyKey(serverId: string | undefined): string | undefined {
-  if (!serverId) return undefined;
-  try {
-    return bytesToHex(parseServerId(serverId, 'server id'));
-  } catch {
-    return undefined;
-  }
+  if (!serverId || !/^5[23][0-9a-fA-F]{64}$/.test(serverId)) return undefined;
+  return `0${serverId.slice(1).toLowerCase()}`;
 }
 
 /** 02…/03… key hex → the 52…/53… id operators see. */

@@ -14,6 +14,24 @@ export function verdictJson(v: RecoveryVerdict): Record<string, unknown> {
     stale: v.stale,
     stale_reasons: v.staleReasons,
     ...(v.staleAdvice ? { stale_advice: v.staleAdvice } : {}),
+    freshness: {
+      state: v.freshness.state,
+      reason: v.freshness.reason,
+      ...(v.freshness.policy ? { servers: v.freshness.policy.servers, quorum: v.freshness.policy.quorum, server_ids: v.freshness.policy.serverIds } : {}),
+      answered: v.freshness.answered,
+      ...(v.freshness.needed !== undefined ? { needed: v.freshness.needed } : {}),
+      missing_servers: v.freshness.missingServers,
+    },
+    sources: sourceRows(v).map((r) => ({
+      name: r.name,
+      ...(r.serverId ? { server_id: r.serverId } : {}),
+      outcome: r.outcome,
+      data_version: r.dataVersion ?? null,
+      last_increment_time: r.time !== undefined ? iso(r.time) : null,
+      ...(r.behindBy !== undefined ? { behind_by: r.behindBy } : {}),
+      ...(r.policyServer !== undefined ? { node_server: r.policyServer } : {}),
+      detail: r.detail,
+    })),
     node_id: v.nodeId,
     client_id: v.clientId,
     source: { label: v.source.label, kind: v.source.kind },
@@ -56,6 +74,29 @@ export function verdictJson(v: RecoveryVerdict): Record<string, unknown> {
   };
 }
 
+/** One row per source: the search's label and server id with the freshness outcome. */
+export function sourceRows(v: RecoveryVerdict): { name: string; serverId?: string; outcome: string; dataVersion?: number; time?: number; behindBy?: number; policyServer?: boolean; detail: string }[] {
+  return v.freshness.sources.map((f, i) => ({
+    name: v.sourceLabels?.[i] ?? `source ${i + 1}`,
+    ...(v.sourceServerIds?.[i] ? { serverId: v.sourceServerIds[i] } : {}),
+    outcome: f.outcome,
+    ...(f.dataVersion !== undefined ? { dataVersion: f.dataVersion } : {}),
+    ...(f.time !== undefined ? { time: f.time } : {}),
+    ...(f.behindBy !== undefined ? { behindBy: f.behindBy } : {}),
+    ...(f.policyServer !== undefined ? { policyServer: f.policyServer } : {}),
+    detail: f.detail,
+  }));
+}
+
+/** "Freshness: PROVEN — …" and one line per source. */
+function freshnessLines(v: RecoveryVerdict): string[] {
+  const f = v.freshness;
+  const L = [`Freshness        ${f.state === 'proven' ? 'PROVEN' : 'NOT PROVEN'}: ${f.reason}`];
+  if (f.policy) L.push(`Servers          ${f.policy.servers}, quorum ${f.policy.quorum} (sealed in the backup): ${f.policy.serverIds.join(', ')}`);
+  for (const r of sourceRows(v)) L.push(`  ${r.outcome.padEnd(11)} ${r.name}${r.serverId ? ` (${r.serverId.slice(0, 12)}…)` : ''}: ${r.detail}`);
+  return L;
+}
+
 const SEV = { error: '✗', warning: '!', info: '·' } as const;
 
 function warningLines(ws: readonly RecoveryWarning[]): string[] {
@@ -64,7 +105,12 @@ function warningLines(ws: readonly RecoveryWarning[]): string[] {
 
 /** The one-line verdict: what was verified, and what is not done yet. */
 export function verdictLine(v: RecoveryVerdict): string {
-  if (v.stale) return 'Verdict: STALE — use the SCB path.';
+  if (v.stale) {
+    const onlyUnproven = v.freshness.state === 'not-proven' && v.freshness.policy !== undefined && v.staleReasons.every((r) => r.startsWith('Not proven'));
+    return onlyUnproven
+      ? 'Verdict: NOT PROVEN to be the newest state — the database was set aside; read more servers (Next steps) before starting lightningd on it.'
+      : 'Verdict: STALE — use the SCB path.';
+  }
   const torn = v.warnings.some((w) => w.kind === 'torn_tail');
   const claim = torn ? `Verdict: rebuilt and verified up to data_version ${v.dataVersion}; the archive ends inside a later increment — confirm ${v.dataVersion} is the node's last (Next steps)` : 'Verdict: rebuilt and verified';
   return `${claim}${v.clientKeyFile ? ' — and backups are NOT set up yet: make the plugin wrapper first (Next steps).' : '.'}`;
@@ -79,6 +125,7 @@ export function verdictText(v: RecoveryVerdict): string {
     for (const r of v.staleReasons) L.push(`  ${r}`);
     L.push(`  ${v.staleAdvice}`, '');
   }
+  L.push(...freshnessLines(v), '');
   L.push(`Node id          ${v.nodeId}`);
   L.push(`Backup           ${v.clientId}`);
   L.push(`Source           ${v.source.label} (${v.source.kind}${v.via === 'archive' ? ', found by opening its archive' : ', found by its recognition code'})`);
@@ -144,6 +191,9 @@ export function verdictSectionsHtml(v: RecoveryVerdict): string {
     : `<div class="ok">${escapeHtml(verdictLine(v).replace(/^Verdict: r/, 'R'))}</div>`;
   const steps = v.nextSteps.length > 0 ? `\n<h2>Next steps</h2>\n<ol>${v.nextSteps.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ol>` : '';
   return `${banner}${steps}
+<h2>Freshness</h2>
+<p class="${v.freshness.state === 'proven' ? 'info' : 'warning'}"><strong>${v.freshness.state === 'proven' ? 'Proven fresh' : 'Not proven fresh'}.</strong> ${escapeHtml(v.freshness.reason)}</p>
+${rowsHtml(sourceRows(v).map((r) => [r.name, `${escapeHtml(r.outcome)} — ${escapeHtml(r.detail)}`] as const))}
 <h2>Backup</h2>
 ${rowsHtml([
   ['Node id', code(v.nodeId)],

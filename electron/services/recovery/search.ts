@@ -30,6 +30,7 @@ import { STATUS, type RecognizeNote, type RecognizeSliceOutput } from './recogni
 import { ArchFileWriter, clientKeyFromArchiveName, parseServerAddress, probeArchive, readRecognitionCodesFile, readServerDir, recordSetFrom, type RecordSet, type ServerLogRecord } from './sources';
 import { cancelled, checkAbort, errData, runTask } from './tasks';
 import { regularFileProblem } from './untrustedFiles';
+import { findForks } from './freshness';
 import type { Candidate, ProgressOptions, RecoveryEvent, RecoverySource, SearchInput, SearchResult, SourceResult } from './types';
 
 /** 'auto' probing opens every unmatched archive up to this many archives in a directory. */
@@ -50,6 +51,8 @@ interface SourceState {
   client?: CldcbClient;
   serverKey?: Uint8Array;
   hostPort?: string;
+  /** The SOCKS5 proxy the server is reached through (online sources). */
+  proxy?: { host: string; port: number };
   error?: { code: string; message: string };
   /** Offset of this source's records in the combined array. */
   first: number;
@@ -58,8 +61,8 @@ interface SourceState {
   tokens: Map<number, Uint8Array>;
 }
 
-/** A candidate while the search runs: which source serves it, and its client key. */
-type Found = Candidate & { online: boolean; clientKey: Uint8Array };
+/** A candidate while the search runs: which source serves it, its client key, what it holds. */
+type Found = Candidate & { online: boolean; clientKey: Uint8Array; contents?: RebuildOutput['contents'] };
 
 interface SearchRun {
   readonly input: SearchInput;
@@ -206,6 +209,7 @@ async function openSource(run: SearchRun, s: SourceState): Promise<void> {
     const a = parseServerAddress(src.address);
     const hp = parseHostPort(a.hostPort, DEFAULT_SERVER_PORT, 'server address');
     const proxy = src.proxy ? parseHostPort(src.proxy, 9050, 'proxy') : undefined;
+    if (proxy) s.proxy = proxy;
     s.client = await connectAnonymously(hp.host, hp.port, a.serverKey, proxy);
     s.serverKey = a.serverKey;
     s.serverId = a.serverId;
@@ -456,8 +460,9 @@ async function downloadOnline(run: SearchRun): Promise<void> {
 async function downloadOne(run: SearchRun, c: Found, dir: string): Promise<string> {
   const s = run.states[c.source]!;
   if (!s.client || s.client.closed) {
+    // Through the same proxy as the listing: a .onion server must never be dialled directly.
     const hp = parseHostPort(s.hostPort!, DEFAULT_SERVER_PORT, 'server address');
-    s.client = await connectAnonymously(hp.host, hp.port, s.serverKey!);
+    s.client = await connectAnonymously(hp.host, hp.port, s.serverKey!, s.proxy);
   }
   if (s.client.supportsExtension && c.readToken) await s.client.proveRead(c.clientKey, hexToBytes(c.readToken, 'read token', 32));
   const file = path.join(dir, `${c.clientId}.arch`);
@@ -505,8 +510,9 @@ async function analyzeCandidates(run: SearchRun, toAnalyze: Found[]): Promise<vo
 }
 
 /** What a scan and plan learnt about a candidate: its data_version, time, chain, warnings, refusal. */
-export function applyAnalysis(c: Candidate & { online: boolean }, out: RebuildOutput): void {
+export function applyAnalysis(c: Candidate & { online: boolean; contents?: RebuildOutput['contents'] }, out: RebuildOutput): void {
   const plan = out.plan;
+  if (out.contents) c.contents = out.contents;
   const time = plan.lastTime !== undefined ? { time: plan.lastTime, timeBasis: 'v1' as const } : c.online ? {} : { time: Math.floor(out.archive.mtimeMs / 1000), timeBasis: 'mtime' as const };
   Object.assign(c, {
     dataVersion: plan.finalDataVersion,
@@ -514,6 +520,7 @@ export function applyAnalysis(c: Candidate & { online: boolean }, out: RebuildOu
     increments: plan.replay.length,
     incrementsStored: out.incrementsStored,
     chain: plan.chain,
+    ...(plan.servers ? { policy: plan.servers } : {}),
     ...time,
     warnings: [...c.warnings, ...out.warnings],
     ...(plan.fatal ? { error: { code: plan.fatal.code, message: plan.fatal.message } } : {}),
@@ -543,12 +550,13 @@ function searchResult(run: SearchRun): SearchResult {
     ...(s.serverPort ? { serverPort: s.serverPort } : {}),
     ...(s.error ? { error: s.error } : {}),
   }));
-  return { sources, candidates: candidates.map(publicCandidate), freshest, warnings, timings: run.timings, scratch: run.scratch };
+  const forks = findForks(candidates.map((c) => ({ source: c.source, clientId: c.clientId, ...(c.dataVersion !== undefined ? { dataVersion: c.dataVersion } : {}), ...(c.time !== undefined ? { time: c.time } : {}), ...(c.error ? { error: c.error.message } : {}), ...(c.contents ? { contents: c.contents } : {}) })));
+  return { sources, candidates: candidates.map(publicCandidate), freshest, warnings, timings: run.timings, ...(forks.length > 0 ? { forks } : {}), scratch: run.scratch };
 }
 
 /** A candidate without the search's internals (client key, online flag). */
-export function publicCandidate(c: Candidate & { online?: boolean; clientKey?: Uint8Array }): Candidate {
-  const { online: _o, clientKey: _k, ...rest } = c;
+export function publicCandidate(c: Candidate & { online?: boolean; clientKey?: Uint8Array; contents?: unknown }): Candidate {
+  const { online: _o, clientKey: _k, contents: _c, ...rest } = c;
   return rest;
 }
 

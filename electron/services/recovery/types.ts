@@ -4,9 +4,11 @@
  */
 import type { RecoveryWarning } from './chain';
 import type { RecognitionStatus } from './recognize';
+import type { Freshness } from './freshness';
 
 export type { RecoveryWarning, RecoveryWarningKind, WarningSeverity } from './chain';
 export type { RecognitionStatus } from './recognize';
+export type { Freshness, SourceFreshness, SourceOutcome } from './freshness';
 
 /** Where backups come from. Online sources need `online: true` (the operator's explicit choice). */
 export type RecoverySource =
@@ -160,6 +162,8 @@ export interface Candidate {
   readonly increments?: number;
   readonly incrementsStored?: number;
   readonly chain?: 'v1' | 'v0' | 'mixed' | 'none';
+  /** The node's backup servers and quorum, as its chain seals them last (several servers). */
+  readonly policy?: { readonly quorum: number; readonly serverIds: readonly string[] };
   readonly warnings: RecoveryWarning[];
   /**
    * What the server's own log (our server's `debug.log` in a server directory copy) says it last
@@ -177,6 +181,8 @@ export interface SearchResult {
   readonly freshest: number;
   readonly warnings: RecoveryWarning[];
   readonly timings: { readonly step: string; readonly ms: number }[];
+  /** Candidates whose history forks from the freshest one's (compared while analysing: freshness.ts). */
+  readonly forks?: Freshness['diverged'];
   /** Internal: downloaded archives to remove (disposeSearch). */
   readonly scratch: string[];
 }
@@ -227,6 +233,11 @@ export interface RecoveryVerdict {
   readonly candidates: Candidate[];
   readonly stale: boolean;
   readonly staleReasons: string[];
+  /** Whether the sources prove this is the node's newest state, and each source's outcome (freshness.ts). */
+  readonly freshness: Freshness;
+  /** Each source's label and server id (52…/53…), in the order of `freshness.sources`. */
+  readonly sourceLabels?: string[];
+  readonly sourceServerIds?: (string | undefined)[];
   /** The plain sentence, when stale. */
   readonly staleAdvice?: string;
   readonly lastKnownDataVersion?: number;
