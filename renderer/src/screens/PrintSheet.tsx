@@ -69,7 +69,6 @@ export function PrintSheet({ secret }: ScreenProps) {
             maxLength={4}
             aria-invalid={!idValid || undefined}
             onChange={(e) => setId(e.target.value.toLowerCase())}
-            onKeyDown={(e) => e.key === 'Enter' && idValid && void print()}
           />
           {!idValid && <p className="hint">4 characters from the codex32 alphabet (letters and digits except 1, b, i, o).</p>}
         </div>
