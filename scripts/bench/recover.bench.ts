@@ -36,7 +36,7 @@ import { runJobParallel } from '../../electron/services/workerPool';
 import { scanArchive } from '../../electron/services/recovery/archiveScan';
 import { recover } from '../../electron/services/recovery/engine';
 import type { RecognizeSliceOutput } from '../../electron/services/recovery/recognize';
-import { makeSyntheticArchive } from '../../electron/services/recovery/synthetic';
+import { makeSyntheticArchive } from '../../test/node/helpers/synthetic';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const QUICK = process.env.RECOVER_BENCH_QUICK === '1';

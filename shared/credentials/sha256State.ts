@@ -10,6 +10,7 @@
  * compression function. It is checked against noble's sha256 in the tests
  * (test/unit/runes.test.ts).
  */
+import { CldcbError } from '../errors';
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -37,9 +38,13 @@ export function sha256Initial(): Sha256State {
   return { words: Uint32Array.from(IV), bytes: 0 };
 }
 
-/** Compress whole 64-byte blocks of `data` into a copy of `state`. `data.length` must be a multiple of 64. */
+/**
+ * Compress whole 64-byte blocks of `data` into a copy of `state`.
+ * @throws CldcbError internal when `data.length` is not a multiple of 64 (callers pad first: a bug otherwise).
+ */
 export function sha256Blocks(state: Sha256State, data: Uint8Array): Sha256State {
-  if (data.length % 64 !== 0) throw new RangeError('sha256Blocks: data must be whole 64-byte blocks');
+  if (data.length % 64 !== 0)
+    throw new CldcbError('internal', `SHA-256 state: ${data.length} bytes are not whole 64-byte blocks (a bug in CLDCB).`);
   const h = Uint32Array.from(state.words);
   const w = new Uint32Array(64);
   for (let off = 0; off < data.length; off += 64) {

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import type { Page } from '@playwright/test';
 import { expect } from './harness';
-import { makeSyntheticArchive } from '../../electron/services/recovery/synthetic';
+import { makeSyntheticArchive } from '../node/helpers/synthetic';
 import { nobleSecp } from '../../shared/cldcb/curve';
 import { formatClientId } from '../../shared/cldcb/ids';
 import { formatRecognitionCodesFile, signRecognitionCode, type RecognitionRecord } from '../../shared/cldcb/recognition';

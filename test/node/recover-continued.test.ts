@@ -15,7 +15,7 @@ import { splitIncrementPlaintext } from '../../shared/cldcb/plaintexts';
 import { continuedIndex, isContinuedMessage, Sealer } from '../../shared/cldcb/seal';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
 import { encodeIncrementPlaintextV1 } from '../../shared/cldcb/plaintexts';
-import { makeSyntheticArchive, type SyntheticArchive } from '../../electron/services/recovery/synthetic';
+import { makeSyntheticArchive, type SyntheticArchive } from './helpers/synthetic';
 import {
   expectRefused,
   randomKey,

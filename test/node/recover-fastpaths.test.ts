@@ -16,7 +16,7 @@ import { nativeBoxAead, nativeBoxCrypto } from '../../electron/services/nativeSe
 import { SnapshotHasher, PARALLEL_HASH_MIN } from '../../electron/services/recovery/snapshotHasher';
 import { deriveStreamKeysJob, mergeKeys } from '../../electron/services/recovery/keys';
 import { scanArchive } from '../../electron/services/recovery/archiveScan';
-import { makeSyntheticArchive } from '../../electron/services/recovery/synthetic';
+import { makeSyntheticArchive } from './helpers/synthetic';
 import { randomKey } from './helpers/recovery';
 
 const crypto = nativeBoxCrypto();

@@ -27,7 +27,7 @@ import Database from 'better-sqlite3';
 import { encodeArchive, FOOTER_SIZE, readArchive, type ArchEvent } from '../../shared/cldcb/arch';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
 import { recover } from '../../electron/services/recovery/engine';
-import { makeSyntheticArchive } from '../../electron/services/recovery/synthetic';
+import { makeSyntheticArchive } from './helpers/synthetic';
 import type { RecoveryVerdict } from '../../electron/services/recovery/types';
 import {
   buildArchive,

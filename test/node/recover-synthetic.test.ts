@@ -12,7 +12,7 @@ import { bytesToHex } from '../../shared/bytes';
 import { encodeArchive, readArchive, type ArchEvent } from '../../shared/cldcb/arch';
 import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
 import { recover } from '../../electron/services/recovery/engine';
-import { makeSyntheticArchive } from '../../electron/services/recovery/synthetic';
+import { makeSyntheticArchive } from './helpers/synthetic';
 import { ArchFileWriter } from '../../electron/services/recovery/sources';
 import {
   buildArchive,

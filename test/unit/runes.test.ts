@@ -33,6 +33,7 @@ import {
   type RuneRestriction,
 } from '../../shared/credentials/runes';
 import {
+  sha256Blocks,
   sha256Initial,
   sha256UpdateWithEndMarker,
   stateToBytes,
@@ -96,6 +97,10 @@ describe('SHA-256 chaining state (sha256State.ts)', () => {
         },
       ),
     );
+  });
+
+  it('refuses a part block as a bug, with a CldcbError (the house rule), not a RangeError', () => {
+    expect(() => sha256Blocks(sha256Initial(), new Uint8Array(63))).toThrow(expect.objectContaining({ name: 'CldcbError', code: 'internal' }));
   });
 });
 
