@@ -198,6 +198,8 @@ export interface UnsealerOptions {
   readonly what?: string;
 }
 
+const NONCE_SCRATCH = new Uint8Array(12);
+
 /** IncrementStreams checks its sender once, not per stream (module-private: nobody else can skip the check). */
 const SENDER_CHECKED = Symbol('sender checked');
 
@@ -219,8 +221,6 @@ export class Unsealer {
   private ephemeral: Uint8Array | undefined;
   private signature: Uint8Array | undefined;
   private counter = 0;
-  /** The nonce, rewritten in place per message (node:crypto copies it): no allocation per chunk. */
-  private readonly nonceBuf = new Uint8Array(12);
 
   /**
    * @param receiverPriv node private key (kept by reference until the first message is opened).
@@ -266,8 +266,13 @@ export class Unsealer {
     throw new CldcbError('not_authentic', `${this.what}, message ${this.counter}: ${reason}`);
   }
 
+  /**
+   * boxNonce(n) written into one scratch buffer shared by every Unsealer: no allocation per
+   * chunk. Safe because the AEADs take the nonce synchronously (node:crypto copies it, noble
+   * uses it before returning) and nothing runs in between.
+   */
   private nonce(n: number): Uint8Array {
-    const b = this.nonceBuf;
+    const b = NONCE_SCRATCH;
     b[0] = n & 0xff;
     b[1] = (n >>> 8) & 0xff;
     b[2] = (n >>> 16) & 0xff;
