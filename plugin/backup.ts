@@ -536,6 +536,12 @@ export class BackupSession {
       const continued = !plan.reupload && client.supportsExtension && this.stream?.client === client ? this.stream.sealer : undefined;
       if (!continued) this.endStream();
       const sealer = continued ?? new Sealer(this.cfg.clientPrivateKey, this.cfg.nodeId, { crypto: this.crypto });
+      // The next chain head goes to disk while the increment travels (chainState.ts "When").
+      const next = { dataVersion: dv, head: sha256(pt), runPrev: plan.runPrev ?? prev };
+      const staging = this.state.stage(next).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
       let outcome: UploadOutcome;
       let chunks: Uint8Array[];
       try {
@@ -545,13 +551,18 @@ export class BackupSession {
       } catch (e) {
         if (continued) this.endStream();
         else sealer.dispose();
+        await staging;
+        await this.state.unstage();
         throw e;
       }
       if (outcome === 'reupload_requested') {
         if (continued) this.endStream();
         else sealer.dispose();
+        await staging;
+        await this.state.unstage();
         return 'retry_with_reupload';
       }
+      const stageError = await staging;
       // Stored: the stream's start is on the server, later increments on this connection may continue it.
       if (client.supportsExtension) this.stream = { sealer, client };
       else sealer.dispose();
@@ -561,15 +572,11 @@ export class BackupSession {
           `data_version ${dv}: a re-upload was due (${plan.why}) but the server kept its archive; recovery will report the chain as broken at this data_version until the next re-upload.`,
         );
       if (outcome === 'stored_with_reupload') this.log('info', `data_version ${dv}: re-uploaded the database (${snapshot!.size} bytes) to ${this.serverName}.`);
-      const head = sha256(pt);
       if (servers) this.policyPending = false;
       this.last = { dataVersion: dv, statements: plan.body };
       this.pendingPragmas = [];
-      try {
-        this.state.save({ dataVersion: dv, head, runPrev: plan.runPrev ?? prev });
-      } catch (e) {
-        this.log('warn', `${(e as Error).message} The backup itself is stored; after a restart the chain restarts at a re-upload.`);
-      }
+      this.state.commit(next);
+      if (stageError) this.log('warn', `${stageError.message} The backup itself is stored; after a restart the chain restarts at a re-upload.`);
       this.log('debug', `data_version ${dv}: stored (${plan.body.length} statements, ${pt.length} bytes in ${chunks.length} chunk${chunks.length > 1 ? 's' : ''}; ${plan.why}).`);
       if (client.supportsExtension && !this.verifierSent.has(client)) await this.sendVerifier(client, timeoutMs);
       return 'done';

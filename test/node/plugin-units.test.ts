@@ -85,6 +85,36 @@ describe('ChainStateFile', () => {
     c.close();
     expect(readFileSync(file).length).toBe(256);
   });
+
+  it('a head staged ahead of its acknowledgement: on disk at once (a crash keeps it), in memory only when committed, gone when unstaged', async () => {
+    const file = path.join(work, 'state-staged');
+    const binding = sha256(new Uint8Array([3]));
+    const a = new ChainStateFile(file, binding, () => {});
+    a.save(head);
+    const next = { ...head, dataVersion: 8, head: new Uint8Array(32).fill(8) };
+    await a.stage(next);
+    expect(a.current).toEqual(head); // not acknowledged yet
+    // A crash now: the staged head is what a restart finds.
+    const crashed = new ChainStateFile(file, binding, () => {});
+    expect(crashed.current).toEqual(next);
+    crashed.close();
+    // The upload failed: unstaged, the previous head is the newest again.
+    await a.unstage();
+    const after = new ChainStateFile(file, binding, () => {});
+    expect(after.current).toEqual(head);
+    after.close();
+    // Staged then acknowledged: committed, and the next stage writes the other slot.
+    await a.stage(next);
+    a.commit(next);
+    expect(a.current).toEqual(next);
+    const third = { ...head, dataVersion: 9, head: new Uint8Array(32).fill(9) };
+    await a.stage(third);
+    a.commit(third);
+    a.close();
+    const reopened = new ChainStateFile(file, binding, () => {});
+    expect(reopened.current).toEqual(third);
+    reopened.close();
+  });
 });
 
 describe('increment plaintext v1', () => {
