@@ -536,12 +536,18 @@ export class BackupSession {
       const continued = !plan.reupload && client.supportsExtension && this.stream?.client === client ? this.stream.sealer : undefined;
       if (!continued) this.endStream();
       const sealer = continued ?? new Sealer(this.cfg.clientPrivateKey, this.cfg.nodeId, { crypto: this.crypto });
-      // The next chain head goes to disk while the increment travels (chainState.ts "When").
+      // The next chain head goes to disk while the increment travels (chainState.ts "When") —
+      // only for a transaction (it carries the data_version bump): lightningd commits none
+      // without our answer, and redoes it after a crash, so a staged head that was never
+      // stored is harmless. A call outside a transaction (PRAGMA) is saved after the answer.
       const next = { dataVersion: dv, head: sha256(pt), runPrev: plan.runPrev ?? prev };
-      const staging = this.state.stage(next).then(
-        () => undefined,
-        (e: unknown) => e as Error,
-      );
+      const early = plan.body.some(isDataVersionBump);
+      const staging = early
+        ? this.state.stage(next).then(
+            () => undefined,
+            (e: unknown) => e as Error,
+          )
+        : Promise.resolve(undefined);
       let outcome: UploadOutcome;
       let chunks: Uint8Array[];
       try {
@@ -575,8 +581,15 @@ export class BackupSession {
       if (servers) this.policyPending = false;
       this.last = { dataVersion: dv, statements: plan.body };
       this.pendingPragmas = [];
-      this.state.commit(next);
-      if (stageError) this.log('warn', `${stageError.message} The backup itself is stored; after a restart the chain restarts at a re-upload.`);
+      let saveError = stageError;
+      if (early) this.state.commit(next);
+      else
+        try {
+          this.state.save(next);
+        } catch (e) {
+          saveError = e as Error;
+        }
+      if (saveError) this.log('warn', `${saveError.message} The backup itself is stored; after a restart the chain restarts at a re-upload.`);
       this.log('debug', `data_version ${dv}: stored (${plan.body.length} statements, ${pt.length} bytes in ${chunks.length} chunk${chunks.length > 1 ? 's' : ''}; ${plan.why}).`);
       if (client.supportsExtension && !this.verifierSent.has(client)) await this.sendVerifier(client, timeoutMs);
       return 'done';

@@ -18,12 +18,15 @@
  * fdatasync runs on the thread pool, beside the server's own fsync, instead of after it: it
  * was ~0.3 ms of every db_write's ~1.7 on the critical path), *committed* to memory once the
  * server acknowledged, and *unstaged* (its slot zeroed, so the previous one wins) if the
- * upload failed. lightningd is told to commit only after both. A crash while a staged head
- * is on disk but its increment was never stored is safe: lightningd did not commit either,
- * so its next transaction is a redo of that data_version, and a redo carries `runPrev` —
- * the prev of the first increment of its data_version, which is what the never-stored
- * increment carried (it started its run) — so the chain still holds; any other next call
- * makes the plugin see a data_version that does not follow and re-upload.
+ * upload failed. lightningd is told to commit only after both. Only a transaction's head is
+ * staged (plugin/backup.ts): a crash while it is on disk but its increment was never stored
+ * is safe, because lightningd did not commit that transaction either, so its next one is a
+ * redo of that data_version, and a redo carries `runPrev` — the prev of the first increment
+ * of its data_version, which the staged head keeps — so the chain still holds; any other
+ * next call makes the plugin see a data_version that does not follow and re-upload. A call
+ * outside a transaction (PRAGMA foreign_keys) changes no data_version: had its head been
+ * staged and never stored, the next transaction would name a head the server never got, so
+ * it is saved after the acknowledgement, as before.
  */
 import { closeSync, fdatasync, fdatasyncSync, openSync, readSync, write, writeSync } from 'node:fs';
 import { promisify } from 'node:util';

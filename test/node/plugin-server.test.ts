@@ -148,6 +148,34 @@ describe('plugin → our cldcb-server', () => {
     }
   });
 
+  it('a PRAGMA call that fails is not staged: after the crash the next transaction still chains to what the server stored', async () => {
+    const { s, srv } = await setupFor(channel);
+    let srv2: ServerProcess | undefined;
+    try {
+      // Calls 0–2: dv 1 (schema), PRAGMA OFF at dv 1, dv 2. Call 3 is PRAGMA ON at dv 2: it fails.
+      const d = startDriver(s);
+      await d.getmanifest();
+      await playCalls(d, channel.trace.slice(0, 3));
+      await srv.kill();
+      const r = await d.dbWrite(channel.trace[3]!);
+      expect(r.ok).toBe(false); // lightningd stops; the PRAGMA's increment was never stored
+      await d.kill();
+      srv2 = await startServer(srv.dir, { args: [`--port=${srv.port}`], logLevel: 'info' });
+      const d2 = startDriver(s);
+      await d2.getmanifest();
+      await playCalls(d2, channel.trace.slice(3)); // lightningd starts again: the PRAGMA, then the rest
+      await d2.init();
+      await d2.stop();
+      const b = decodeBackup(await recoverOnline(srv2, channel, s.clientKey), channel.nodePriv, s.clientKey);
+      const plan = replayToFile(b, path.join(s.dir, 'after-pragma-failure.sqlite3'));
+      expect(plan.errors).toEqual([]);
+      expect(compareDatabases(path.join(s.dir, 'after-pragma-failure.sqlite3'), channel.db)).toEqual([]);
+    } finally {
+      await srv.stop();
+      await srv2?.stop();
+    }
+  });
+
   it('server SIGKILLed mid-run and restarted on the same port: the plugin reconnects and nothing is lost', async () => {
     const { s, srv } = await setupFor(single);
     let srv2: ServerProcess | undefined;
