@@ -27,13 +27,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../electron/services/atomicFile';
-import { parseServerSpec, WRAPPER_NAME } from '../../electron/services/installCeremony';
+import { WRAPPER_NAME } from '../../electron/services/installCeremony';
 import { bytesToHex, zeroize } from '../../shared/bytes';
 import { CldcbError } from '../../shared/errors';
-import { nobleSecp } from '../../shared/cldcb/curve';
 import { DEFAULT_PROXY_PORT, DEFAULT_SERVER_PORT, formatClientId, formatHostPort, formatNodeId, formatServerId, parseClientKeyFile, parseHostPort, type HostPort } from '../../shared/cldcb/ids';
+import { CLI_INSTALL_WORDING, parseInstallChoice, signInstall } from '../../shared/cldcb/install';
 import {
-  defaultQuorum,
   formatPluginWrapper,
   MAX_SERVERS,
   parsePluginWrapper,
@@ -43,8 +42,8 @@ import {
   WRAPPER_DEADLINE_MAX_S,
   WRAPPER_DEADLINE_MIN_S,
   type PluginConfig,
+  type WrapperInput,
 } from '../../shared/cldcb/wrapper';
-import { signRecognitionCode, verifyRecognitionAsClient } from '../../shared/cldcb/recognition';
 import { forgetSecret } from '../../shared/secrets/hsmSecret';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';
 import { parseOptions, printJson, requireOption, UsageError, type Command } from '../command';
@@ -98,7 +97,7 @@ export interface WrapperSpec {
 
 /** The wrapper text: the shared format (parsed back to check), exec line with quoted absolute paths. */
 export function wrapperText(w: WrapperSpec): string {
-  const base = formatPluginWrapper(
+  return wrapperScript(
     {
       clientPrivateKey: w.clientPrivateKey,
       nodeId: w.nodeId,
@@ -120,28 +119,20 @@ export function wrapperText(w: WrapperSpec): string {
         : {}),
       ...(w.quorum !== undefined ? { quorum: w.quorum } : {}),
     },
-    { command: ['cldcb-plugin'] },
+    w.node,
+    w.plugin,
   );
+}
+
+/** A configuration as the wrapper script that runs `plugin` with `node` (both absolute paths). */
+function wrapperScript(input: WrapperInput, node: string, plugin: string): string {
+  const base = formatPluginWrapper(input, { command: ['cldcb-plugin'] });
   const lines = base.trimEnd().split('\n');
-  lines[lines.length - 1] = `exec ${dq(w.node)} ${dq(w.plugin)} -- "$0"`;
+  lines[lines.length - 1] = `exec ${dq(node)} ${dq(plugin)} -- "$0"`;
   const text = lines.join('\n') + '\n';
   const check = parsePluginWrapper(text, 'the new wrapper');
   for (const s of wrapperServers(check)) zeroize(s.clientPrivateKey);
   return text;
-}
-
-/**
- * `--quorum=K` for `n` servers: a whole number from 1 to n, and only with several servers.
- * @throws UsageError saying what is wrong and why.
- */
-export function parseQuorumOption(text: string | undefined, n: number): number | undefined {
-  if (text === undefined) return undefined;
-  if (n === 1) throw new UsageError('--quorum is for several servers: with one --server every write waits for that server. Give more --server, or leave --quorum out.');
-  if (!/^\d+$/.test(text)) throw new UsageError(`--quorum must be a whole number of servers (1 to ${n}), not "${text}"`);
-  const k = Number(text);
-  if (k < 1) throw new UsageError(`--quorum=${text}: at least one server must store each write before lightningd commits it (1 to ${n})`);
-  if (k > n) throw new UsageError(`--quorum=${text} is more than the ${n} servers given: lightningd could never commit a write. Give 1 to ${n} (default ${defaultQuorum(n)}, a majority).`);
-  return k;
 }
 
 /** The servers of the wrapper being replaced, as `SID@HOST:PORT` (undefined when there is none or it does not parse). */
@@ -243,22 +234,17 @@ written with mode 0700 for the user who runs lightningd.
     requireOption(keyFiles[0], '--client-privkey=FILE');
     const serverSpecs = values.server ?? [];
     requireOption(serverSpecs[0], '--server=SID@HOST:PORT');
-    if (serverSpecs.length > MAX_SERVERS) throw new UsageError(`at most ${MAX_SERVERS} --server (the wrapper has room for ${MAX_SERVERS}); got ${serverSpecs.length}`);
-    const targets = serverSpecs.map((spec, i) => {
-      try {
-        return parseServerSpec(spec);
-      } catch (e) {
-        throw new UsageError(serverSpecs.length > 1 ? `server ${i + 1}: ${(e as Error).message}` : (e as Error).message);
-      }
-    });
-    const n = targets.length;
-    for (let i = 1; i < n; i++) {
-      const j = targets.findIndex((t) => bytesToHex(t.serverKey) === bytesToHex(targets[i]!.serverKey));
-      if (j < i) throw new UsageError(`--server ${i + 1} repeats the server id of --server ${j + 1} (${formatServerId(targets[i]!.serverKey)}): each one must be another server`);
+    // The servers and the quorum: the rules the app's Install screen uses (shared/cldcb/install.ts).
+    let choice: ReturnType<typeof parseInstallChoice>;
+    try {
+      choice = parseInstallChoice(serverSpecs, values.quorum, CLI_INSTALL_WORDING);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
     }
+    const { targets, quorum } = choice;
+    const n = targets.length;
     if (keyFiles.length !== 1 && keyFiles.length !== n)
       throw new UsageError(`give --client-privkey once (the same client key for every server) or once per --server, in the same order: ${n} servers, ${keyFiles.length} key files`);
-    const quorum = parseQuorumOption(values.quorum, n);
     let proxy: HostPort | undefined;
     if (values.proxy !== undefined) {
       try {
@@ -294,41 +280,23 @@ written with mode 0700 for the user who runs lightningd.
       for (const f of keyFiles) keys.push(readClientKey(f));
       ({ secret } = await loadSecretForCli(io, hsmPath, values['passphrase-file']));
       nodePriv = nodePrivateKey(secret.secretData);
-      const nodeId = nobleSecp.publicKey(nodePriv);
-      // One recognition code per client key (the same key for several servers signs once), each checked.
-      const codes = new Map<string, Uint8Array>();
-      for (const k of keys) {
-        const cid = bytesToHex(k.clientId);
-        if (codes.has(cid)) continue;
-        const code = signRecognitionCode(nodePriv, k.clientId);
-        if (!verifyRecognitionAsClient(k.privateKey, nodeId, code))
-          throw new CldcbError('internal', `The recognition code for ${k.file} did not verify after signing (a bug in CLDCB). Nothing was written.`);
-        codes.set(cid, code);
-      }
       const keyOf = (i: number): ClientKey => keys[keys.length === 1 ? 0 : i]!;
-      const entry = (i: number) => ({
-        clientPrivateKey: keyOf(i).privateKey,
-        nodeSignature: codes.get(bytesToHex(keyOf(i).clientId))!,
-        serverKey: targets[i]!.serverKey,
-        server: targets[i]!.server,
-        ...(proxy ? { proxy } : {}),
-      });
-      const before = values.force ? previousServers(target) : undefined;
-      const root = findRepoRoot();
-      const text = wrapperText({
-        ...entry(0),
-        nodeId,
+      // One recognition code per client key (the same key for several servers signs once), each checked.
+      const signed = signInstall({
+        nodePrivateKey: nodePriv,
+        servers: targets.map((t, i) => ({ ...t, clientPrivateKey: keyOf(i).privateKey, ...(proxy ? { proxy } : {}) })),
+        ...(quorum !== undefined ? { quorum } : {}),
         ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
-        ...(n > 1 ? { moreServers: targets.slice(1).map((_, i) => entry(i + 1)), quorum: quorum ?? defaultQuorum(n) } : {}),
-        node: process.execPath,
-        plugin: path.join(root, 'plugin', 'cldcb-plugin.mjs'),
       });
+      const { nodeId, codes } = signed;
+      const before = values.force ? previousServers(target) : undefined;
+      const text = wrapperScript(signed.input, process.execPath, path.join(findRepoRoot(), 'plugin', 'cldcb-plugin.mjs'));
       writeFileAtomic(target, text, { mode: 0o700, overwrite: Boolean(values.force) });
       const serverText = (i: number): string => `${formatServerId(targets[i]!.serverKey)}@${formatHostPort(targets[i]!.server)}`;
       const cidOf = (i: number): string => formatClientId(keyOf(i).clientId);
       if (n === 1) {
         const cid = cidOf(0);
-        const nodeSignature = codes.get(bytesToHex(keys[0]!.clientId))!;
+        const nodeSignature = codes[0]!;
         if (values.json) {
           printJson(io, { wrapper: target, node_id: formatNodeId(nodeId), client_id: cid, server: serverText(0), ...(proxy ? { proxy: formatHostPort(proxy) } : {}), important_plugin: `important-plugin=${target}` });
           return 0;
@@ -356,7 +324,7 @@ written with mode 0700 for the user who runs lightningd.
         );
         return 0;
       }
-      const k = quorum ?? defaultQuorum(n);
+      const k = signed.quorum!;
       if (values.json) {
         printJson(io, {
           wrapper: target,
@@ -376,7 +344,7 @@ written with mode 0700 for the user who runs lightningd.
           `  quorum:    lightningd commits a write once ${k} of these ${n} servers stored it`,
           ...targets.flatMap((_, i) => [
             `  server ${i + 1}:  ${serverText(i)}${proxy ? ` through the SOCKS5 proxy ${formatHostPort(proxy)}` : ''}`,
-            `             client id ${cidOf(i)}, nsig ${bytesToHex(codes.get(bytesToHex(keyOf(i).clientId))!).slice(0, 16)}… (recognition code, checked)`,
+            `             client id ${cidOf(i)}, nsig ${bytesToHex(codes[i]!).slice(0, 16)}… (recognition code, checked)`,
           ]),
           ...(shared
             ? [

@@ -32,6 +32,9 @@ import {
   parseServerId,
   type HostPort,
 } from './ids';
+import { defaultQuorum, MAX_SERVERS } from './quorum';
+
+export { defaultQuorum, MAX_SERVERS } from './quorum';
 
 /** One backup server of a node: the client identity it knows us by, and where it is. */
 export interface ServerEntry {
@@ -67,17 +70,10 @@ export const WRAPPER_DEADLINE_MIN_S = 1;
 /** The plugin's deadline when the wrapper names none. */
 export const WRAPPER_DEADLINE_DEFAULT_S = 30;
 export const WRAPPER_DEADLINE_MAX_S = 600;
-/** Servers one wrapper may name (1 + `.2` … `.9`). */
-export const MAX_SERVERS = 9;
 
 /** The servers of a configuration, server 1 first. */
 export function wrapperServers(cfg: PluginConfig): readonly ServerEntry[] {
   return [cfg, ...(cfg.moreServers ?? [])];
-}
-
-/** A majority of `n`: with k of n acknowledgements, any n − k + 1 = k servers hold every committed write. */
-export function defaultQuorum(n: number): number {
-  return Math.floor(n / 2) + 1;
 }
 
 /** k for a configuration: the wrapper's `quorum`, else a majority (1 for one server). */

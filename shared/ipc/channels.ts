@@ -40,6 +40,7 @@ export const CHANNELS = [
   'drill.history',
   'drill.saveReport',
   'drill.printReport',
+  'install.check',
   'install.prepare',
   'install.saveWrapper',
   'install.saveClientId',

@@ -14,6 +14,7 @@ import type { Result } from '../errors';
 import type { Network, RecoveryProgress, ScbChannel, ScbSource, WalkthroughStep } from '../scb';
 import type { MacaroonInspection, RuneInspection } from '../credentials';
 import type { AfterRecoveryStep } from '../recovery/afterRecovery';
+import { MAX_SERVERS } from '../cldcb/quorum';
 
 /** Phantom value carrying an output type. */
 const out = <T>(): T => undefined as unknown as T;
@@ -26,6 +27,11 @@ const passphrase = z.string().max(1024).optional();
 const hex66 = z.string().regex(/^0[23][0-9a-fA-F]{64}$/, 'a 66-hex-digit node id starting 02 or 03');
 const jobId = z.string().regex(/^job-[0-9]+$/);
 const printed = out<{ printed: true } | null>();
+/** The servers (SID@HOST:PORT, one per row) and k, as typed: shared/cldcb/install.ts judges them. */
+const installChoice = z
+  .object({ servers: z.array(z.string().max(300)).min(1).max(MAX_SERVERS), quorum: z.string().max(20).optional() })
+  .strict();
+const installServerIndex = z.object({ server: z.number().int().min(0).max(MAX_SERVERS - 1).optional() }).strict();
 
 export type SecretFormat = 'plain' | 'encrypted' | 'mnemonic' | 'mnemonic-passphrase';
 export type SecretSource = 'file' | 'hex' | 'words' | 'codex32';
@@ -251,19 +257,38 @@ export interface DrillView {
   /** The history after this drill was recorded. */
   history: DrillHistoryView;
 }
-/** The install ceremony's results (the client private key stays in the backend until saved). */
-export interface InstallView {
-  clientId: string;
-  nodeId: string;
+/** One backup server of the install ceremony: the client key this node has there (the private key stays in the backend). */
+export interface InstallServerView {
   serverId: string;
   serverHost: string;
-  /** The wrapper with the cpk line masked, for review. */
-  wrapperPreview: string;
-  /** What the server operator runs. */
+  clientId: string;
+  /** What this server's operator runs to allow the client. */
   serverCommand: string;
+  clientIdQr: string | null;
+}
+/** The install ceremony's results (the client private keys stay in the backend until saved). */
+export interface InstallView {
+  nodeId: string;
+  /** Server 1 first, in the order the wrapper lists them; each has its own client key and recognition code. */
+  servers: InstallServerView[];
+  /** k: how many servers store a write before lightningd commits it (null: one server). */
+  quorum: number | null;
+  /** n − k + 1: how many of the servers a recovery must read to prove it has the newest state (null: one server). */
+  proofNeeds: number | null;
+  /** The wrapper with the cpk lines masked, for review. */
+  wrapperPreview: string;
   /** The line for lightningd's config. */
   configLine: string;
-  clientIdQr: string | null;
+}
+/** What is wrong with the servers and k the operator typed, field by field (null: nothing). */
+export interface InstallCheckView {
+  /** One per server row. */
+  servers: (string | null)[];
+  /** A problem of the list as a whole. */
+  list: string | null;
+  quorum: string | null;
+  /** k as it would be written (the choice, or a majority); null for one server or on a problem. */
+  k: number | null;
 }
 
 /** A macaroon or a rune as the Credentials screen shows it (the engine's descriptions are plain JSON). */
@@ -458,15 +483,16 @@ export const contract = {
   'drill.saveReport': { input: z.object({ format: z.enum(['json', 'pdf']) }).strict(), output: out<ChoosePathResult | null>() },
   'drill.printReport': { input: z.object({}).strict(), output: printed },
 
+  /** Check the servers and k before the ceremony: each field's problem, in the words the screen shows beside it. */
+  'install.check': { input: installChoice, output: out<InstallCheckView>() },
   'install.prepare': {
-    input: z
-      .object({ server: z.string().min(1).max(300), proxy: z.string().max(300).optional(), pluginCommand: z.string().max(1024).optional() })
-      .strict(),
+    input: installChoice.extend({ proxy: z.string().max(300).optional(), pluginCommand: z.string().max(1024).optional() }).strict(),
     output: out<InstallView>(),
   },
   'install.saveWrapper': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
-  'install.saveClientId': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
-  'install.saveClientKey': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
+  /** `server`: which server's client id or key (0-based; default the first). */
+  'install.saveClientId': { input: installServerIndex, output: out<ChoosePathResult | null>() },
+  'install.saveClientKey': { input: installServerIndex, output: out<ChoosePathResult | null>() },
 
   /** Describe a macaroon or a rune (auto-detected); verify a macaroon with its root key at a time and IP. */
   'cred.inspect': {

@@ -35,9 +35,9 @@ test('install ceremony: client key, signed recognition code, wrapper (0700) and 
   await page.getByRole('button', { name: 'Load secret' }).click();
   await page.getByRole('button', { name: 'Install backup' }).click();
   const sid = readFileSync(path.join(fixturesDir, 'cldcb', 'server_id'), 'utf8').match(/5[23][0-9a-f]{64}/)![0];
-  await page.getByLabel(/Backup server/).fill(`${sid}@127.0.0.1:29735`);
+  await page.getByLabel('Backup server 1').fill(`${sid}@127.0.0.1:29735`);
   await page.getByRole('button', { name: 'Make the client key and sign' }).click();
-  await expect(page.getByTestId('client-id')).toHaveText(/^c[23][0-9a-f]{64}$/);
+  await expect(page.getByTestId('client-id-1')).toHaveText(/^c[23][0-9a-f]{64}$/);
   await expect(page.getByTestId('wrapper-preview')).toContainText('hidden');
   await expect(page.getByTestId('wrapper-preview')).not.toContainText(/# cpk = [0-9a-f]{64}/);
   await app.shot('32-install-ceremony');
@@ -46,7 +46,7 @@ test('install ceremony: client key, signed recognition code, wrapper (0700) and 
   const file = path.join(app.outDir, 'cldcb-plugin-wrapper');
   expect(statSync(file).mode & 0o777).toBe(0o700);
   const cfg = parsePluginWrapper(readFileSync(file, 'utf8'));
-  const cid = await page.getByTestId('client-id').textContent();
+  const cid = await page.getByTestId('client-id-1').textContent();
   expect(Buffer.from(cfg.clientId).toString('hex').slice(1)).toBe(cid!.slice(1));
   expect(checkRecognition(nodePrivateKey(hexToBytes(l1.secret_data_hex)), cfg.clientId, cfg.nodeSignature)).toBe(true);
   await page.getByRole('button', { name: 'Save client id…' }).click();
