@@ -268,6 +268,9 @@ export const WRAPPER = 'cldcb-plugin-wrapper';
 export interface Install {
   readonly clientKeyFile: string;
   readonly clientId: string;
+  /** Several servers: one client key per server, in the wrapper's order (clientId = the first). */
+  readonly clientKeyFiles: readonly string[];
+  readonly clientIds: readonly string[];
   readonly wrapper: string;
   /** The config line written into <network dir>/config. */
   readonly configLine: string;
@@ -280,34 +283,52 @@ export interface Install {
  * needs its hsm_secret): `cldcb-client newclient KEY`, `cldcb-server add --server-dir=DIR CID`,
  * `cldcb-client installplugin --lightning-dir=<base>/regtest --client-privkey=KEY --server=SID@HOST:PORT`,
  * then the README's config line in lightningd's config (<base>/regtest/config).
+ * Several servers (issue 11): one newclient and one `add` per server, and installplugin with
+ * `--client-privkey` and `--server` repeated in the same order, and `--quorum=K` when given.
  * `option` overrides the README's choice (scenarios that compare plugin= and important-plugin=);
  * `installArgs` are further installplugin options (e.g. --deadline=SECONDS).
  */
 export async function installBackup(
   node: { name: string; networkDir: string },
-  server: CldcbServer,
+  server: CldcbServer | readonly CldcbServer[],
   keyDir: string,
-  opts: { option?: 'plugin' | 'important-plugin'; installArgs?: readonly string[] } = {},
+  opts: { option?: 'plugin' | 'important-plugin'; installArgs?: readonly string[]; quorum?: number } = {},
 ): Promise<Install> {
-  const clientKeyFile = path.join(keyDir, `${node.name}-client.key`);
-  const nc = expectOk(await cldcbClient(['newclient', clientKeyFile]), 'cldcb-client newclient');
-  const clientId = nc.stdout.trim();
-  if (!/^c[23][0-9a-f]{64}$/.test(clientId))
-    throw new Error(`newclient printed ${JSON.stringify(nc.stdout)}, not a client id`);
-  await server.add(clientId);
+  const servers = Array.isArray(server) ? (server as readonly CldcbServer[]) : [server as CldcbServer];
+  const clientKeyFiles: string[] = [];
+  const clientIds: string[] = [];
+  for (const [i, s] of servers.entries()) {
+    const clientKeyFile = path.join(keyDir, servers.length === 1 ? `${node.name}-client.key` : `${node.name}-client-${i + 1}.key`);
+    const nc = expectOk(await cldcbClient(['newclient', clientKeyFile]), 'cldcb-client newclient');
+    const clientId = nc.stdout.trim();
+    if (!/^c[23][0-9a-f]{64}$/.test(clientId))
+      throw new Error(`newclient printed ${JSON.stringify(nc.stdout)}, not a client id`);
+    await s.add(clientId);
+    clientKeyFiles.push(clientKeyFile);
+    clientIds.push(clientId);
+  }
   const inst = expectOk(
     await cldcbClient([
       'installplugin',
       `--lightning-dir=${node.networkDir}`,
-      `--client-privkey=${clientKeyFile}`,
-      `--server=${server.address}`,
+      ...clientKeyFiles.map((f) => `--client-privkey=${f}`),
+      ...servers.map((s) => `--server=${s.address}`),
+      ...(opts.quorum !== undefined ? [`--quorum=${opts.quorum}`] : []),
       ...(opts.installArgs ?? []),
     ]),
     'cldcb-client installplugin',
   );
   const wrapper = path.join(node.networkDir, WRAPPER);
   const configLine = enablePlugin(node.networkDir, opts.option ?? readmePluginOption());
-  return { clientKeyFile, clientId, wrapper, configLine, output: inst.stdout };
+  return {
+    clientKeyFile: clientKeyFiles[0]!,
+    clientId: clientIds[0]!,
+    clientKeyFiles,
+    clientIds,
+    wrapper,
+    configLine,
+    output: inst.stdout,
+  };
 }
 
 /** Write `<option>=<networkDir>/cldcb-plugin-wrapper` as lightningd's config (<networkDir>/config). */
