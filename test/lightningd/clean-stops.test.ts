@@ -84,6 +84,8 @@ step(
     for (let i = 0; i < 10; i++) results.push((await stopUnderTraffic(pair.a, false, true)).result!);
     console.log(`clean stops without a shutdown writer: ${results.join(', ')}`);
   },
+  // A stop can leave a multi-part payment's parts held 70 s at the payee (Network.quiesce).
+  { timeout: 600_000 },
 );
 
 step(
@@ -103,6 +105,7 @@ step(
     }
     console.log(`clean stops with a shutdown writer: ${results.join(', ')}`);
   },
+  { timeout: 400_000 },
 );
 
 step(

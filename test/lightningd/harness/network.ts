@@ -132,13 +132,36 @@ export class Network {
     );
   }
 
-  /** Wait until no channel of `nodes` has an HTLC in flight (balances final on both sides). */
+  /**
+   * Wait until no channel of `nodes` has an HTLC in flight (balances final on both sides).
+   * Up to 100 s: a payer stopped mid-payment leaves the parts of a multi-part payment it had
+   * sent at the payee, which holds them for the rest of the set and fails them only after 70 s
+   * (CLN lightningd/htlc_set.c new_htlc_set: `time_from_sec(70)`, BOLT 4's "at least 60 seconds").
+   */
   async quiesce(nodes: LightningNode[] = this.running()): Promise<void> {
     for (const n of nodes)
-      await waitFor(`${n.name}: no HTLC in flight`, async () =>
-        (await n.call<{ channels: { htlcs?: unknown[] }[] }>('listpeerchannels')).channels.every(
-          (c) => (c.htlcs ?? []).length === 0,
-        ),
+      await waitFor(
+        `${n.name}: no HTLC in flight`,
+        async () => {
+          const { channels } = await n.call<{
+            channels: {
+              peer_connected: boolean;
+              state: string;
+              htlcs?: { direction: string; state: string; expiry: number }[];
+            }[];
+          }>('listpeerchannels');
+          if (channels.every((c) => (c.htlcs ?? []).length === 0)) return true;
+          // Thrown, so a timeout names what stayed in flight (waitFor reports the last error).
+          const held = channels
+            .filter((c) => (c.htlcs ?? []).length > 0)
+            .map(
+              (c) =>
+                `${c.state}${c.peer_connected ? '' : ' (peer disconnected)'}: ${c.htlcs!.map((h) => `${h.direction} ${h.state} expiry ${h.expiry}`).join(', ')}`,
+            );
+          throw new Error(`in flight: ${held.join('; ')}`);
+        },
+        100_000,
+        200,
       );
   }
 
