@@ -127,6 +127,10 @@ export async function runPlugin(argv: string[]): Promise<number> {
     return args.exit;
   }
   if (args.afterStopPid !== undefined) return runAfterStop(args.wrapper!, args.afterStopPid, deadlineFromEnvOr(DEADLINE_MS));
+  // Read now, while lightningd is surely our parent: by the time stdin ends and the queues have
+  // drained, lightningd may have exited and we have been re-parented (process.ppid is read live),
+  // and the helper would wait its whole EXIT_WAIT_MS for the wrong process.
+  const parentLightningd = lightningdPid();
   // lightningd gone: a write to the closed pipe must not crash us before we notice stdin's end.
   process.stdout.on('error', () => {});
   const send = (obj: unknown): void => {
@@ -206,7 +210,7 @@ export async function runPlugin(argv: string[]): Promise<number> {
         .then(() => (session instanceof QuorumBackup ? session.drain(DRAIN_MS) : undefined))
         .finally(() => {
           if (afterStopWanted())
-            startAfterStopHelper(dir, args.wrapper!, lightningdPid(), (m) => {
+            startAfterStopHelper(dir, args.wrapper!, parentLightningd, (m) => {
               releaseLock(dir, process.pid);
               process.stderr.write(asciiLogText(`cldcb-plugin: ${m}`) + '\n');
             });

@@ -221,14 +221,16 @@ export interface Recovery {
 export async function recoverInto(
   baseDir: string,
   hsmSecret: string,
-  source: { from: string } | { server: string },
+  source: { from: string | readonly string[] } | { server: string },
   extra: readonly string[] = [],
 ): Promise<Recovery> {
   const networkDir = path.join(baseDir, 'regtest');
   mkdirSync(networkDir, { recursive: true, mode: 0o700 });
   copyFileSync(hsmSecret, path.join(networkDir, 'hsm_secret'));
-  const src = 'from' in source ? `--from=${source.from}` : `--server=${source.server}`;
-  const run = await cldcbClient(['recover', `--lightning-dir=${networkDir}`, src, '--json', ...extra], {
+  // Several --from (issue 11): one run reads every copy and judges their freshness.
+  const src =
+    'from' in source ? [source.from].flat().map((d) => `--from=${d}`) : [`--server=${source.server}`];
+  const run = await cldcbClient(['recover', `--lightning-dir=${networkDir}`, ...src, '--json', ...extra], {
     cwd: baseDir,
     timeoutMs: 120_000,
   });
@@ -298,7 +300,10 @@ export async function installBackup(
   const clientKeyFiles: string[] = [];
   const clientIds: string[] = [];
   for (const [i, s] of servers.entries()) {
-    const clientKeyFile = path.join(keyDir, servers.length === 1 ? `${node.name}-client.key` : `${node.name}-client-${i + 1}.key`);
+    const clientKeyFile = path.join(
+      keyDir,
+      servers.length === 1 ? `${node.name}-client.key` : `${node.name}-client-${i + 1}.key`,
+    );
     const nc = expectOk(await cldcbClient(['newclient', clientKeyFile]), 'cldcb-client newclient');
     const clientId = nc.stdout.trim();
     if (!/^c[23][0-9a-f]{64}$/.test(clientId))

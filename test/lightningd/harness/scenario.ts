@@ -41,7 +41,9 @@ export interface PairOptions {
 export async function backedUpPair(net: Network, opts: PairOptions = {}): Promise<BackedUpPair> {
   const [nameA, nameB] = opts.names ?? ['a', 'b'];
   const n = opts.servers ?? 1;
-  const servers = Array.from({ length: n }, (_, i) => net.addServer(n === 1 ? `srv-${nameA}` : `srv-${nameA}${i + 1}`, opts.serverLogLevel));
+  const servers = Array.from({ length: n }, (_, i) =>
+    net.addServer(n === 1 ? `srv-${nameA}` : `srv-${nameA}${i + 1}`, opts.serverLogLevel),
+  );
   await Promise.all(servers.map((s) => s.start()));
   const server = servers[0]!;
   const a = await net.addNode(nameA);
