@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { formatClientId } from '../../shared/cldcb/ids';
+import { readArchive } from '../../shared/cldcb/arch';
 import { signRecognitionCode } from '../../shared/cldcb/recognition';
 import Database from 'better-sqlite3';
 import { formatPluginWrapper, parsePluginWrapper } from '../../shared/cldcb/wrapper';
@@ -239,6 +240,96 @@ describe('k of n servers', () => {
       expect(existsSync(path.join(one.ln, 'lightningd.sqlite3'))).toBe(false);
       expect(String(one.v.database)).toMatch(/lightningd\.sqlite3\.stale-\d+$/);
       expect((one.v.next_steps as string[]).join(' ')).toMatch(/recover again with 1 more of the node's servers/);
+    } finally {
+      for (const s of t.servers) await s.stop();
+    }
+  });
+});
+
+/** Cut an archive cleanly before its last `increments` increments (a whole, shorter archive). */
+function dropTail(arch: string, increments: number): void {
+  const bytes = readFileSync(arch);
+  const starts = readArchive(bytes).flatMap((e) => (e.type === 'incrementStart' ? [e.offset!] : []));
+  writeFileSync(arch, bytes.subarray(0, starts.at(-increments)!));
+}
+
+describe('a server that lies is caught (issue 11)', () => {
+  it("a server that dropped the tail of its log is named behind; one serving another client's archive is refused, never counted twice; the newest state comes from the others", async () => {
+    const t = await threeServers();
+    try {
+      const d = startDriver({ dir: t.dir, wrapper: t.wrapper });
+      await d.getmanifest();
+      await d.init();
+      await playCalls(d, single.trace);
+      await d.stop();
+      for (const srv of t.servers) await srv.stop();
+      const cids = t.clientKeys.map((k) => formatClientId(k));
+      const copyOf = (i: number, name: string): string => {
+        const to = path.join(t.dir, name);
+        cpSync(t.servers[i]!.dir, to, { recursive: true });
+        return to;
+      };
+      const recoverFrom = (
+        name: string,
+        dirs: string[],
+      ): { status: number | null; v: Record<string, unknown>; ln: string } => {
+        const ln = path.join(t.dir, name);
+        mkdirSync(ln);
+        copyFileSync(path.join(FIX, 'single-node', 'hsm_secret'), path.join(ln, 'hsm_secret'));
+        const r = runClient(
+          ['recover', `--lightning-dir=${ln}`, ...dirs.map((x) => `--from=${x}`), '--json'],
+          { cwd: t.dir },
+        );
+        return { status: r.status, v: JSON.parse(r.stdout) as Record<string, unknown>, ln };
+      };
+      type Source = { outcome: string; name: string; behind_by?: number; detail?: string };
+
+      // Server 2 drops the last three increments of its log, cut cleanly at an increment's start
+      // (what a server that lies about its tail serves: a shorter archive that is whole).
+      const cut = copyOf(1, 'srv2-cut');
+      dropTail(path.join(cut, `${cids[1]}.arch`), 3);
+      const truncated = recoverFrom('rec-cut', [t.servers[0]!.dir, cut, t.servers[2]!.dir]);
+      expect(truncated.status, JSON.stringify(truncated.v)).toBe(0);
+      expect(truncated.v.freshness).toMatchObject({ state: 'proven' });
+      const tOut = truncated.v.sources as Source[];
+      expect(tOut.map((x) => x.outcome)).toEqual(['newest', 'behind', 'newest']);
+      expect(tOut[1]).toMatchObject({ name: cut, behind_by: 3 });
+      expect(compareDatabases(path.join(truncated.ln, 'lightningd.sqlite3'), single.db)).toEqual([]);
+
+      // Server 2 serves server 3's archive under its own client's entry: a genuine archive of this
+      // node, but another client's — counting it would let one server's copy prove twice.
+      const swapped = copyOf(1, 'srv2-swapped');
+      const old3 = copyOf(2, 'srv3-old');
+      // Server 3 rolled back to an old copy, too: with server 2's lie counted, two "answers" would
+      // claim the rolled-back state fresh.
+      dropTail(path.join(old3, `${cids[2]}.arch`), 10);
+      copyFileSync(path.join(old3, `${cids[2]}.arch`), path.join(swapped, `${cids[1]}.arch`));
+      const lie = recoverFrom('rec-lie', [swapped, old3]);
+      const lOut = lie.v.sources as Source[];
+      expect(lOut[0]!.outcome, JSON.stringify(lOut[0])).toBe('refused');
+      expect(String(lOut[0]!.detail)).toMatch(/wrong client/);
+      expect(lie.v.freshness, JSON.stringify(lie.v.freshness)).toMatchObject({ state: 'not-proven' });
+      expect(
+        existsSync(path.join(lie.ln, 'lightningd.sqlite3')),
+        'a not-proven database under the name lightningd opens',
+      ).toBe(false);
+      // The issue's case, one liar: servers 1 and 3 honest. The newest state comes from them, proven
+      // (the unreadable archive is on one of the node's own servers, so the proof covers it), and
+      // server 2 is named with its reason.
+      const oneLiar = recoverFrom('rec-one-liar', [t.servers[0]!.dir, swapped, t.servers[2]!.dir]);
+      expect(oneLiar.status, JSON.stringify(oneLiar.v)).toBe(0);
+      expect(oneLiar.v.freshness).toMatchObject({ state: 'proven', answered: 2 });
+      expect((oneLiar.v.sources as Source[]).map((x) => x.outcome)).toEqual(['newest', 'refused', 'newest']);
+      expect(compareDatabases(path.join(oneLiar.ln, 'lightningd.sqlite3'), single.db)).toEqual([]);
+      // Server 1 with both bad ones: still proven by servers 1 and 3; server 3 named behind.
+      const withHonest = recoverFrom('rec-lie-honest', [t.servers[0]!.dir, swapped, old3]);
+      expect(withHonest.status, JSON.stringify(withHonest.v)).toBe(0);
+      expect((withHonest.v.sources as Source[]).map((x) => x.outcome)).toEqual([
+        'newest',
+        'refused',
+        'behind',
+      ]);
+      expect(compareDatabases(path.join(withHonest.ln, 'lightningd.sqlite3'), single.db)).toEqual([]);
     } finally {
       for (const s of t.servers) await s.stop();
     }

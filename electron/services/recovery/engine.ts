@@ -74,8 +74,6 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
       if (leftovers.length > 0)
         warnings.push({ kind: 'cleaned_up', severity: 'info', message: `Removed ${leftovers.length} temporary file(s) an interrupted recovery left in ${dir} (${leftovers.join(', ')}).` });
       const dv = out.plan.finalDataVersion;
-      const staleReasons = staleness(input, search, chosenIndex, dv, time, warnings);
-      stopEnding(out.plan.ending, dv, time.time, staleReasons, warnings);
       const candidates = search.candidates.map((c, i) => (i === chosenIndex ? { ...cand, ...(out.plan.servers ? { policy: out.plan.servers } : {}) } : c));
       const freshness = judgeFreshness(
         search.sources.map((s) => ({ label: s.label, ...(s.serverId ? { serverId: s.serverId } : {}), ...(s.error ? { error: s.error.message } : {}) })),
@@ -89,6 +87,13 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
         })),
         search.forks ?? [],
       );
+      // A backup on one of the node's own servers that could not be read cannot hold a newer
+      // committed write once the others prove freshness: every committed write is on k servers,
+      // and n − k + 1 of them answered (docs/PROTOCOL.md §5). Any other unreadable backup (another
+      // installation, no sealed policy) may still be newer.
+      const coveredByProof = (c: Candidate): boolean => freshness.state === 'proven' && freshness.sources[c.source]?.policyServer === true;
+      const staleReasons = staleness(input, search, chosenIndex, dv, time, warnings, coveredByProof);
+      stopEnding(out.plan.ending, dv, time.time, staleReasons, warnings);
       // Several servers: a state not proven to be the newest may be stale (docs/PROTOCOL.md §5).
       // One server (no sealed policy) stays as before: its report says a dropped tail cannot be seen.
       if (freshness.state === 'not-proven' && freshness.policy) staleReasons.push(`Not proven to be the newest state: ${freshness.reason}`);
@@ -374,7 +379,15 @@ function stopEnding(ending: 'stopping' | 'stopped' | undefined, dv: number, time
  * data_version or activity, another backup that reaches further or could not be read.
  * Adds the matching warnings (and the note on older installations).
  */
-function staleness(input: RecoverInput, search: SearchResult, chosenIndex: number, dv: number, time: { time?: number; timeBasis?: 'v1' | 'mtime' }, warnings: RecoveryWarning[]): string[] {
+function staleness(
+  input: RecoverInput,
+  search: SearchResult,
+  chosenIndex: number,
+  dv: number,
+  time: { time?: number; timeBasis?: 'v1' | 'mtime' },
+  warnings: RecoveryWarning[],
+  coveredByProof: (c: Candidate) => boolean,
+): string[] {
   const cands = search.candidates;
   const chosen = cands[chosenIndex]!;
   const staleReasons: string[] = [];
@@ -390,7 +403,7 @@ function staleness(input: RecoverInput, search: SearchResult, chosenIndex: numbe
     if (i === chosenIndex) continue;
     if (c.dataVersion !== undefined && c.dataVersion > dv && !c.error)
       reason(`Another backup of this node (${c.clientId} at ${c.sourceLabel}) reaches data_version ${c.dataVersion}, beyond this one's ${dv}.`, 'chosen_not_freshest');
-    else if (c.error && (c.dataVersion === undefined || c.dataVersion >= dv) && c.clientId !== chosen.clientId)
+    else if (c.error && (c.dataVersion === undefined || c.dataVersion >= dv) && c.clientId !== chosen.clientId && !coveredByProof(c))
       reason(`Another backup of this node (${c.clientId} at ${c.sourceLabel}) could not be used (${c.error.message}); it may hold newer writes.`);
   }
   if (cands.some((c, i) => i !== chosenIndex && c.clientId === chosen.clientId && c.dataVersion !== undefined && c.dataVersion > dv)) reason('Another server holds more of this same backup.');
