@@ -7,6 +7,8 @@
  *    call, p50/p99. Reference in the same run: applying the same writes to SQLite directly
  *    (BEGIN; statements; COMMIT per call, lightningd's own cost). The original measured
  *    p50 45 ms, 21× SQLite (cldcb-protocol §9), mostly a Nagle stall.
+ * 3. (after 1) the same with three of our servers and quorum 2, against one server in the same
+ *    run: every write goes to all three and is answered when two stored it.
  * 2. Sealed-box throughput (64,984-byte pieces, the re-upload size): seal and unseal MB/s
  *    with the native AEAD (node:crypto) against node:crypto's raw chacha20-poly1305 on the
  *    same pieces (the ceiling), and the pure-JS box for comparison.
@@ -81,54 +83,65 @@ const rows: Row[] = [];
 
 try {
   // ---------------------------------------------------------------------------------------
-  // 1. Per-write overhead
-  const hook: number[] = [];
+  // 1. Per-write overhead (one server), and 3. with three servers, quorum 2 (issue 11)
   const direct: number[] = [];
-  for (const n of NODES) {
-    const trace = readTrace(path.join(FIX, n.name, n.trace));
-    const secret = await readSecretFile(path.join(FIX, n.name, 'hsm_secret'));
-    const nodePriv = nodePrivateKey(secret.secretData);
-    forgetSecret(secret);
-    const nodeId = parseNodeId((JSON.parse(readFileSync(path.join(FIX, n.name, 'getinfo.json'), 'utf8')) as { id: string }).id);
-    const clientPriv = new Uint8Array(randomBytes(32));
-    const clientKey = publicKeyOf(clientPriv, 'client');
-    const srvDir = path.join(work, `srv-${n.name}`);
-    mkdirSync(srvDir, { mode: 0o700 });
-    writeFileSync(path.join(srvDir, 'clients'), `${formatClientId(clientKey)}\n`);
-    const srv = await startServer(srvDir);
-    const dir = path.join(work, n.name);
-    mkdirSync(dir);
-    const wrapper = path.join(dir, 'cldcb-plugin-wrapper');
-    writeFileSync(
-      wrapper,
-      formatPluginWrapper(
-        { clientPrivateKey: clientPriv, nodeId, nodeSignature: signRecognitionCode(nodePriv, clientKey), serverId: srv.serverPub, server: { host: '127.0.0.1', port: srv.port } },
-        { command: [process.execPath, path.join(ROOT, 'plugin/cldcb-plugin.mjs')] },
-      ),
-      { mode: 0o700 },
-    );
-    chmodSync(wrapper, 0o700);
-    const d = new LightningdDriver({ command: [wrapper], cwd: dir });
-    await d.getmanifest();
-    await d.init();
-    for (let i = 0; i < trace.length; i++) {
-      const r = await d.dbWrite(trace[i]!);
-      if (!r.ok) throw new Error(`db_write ${i} failed: ${JSON.stringify(r.reply)}`);
-      if (i > 0) hook.push(r.hookMs); // call 0 includes the first re-upload and connection
-    }
-    await d.stop();
-    await srv.stop();
+  /** Play both fixture traces through the plugin into `servers` of our servers; @returns hook times (ms). */
+  const hookTimes = async (servers: number, measureDirect: boolean): Promise<number[]> => {
+    const out: number[] = [];
+    for (const n of NODES) {
+      const trace = readTrace(path.join(FIX, n.name, n.trace));
+      const secret = await readSecretFile(path.join(FIX, n.name, 'hsm_secret'));
+      const nodePriv = nodePrivateKey(secret.secretData);
+      forgetSecret(secret);
+      const nodeId = parseNodeId((JSON.parse(readFileSync(path.join(FIX, n.name, 'getinfo.json'), 'utf8')) as { id: string }).id);
+      const srvs: Awaited<ReturnType<typeof startServer>>[] = [];
+      const entries = [];
+      for (let i = 0; i < servers; i++) {
+        const clientPriv = new Uint8Array(randomBytes(32));
+        const clientKey = publicKeyOf(clientPriv, 'client');
+        const srvDir = path.join(work, `srv-${n.name}-${servers}-${i}`);
+        mkdirSync(srvDir, { mode: 0o700 });
+        writeFileSync(path.join(srvDir, 'clients'), `${formatClientId(clientKey)}\n`);
+        const srv = await startServer(srvDir);
+        srvs.push(srv);
+        entries.push({ clientPrivateKey: clientPriv, nodeSignature: signRecognitionCode(nodePriv, clientKey), serverId: srv.serverPub, server: { host: '127.0.0.1', port: srv.port } });
+      }
+      const dir = path.join(work, `${n.name}-${servers}`);
+      mkdirSync(dir);
+      const wrapper = path.join(dir, 'cldcb-plugin-wrapper');
+      const [first, ...more] = entries;
+      writeFileSync(
+        wrapper,
+        formatPluginWrapper({ ...first!, nodeId, ...(more.length > 0 ? { moreServers: more, quorum: Math.floor(servers / 2) + 1 } : {}) }, { command: [process.execPath, path.join(ROOT, 'plugin/cldcb-plugin.mjs')] }),
+        { mode: 0o700 },
+      );
+      chmodSync(wrapper, 0o700);
+      const d = new LightningdDriver({ command: [wrapper], cwd: dir });
+      await d.getmanifest();
+      await d.init();
+      for (let i = 0; i < trace.length; i++) {
+        const r = await d.dbWrite(trace[i]!);
+        if (!r.ok) throw new Error(`db_write ${i} failed: ${JSON.stringify(r.reply)}`);
+        if (i > 0) out.push(r.hookMs); // call 0 includes the first re-upload and connection
+      }
+      await d.stop();
+      for (const srv of srvs) await srv.stop();
 
-    // Reference: the same writes straight into SQLite, same run, same disk.
-    const refPath = path.join(work, `${n.name}-direct.sqlite3`);
-    const db = new Database(refPath);
-    for (let i = 0; i < trace.length; i++) {
-      const t0 = performance.now();
-      applyIncrement(db, trace[i]!.writes);
-      if (i > 0) direct.push(performance.now() - t0);
+      if (!measureDirect) continue;
+      // Reference: the same writes straight into SQLite, same run, same disk.
+      const refPath = path.join(work, `${n.name}-direct.sqlite3`);
+      const db = new Database(refPath);
+      for (let i = 0; i < trace.length; i++) {
+        const t0 = performance.now();
+        applyIncrement(db, trace[i]!.writes);
+        if (i > 0) direct.push(performance.now() - t0);
+      }
+      db.close();
     }
-    db.close();
-  }
+    return out;
+  };
+  const hook = await hookTimes(1, true);
+  const hook3 = await hookTimes(3, false);
   hook.sort((a, b) => a - b);
   direct.sort((a, b) => a - b);
   const h50 = percentile(hook, 50);
@@ -139,6 +152,16 @@ try {
     { name: `db_write hook round trip p50 (${hook.length} calls, loopback, server fsync)`, value: h50, unit: 'ms', reference: { name: 'SQLite apply p50', value: d50 }, goal: '< 10 ms (original: 45 ms)', pass: h50 < 10 },
     { name: 'db_write hook round trip p99', value: h99, unit: 'ms', reference: { name: 'SQLite apply p99', value: d99 } },
     { name: 'hook p50 / SQLite apply p50', value: h50 / d50, unit: '×', goal: '< 21× (original)', pass: h50 / d50 < 21 },
+  );
+  // 3. Three servers, quorum 2: every write goes to all three, answered once two stored it.
+  hook3.sort((a, b) => a - b);
+  const q50 = percentile(hook3, 50);
+  const q99 = percentile(hook3, 99);
+  rows.push(
+    { name: `3 servers, quorum 2: hook p50 (${hook3.length} calls)`, value: q50, unit: 'ms', reference: { name: '1 server p50', value: h50 } },
+    { name: '3 servers, quorum 2: hook p99', value: q99, unit: 'ms', reference: { name: '1 server p99', value: h99 } },
+    { name: 'hook p50, 3 servers / 1 server', value: q50 / h50, unit: '×', goal: '≤ 1.3×', pass: q50 / h50 <= 1.3 },
+    { name: 'hook p99, 3 servers / 1 server', value: q99 / h99, unit: '×', goal: '≤ 1.5×', pass: q99 / h99 <= 1.5 },
   );
 
   // ---------------------------------------------------------------------------------------
