@@ -12,7 +12,7 @@ import { nodePrivateKey } from '../../shared/secrets/nodeKey';
 import { afterRecovery, afterRecoveryHtml, LIGHTNINGD_DATABASE } from '../../shared/recovery/afterRecovery';
 import { disposeSearch, recover, searchEntries } from '../services/recovery/engine';
 import { drillHtml, drillJson, findDemoRoot, runDemoDrill, runLiveDrill, type DrillReport } from '../services/recovery/drill';
-import { verdictHtml, verdictJson } from '../services/recovery/report';
+import { sourceRows, verdictHtml, verdictJson } from '../services/recovery/report';
 import type { RecoveryEvent, RecoveryVerdict, RecoverySource, SearchResult } from '../services/recovery/types';
 import { writeFileAtomic } from '../services/atomicFile';
 import { DrillHistory } from '../services/drillHistory';
@@ -91,10 +91,34 @@ export function searchView(r: SearchResult): SearchView {
   };
 }
 
-const afterRecoveryOf = (v: RecoveryVerdict) =>
-  afterRecovery({ stale: v.stale, databasePath: v.database.path, nodeId: v.nodeId, dataVersion: v.dataVersion, engineSteps: v.nextSteps });
+/** Stale only because the sources do not prove it is the newest (more of the node's servers can settle it). */
+const onlyNotProven = (v: RecoveryVerdict): boolean =>
+  v.stale && v.freshness.state === 'not-proven' && v.freshness.policy !== undefined && v.freshness.diverged.length === 0 && v.staleReasons.every((r) => r.startsWith('Not proven'));
 
-export const verdictView = (v: RecoveryVerdict): VerdictView => ({ ...v, afterRecovery: afterRecoveryOf(v) });
+const afterRecoveryOf = (v: RecoveryVerdict) =>
+  afterRecovery({
+    stale: v.stale,
+    databasePath: v.database.path,
+    nodeId: v.nodeId,
+    dataVersion: v.dataVersion,
+    engineSteps: v.nextSteps,
+    ...(onlyNotProven(v) ? { notProven: { missingServers: v.freshness.missingServers.length } } : {}),
+  });
+
+export const verdictView = (v: RecoveryVerdict): VerdictView => ({
+  ...v,
+  freshness: {
+    state: v.freshness.state,
+    reason: v.freshness.reason,
+    ...(v.freshness.policy ? { policy: { ...v.freshness.policy, serverIds: [...v.freshness.policy.serverIds] } } : {}),
+    answered: v.freshness.answered,
+    ...(v.freshness.needed !== undefined ? { needed: v.freshness.needed } : {}),
+    missingServers: [...v.freshness.missingServers],
+  },
+  // The report's rows (report.ts): the same names, outcomes and reasons as `recover --json` sources.
+  sourceOutcomes: sourceRows(v),
+  afterRecovery: afterRecoveryOf(v),
+});
 
 /** The one line a drill leaves in the history. */
 function historyEntry(r: DrillReport): DrillHistoryEntry {
@@ -112,7 +136,8 @@ function historyEntry(r: DrillReport): DrillHistoryEntry {
 }
 
 export function recoverHandlers({ deps, session, now }: BackendContext): HandlerGroup<C> {
-  let serverDir: string | null = null;
+  /** The folders chosen for the source list's rows (by the row's slot); the renderer names the row, never a path. */
+  const serverDirs = new Map<number, string>();
   let lightningDir: string | null = null;
   let drillServerDir: string | null = null;
   let drillLiveDir: string | null = null;
@@ -147,13 +172,42 @@ export function recoverHandlers({ deps, session, now }: BackendContext): Handler
     }
   };
 
-  const sourcesFor = (kind: 'dir' | 'server', address?: string, serverHost?: string, dir = serverDir): RecoverySource[] => {
+  const sourcesFor = (kind: 'dir' | 'server', address: string | undefined, serverHost: string | undefined, dir: string | null): RecoverySource[] => {
     if (kind === 'dir') {
       if (!dir) throw new CldcbError('bad_input', 'Choose the copy of the server directory first.');
       return [{ kind: 'serverDir', dir, ...(serverHost?.trim() ? { serverHost: serverHost.trim() } : {}) }];
     }
     if (!address) throw new CldcbError('bad_input', 'Type the server as SID@HOST:PORT (the server id 52…/53… from its server_id file, then its address).');
     return [{ kind: 'server', address }];
+  };
+
+  /**
+   * The Recover screen's source list as the engine's sources, in the operator's order: each folder
+   * row by the folder chosen for it, each server row by its address. The same folder or server
+   * twice would count one server as two towards the freshness proof: refused.
+   */
+  const searchSources = (rows: readonly ({ kind: 'dir'; slot: number; serverHost?: string | undefined } | { kind: 'server'; address: string })[]): RecoverySource[] => {
+    const seen = new Map<string, number>();
+    return rows.map((r, i) => {
+      const say = (text: string): string => (rows.length > 1 ? `Source ${i + 1}: ${text}` : text.charAt(0).toUpperCase() + text.slice(1));
+      let source: RecoverySource;
+      let same: string;
+      if (r.kind === 'dir') {
+        const dir = serverDirs.get(r.slot);
+        if (!dir) throw new CldcbError('bad_input', say('choose the copy of the server directory first.'));
+        source = { kind: 'serverDir', dir, ...(r.serverHost?.trim() ? { serverHost: r.serverHost.trim() } : {}) };
+        same = `dir:${path.resolve(dir)}`;
+      } else {
+        const address = r.address.trim();
+        if (!address) throw new CldcbError('bad_input', say('type the server as SID@HOST:PORT (the server id 52…/53… from its server_id file, then its address).'));
+        source = { kind: 'server', address };
+        same = `server:${address.toLowerCase()}`;
+      }
+      const j = seen.get(same);
+      if (j !== undefined) throw new CldcbError('bad_input', `Source ${i + 1} is the same ${r.kind === 'dir' ? 'folder' : 'server'} as source ${j + 1}: each source must be another server or copy (one server counted twice would prove nothing). Remove one.`);
+      seen.set(same, i);
+      return source;
+    });
   };
 
   /** A directory dialog whose answer stays here (the renderer never names a path). */
@@ -190,19 +244,24 @@ export function recoverHandlers({ deps, session, now }: BackendContext): Handler
   };
 
   return {
-    'recover.chooseServerDir': chooseInto('Choose the copy of the backup server directory', (d) => (serverDir = d)),
+    'recover.chooseServerDir': ({ slot }) => chooseInto('Choose the copy of the backup server directory', (d) => serverDirs.set(slot ?? 0, d))(),
     'recover.chooseLightningDir': chooseInto('Choose the lightning directory to restore into (…/bitcoin)', (d) => (lightningDir = d)),
 
-    'recover.startSearch': async ({ source, address, serverHost, online }) => {
+    'recover.startSearch': async ({ sources: rows, online }) => {
       session.get();
-      const sources = sourcesFor(source, address, serverHost);
-      if (source === 'server' && !online)
-        throw new CldcbError('offline', 'This laptop is offline. Switch on online mode for this action to contact the server, or use a copy of its directory.');
+      const sources = searchSources(rows);
+      const addresses = rows.flatMap((r) => (r.kind === 'server' ? [r.address.trim()] : []));
+      const anyServer = addresses.length > 0;
+      if (anyServer && !online)
+        throw new CldcbError(
+          'offline',
+          `This laptop is offline. Switch on online mode for this action to contact the server${addresses.length > 1 ? 's' : ''}, or use a copy of ${addresses.length > 1 ? 'their directories' : 'its directory'}.`,
+        );
       // The renderer's switch only asks; the operator's answer in the main process's dialog is the grant.
-      const action = 'Find your entries on the backup server';
-      const granted = source === 'server' && (await grantOnline(deps, { action, destination: address!.trim() }));
-      if (source === 'server' && !granted)
-        throw new CldcbError('offline', 'Online mode was not confirmed, so the server was not contacted (nothing was sent). Confirm it when asked, or use a copy of its directory.');
+      const action = addresses.length > 1 ? 'Find your entries on the backup servers' : 'Find your entries on the backup server';
+      const granted = anyServer && (await grantOnline(deps, { action, destination: addresses.join(', ') }));
+      if (anyServer && !granted)
+        throw new CldcbError('offline', 'Online mode was not confirmed, so no server was contacted (nothing was sent). Confirm it when asked, or use copies of the server directories.');
       dropSearch();
       const jobId = session.jobs.start('recover-search', (ctl) =>
         withNetworkScope({ online: granted, action }, () => withNodeKey(async (key) => {

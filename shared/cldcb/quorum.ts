@@ -9,6 +9,9 @@ import { CldcbError } from '../errors';
 /** Servers one wrapper may name (1 + `.2` … `.9`). */
 export const MAX_SERVERS = 9;
 
+/** Sources one recovery reads at once: the node's servers (up to MAX_SERVERS) and older copies of their directories. */
+export const MAX_RECOVERY_SOURCES = 16;
+
 /** A majority of `n`: with k of n acknowledgements, any n − k + 1 = k servers hold every committed write. */
 export function defaultQuorum(n: number): number {
   return Math.floor(n / 2) + 1;

@@ -14,7 +14,7 @@ import type { Result } from '../errors';
 import type { Network, RecoveryProgress, ScbChannel, ScbSource, WalkthroughStep } from '../scb';
 import type { MacaroonInspection, RuneInspection } from '../credentials';
 import type { AfterRecoveryStep } from '../recovery/afterRecovery';
-import { MAX_SERVERS } from '../cldcb/quorum';
+import { MAX_RECOVERY_SOURCES, MAX_SERVERS } from '../cldcb/quorum';
 
 /** Phantom value carrying an output type. */
 const out = <T>(): T => undefined as unknown as T;
@@ -31,6 +31,8 @@ const printed = out<{ printed: true } | null>();
 const installChoice = z
   .object({ servers: z.array(z.string().max(300)).min(1).max(MAX_SERVERS), quorum: z.string().max(20).optional() })
   .strict();
+/** A row of the Recover screen's source list (its stable key). */
+const sourceSlot = z.number().int().min(0).max(1_000_000);
 const installServerIndex = z.object({ server: z.number().int().min(0).max(MAX_SERVERS - 1).optional() }).strict();
 
 export type SecretFormat = 'plain' | 'encrypted' | 'mnemonic' | 'mnemonic-passphrase';
@@ -214,6 +216,40 @@ export interface VerdictView {
   candidates: RecoveryCandidateView[];
   /** Where the files went and what to do now (shared/recovery/afterRecovery.ts). */
   afterRecovery: AfterRecoveryView;
+  /** Whether the sources prove this is the node's newest state (issue 11; the engine's freshness.ts). */
+  freshness: FreshnessView;
+  /** One row per source searched, in the order given: what it holds against the newest. */
+  sourceOutcomes: SourceFreshnessView[];
+}
+/** The freshness verdict: proven only when enough of the node's own servers (sealed in the backup) answered. */
+export interface FreshnessView {
+  state: 'proven' | 'not-proven';
+  /** The plain sentence: why proven, or why not and what is missing. */
+  reason: string;
+  /** n, k and the server ids sealed in the backup (absent: the backup names no servers — one server, or made before CLDCB knew several). */
+  policy?: { quorum: number; servers: number; serverIds: string[] };
+  /** The node's servers that answered with a readable backup (or provably none). */
+  answered: number;
+  /** n − k + 1: how many must answer for a proof. */
+  needed?: number;
+  /** The node's servers not read yet (52…/53…). */
+  missingServers: string[];
+}
+export type SourceFreshnessOutcome = 'newest' | 'behind' | 'diverged' | 'missing' | 'unreachable' | 'refused';
+export interface SourceFreshnessView {
+  /** The source as the search named it (a folder's path, a server's address). */
+  name: string;
+  serverId?: string;
+  outcome: SourceFreshnessOutcome;
+  dataVersion?: number;
+  /** Time of its last increment (unix seconds), when known. */
+  time?: number;
+  /** `behind`: by how many data_versions. */
+  behindBy?: number;
+  /** One of the node's servers by the sealed policy. */
+  policyServer?: boolean;
+  /** Why, in a sentence. */
+  detail: string;
 }
 export interface AfterRecoveryView {
   /** The database was written under a name lightningd does not open (a possibly stale rebuild). */
@@ -421,18 +457,37 @@ export const contract = {
   'scb.saveReport': { input: z.object({ format: z.enum(['json', 'pdf']) }).strict(), output: out<ChoosePathResult | null>() },
   'scb.printReport': { input: z.object({}).strict(), output: printed },
 
-  /** Pick a copy of a server directory (ours or the original's); the path stays in the backend. */
-  'recover.chooseServerDir': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
+  /**
+   * Pick a copy of a server directory (ours or the original's) for the source list's row `slot`;
+   * the path stays in the backend, the search names the row.
+   */
+  'recover.chooseServerDir': { input: z.object({ slot: sourceSlot.optional() }).strict(), output: out<ChoosePathResult | null>() },
   /** Pick the lightning directory the database and wrapper go to (never overwritten). */
   'recover.chooseLightningDir': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
-  /** Start finding this node's entries. `online` is the operator's switch for this action. */
+  /**
+   * Start finding this node's entries on every source at once (issue 11: servers online and copies
+   * of server directories, mixed). `online` is the operator's switch for this action.
+   */
   'recover.startSearch': {
     input: z
       .object({
-        source: z.enum(['dir', 'server']),
-        address: z.string().max(300).optional(),
-        /** For a directory copy: the server's host:port, written into the fresh wrapper (the directory does not record it). */
-        serverHost: z.string().max(300).optional(),
+        sources: z
+          .array(
+            z.discriminatedUnion('kind', [
+              z
+                .object({
+                  kind: z.literal('dir'),
+                  /** The row whose folder was chosen (recover.chooseServerDir). */
+                  slot: sourceSlot,
+                  /** The server's host:port, written into the fresh wrapper (a directory does not record it). */
+                  serverHost: z.string().max(300).optional(),
+                })
+                .strict(),
+              z.object({ kind: z.literal('server'), address: z.string().max(300) }).strict(),
+            ]),
+          )
+          .min(1)
+          .max(MAX_RECOVERY_SOURCES),
         online: z.boolean(),
       })
       .strict(),

@@ -31,6 +31,12 @@ export interface AfterRecoveryInput {
   readonly dataVersion: number;
   /** The engine's own next steps (RecoveryVerdict.nextSteps), in order. */
   readonly engineSteps: readonly string[];
+  /**
+   * Set aside only because the sources do not prove it is the newest state (several servers,
+   * issue 11): reading more of the node's servers settles it, so the SCB path is the way out only
+   * when they cannot be read.
+   */
+  readonly notProven?: { readonly missingServers: number };
 }
 
 export interface AfterRecovery {
@@ -67,12 +73,18 @@ export function afterRecovery(v: AfterRecoveryInput): AfterRecovery {
         command: `mv ${sh(v.databasePath)} ${sh(`${v.databasePath}.stale-${v.dataVersion}`)}`,
         warning: true,
       });
-    steps.push(...engine, {
-      id: 'scb',
-      title: 'Get the channel funds back with the SCB path',
-      detail:
-        'Start a fresh node with the same hsm_secret and an empty lightning directory, have every peer force-close, and follow each channel until its funds are back on chain (the SCB screen walks you through it).',
-    });
+    const scb =
+      'Start a fresh node with the same hsm_secret and an empty lightning directory, have every peer force-close, and follow each channel until its funds are back on chain (the SCB screen walks you through it).';
+    steps.push(
+      ...engine,
+      v.notProven
+        ? {
+            id: 'scb',
+            title: "Only if the node's other servers cannot be read: the SCB path",
+            detail: `First add ${v.notProven.missingServers > 1 ? 'the missing servers' : 'the missing server'} (online, or a copy of ${v.notProven.missingServers > 1 ? 'their directories' : 'its directory'}) to the sources and recover again into an empty directory: that proves whether this is the newest state. If that is impossible: ${scb}`,
+          }
+        : { id: 'scb', title: 'Get the channel funds back with the SCB path', detail: scb },
+    );
     return { databaseAside, staleInPlace, lightningDir: dir, steps };
   }
   steps.push({

@@ -21,7 +21,7 @@ test('§5 drill my own node from its server directory, compared with its live da
   await searchServerDir(app, server.dir);
   await chooseLightningDir(app, live);
   await page.getByRole('button', { name: 'Rebuild and verify' }).click();
-  await expect(page.getByTestId('verdict')).toContainText('Rebuilt and verified', { timeout: 60_000 });
+  await expect(page.getByTestId('verdict')).toContainText('Rebuilt and checked: integrity ok', { timeout: 60_000 });
   const liveDb = readFileSync(path.join(live, 'lightningd.sqlite3'));
 
   await page.getByRole('button', { name: 'Drill', exact: true }).click();

@@ -53,7 +53,11 @@ test('recover from a copy of a server directory with several clients: find ours,
   await page.getByRole('button', { name: 'Rebuild and verify' }).click();
   await expect(page.getByTestId('verdict')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('verdict-dv')).toHaveText(String(server.finalDv));
-  await expect(page.getByTestId('verdict')).toContainText('Rebuilt and verified');
+  await expect(page.getByTestId('verdict')).toContainText('Rebuilt and checked: integrity ok');
+  // One server: nothing can prove it is the newest (a dropped tail is invisible), and the screen never says it is.
+  await expect(page.getByTestId('verdict')).not.toContainText('verified');
+  await expect(page.getByTestId('freshness-state')).toContainText('Not proven to be the newest state. This backup names no other servers');
+  await expect(page.getByTestId('freshness-source')).toContainText('newest');
   await app.shot('19-recover-verdict');
   const db = path.join(target, 'lightningd.sqlite3');
   expect(existsSync(db)).toBe(true);

@@ -176,7 +176,7 @@ test('§6 §7 the goal is carried from Home to "what to do now"; the verdict tak
   await page.getByRole('button', { name: 'Choose the lightning directory…' }).click();
   await page.getByRole('button', { name: 'Rebuild and verify' }).click();
   const verdict = page.getByTestId('verdict');
-  await expect(verdict).toContainText('Rebuilt and verified', { timeout: 60_000 });
+  await expect(verdict).toContainText('Rebuilt and checked: integrity ok', { timeout: 60_000 });
   // The verdict takes the focus and is in view (it used to render below the fold).
   await expect(verdict).toBeFocused();
   await expect(verdict).toBeInViewport({ ratio: 0.1 });

@@ -29,6 +29,14 @@ describe('afterRecovery', () => {
     expect(a.steps.some((s) => s.id === 'start')).toBe(false);
   });
 
+  it('set aside only because several servers do not prove it fresh (issue 11): the SCB path only if the missing servers cannot be read', () => {
+    const a = afterRecovery({ ...base, stale: true, databasePath: '/n/lightningd.sqlite3.stale-104', engineSteps: ['Recover again with 1 more of the node’s servers.'], notProven: { missingServers: 2 } });
+    expect(a.steps.map((s) => s.id)).toEqual(['engine-1', 'scb']);
+    expect(a.steps[1]!.title).toBe("Only if the node's other servers cannot be read: the SCB path");
+    expect(a.steps[1]!.detail).toMatch(/^First add the missing servers \(online, or a copy of their directories\) to the sources and recover again/);
+    expect(afterRecovery({ ...base, stale: true, databasePath: '/n/x.stale-104', notProven: { missingServers: 1 } }).steps.at(-1)!.detail).toMatch(/^First add the missing server \(online, or a copy of its directory\)/);
+  });
+
   it('a stale database under the name lightningd opens (never from today’s engine): moving it aside comes first', () => {
     const a = afterRecovery({ ...base, stale: true, databasePath: "/my node/lightningd.sqlite3" });
     expect(a.staleInPlace).toBe(true);

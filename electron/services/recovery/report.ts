@@ -3,7 +3,7 @@
  * what `cldcb-client recover --json` prints), as plain text, and as a self-contained
  * printable HTML page (inline CSS, no scripts, no external resources). Pure.
  */
-import type { RecoveryVerdict, RecoveryWarning } from './types';
+import type { RecoveryVerdict, RecoveryWarning, SourceOutcome } from './types';
 
 export const iso = (unix: number): string => new Date(unix * 1000).toISOString().replace('.000Z', 'Z');
 
@@ -75,7 +75,7 @@ export function verdictJson(v: RecoveryVerdict): Record<string, unknown> {
 }
 
 /** One row per source: the search's label and server id with the freshness outcome. */
-export function sourceRows(v: RecoveryVerdict): { name: string; serverId?: string; outcome: string; dataVersion?: number; time?: number; behindBy?: number; policyServer?: boolean; detail: string }[] {
+export function sourceRows(v: RecoveryVerdict): { name: string; serverId?: string; outcome: SourceOutcome; dataVersion?: number; time?: number; behindBy?: number; policyServer?: boolean; detail: string }[] {
   return v.freshness.sources.map((f, i) => ({
     name: v.sourceLabels?.[i] ?? `source ${i + 1}`,
     ...(v.sourceServerIds?.[i] ? { serverId: v.sourceServerIds[i] } : {}),

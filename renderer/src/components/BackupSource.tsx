@@ -1,7 +1,7 @@
 /**
  * Where the backup is: a copy of the server's directory (offline) or the server itself (online,
- * for this one action). The Recover and Drill screens ask the same question with these fields;
- * several servers (issue 11) will add rows here.
+ * for this one action): the Drill screen's question. The Recover screen reads several sources at
+ * once (issue 11): SourceList.tsx.
  */
 import type { ReactNode } from 'react';
 

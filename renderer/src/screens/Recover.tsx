@@ -12,17 +12,10 @@ import { EntriesList } from '../components/EntriesList';
 import { SaveReportButtons } from '../components/SaveReportButtons';
 import { conclusion, SourceOutcomes } from '../components/SourceOutcomes';
 import { AfterRecoveryPanel } from '../components/AfterRecovery';
-import {
-  BackupSourceFields,
-  EMPTY_SOURCE,
-  sourceReady,
-  type BackupSourceState,
-} from '../components/BackupSource';
+import { anyServer, FIRST_SOURCES, searchRequest, SourceListFields, sourcesReady, type SourceListState } from '../components/SourceList';
+import { FreshnessPanel } from '../components/Freshness';
+import { when } from '../components/time';
 
-export const when = (t?: number, basis?: string) =>
-  t
-    ? `${new Date(t * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC${basis === 'mtime' ? ' (file time)' : ''}`
-    : 'unknown';
 
 /** The search's outcome in one sentence, with the next step (never a dead end). */
 function SearchConclusionView({
@@ -105,6 +98,7 @@ function CandidatesTable({
       <thead>
         <tr>
           <th>use</th>
+          <th>source</th>
           <th>client id</th>
           <th>data_version</th>
           <th>last write</th>
@@ -125,6 +119,9 @@ function CandidatesTable({
                 disabled={Boolean(c.error)}
                 onChange={() => onChoose(c.clientId)}
               />
+            </td>
+            <td data-label="source" className="mono small">
+              {c.sourceLabel}
             </td>
             <td data-label="client id" className="small">
               <GroupedId id={c.clientId} />
@@ -169,10 +166,56 @@ function VerdictFacts({ verdict }: { verdict: VerdictView }) {
   );
 }
 
+/**
+ * The verdict in one line. "Verified" only with a proof of freshness: a rebuild whose sources do not
+ * prove it is the newest says "checked", and one set aside because it is not proven says what to
+ * read next — never the SCB path first, when more servers can settle it.
+ */
+function VerdictHeadline({ verdict, onScb, onAddSource }: { verdict: VerdictView; onScb(): void; onAddSource(): void }) {
+  const f = verdict.freshness;
+  const onlyNotProven = verdict.stale && f.state === 'not-proven' && f.policy !== undefined && verdict.staleReasons.every((r) => r.startsWith('Not proven'));
+  if (onlyNotProven)
+    return (
+      <div className="verdict bad" role="alert" data-testid="verdict-headline">
+        <strong>Not proven to be the newest state — the database was set aside</strong> as {verdict.database.path} (lightningd does not open
+        that name). Do not start lightningd on it: {f.needed !== undefined && f.needed > f.answered ? `read ${f.needed - f.answered} more of the node's servers` : "read the node's other servers"}{' '}
+        and recover again; only if none can be read, the SCB path.{' '}
+        <button type="button" className="link" onClick={onAddSource}>
+          Add a source
+        </button>
+      </div>
+    );
+  if (verdict.stale)
+    return (
+      <div className="verdict bad" role="alert" data-testid="verdict-headline">
+        <strong>The state may be stale.</strong> {verdict.staleReasons.join(' ')} {verdict.staleAdvice}{' '}
+        <button type="button" className="link" onClick={onScb}>
+          Go to the SCB path
+        </button>
+      </div>
+    );
+  if (!verdict.ok)
+    return (
+      <p className="verdict bad" data-testid="verdict-headline">
+        Rebuilt, but see the warnings.
+      </p>
+    );
+  return f.state === 'proven' ? (
+    <p className="verdict ok" data-testid="verdict-headline">
+      Rebuilt, verified and proven fresh: integrity ok, data_version {verdict.dataVersion} matches the last increment, and {f.answered} of the
+      node&apos;s {f.policy?.servers} servers answered.
+    </p>
+  ) : (
+    <p className="verdict warn" data-testid="verdict-headline">
+      Rebuilt and checked: integrity ok, data_version {verdict.dataVersion} matches the last increment. Not proven to be the newest state (below):
+      compare its data_version and last write with what you know of the node before starting it.
+    </p>
+  );
+}
+
 export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
-  const [src, setSrc] = useState<BackupSourceState>(EMPTY_SOURCE);
-  const { mode, address, online } = src;
-  const [serverHost, setServerHost] = useState('');
+  const [src, setSrc] = useState<SourceListState>(FIRST_SOURCES);
+  const online = src.online && anyServer(src);
   const [searchJob, setSearchJob] = useState<string | null>(null);
   const search = useJob<SearchView>(searchJob);
   const [live, setLive] = useState<SearchProgressView | null>(null);
@@ -226,22 +269,16 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
     setLive(null);
     setEntriesTotal(0);
     setSearchJob(null);
-    const r = await findAction.run(() =>
-      call(
-        api().recover.startSearch({
-          source: mode,
-          ...(mode === 'server'
-            ? { address: address.trim() }
-            : serverHost.trim()
-              ? { serverHost: serverHost.trim() }
-              : {}),
-          online,
-        }),
-      ),
-    );
+    const r = await findAction.run(() => call(api().recover.startSearch(searchRequest(src))));
     if (r) setSearchJob(r.jobId);
   };
-  const canFind = sourceReady(src);
+  const canFind = sourcesReady(src);
+  /** Back to the source list to add a server the proof still needs. */
+  const addSourceAgain = () => {
+    const add = document.getElementById('add-source');
+    add?.scrollIntoView({ block: 'center' });
+    add?.focus();
+  };
   const start = async () => {
     // The staleness check is only as good as this number: refuse what does not parse, never drop it.
     const dv = parseDataVersionText(lastDv);
@@ -284,30 +321,15 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
       >
         <fieldset>
           <legend>1. Where is the backup?</legend>
-          <BackupSourceFields
-            id="recover"
+          <SourceListFields
             value={src}
             onChange={setSrc}
-            onChooseDir={() =>
+            onChooseDir={(key) =>
               void dirAction
-                .run(() => call(api().recover.chooseServerDir({})))
-                .then((r) => r && setSrc((v) => ({ ...v, dir: r.path })))
+                .run(() => call(api().recover.chooseServerDir({ slot: key })))
+                .then((r) => r && setSrc((v) => ({ ...v, rows: v.rows.map((x) => (x.key === key ? { ...x, dir: r.path } : x)) })))
             }
-            dirExtra={
-              <>
-                <ActionError action={dirAction} />
-                <label htmlFor="server-host">
-                  The server's address (host:port) for the new plugin wrapper
-                </label>
-                <input
-                  id="server-host"
-                  className="mono"
-                  spellCheck={false}
-                  value={serverHost}
-                  onChange={(e) => setServerHost(e.target.value)}
-                />
-              </>
-            }
+            dirError={<ActionError action={dirAction} />}
           />
           <button type="submit" disabled={!canFind}>
             Find my entries
@@ -318,7 +340,7 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
 
       {searchJob && (
         <fieldset>
-          <legend>2. Entries on the server</legend>
+          <legend>2. Entries on the {src.rows.length > 1 ? 'sources' : 'server'}</legend>
           <ProgressBar
             status={search}
             onCancel={() => void findAction.run(() => call(api().job.cancel({ jobId: searchJob })))}
@@ -432,20 +454,8 @@ export function Recover({ secret, go, goal, setGoal }: ScreenProps) {
       {verdict && (
         <ResultRegion show={verdict} className="verdict-panel" testId="verdict" label="Verdict">
           <h2>5. Verdict</h2>
-          {verdict.stale ? (
-            <div className="verdict bad" role="alert">
-              <strong>The state may be stale.</strong> {verdict.staleReasons.join(' ')} {verdict.staleAdvice}{' '}
-              <button type="button" className="link" onClick={toScb}>
-                Go to the SCB path
-              </button>
-            </div>
-          ) : (
-            <p className={verdict.ok ? 'verdict ok' : 'verdict bad'}>
-              {verdict.ok
-                ? 'Rebuilt and verified: integrity ok, data_version matches the last increment.'
-                : 'Rebuilt, but see the warnings.'}
-            </p>
-          )}
+          <VerdictHeadline verdict={verdict} onScb={toScb} onAddSource={addSourceAgain} />
+          <FreshnessPanel verdict={verdict} />
           <VerdictFacts verdict={verdict} />
           {verdict.warnings.length > 0 && (
             <ul className="warnings">
