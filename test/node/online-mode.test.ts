@@ -106,7 +106,7 @@ describe('recover.startSearch: the renderer asks, the main process grants', () =
   async function search(b: Backend): Promise<Result<{ jobId: string }>> {
     if (!((await b.dispatch('secret.current', {}, 'app://cldcb/index.html')) as Result<unknown> & { value?: unknown }).value)
       expect(await call(b, 'secret.loadText', { text: NODE_SECRET })).toMatchObject({ ok: true });
-    return call(b, 'recover.startSearch', { source: 'server', address: `${SID}@localhost:${port}`, online: true });
+    return call(b, 'recover.startSearch', { sources: [{ kind: 'server', address: `${SID}@localhost:${port}` }], online: true });
   }
   async function settle(b: Backend, jobId: string): Promise<void> {
     for (let i = 0; i < 200; i++) {
