@@ -20,6 +20,7 @@ import { credentialHandlers } from './handlers/credentials';
 import { jobHandlers } from './handlers/jobs';
 import { recoverHandlers } from './handlers/recover';
 import { installHandlers } from './handlers/install';
+import { statusHandlers } from './handlers/status';
 import { withNetworkScope } from './services/networkGuard';
 
 export type { HandlerDeps, OnlineRequest } from './handlers/context';
@@ -42,6 +43,7 @@ export function createHandlers(deps: HandlerDeps): Backend {
     ...scbHandlers(ctx),
     ...recoverHandlers(ctx),
     ...installHandlers(ctx),
+    ...statusHandlers(ctx),
     ...credentialHandlers(ctx),
     ...jobHandlers(ctx),
   };

@@ -14,9 +14,10 @@ import { ScbRecovery } from './screens/ScbRecovery';
 import { Recover } from './screens/Recover';
 import { Drill } from './screens/Drill';
 import { Install } from './screens/Install';
+import { BackupStatus } from './screens/BackupStatus';
 import { Credentials } from './screens/Credentials';
 
-export type Screen = 'home' | 'import' | 'nodeid' | 'paper' | 'sheet' | 'export' | 'scb' | 'recover' | 'drill' | 'install' | 'credentials';
+export type Screen = 'home' | 'import' | 'nodeid' | 'paper' | 'sheet' | 'export' | 'scb' | 'recover' | 'drill' | 'install' | 'status' | 'credentials';
 
 /** What a screen may be opened with (e.g. the paper check opened from a node id mismatch). */
 export interface ScreenParams {
@@ -45,6 +46,7 @@ const NAV: { screen: Screen; label: string; needsSecret?: boolean }[] = [
   { screen: 'export', label: 'Export secret', needsSecret: true },
   { screen: 'scb', label: 'SCB force-close recovery', needsSecret: true },
   { screen: 'install', label: 'Install backup', needsSecret: true },
+  { screen: 'status', label: 'Backup status' },
   { screen: 'drill', label: 'Drill' },
   { screen: 'credentials', label: 'Credentials' },
 ];
@@ -196,6 +198,7 @@ export function App() {
           {screen === 'recover' && <Recover {...props} />}
           {screen === 'drill' && <Drill {...props} />}
           {screen === 'install' && <Install {...props} />}
+          {screen === 'status' && <BackupStatus {...props} />}
           {screen === 'credentials' && <Credentials {...props} />}
         </main>
       </div>

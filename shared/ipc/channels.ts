@@ -45,6 +45,8 @@ export const CHANNELS = [
   'install.saveWrapper',
   'install.saveClientId',
   'install.saveClientKey',
+  'status.chooseLightningDir',
+  'status.read',
   'cred.inspect',
   'cred.restrict',
   'cred.mintRune',

@@ -327,6 +327,38 @@ export interface InstallCheckView {
   k: number | null;
 }
 
+/** Where a backup server stands against lightningd's database (the plugin's state file for it). */
+export type ServerStandingView = 'current' | 'behind' | 'ahead' | 'none' | 'unbound' | 'unknown';
+/** A node's backup as its lightning directory records it (what `cldcb-client status` prints). */
+export interface BackupStatusView {
+  lightningDir: string;
+  database: { file: string; dataVersion: number | null; error: string | null };
+  /** k (1 for one server). */
+  quorum: number;
+  servers: {
+    index: number;
+    serverId: string;
+    address: string;
+    proxy: string | null;
+    clientId: string;
+    stateFile: string;
+    /** The last data_version the server acknowledged (null: none known). */
+    dataVersion: number | null;
+    /** When (unix seconds; the state file's mtime). */
+    acknowledgedAt: number | null;
+    /** The database's data_version minus the server's. */
+    lag: number | null;
+    standing: ServerStandingView;
+    /** The standing in a sentence, as the CLI says it. */
+    standingText: string;
+  }[];
+  /** Servers current with the database (null: the database's data_version is unknown). */
+  current: number | null;
+  /** What the last stop of lightningd left in the backup, in a sentence. */
+  lastStop: { warning: boolean; message: string } | null;
+  afterStopRunning: boolean;
+}
+
 /** A macaroon or a rune as the Credentials screen shows it (the engine's descriptions are plain JSON). */
 export interface CredentialView {
   kind: 'macaroon' | 'rune';
@@ -548,6 +580,11 @@ export const contract = {
   /** `server`: which server's client id or key (0-based; default the first). */
   'install.saveClientId': { input: installServerIndex, output: out<ChoosePathResult | null>() },
   'install.saveClientKey': { input: installServerIndex, output: out<ChoosePathResult | null>() },
+
+  /** Pick a node's lightning directory (or a copy of it) to show where its backup servers stand; only read. */
+  'status.chooseLightningDir': { input: z.object({}).strict(), output: out<ChoosePathResult | null>() },
+  /** Read the chosen directory (again): the wrapper's servers, the plugin's state files, the database read-only. */
+  'status.read': { input: z.object({}).strict(), output: out<BackupStatusView>() },
 
   /** Describe a macaroon or a rune (auto-detected); verify a macaroon with its root key at a time and IP. */
   'cred.inspect': {

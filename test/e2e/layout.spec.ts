@@ -19,6 +19,7 @@ const SCREENS = [
   ['Export secret', 'export', 'Export the secret'],
   ['SCB force-close recovery', 'scb', 'Get the channel funds back'],
   ['Install backup', 'install', 'Install the backup'],
+  ['Backup status', 'status', 'Backup status'],
   ['Drill', 'drill', 'Disaster-recovery drill'],
   ['Credentials', 'credentials', 'Credentials: runes and macaroons'],
 ] as const;

@@ -22,6 +22,7 @@ import { forgetSecret } from '../../../shared/secrets/hsmSecret';
 import { publicKeyOf } from '../../../shared/noise/primitives';
 import { newClientKey } from '../../../electron/services/installCeremony';
 import { readSecretFile } from '../../../electron/services/secretFiles';
+import { stateFileName } from '../../../electron/services/pluginState';
 import { QuorumBackup } from '../../../plugin/quorum';
 import type { TraceCall } from '../../../electron/services/lightningdPlayer';
 import { ensureServerBuilt, ROOT, startServer, type ServerProcess } from './server-harness';
@@ -47,6 +48,13 @@ export interface QuorumArchives {
   readonly finalDataVersion: number;
   /** The node's final database (what a recovery must rebuild). */
   readonly database: string;
+  /**
+   * The node's lightning directory as the plugin left it: the wrapper (`cldcb-plugin-wrapper`),
+   * lightningd.sqlite3 and each server's chain-head state file.
+   */
+  readonly lightningDir: string;
+  /** Server 2's state file as it was when the older copy was taken (a server that stopped acknowledging then). */
+  readonly server2StateAtCopy: { readonly name: string; readonly file: string };
   /** The node's hsm_secret (mnemonic format, no passphrase). */
   readonly hsmSecret: string;
   dispose(): void;
@@ -89,9 +97,11 @@ export async function makeQuorumArchives(opts: { splitAt?: number } = {}): Promi
       servers: servers.map((s, i) => ({ serverKey: s.serverPub, server: { host: '127.0.0.1', port: s.port }, clientPrivateKey: clientPrivs[i]! })),
       quorum: 2,
     });
-    const cfg = parsePluginWrapper(formatPluginWrapper(signed.input));
+    const wrapperText = formatPluginWrapper(signed.input);
+    const cfg = parsePluginWrapper(wrapperText);
     const nodeDir = path.join(work, 'node');
     mkdirSync(nodeDir);
+    writeFileSync(path.join(nodeDir, 'cldcb-plugin-wrapper'), wrapperText, { mode: 0o700 });
     const logs: string[] = [];
     q = new QuorumBackup(cfg, nodeDir, (_level, m) => logs.push(m), { deadlineMs: 8000 });
     db = new Database(path.join(nodeDir, 'lightningd.sqlite3'));
@@ -120,6 +130,9 @@ export async function makeQuorumArchives(opts: { splitAt?: number } = {}): Promi
     await allCurrent(staleDataVersion);
     const staleCopy = path.join(work, 'server-2-older-copy');
     cpSync(servers[1]!.dir, staleCopy, { recursive: true });
+    const server2State = stateFileName(1, servers[1]!.serverPub);
+    const server2StateAtCopy = path.join(work, `${server2State}.at-copy`);
+    cpSync(path.join(nodeDir, server2State), server2StateAtCopy);
     await play(trace.slice(splitAt));
     const finalDataVersion = trace.at(-1)!.data_version;
     await allCurrent(finalDataVersion);
@@ -136,6 +149,8 @@ export async function makeQuorumArchives(opts: { splitAt?: number } = {}): Promi
       staleDataVersion,
       finalDataVersion,
       database: path.join(SINGLE_NODE_DIR, 'lightningd.sqlite3'),
+      lightningDir: nodeDir,
+      server2StateAtCopy: { name: server2State, file: server2StateAtCopy },
       hsmSecret: path.join(SINGLE_NODE_DIR, 'hsm_secret'),
       dispose: () => rmSync(work, { recursive: true, force: true }),
     };
