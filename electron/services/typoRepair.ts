@@ -23,7 +23,7 @@ import {
   type WordRepairKind,
 } from '../../shared/paper/typoRepair';
 import { editDistance, expandWord, splitWords, ENGLISH_WORDS, MNEMONIC_WORD_COUNTS } from '../../shared/secrets/words';
-import type { JobContext } from '../worker/jobs';
+import type { JobContext } from './workerPool';
 import { createHash } from 'node:crypto';
 import { mnemonicNodeIdMatcher, nodeIdMatcher } from './fastNodeId';
 import { coreCount, runJobParallel } from './workerPool';

@@ -9,6 +9,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CldcbError, developerTrace, logDeveloperTrace, type ErrorData } from '../../shared/errors';
 
+/**
+ * What a job gets beside its input (defined here, beside the pool that provides it, so the
+ * jobs themselves need nothing from electron/worker/).
+ */
+export interface JobContext {
+  /** Report progress; cheap to call often (throttled by the pool). */
+  progress(done: number, total: number, note?: string): void;
+  /** True once the operator cancelled. Long loops must check it and stop. */
+  cancelled(): boolean;
+}
+
 export interface JobOptions {
   onProgress?: (done: number, total: number, note?: string) => void;
   signal?: AbortSignal;

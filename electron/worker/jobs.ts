@@ -8,12 +8,8 @@ import { rebuildJob, type RebuildInput } from '../services/recovery/rebuild';
 import { recognizeSliceJob } from '../services/recovery/recognize';
 import { deriveStreamKeysJob } from '../services/recovery/keys';
 import { feedJob } from '../services/recovery/pipeline';
-export interface JobContext {
-  /** Report progress; cheap to call often (throttled by the pool). */
-  progress(done: number, total: number, note?: string): void;
-  /** True once the operator cancelled. Long loops must check it and stop. */
-  cancelled(): boolean;
-}
+import type { JobContext } from '../services/workerPool';
+export type { JobContext };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- inputs/outputs are structured-clone data checked by each job
 export type JobFn = (input: any, ctx: JobContext) => unknown;

@@ -39,7 +39,7 @@ export type RebuildProgressNote =
   | { phase: 'check'; check: 'integrity_check' | 'foreign_key_check' | 'data_version' }
   | { phase: 'commit' };
 
-/** The job context (same shape as electron/worker/jobs.ts JobContext). */
+/** The job context (same shape as workerPool.ts JobContext). */
 export interface RebuildContext {
   progress(done: number, total: number, note?: string): void;
   cancelled(): boolean;
