@@ -1,7 +1,12 @@
 // Lint rules that keep the house's boundaries (see docs/ARCHITECTURE.md):
-//  - shared/ is platform-free: no Node built-ins, no Electron, no DOM, no React.
+//  - shared/ (outside shared/node/) is platform-free: no Node built-ins, no Electron, no DOM, no React,
+//    and it never imports shared/node/.
+//  - shared/node/ is the Node-side core every program uses: Node, better-sqlite3 and secp256k1 yes;
+//    Electron, the DOM, React, electron/ and renderer/ never.
 //  - only electron/main and electron/preload may import 'electron'.
-//  - renderer/ reaches the backend only through window.api.
+//  - renderer/ reaches the backend only through window.api (never shared/node/).
+//  - cli/, server/, plugin/ and scripts/ never import electron/ (the app's shell): what they share
+//    with the app lives in shared/.
 //  - no focused tests.
 //  - none of Electron's dangerous patterns in the app's code (electronSecurity below).
 import js from '@eslint/js';
@@ -138,6 +143,7 @@ export default tseslint.config(
   },
   {
     files: ['shared/**'],
+    ignores: ['shared/node/**'],
     languageOptions: { globals: {} },
     rules: {
       'no-restricted-imports': [
@@ -147,10 +153,48 @@ export default tseslint.config(
             name,
             message: 'shared/ is platform-free (Node and browser): no Node, Electron, DOM or native modules.',
           })),
-          patterns: [{ group: ['node:*', '**/electron/**', '**/renderer/**'], message: 'shared/ is platform-free.' }],
+          patterns: [
+            { group: ['node:*', '**/electron/**', '**/renderer/**'], message: 'shared/ is platform-free.' },
+            {
+              regex: '^(\\.\\.?/)+(shared/)?node(/|$)',
+              message: 'shared/ is platform-free: it never imports the Node-side core (shared/node/); pass what it needs in instead (as seal.ts takes a BoxCrypto).',
+            },
+          ],
         },
       ],
       'no-restricted-globals': ['error', 'window', 'document', 'process', 'Buffer', 'require', '__dirname'],
+    },
+  },
+  {
+    // The Node-side core: shared by the CLI, the server, the plugin and the app, so never the app's shell.
+    files: ['shared/node/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['electron', 'react', 'react-dom', 'react-dom/client'].map((name) => ({
+            name,
+            message: 'shared/node/ is the Node-side core every program uses: no Electron, no React, no DOM.',
+          })),
+          patterns: [
+            { group: ['**/electron/**', '**/renderer/**'], message: 'shared/node/ is used by the CLI, server and plugin too: it never imports the app (electron/, renderer/).' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'window', 'document', 'localStorage', 'sessionStorage'],
+    },
+  },
+  {
+    // The programs share the Node-side core through shared/node/, never through the app's folder.
+    files: ['cli/**', 'server/**', 'plugin/**', 'scripts/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: "Only electron/main and electron/preload may import 'electron'." }],
+          patterns: [{ group: ['**/electron/**'], message: 'electron/ is the app; what the programs share with it lives in shared/node/ (or shared/).' }],
+        },
+      ],
     },
   },
   {
@@ -166,7 +210,10 @@ export default tseslint.config(
             name,
             message: 'The renderer reaches the backend only through window.api.',
           })),
-          patterns: [{ group: ['node:*', '**/electron/**'], message: 'The renderer reaches the backend only through window.api.' }],
+          patterns: [
+            { group: ['node:*', '**/electron/**'], message: 'The renderer reaches the backend only through window.api.' },
+            { group: ['**/shared/node/**'], message: 'shared/node/ is the Node-side core: the renderer reaches it only through window.api.' },
+          ],
         },
       ],
     },

@@ -21,7 +21,7 @@ import { jobHandlers } from './handlers/jobs';
 import { recoverHandlers } from './handlers/recover';
 import { installHandlers } from './handlers/install';
 import { statusHandlers } from './handlers/status';
-import { withNetworkScope } from './services/networkGuard';
+import { withNetworkScope } from '../shared/node/networkGuard';
 
 export type { HandlerDeps, OnlineRequest } from './handlers/context';
 export type HandlerTable = { [C in Channel]: (input: unknown) => Promise<Result<Output<C>>> };

@@ -22,7 +22,7 @@ import { parsePluginWrapper, wrapperQuorum, wrapperServers, type PluginConfig } 
 import { zeroize } from '../shared/bytes';
 import { BackupSession } from './backup';
 import { formatServerId } from '../shared/cldcb/ids';
-import { stateFileName } from '../electron/services/pluginState';
+import { stateFileName } from '../shared/node/pluginState';
 import { DB_FILE, readDataVersion } from './snapshot';
 import { EXIT_WAIT_MS, releaseLock, waitForExit, writeLastStop, type LastStop } from './shutdown';
 import { readFileSync } from 'node:fs';

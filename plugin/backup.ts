@@ -3,7 +3,7 @@
  * (cldcb-protocol §3.3, §5, §7; docs/PROTOCOL.md §2–§3).
  *
  * Per db_write:
- *  1. Connect if needed (Noise, recognition code, extension probe — electron/services/cldcbClient.ts).
+ *  1. Connect if needed (Noise, recognition code, extension probe — shared/node/cldcbClient.ts).
  *  2. Plan the increment (v1 plaintext: data_version, time, prev, statements) — see `plan`.
  *  3. Seal it, split into ≤ 64,887-byte pieces, so writes of any size fit (the original
  *     crashed at 64,887 bytes). With an original server: a fresh Sealer per db_write (one
@@ -73,11 +73,11 @@ import { formatClientId } from '../shared/cldcb/ids';
 import { WRAPPER_DEADLINE_DEFAULT_S } from '../shared/cldcb/wrapper';
 import { encodeReuploadHeader, REUPLOAD_PIECE_SIZE, splitIncrementPlaintext } from '../shared/cldcb/plaintexts';
 import { nobleBoxCrypto, Sealer, type BoxCrypto } from '../shared/cldcb/seal';
-import { CldcbClient, readToken, readVerifier, type ClientLogLevel, type ReuploadSource, type UploadOutcome } from '../electron/services/cldcbClient';
-import { nativeBoxCrypto } from '../electron/services/nativeSeal';
+import { CldcbClient, readToken, readVerifier, type ClientLogLevel, type ReuploadSource, type UploadOutcome } from '../shared/node/cldcbClient';
+import { nativeBoxCrypto } from '../shared/node/nativeSeal';
 import { ChainStateFile, type ChainHead } from './chainState';
 import type { IncrementEvents } from '../shared/cldcb/plaintexts';
-import { STATE_FILE, stateBinding } from '../electron/services/pluginState';
+import { STATE_FILE, stateBinding } from '../shared/node/pluginState';
 import {
   encodeIncrementV1,
   encodeIncrementV2,
@@ -103,7 +103,7 @@ export const CONNECT_TIMEOUT_MS = 5000;
 export const REPLY_TIMEOUT_MS = 20_000;
 /** An attempt that is making progress gets at least this much per message after the deadline. */
 const PROGRESS_FLOOR_MS = 5000;
-/** File beside lightningd.sqlite3 holding the chain head (format: electron/services/pluginState.ts). */
+/** File beside lightningd.sqlite3 holding the chain head (format: shared/node/pluginState.ts). */
 export { STATE_FILE };
 
 export type Log = (level: ClientLogLevel, message: string) => void;

@@ -31,9 +31,9 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync, readSync, write, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { CldcbError } from '../shared/errors';
-import { decodeStateFile, encodeStateSlot, STATE_SLOT_SIZE as SLOT, type ChainHead } from '../electron/services/pluginState';
+import { decodeStateFile, encodeStateSlot, STATE_SLOT_SIZE as SLOT, type ChainHead } from '../shared/node/pluginState';
 
-/** The format is defined once, in electron/services/pluginState.ts (recovery writes it too). */
+/** The format is defined once, in shared/node/pluginState.ts (recovery writes it too). */
 export type { ChainHead };
 
 export class ChainStateFile {

@@ -34,7 +34,7 @@ import { bytesToHex } from '../shared/bytes';
 import { CldcbError } from '../shared/errors';
 import { formatHostPort, formatServerId } from '../shared/cldcb/ids';
 import { wrapperQuorum, wrapperServers, type PluginConfig } from '../shared/cldcb/wrapper';
-import { stateFileName } from '../electron/services/pluginState';
+import { stateFileName } from '../shared/node/pluginState';
 import { BackupSession, DEADLINE_MS, NeedsSnapshotError, snapshotDataVersion, type BackupOptions, type Log } from './backup';
 import { takeSnapshot, type Snapshot } from './snapshot';
 

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bytesToHex, hexToBytes, zeroize } from '../shared/bytes';
-import { acceptNoise, BUSY_REFUSAL } from '../electron/services/noiseSocket';
+import { acceptNoise, BUSY_REFUSAL } from '../shared/node/noiseSocket';
 import { Admission, type AdmissionLimits } from './admission';
 import { AllowList, CLIENTS_FILE } from './clients';
 import { KeyedLock } from './keyedLock';

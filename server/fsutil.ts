@@ -1,6 +1,6 @@
 /**
  * Small async file helpers for the daemon (it must never block the event loop on
- * fsync: many connections share it). Same discipline as electron/services/atomicFile.ts:
+ * fsync: many connections share it). Same discipline as shared/node/atomicFile.ts:
  * temp file in the same directory, fsync, rename, fsync the directory.
  */
 import { randomBytes } from 'node:crypto';

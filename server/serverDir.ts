@@ -13,7 +13,7 @@ import { isValidPrivateKey, nobleSecp } from '../shared/cldcb/curve';
 import { formatServerId } from '../shared/cldcb/ids';
 import { randomPrivateKey } from '../shared/noise/primitives';
 import { CldcbError } from '../shared/errors';
-import { writeFileAtomic } from '../electron/services/atomicFile';
+import { writeFileAtomic } from '../shared/node/atomicFile';
 
 export const SECRET_FILE = 'secret';
 export const SERVER_ID_FILE = 'server_id';

@@ -41,7 +41,7 @@ import {
   type CldcbMessage,
 } from '../shared/cldcb/messages';
 import { CldcbError } from '../shared/errors';
-import type { NoiseConnection } from '../electron/services/noiseSocket';
+import type { NoiseConnection } from '../shared/node/noiseSocket';
 import type { AllowList } from './clients';
 import { advertisingPing, decodeProveRead, decodeSetReadVerifier, readGranted, readVerifierStored } from '../shared/cldcb/extension';
 import type { KeyedLock } from './keyedLock';

@@ -1,5 +1,5 @@
 /**
- * `cldcb-client drill`: the disaster-recovery drill (electron/services/recovery/drill.ts).
+ * `cldcb-client drill`: the disaster-recovery drill (shared/node/recovery/drill.ts).
  *   drill --demo                    the whole chain on the bundled real lightningd trace
  *   drill --lightning-dir=DIR (--from=… | --server=…) [--compare-live=DB]
  *                                   the node's real backup, into a scratch directory
@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zeroize } from '../../shared/bytes';
-import { drillHtml, drillJson, drillText, findDemoRoot, runDemoDrill, runLiveDrill, type DrillEvent, type DrillReport } from '../../electron/services/recovery/drill';
-import type { RecoveryEvent } from '../../electron/services/recovery/types';
+import { drillHtml, drillJson, drillText, findDemoRoot, runDemoDrill, runLiveDrill, type DrillEvent, type DrillReport } from '../../shared/node/recovery/drill';
+import type { RecoveryEvent } from '../../shared/node/recovery/types';
 import { checkNewFile, parseOptions, UsageError, type Command } from '../command';
 import type { CliIo } from '../io';
 import { PASSPHRASE_HELP } from './nodeid';

@@ -13,7 +13,7 @@ import {
   nodeIdHex,
   HSM_SECRET_FORMAT_NAMES,
 } from '../../shared/secrets/hsmSecret';
-import { writeHsmSecretFile } from '../../electron/services/secretFiles';
+import { writeHsmSecretFile } from '../../shared/node/secretFiles';
 import { parseOptions, printJson, requireOption, UsageError, type Command } from '../command';
 import { FILE_KINDS_HELP, PASSPHRASE_HELP, loadSecretForCli, wordsMeaning } from './nodeid';
 

@@ -20,14 +20,14 @@
  *   wrapper is never replaced unless --force is given (a wrong wrapper silently sends the
  *   backups elsewhere, so replacing one must be a deliberate act). Replacing it with another
  *   list of servers keeps the backup: each server's chain head is in its own state file
- *   (electron/services/pluginState.ts stateFileName), so the servers that stay go on, and a
+ *   (shared/node/pluginState.ts stateFileName), so the servers that stay go on, and a
  *   new one — no chain head — gets the whole database at lightningd's first write.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../../electron/services/atomicFile';
-import { WRAPPER_NAME } from '../../electron/services/installCeremony';
+import { writeFileAtomic } from '../../shared/node/atomicFile';
+import { WRAPPER_NAME } from '../../shared/node/installCeremony';
 import { bytesToHex, zeroize } from '../../shared/bytes';
 import { CldcbError } from '../../shared/errors';
 import { DEFAULT_PROXY_PORT, DEFAULT_SERVER_PORT, formatClientId, formatHostPort, formatNodeId, formatServerId, parseClientKeyFile, parseHostPort, type HostPort } from '../../shared/cldcb/ids';

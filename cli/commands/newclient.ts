@@ -6,8 +6,8 @@
  * prints the cid (the original's README promised it; the program printed nothing), so the
  * operator can hand it to the server operator (`cldcb-server add … <cid>`).
  */
-import { writeFileAtomic } from '../../electron/services/atomicFile';
-import { newClientKey } from '../../electron/services/installCeremony';
+import { writeFileAtomic } from '../../shared/node/atomicFile';
+import { newClientKey } from '../../shared/node/installCeremony';
 import { zeroize } from '../../shared/bytes';
 import { nobleSecp } from '../../shared/cldcb/curve';
 import { formatClientId, formatClientKeyFile } from '../../shared/cldcb/ids';

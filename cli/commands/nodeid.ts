@@ -6,7 +6,7 @@
  * (nodeid, getsecret, exportsecret) read --hsm-secret and --passphrase-file.
  */
 import { forgetSecret, nodeIdHex, type LoadedSecret, type MnemonicMeaning } from '../../shared/secrets/hsmSecret';
-import { readSecretFile } from '../../electron/services/secretFiles';
+import { readSecretFile } from '../../shared/node/secretFiles';
 import { parseOptions, requireOption, UsageError, type Command } from '../command';
 import { passphraseFrom, type CliIo } from '../io';
 

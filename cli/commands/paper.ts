@@ -21,9 +21,9 @@ import {
 } from '../../shared/paper/compare';
 import { digitPlace, GROUPS_PER_LINE, LINES } from '../../shared/paper/copyText';
 import { buildPaperSheet, renderSheetHtml, renderSheetText } from '../../shared/paper/sheet';
-import { readSecretFileBytes } from '../../electron/services/secretFiles';
-import { writeFileAtomic } from '../../electron/services/atomicFile';
-import { repairHexCopy, repairWordCopy, type HexRepairResult, type WordRepairResult } from '../../electron/services/typoRepair';
+import { readSecretFileBytes } from '../../shared/node/secretFiles';
+import { writeFileAtomic } from '../../shared/node/atomicFile';
+import { repairHexCopy, repairWordCopy, type HexRepairResult, type WordRepairResult } from '../../shared/node/typoRepair';
 import { parseOptions, printJson, requireOption, UsageError, type Command } from '../command';
 import { passphraseFrom, type CliIo } from '../io';
 import { FILE_KINDS_HELP, loadSecretForCli } from './nodeid';

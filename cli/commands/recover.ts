@@ -1,7 +1,7 @@
 /**
  * `cldcb-client recover`: rebuild lightningd.sqlite3 from a cldcb backup, offline from a
  * copy of the server's directory or (explicitly) online from the server, and write a fresh
- * plugin wrapper. The engine is electron/services/recovery (the app uses the same).
+ * plugin wrapper. The engine is shared/node/recovery (the app uses the same).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,10 +10,10 @@ import { zeroize } from '../../shared/bytes';
 import { DEFAULT_SERVER_PORT, parseHostPort, parseOptFile, parsePrivateKeyHex } from '../../shared/cldcb/ids';
 import { forgetSecret } from '../../shared/secrets/hsmSecret';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';
-import { recover } from '../../electron/services/recovery/engine';
-import { verdictHtml, verdictJson, verdictText } from '../../electron/services/recovery/report';
-import type { RecoveryEvent, RecoverySource, RecoveryVerdict } from '../../electron/services/recovery/types';
-import { writeFileAtomic } from '../../electron/services/atomicFile';
+import { recover } from '../../shared/node/recovery/engine';
+import { verdictHtml, verdictJson, verdictText } from '../../shared/node/recovery/report';
+import type { RecoveryEvent, RecoverySource, RecoveryVerdict } from '../../shared/node/recovery/types';
+import { writeFileAtomic } from '../../shared/node/atomicFile';
 import { checkNewFile, parseOptions, requireOption, UsageError, type Command } from '../command';
 import type { CliIo } from '../io';
 import { loadSecretForCli, PASSPHRASE_HELP } from './nodeid';

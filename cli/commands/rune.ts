@@ -29,7 +29,7 @@ import {
   type RuneAuthenticity,
   type RuneRestriction,
 } from '../../shared/credentials/runes';
-import { writeFileAtomic } from '../../electron/services/atomicFile';
+import { writeFileAtomic } from '../../shared/node/atomicFile';
 import { parseOptions, requireOption, UsageError, type Command } from '../command';
 import type { CliIo } from '../io';
 import { FILE_KINDS_HELP, PASSPHRASE_HELP, loadSecretForCli } from './nodeid';

@@ -3,11 +3,11 @@
  * stands, from the files beside lightningd's database (issue 11, "the CLI shows per-server
  * state"). Offline: it talks to no server and never writes in DIR.
  *
- * What it reads, and what it cannot know, is in electron/services/backupStatus.ts: the one
+ * What it reads, and what it cannot know, is in shared/node/backupStatus.ts: the one
  * reader, which the app's Backup status screen uses too. Here: the text and JSON it prints.
  */
-import { WRAPPER_NAME } from '../../electron/services/installCeremony';
-import { DB_FILE, readBackupStatus, standingText, type BackupStatus } from '../../electron/services/backupStatus';
+import { WRAPPER_NAME } from '../../shared/node/installCeremony';
+import { DB_FILE, readBackupStatus, standingText, type BackupStatus } from '../../shared/node/backupStatus';
 import { describeLastStop, LOCK_FILE } from '../../plugin/shutdown';
 import { parseOptions, printJson, requireOption, type Command } from '../command';
 

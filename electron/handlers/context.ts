@@ -8,7 +8,7 @@ import { bytesToHex, zeroize } from '../../shared/bytes';
 import { decodeBase64 } from '../../shared/base64';
 import { nodeIdFromSecret } from '../../shared/secrets/nodeKey';
 import type { LoadedSecret } from '../../shared/secrets/hsmSecret';
-import { JobRegistry } from '../services/jobs';
+import { JobRegistry } from '../../shared/node/jobs';
 
 export interface HandlerDeps {
   host: 'electron' | 'e2e';
@@ -58,7 +58,7 @@ export interface OnlineRequest {
 /**
  * The grant for one action: true only when the operator confirmed in the main process's own
  * dialog. Run the action's work inside withNetworkScope({ online: granted, … }) so that the
- * network guard (services/networkGuard.ts) holds every connection to the same answer.
+ * network guard (shared/node/networkGuard.ts) holds every connection to the same answer.
  */
 export async function grantOnline(deps: HandlerDeps, request: OnlineRequest): Promise<boolean> {
   return deps.confirmOnline ? (await deps.confirmOnline(request)) === true : false;

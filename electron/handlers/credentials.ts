@@ -49,8 +49,8 @@ import {
   type RuneInspection,
   type RuneRestriction,
 } from '../../shared/credentials';
-import { writeFileAtomic } from '../services/atomicFile';
-import { qrSvgDataUrl } from '../services/qr';
+import { writeFileAtomic } from '../../shared/node/atomicFile';
+import { qrSvgDataUrl } from '../../shared/node/qr';
 import { b64ToBytes, type BackendContext, type HandlerGroup, type Session } from './context';
 
 type C = 'cred.inspect' | 'cred.restrict' | 'cred.mintRune' | 'cred.save' | 'cred.rotation';

@@ -17,9 +17,9 @@ import { formatClientId, formatClientKeyFile, formatHostPort, formatNodeId, form
 import { APP_INSTALL_WORDING, checkInstallChoice, parseInstallChoice, signInstall } from '../../shared/cldcb/install';
 import { formatPluginWrapper } from '../../shared/cldcb/wrapper';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';
-import { writeFileAtomic } from '../services/atomicFile';
-import { newClientKey, WRAPPER_NAME } from '../services/installCeremony';
-import { qrSvgDataUrl } from '../services/qr';
+import { writeFileAtomic } from '../../shared/node/atomicFile';
+import { newClientKey, WRAPPER_NAME } from '../../shared/node/installCeremony';
+import { qrSvgDataUrl } from '../../shared/node/qr';
 import type { BackendContext, HandlerGroup } from './context';
 
 type C = 'install.check' | 'install.prepare' | 'install.saveWrapper' | 'install.saveClientId' | 'install.saveClientKey';

@@ -5,8 +5,8 @@ import { compareCopy, compareCopyWithNodeId, detectCopyKind, type CopyComparison
 import { buildPaperSheet, renderSheetHtml } from '../../shared/paper/sheet';
 import { describeGroup } from '../../shared/paper/copyText';
 import { locateCodex32Errors } from '../../shared/codex32';
-import { repairHexCopy, repairWordCopy } from '../services/typoRepair';
-import { writeFileAtomic } from '../services/atomicFile';
+import { repairHexCopy, repairWordCopy } from '../../shared/node/typoRepair';
+import { writeFileAtomic } from '../../shared/node/atomicFile';
 import { printHtml, type BackendContext, type HandlerGroup } from './context';
 
 type C = 'paper.compare' | 'paper.startRepair' | 'paper.sheet' | 'paper.printPdf' | 'paper.print';

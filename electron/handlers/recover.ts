@@ -10,15 +10,15 @@ import { zeroize } from '../../shared/bytes';
 import type { DrillHistoryEntry, DrillView, EntriesPage, EntryStatus, SearchProgressView, SearchView, VerdictView } from '../../shared/ipc/contract';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';
 import { afterRecovery, afterRecoveryHtml, LIGHTNINGD_DATABASE } from '../../shared/recovery/afterRecovery';
-import { disposeSearch, recover, searchEntries } from '../services/recovery/engine';
-import { drillHtml, drillJson, findDemoRoot, runDemoDrill, runLiveDrill, type DrillReport } from '../services/recovery/drill';
-import { sourceRows, verdictHtml, verdictJson } from '../services/recovery/report';
-import type { RecoveryEvent, RecoveryVerdict, RecoverySource, SearchResult } from '../services/recovery/types';
-import { writeFileAtomic } from '../services/atomicFile';
-import { DrillHistory } from '../services/drillHistory';
-import type { JobControl } from '../services/jobs';
+import { disposeSearch, recover, searchEntries } from '../../shared/node/recovery/engine';
+import { drillHtml, drillJson, findDemoRoot, runDemoDrill, runLiveDrill, type DrillReport } from '../../shared/node/recovery/drill';
+import { sourceRows, verdictHtml, verdictJson } from '../../shared/node/recovery/report';
+import type { RecoveryEvent, RecoveryVerdict, RecoverySource, SearchResult } from '../../shared/node/recovery/types';
+import { writeFileAtomic } from '../../shared/node/atomicFile';
+import { DrillHistory } from '../../shared/node/drillHistory';
+import type { JobControl } from '../../shared/node/jobs';
 import { grantOnline, printableHtml, printHtml, type BackendContext, type HandlerGroup } from './context';
-import { withNetworkScope } from '../services/networkGuard';
+import { withNetworkScope } from '../../shared/node/networkGuard';
 
 type C =
   | 'recover.chooseServerDir'

@@ -25,9 +25,9 @@ import {
   type ScbSource,
 } from '../../shared/scb';
 import { renderScbReportHtml } from '../../shared/scb/reportHtml';
-import { readDatabaseNetwork, readScbDatabase } from '../services/scbDatabase';
-import { writeFileAtomic } from '../services/atomicFile';
-import { qrSvgDataUrl } from '../services/qr';
+import { readDatabaseNetwork, readScbDatabase } from '../../shared/node/scbDatabase';
+import { writeFileAtomic } from '../../shared/node/atomicFile';
+import { qrSvgDataUrl } from '../../shared/node/qr';
 import { b64ToBytes, printableHtml, printHtml, type BackendContext, type HandlerGroup } from './context';
 
 type C = 'scb.load' | 'scb.setNetwork' | 'scb.track' | 'scb.savePayload' | 'scb.saveReport' | 'scb.printReport';

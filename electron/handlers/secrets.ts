@@ -6,8 +6,8 @@ import { CldcbError } from '../../shared/errors';
 import { bytesToHex, zeroize } from '../../shared/bytes';
 import type { TypoCandidateView } from '../../shared/ipc/contract';
 import { decodeSecretFileContent, encodeHsmSecretFile, getsecretText, parseSecretText, type LoadedSecret, type MnemonicMeaning } from '../../shared/secrets/hsmSecret';
-import { writeFileAtomic } from '../services/atomicFile';
-import { repairHexCopy, repairWordCopy } from '../services/typoRepair';
+import { writeFileAtomic } from '../../shared/node/atomicFile';
+import { repairHexCopy, repairWordCopy } from '../../shared/node/typoRepair';
 import { b64ToBytes, type BackendContext, type HandlerGroup } from './context';
 
 type C =

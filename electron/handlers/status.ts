@@ -3,11 +3,11 @@
  * state"), read from a lightning directory the operator chooses — the plugin wrapper's servers,
  * the plugin's state file for each (last acknowledged data_version, when) and lightningd's
  * database opened read-only for the lag. The reader is the one `cldcb-client status` uses
- * (services/backupStatus.ts); nothing in the directory changes and no server is contacted.
+ * (shared/node/backupStatus.ts); nothing in the directory changes and no server is contacted.
  */
 import { CldcbError } from '../../shared/errors';
 import type { BackupStatusView } from '../../shared/ipc/contract';
-import { readBackupStatus, standingText } from '../services/backupStatus';
+import { readBackupStatus, standingText } from '../../shared/node/backupStatus';
 import { describeLastStop } from '../../plugin/shutdown';
 import type { BackendContext, HandlerGroup } from './context';
 

@@ -1,7 +1,7 @@
 /**
  * Electron main process: one hardened window, the protocol-level network
  * block, and the IPC registration of the handler table. Kept thin on purpose:
- * all behaviour lives in electron/handlers.ts and electron/services/, which the
+ * all behaviour lives in electron/handlers.ts and shared/node/, which the
  * tests run without Electron.
  */
 import { app, BrowserWindow, dialog, ipcMain, net, protocol } from 'electron';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from '../handlers';
-import { restrictUnscopedToLoopback } from '../services/networkGuard';
+import { restrictUnscopedToLoopback } from '../../shared/node/networkGuard';
 import { APP_ORIGIN, APP_SCHEME, applyAppWideLockdown, isTrustedUrl, lockDownSession } from './security';
 import { CHANNELS } from '../../shared/ipc/channels';
 import { encodeBase64 } from '../../shared/base64';
@@ -38,7 +38,7 @@ setDeveloperLog((trace) => {
 
 applyAppWideLockdown();
 // The app's promise: nothing leaves this computer unless the operator grants online mode for
-// the action (electron/services/networkGuard.ts). Connections outside an action fail closed.
+// the action (shared/node/networkGuard.ts). Connections outside an action fail closed.
 restrictUnscopedToLoopback();
 if (!app.requestSingleInstanceLock()) app.quit();
 

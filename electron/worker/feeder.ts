@@ -7,7 +7,7 @@
  * through the job's MessagePort (pipeline.ts), never parentPort.
  */
 import { workerData } from 'node:worker_threads';
-import { feedJob, type FeedInput } from '../services/recovery/pipeline';
+import { feedJob, type FeedInput } from '../../shared/node/recovery/pipeline';
 
 try {
   feedJob((workerData as { input: FeedInput }).input);

@@ -3,12 +3,12 @@
  * gets its input (structured-clone data) and a context to report progress and
  * to see whether the operator cancelled. Add a job: import it and list it here.
  */
-import { typoRepairSlice } from '../services/typoRepair';
-import { rebuildJob, type RebuildInput } from '../services/recovery/rebuild';
-import { recognizeSliceJob } from '../services/recovery/recognize';
-import { deriveStreamKeysJob } from '../services/recovery/keys';
-import { feedJob } from '../services/recovery/pipeline';
-import type { JobContext } from '../services/workerPool';
+import { typoRepairSlice } from '../../shared/node/typoRepair';
+import { rebuildJob, type RebuildInput } from '../../shared/node/recovery/rebuild';
+import { recognizeSliceJob } from '../../shared/node/recovery/recognize';
+import { deriveStreamKeysJob } from '../../shared/node/recovery/keys';
+import { feedJob } from '../../shared/node/recovery/pipeline';
+import type { JobContext } from '../../shared/node/workerPool';
 export type { JobContext };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- inputs/outputs are structured-clone data checked by each job
@@ -25,16 +25,16 @@ export const jobs: Record<string, JobFn> = {
     ctx.progress(i, input.n); // the final report (done = total) is never throttled away
     return i;
   },
-  /** One slice of a paper-copy typo search (electron/services/typoRepair.ts). Returns matches: secret, for the caller only. */
+  /** One slice of a paper-copy typo search (shared/node/typoRepair.ts). Returns matches: secret, for the caller only. */
   typoRepairSlice,
-  /** Recovery: one slice of the recognition-code search (electron/services/recovery/recognize.ts). */
+  /** Recovery: one slice of the recognition-code search (shared/node/recovery/recognize.ts). */
   'recovery.recognize': recognizeSliceJob,
-  /** Recovery: unseal, verify and plan one archive, no database (electron/services/recovery/rebuild.ts). */
+  /** Recovery: unseal, verify and plan one archive, no database (shared/node/recovery/rebuild.ts). */
   'recovery.analyze': (input: RebuildInput, ctx) => rebuildJob({ ...input, analyzeOnly: true }, ctx),
   /** Recovery: rebuild the database from an archive into a temp file, check, commit. */
   'recovery.rebuild': rebuildJob,
-  /** Recovery: one slice of the per-increment stream keys (electron/services/recovery/keys.ts). */
+  /** Recovery: one slice of the per-increment stream keys (shared/node/recovery/keys.ts). */
   'recovery.keys': deriveStreamKeysJob,
-  /** Recovery: the unsealing half of the pipelined rebuild (electron/services/recovery/pipeline.ts). */
+  /** Recovery: the unsealing half of the pipelined rebuild (shared/node/recovery/pipeline.ts). */
   'recovery.feed': feedJob,
 };

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { CldcbError, developerTrace, toErrorData } from '../../shared/errors';
 import { jobs, type JobContext } from './jobs';
-import { restrictUnscopedToLoopback } from '../services/networkGuard';
+import { restrictUnscopedToLoopback } from '../../shared/node/networkGuard';
 
 // A worker computes; it never needs the network, and the action's network scope does not
 // cross threads (networkGuard.ts), so any connection attempted here is refused.

@@ -10,9 +10,9 @@
  */
 import { getSodium, deriveLegacyEncryptionKey } from '../../shared/secrets/legacyEncryption';
 import { HexRepairSpace } from '../../shared/paper/typoRepair';
-import { fastNodeId, nodeIdMatcher } from '../../electron/services/fastNodeId';
-import { repairHexCopy } from '../../electron/services/typoRepair';
-import { coreCount } from '../../electron/services/workerPool';
+import { fastNodeId, nodeIdMatcher } from '../../shared/node/fastNodeId';
+import { repairHexCopy } from '../../shared/node/typoRepair';
+import { coreCount } from '../../shared/node/workerPool';
 import { bytesToHex, hexToBytes } from '../../shared/bytes';
 import { nodeIdFromSecret } from '../../shared/secrets/nodeKey';
 import { opsPerSecond, report, timeMs, type Row } from './lib';

@@ -11,7 +11,7 @@
  * 2. Unseal MB/s (pass 1 over a snapshot-heavy archive: read, frame, unseal, hash) ÷ Node's
  *    raw chacha20-poly1305 decrypting the same chunks in memory. Goal ≥ 0.7.
  * 3. Recognition codes checked per second, 1,000,000 synthetic entries on 2 worker threads
- *    (reference: electron/services/fastRecognition.ts, one thread). Goal ≥ 20,000/s.
+ *    (reference: shared/node/fastRecognition.ts, one thread). Goal ≥ 20,000/s.
  * 4. Peak RSS (VmHWM) of `cldcb-client recover` rebuilding a ~1 GiB database (half snapshot,
  *    half increments). Goal ≤ 256 MiB. RECOVER_BENCH_GIB scales it (e.g. 0.25 on a small
  *    disk); the figure is then reported for that size and marked as scaled.
@@ -30,12 +30,12 @@ import { readArchive } from '../../shared/cldcb/arch';
 import { formatClientId, formatServerId } from '../../shared/cldcb/ids';
 import { signRecognitionCode } from '../../shared/cldcb/recognition';
 import { BOX_AD, boxNonce } from '../../shared/cldcb/seal';
-import { makeFastRecognitionChecker } from '../../electron/services/fastRecognition';
-import { loadNativeSecp256k1, nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { runJobParallel } from '../../electron/services/workerPool';
-import { scanArchive } from '../../electron/services/recovery/archiveScan';
-import { recover } from '../../electron/services/recovery/engine';
-import type { RecognizeSliceOutput } from '../../electron/services/recovery/recognize';
+import { makeFastRecognitionChecker } from '../../shared/node/fastRecognition';
+import { loadNativeSecp256k1, nativeBoxCrypto } from '../../shared/node/nativeSeal';
+import { runJobParallel } from '../../shared/node/workerPool';
+import { scanArchive } from '../../shared/node/recovery/archiveScan';
+import { recover } from '../../shared/node/recovery/engine';
+import type { RecognizeSliceOutput } from '../../shared/node/recovery/recognize';
 import { makeSyntheticArchive } from '../../test/node/helpers/synthetic';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

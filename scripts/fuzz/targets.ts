@@ -115,9 +115,9 @@ import {
   parseSecretText,
 } from '../../shared/secrets/hsmSecret';
 import { expandWord, splitWords, validateMnemonic } from '../../shared/secrets/words';
-import { noiseHandshakeCrypto } from '../../electron/services/noiseSocket';
-import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { parseServerAddress, readRecognitionCodesFile } from '../../electron/services/recovery/sources';
+import { noiseHandshakeCrypto } from '../../shared/node/noiseSocket';
+import { nativeBoxCrypto } from '../../shared/node/nativeSeal';
+import { parseServerAddress, readRecognitionCodesFile } from '../../shared/node/recovery/sources';
 import { JsonObjectStream } from '../../plugin/jsonStream';
 import { parseClientsFile, readClientsFile } from '../../server/clients';
 import { ReadVerifierStore } from '../../server/readVerifiers';

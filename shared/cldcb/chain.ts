@@ -30,7 +30,7 @@ import type { StatementBytesFacts } from './statements';
 
 export type WarningSeverity = 'info' | 'warning' | 'error';
 
-/** What the planner warns about (the recovery adds its own kinds: electron/services/recovery/chain.ts). */
+/** What the planner warns about (the recovery adds its own kinds: shared/node/recovery/chain.ts). */
 export type ChainWarningKind =
   | 'repeat_redo'
   | 'repeat_same_version'
@@ -168,7 +168,7 @@ export interface ReplayPlan {
   readonly restarts: number[];
   /**
    * The chain head after the last replayed increment, as the plugin keeps it
-   * (electron/services/pluginState.ts): so a recovered node's next increment continues this
+   * (shared/node/pluginState.ts): so a recovered node's next increment continues this
    * chain. `hash` is the last increment's plaintext hash (the next prev); `runPrev` the prev a
    * redo of its data_version must carry (what the first increment of that run follows).
    */

@@ -1,6 +1,6 @@
 /**
  * secp256k1 operations used by the cldcb protocol, behind a small interface so
- * Node code can swap in native libsecp256k1 (electron/services/nativeSeal.ts)
+ * Node code can swap in native libsecp256k1 (shared/node/nativeSeal.ts)
  * while shared/ stays pure JS (@noble/secp256k1 3.2.0).
  *
  * Semantics follow the original C++ (`common/Secp256k1/*.cpp`):

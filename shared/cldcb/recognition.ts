@@ -88,7 +88,7 @@ export function verifyRecognitionAsClient(clientPriv: Uint8Array, nodeId33: Uint
  * The fast-checker interface: does `code64` prove that `cid33` belongs to the node whose
  * private key is `nodePriv`? Must never throw on hostile `cid33`/`code64` (returns false).
  * Implementations: {@link checkRecognition} (pure JS, reference) and the native one in
- * electron/services/fastRecognition.ts.
+ * shared/node/fastRecognition.ts.
  */
 export type RecognitionCheck = (nodePriv: Uint8Array, cid33: Uint8Array, code64: Uint8Array) => boolean;
 

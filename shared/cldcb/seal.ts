@@ -87,7 +87,7 @@ export const nobleBoxAead: BoxAead = {
   },
 };
 
-/** The primitives a box needs; Node code injects native ones (electron/services/nativeSeal.ts). */
+/** The primitives a box needs; Node code injects native ones (shared/node/nativeSeal.ts). */
 export interface BoxCrypto {
   readonly aead: BoxAead;
   readonly secp: SecpBackend;
@@ -206,7 +206,7 @@ const SENDER_CHECKED = Symbol('sender checked');
 /**
  * Opens one stream, in order (§5), and continued messages of it (extension v1). The one
  * opener: the recovery's readers, the probe, the plugin's tests and the benchmarks all use
- * it; with the native backend (electron/services/nativeSeal.ts) every point check, ECDH and
+ * it; with the native backend (shared/node/nativeSeal.ts) every point check, ECDH and
  * signature check is libsecp256k1's, so opening a stream costs what the primitives cost.
  * Hostile input only ever yields CldcbError('not_authentic').
  */

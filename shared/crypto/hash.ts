@@ -1,6 +1,6 @@
 /**
  * Hash primitives (noble). Platform-free; Node-side hot paths may use
- * node:crypto instead (see electron/services/).
+ * node:crypto instead (see shared/node/).
  */
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';

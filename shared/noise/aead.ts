@@ -5,7 +5,7 @@
  *
  * Pluggable: the default is the pure-JS @noble/ciphers implementation (runs in
  * the browser); Node code can pass `nativeAead` from
- * electron/services/nativeAead.ts (node:crypto, about 10× faster —
+ * shared/node/nativeAead.ts (node:crypto, about 10× faster —
  * toolchain.md §6). Both give the same bytes (test/unit/noise.test.ts).
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';

@@ -130,7 +130,7 @@ export class CipherState {
 /**
  * A finished Noise_XK session: the two directions plus what the handshake
  * proved. Frames are encrypted/decrypted here; the socket layer only moves
- * bytes (electron/services/noiseSocket.ts).
+ * bytes (shared/node/noiseSocket.ts).
  */
 export class NoiseTransport {
   #expectBody: number | null = null;

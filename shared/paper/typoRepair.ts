@@ -1,10 +1,10 @@
 /**
  * Typo repair of a paper copy, as an *indexable enumeration*: candidate number
  * `k` is computed directly from `k`, so a search splits into slices
- * `[from, to)` that run on several threads (electron/services/typoRepair.ts).
+ * `[from, to)` that run on several threads (shared/node/typoRepair.ts).
  * No cryptography here: the test "does this candidate give the node id?" is
  * injected (`(candidate32: Uint8Array) => boolean`; the fast Node version is
- * electron/services/fastNodeId.ts).
+ * shared/node/fastNodeId.ts).
  *
  * ## Hex copies: the order of the candidates
  *

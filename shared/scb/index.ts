@@ -10,7 +10,7 @@
  *   const report   = buildRecoveryReport({ network, source, channels, entries, keyBase, progress });
  *
  * The database source (a rebuilt lightningd.sqlite3) is Node-only:
- * electron/services/scbDatabase.ts readScbDatabase().
+ * shared/node/scbDatabase.ts readScbDatabase().
  */
 export * from './secrets';
 export * from './wireaddr';

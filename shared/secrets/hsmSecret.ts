@@ -1,7 +1,7 @@
 /**
  * Every way an hsm_secret comes in and goes out (cln-facts.md §1, §3, §4, §5).
  * Platform-free: bytes and strings in, bytes and strings out; files are read
- * and written by electron/services/secretFiles.ts.
+ * and written by shared/node/secretFiles.ts.
  *
  * Binary files (common/hsm_secret.c):
  *   32 bytes                    plain       secret_data = the file

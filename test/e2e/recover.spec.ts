@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { test, expect } from './harness';
 import { loadTyped, makeServerDir, ours } from './helpers';
-import { makeNativeSecp } from '../../electron/services/nativeSeal';
+import { makeNativeSecp } from '../../shared/node/nativeSeal';
 
 /** A recognition_codes file with `n` entries of other nodes (valid points, codes that are not ours). */
 function makeBigCodesDir(n: number): string {

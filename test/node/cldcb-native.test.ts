@@ -1,5 +1,5 @@
 /**
- * Native fast paths (electron/services/nativeSeal.ts, fastRecognition.ts) give the same
+ * Native fast paths (shared/node/nativeSeal.ts, fastRecognition.ts) give the same
  * answers and bytes as the pure-JS core in shared/cldcb.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,8 +15,8 @@ import { parseClientId } from '../../shared/cldcb/ids';
 import { sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
 import { checkRecognition, findOwnRecords, makeRecognitionChecker, signRecognitionCode, type RecognitionRecord } from '../../shared/cldcb/recognition';
 import { BOX_AD, boxNonce, nobleBoxAead, unsealStream } from '../../shared/cldcb/seal';
-import { fastCheckRecognition, fastFindOwnRecords, makeFastRecognitionChecker } from '../../electron/services/fastRecognition';
-import { makeNativeSecp, nativeBoxAead, nativeBoxCrypto } from '../../electron/services/nativeSeal';
+import { fastCheckRecognition, fastFindOwnRecords, makeFastRecognitionChecker } from '../../shared/node/fastRecognition';
+import { makeNativeSecp, nativeBoxAead, nativeBoxCrypto } from '../../shared/node/nativeSeal';
 import { randomKey } from './helpers/recovery';
 
 const DIR = path.join(__dirname, '../fixtures/cldcb');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vectors from '../vectors/cln/known-answers.json';
-import { inspectSecretFile, readSecretFile, writeHsmSecretFile } from '../../electron/services/secretFiles';
+import { inspectSecretFile, readSecretFile, writeHsmSecretFile } from '../../shared/node/secretFiles';
 import { nodeIdHex } from '../../shared/secrets/hsmSecret';
 import { CldcbError } from '../../shared/errors';
 import { runCli } from '../../cli/main';
@@ -278,7 +278,7 @@ describe('passphrase asked on the terminal (runCli with a fake terminal)', () =>
   });
 });
 
-describe('electron/services/secretFiles directly', () => {
+describe('shared/node/secretFiles directly', () => {
   it('readSecretFile asks the provider only when the file requires a passphrase', async () => {
     let asked = 0;
     const provider = async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli } from '../../cli/main';
 import { capturedIo } from './helpers/cli';
-import { runDemoDrill, DRILL_INTERVAL_DAYS } from '../../electron/services/recovery/drill';
+import { runDemoDrill, DRILL_INTERVAL_DAYS } from '../../shared/node/recovery/drill';
 import { ensureServerBuilt, ROOT } from './helpers/server-harness';
 
 

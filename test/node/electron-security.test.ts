@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron';
 import type { HandlerDeps } from '../../electron/handlers';
 import { setDeveloperLog, toErrorData } from '../../shared/errors';
-import { assertMayConnect } from '../../electron/services/networkGuard';
+import { assertMayConnect } from '../../shared/node/networkGuard';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -1,5 +1,5 @@
 /**
- * Noise over real loopback TCP (electron/services/noiseSocket.ts), with the
+ * Noise over real loopback TCP (shared/node/noiseSocket.ts), with the
  * cldcb prologue "CLDCB" and the original server's key
  * (test/fixtures/cldcb/secret + server_id, see its README).
  */
@@ -11,7 +11,7 @@ import { CldcbError } from '../../shared/errors';
 import { HEADER_SIZE, MAX_FRAME, MAX_PAYLOAD, type NoiseTransport } from '../../shared/noise/cipher';
 import { NoiseInitiator, NoiseResponder } from '../../shared/noise/handshake';
 import { publicKeyOf } from '../../shared/noise/primitives';
-import { acceptNoise, BUSY_REFUSAL, connectNoise, dialNoise, type NoiseConnection } from '../../electron/services/noiseSocket';
+import { acceptNoise, BUSY_REFUSAL, connectNoise, dialNoise, type NoiseConnection } from '../../shared/node/noiseSocket';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/cldcb/${name}`, import.meta.url));
 const SERVER_SECRET = new Uint8Array(fixture('secret'));

@@ -1,7 +1,7 @@
 /**
  * "No network connection unless the operator turns on online mode for that action"
  * (SECURITY.md), enforced in the backend, not the renderer:
- *  - the network guard (electron/services/networkGuard.ts) refuses every non-loopback
+ *  - the network guard (shared/node/networkGuard.ts) refuses every non-loopback
  *    connection in an action that was not granted online mode;
  *  - a handler asked by the renderer with `online: true` goes online only when the host's
  *    confirmation (the main process's own dialog) says yes, and for that action only.
@@ -13,9 +13,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import type { Backend, OnlineRequest } from '../../electron/handlers';
 import { testBackend } from './helpers/handlers';
-import { assertMayConnect, isLoopbackAddress, withNetworkScope } from '../../electron/services/networkGuard';
-import { CldcbClient } from '../../electron/services/cldcbClient';
-import { searchEntries } from '../../electron/services/recovery/engine';
+import { assertMayConnect, isLoopbackAddress, withNetworkScope } from '../../shared/node/networkGuard';
+import { CldcbClient } from '../../shared/node/cldcbClient';
+import { searchEntries } from '../../shared/node/recovery/engine';
 import { CldcbError, type Result } from '../../shared/errors';
 import { nobleSecp } from '../../shared/cldcb/curve';
 

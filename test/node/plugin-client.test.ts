@@ -1,5 +1,5 @@
 /**
- * The cldcb client library (electron/services/cldcbClient.ts) against in-test servers:
+ * The cldcb client library (shared/node/cldcbClient.ts) against in-test servers:
  * timeouts, refused and truncated downloads, out-of-sequence replies, ping/pong and the
  * extension advertisement, long recognition listings, the SOCKS5 proxy path.
  */
@@ -20,8 +20,8 @@ import {
   acknowledgeUpload,
 } from '../../shared/cldcb/messages';
 import { publicKeyOf } from '../../shared/noise/primitives';
-import { acceptNoise, type NoiseConnection } from '../../electron/services/noiseSocket';
-import { CldcbClient, readToken, readVerifier } from '../../electron/services/cldcbClient';
+import { acceptNoise, type NoiseConnection } from '../../shared/node/noiseSocket';
+import { CldcbClient, readToken, readVerifier } from '../../shared/node/cldcbClient';
 import { TestCldcbServer } from './helpers/plugin-server';
 
 const cleanups: (() => unknown)[] = [];

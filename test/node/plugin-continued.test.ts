@@ -15,7 +15,7 @@ import { bytesToHex } from '../../shared/bytes';
 import { encodeArchive, readArchive } from '../../shared/cldcb/arch';
 import { formatClientId } from '../../shared/cldcb/ids';
 import { continuedIndex } from '../../shared/cldcb/seal';
-import { recover } from '../../electron/services/recovery/engine';
+import { recover } from '../../shared/node/recovery/engine';
 import { compareDatabases } from './helpers/replay';
 import { buildPlugin } from './helpers/plugin-build';
 import { archiveEvents, type StoredArchive } from './helpers/plugin-server';

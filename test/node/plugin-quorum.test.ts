@@ -19,7 +19,7 @@ import { formatPluginWrapper, parsePluginWrapper } from '../../shared/cldcb/wrap
 import { QuorumBackup } from '../../plugin/quorum';
 import { BackupSession, NeedsSnapshotError } from '../../plugin/backup';
 import { publicKeyOf } from '../../shared/noise/primitives';
-import { stateFileName } from '../../electron/services/pluginState';
+import { stateFileName } from '../../shared/node/pluginState';
 import { expectArchiveReplaysTo } from './helpers/quorum';
 import { compareDatabases } from './helpers/replay';
 import { buildPlugin, PLUGIN_SHIM } from './helpers/plugin-build';

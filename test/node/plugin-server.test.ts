@@ -1,7 +1,7 @@
 /**
  * cldcb-plugin against OUR cldcb-server (the built program, `daemon --foreground`), with the
  * real lightningd traces (test/fixtures/lightningd, see its README); recovery side through
- * the client library (electron/services/cldcbClient.ts): list the recognition codes, find
+ * the client library (shared/node/cldcbClient.ts): list the recognition codes, find
  * ours with the node key, prove read access, download, unseal and replay — row-identical to
  * the fixture's database. Also the server's `.arch` file on disk.
  */
@@ -16,7 +16,7 @@ import { formatClientId } from '../../shared/cldcb/ids';
 import { readArchive } from '../../shared/cldcb/arch';
 import { findOwnRecords } from '../../shared/cldcb/recognition';
 import { nobleSecp } from '../../shared/cldcb/curve';
-import { CldcbClient, readToken } from '../../electron/services/cldcbClient';
+import { CldcbClient, readToken } from '../../shared/node/cldcbClient';
 import { compareDatabases, decodeBackup, replayToFile } from './helpers/replay';
 import { buildPlugin } from './helpers/plugin-build';
 import { loadNode, playCalls, playTrace, setupClient, startDriver, type ClientSetup, type NodeFixture } from './helpers/plugin-fixtures';

@@ -19,7 +19,7 @@ import { findOwnRecords } from '../../shared/cldcb/recognition';
 import { readArchive } from '../../shared/cldcb/arch';
 import { nobleSecp } from '../../shared/cldcb/curve';
 import { publicKeyOf } from '../../shared/noise/primitives';
-import { CldcbClient, readToken } from '../../electron/services/cldcbClient';
+import { CldcbClient, readToken } from '../../shared/node/cldcbClient';
 import { compareDatabases, decodeBackup, replayToFile } from './helpers/replay';
 import { buildPlugin } from './helpers/plugin-build';
 import { FIX, loadNode, playCalls, playTrace, setupClient, startDriver, type ClientSetup, type NodeFixture } from './helpers/plugin-fixtures';

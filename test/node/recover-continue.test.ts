@@ -1,6 +1,6 @@
 /**
  * A recovered node's backup carries on (issue 10 defect 1): `cldcb-client recover` writes
- * `cldcb-plugin.state` (electron/services/pluginState.ts) beside the database, holding the chain
+ * `cldcb-plugin.state` (shared/node/pluginState.ts) beside the database, holding the chain
  * head the archive ends at, so the plugin started by the recovered wrapper chains its next
  * increment to the archive instead of to a snapshot the server never gets.
  *
@@ -18,7 +18,7 @@ import { runCliCaptured } from './helpers/cli';
 import { encodeArchive } from '../../shared/cldcb/arch';
 import { formatClientId } from '../../shared/cldcb/ids';
 import { bytesToHex } from '../../shared/bytes';
-import { decodeStateFile, STATE_FILE, stateBinding } from '../../electron/services/pluginState';
+import { decodeStateFile, STATE_FILE, stateBinding } from '../../shared/node/pluginState';
 import { compareDatabases } from './helpers/replay';
 import { buildPlugin } from './helpers/plugin-build';
 import { ensureServerBuilt } from './helpers/server-harness';

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { encodeArchive, readArchive, type ArchEvent } from '../../shared/cldcb/arch';
 import { splitIncrementPlaintext } from '../../shared/cldcb/plaintexts';
 import { continuedIndex, isContinuedMessage, Sealer } from '../../shared/cldcb/seal';
-import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
+import { nativeBoxCrypto } from '../../shared/node/nativeSeal';
 import { encodeIncrementPlaintextV1 } from '../../shared/cldcb/plaintexts';
 import { makeSyntheticArchive, type SyntheticArchive } from './helpers/synthetic';
 import {

@@ -1,6 +1,6 @@
 /**
  * End to end with real lightningd traces (test/fixtures/lightningd): each trace is played
- * like lightningd (electron/services/lightningdPlayer.ts) through the built cldcb-plugin
+ * like lightningd (shared/node/lightningdPlayer.ts) through the built cldcb-plugin
  * into one cldcb-server holding several clients (two nodes, and a reinstall of one of them
  * that stopped early); then `cldcb-client recover --from` a copy of the server directory and
  * `--server` online both give databases row-identical to the nodes' real ones, picking the
@@ -18,10 +18,10 @@ import { encodeArchive, readArchive } from '../../shared/cldcb/arch';
 import { signRecognitionCode } from '../../shared/cldcb/recognition';
 import { forgetSecret } from '../../shared/secrets/hsmSecret';
 import { nodePrivateKey } from '../../shared/secrets/nodeKey';
-import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { readSecretFile } from '../../electron/services/secretFiles';
-import { LightningdDriver, type TraceCall } from '../../electron/services/lightningdPlayer';
-import { compareDatabases } from '../../electron/services/recovery/compare';
+import { nativeBoxCrypto } from '../../shared/node/nativeSeal';
+import { readSecretFile } from '../../shared/node/secretFiles';
+import { LightningdDriver, type TraceCall } from '../../shared/node/lightningdPlayer';
+import { compareDatabases } from '../../shared/node/recovery/compare';
 import { ensureServerBuilt, runServerCommand, startServer, type ServerProcess } from './helpers/server-harness';
 import { writeWrapper } from './helpers/plugin-build';
 

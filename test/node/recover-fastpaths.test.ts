@@ -12,10 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { IncrementStreams, nobleBoxAead, nobleBoxCrypto, Sealer, Unsealer, BOX_AD, boxNonce } from '../../shared/cldcb/seal';
 import { concatBytes } from '../../shared/bytes';
-import { nativeBoxAead, nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { SnapshotHasher, PARALLEL_HASH_MIN } from '../../electron/services/recovery/snapshotHasher';
-import { deriveStreamKeysJob, mergeKeys } from '../../electron/services/recovery/keys';
-import { scanArchive } from '../../electron/services/recovery/archiveScan';
+import { nativeBoxAead, nativeBoxCrypto } from '../../shared/node/nativeSeal';
+import { SnapshotHasher, PARALLEL_HASH_MIN } from '../../shared/node/recovery/snapshotHasher';
+import { deriveStreamKeysJob, mergeKeys } from '../../shared/node/recovery/keys';
+import { scanArchive } from '../../shared/node/recovery/archiveScan';
 import { makeSyntheticArchive } from './helpers/synthetic';
 import { randomKey } from './helpers/recovery';
 

@@ -14,9 +14,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeArchive, type ArchEvent } from '../../shared/cldcb/arch';
 import { CldcbError } from '../../shared/errors';
-import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { recover } from '../../electron/services/recovery/engine';
-import type { RecoveryVerdict } from '../../electron/services/recovery/types';
+import { nativeBoxCrypto } from '../../shared/node/nativeSeal';
+import { recover } from '../../shared/node/recovery/engine';
+import type { RecoveryVerdict } from '../../shared/node/recovery/types';
 import { applyIncrement, compareDatabases } from './helpers/replay';
 import {
   buildArchive,

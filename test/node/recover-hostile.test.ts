@@ -9,8 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { compareDatabases } from '../../electron/services/recovery/compare';
-import { readRecognitionCodesFile, MAX_CODES_LINE } from '../../electron/services/recovery/sources';
+import { compareDatabases } from '../../shared/node/recovery/compare';
+import { readRecognitionCodesFile, MAX_CODES_LINE } from '../../shared/node/recovery/sources';
 import { repoRoot, runCliCaptured } from './helpers/cli';
 import { ensureServerBuilt } from './helpers/server-harness';
 import { CLDCB_CID1 as CID1, CLDCB_FIX as FIX, originalServerDir, tempSpace } from './helpers/recovery';
@@ -216,7 +216,7 @@ describe('outputs checked before the work, causes named (issue 14 #8, #12)', () 
 
 describe('diskError names the disk, from the error code only', () => {
   it('ENOSPC, EDQUOT, SQLITE_FULL, SQLITE_IOERR_*: io_error naming the cause; anything else: not a disk error', async () => {
-    const { diskError } = await import('../../electron/services/recovery/diskErrors');
+    const { diskError } = await import('../../shared/node/recovery/diskErrors');
     expect(diskError(Object.assign(new Error('x'), { code: 'ENOSPC' }))?.message).toMatch(/^Writing the recovered database failed: the disk is full \(ENOSPC\)/);
     expect(diskError({ code: 'EDQUOT' })?.message).toMatch(/quota is used up \(EDQUOT\)/);
     expect(diskError({ code: 'SQLITE_FULL' })?.message).toMatch(/the disk is full \(or a file-size limit was reached\) \(SQLITE_FULL\)/);

@@ -1,5 +1,5 @@
 /**
- * The pipelined rebuild (electron/services/recovery/pipeline.ts) against the two-pass one
+ * The pipelined rebuild (shared/node/recovery/pipeline.ts) against the two-pass one
  * (replay.ts) on archives long enough for its shortcuts to matter: transactions spanning
  * data_version runs (a commit every 256 increments / 4 MiB), savepoints dropped when the
  * next increment's framing names another data_version, statement batches of consecutive
@@ -25,10 +25,10 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeArchive, FOOTER_SIZE, readArchive, type ArchEvent } from '../../shared/cldcb/arch';
-import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { recover } from '../../electron/services/recovery/engine';
+import { nativeBoxCrypto } from '../../shared/node/nativeSeal';
+import { recover } from '../../shared/node/recovery/engine';
 import { makeSyntheticArchive } from './helpers/synthetic';
-import type { RecoveryVerdict } from '../../electron/services/recovery/types';
+import type { RecoveryVerdict } from '../../shared/node/recovery/types';
 import {
   buildArchive,
   bump,

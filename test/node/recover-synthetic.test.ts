@@ -10,10 +10,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { bytesToHex } from '../../shared/bytes';
 import { encodeArchive, readArchive, type ArchEvent } from '../../shared/cldcb/arch';
-import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { recover } from '../../electron/services/recovery/engine';
+import { nativeBoxCrypto } from '../../shared/node/nativeSeal';
+import { recover } from '../../shared/node/recovery/engine';
 import { makeSyntheticArchive } from './helpers/synthetic';
-import { ArchFileWriter } from '../../electron/services/recovery/sources';
+import { ArchFileWriter } from '../../shared/node/recovery/sources';
 import {
   buildArchive,
   bump,

@@ -32,12 +32,12 @@ import {
 import { formatClientId, parseClientId, parseClientKeyFile } from '../../shared/cldcb/ids';
 import { parsePluginWrapper } from '../../shared/cldcb/wrapper';
 import { sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
-import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { compareDatabases } from '../../electron/services/recovery/compare';
-import { recover, searchEntries } from '../../electron/services/recovery/engine';
-import { scanArchive } from '../../electron/services/recovery/archiveScan';
+import { nativeBoxCrypto } from '../../shared/node/nativeSeal';
+import { compareDatabases } from '../../shared/node/recovery/compare';
+import { recover, searchEntries } from '../../shared/node/recovery/engine';
+import { scanArchive } from '../../shared/node/recovery/archiveScan';
 import { planReplay } from '../../shared/cldcb/chain';
-import type { RecoveryVerdict } from '../../electron/services/recovery/types';
+import type { RecoveryVerdict } from '../../shared/node/recovery/types';
 import { CldcbError } from '../../shared/errors';
 import { ensureServerBuilt } from './helpers/server-harness';
 

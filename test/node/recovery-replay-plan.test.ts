@@ -1,5 +1,5 @@
 /**
- * The replay plan (electron/services/recovery/replayPlan.ts) on its own, without threads or
+ * The replay plan (shared/node/recovery/replayPlan.ts) on its own, without threads or
  * SQLite: the commands it emits for write sets and for archive events — where PRAGMAs go, the
  * bump it makes, foreign keys before a redo, statements with comment markers alone, the
  * savepoints and the roll-back of a redo, and when it gives up for the two-pass path.
@@ -11,9 +11,9 @@ import { nobleSecp } from '../../shared/cldcb/curve';
 import { sealIncrement, sealReupload } from '../../shared/cldcb/plaintexts';
 import { IncrementStreams } from '../../shared/cldcb/seal';
 import { sha256 } from '../../shared/crypto/hash';
-import { nativeBoxCrypto } from '../../electron/services/nativeSeal';
-import { sha256Stream } from '../../electron/services/recovery/archiveScan';
-import { ReplayFallback, ReplayPlanner, type PlanCommand } from '../../electron/services/recovery/replayPlan';
+import { nativeBoxCrypto } from '../../shared/node/nativeSeal';
+import { sha256Stream } from '../../shared/node/recovery/archiveScan';
+import { ReplayFallback, ReplayPlanner, type PlanCommand } from '../../shared/node/recovery/replayPlan';
 import { bump, randomKey } from './helpers/recovery';
 
 const dec = new TextDecoder();

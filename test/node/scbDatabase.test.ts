@@ -8,7 +8,7 @@ import { mnemonicToSeedSync } from '@scure/bip39';
 import { bytesToHex } from '../../shared/bytes';
 import { CldcbError } from '../../shared/errors';
 import { modernScbChanHex } from '../../shared/scb/scbChan';
-import { readScbDatabase, readScbEntriesFromDatabase } from '../../electron/services/scbDatabase';
+import { readScbDatabase, readScbEntriesFromDatabase } from '../../shared/node/scbDatabase';
 
 const CN = 'test/fixtures/lightningd/channel-node';
 const DB = `${CN}/lightningd.sqlite3`;

@@ -28,7 +28,7 @@ import {
 } from '../../shared/cldcb/messages';
 import { NoiseInitiator } from '../../shared/noise/handshake';
 import { CldcbError } from '../../shared/errors';
-import { CldcbClient } from '../../electron/services/cldcbClient';
+import { CldcbClient } from '../../shared/node/cldcbClient';
 import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
 import { closedWithin, fakeChunk, newClientKey, rawConnect, TestClient, type ClientKey } from './helpers/server-client';
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { formatServerId, parseClientKeyFile, parseServerId } from '../../shared/cldcb/ids';
-import { encodeStateFile, stateBinding, stateFileName } from '../../electron/services/pluginState';
+import { encodeStateFile, stateBinding, stateFileName } from '../../shared/node/pluginState';
 import { writeLastStop } from '../../plugin/shutdown';
 import { runCliCaptured as cli } from './helpers/cli';
 import { buildPlugin, ROOT } from './helpers/plugin-build';

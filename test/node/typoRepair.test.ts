@@ -1,5 +1,5 @@
 /**
- * Typo repair on real threads: electron/services/{fastNodeId,typoRepair}.ts
+ * Typo repair on real threads: shared/node/{fastNodeId,typoRepair}.ts
  * and the worker job typoRepairSlice (built into build/electron/worker.mjs).
  * The one full pair search (≈ 453,600 node-id derivations) runs once.
  */
@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import vectors from '../vectors/cln/known-answers.json';
-import { fastNodeId, fastNodePrivateKey, mnemonicNodeIdMatcher, nodeIdMatcher } from '../../electron/services/fastNodeId';
+import { fastNodeId, fastNodePrivateKey, mnemonicNodeIdMatcher, nodeIdMatcher } from '../../shared/node/fastNodeId';
 import {
   lineCheckFilter,
   repairHexCopy,
@@ -15,7 +15,7 @@ import {
   STAGE_DOUBLE,
   STAGE_LOOKALIKE_PAIRS,
   STAGE_SINGLE,
-} from '../../electron/services/typoRepair';
+} from '../../shared/node/typoRepair';
 import { nodeIdFromSecret, nodePrivateKey } from '../../shared/secrets/nodeKey';
 import { buildPaperSheet, lineCheck } from '../../shared/paper/sheet';
 import { bytesToHex, hexToBytes } from '../../shared/bytes';

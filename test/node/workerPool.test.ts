@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { runJob, runJobParallel } from '../../electron/services/workerPool';
+import { runJob, runJobParallel } from '../../shared/node/workerPool';
 import { setDeveloperLog } from '../../shared/errors';
 
 beforeAll(() => {

@@ -2,10 +2,10 @@
  * Noise_XK (BOLT 8) known answers: test/vectors/bolt8/transport.json, copied
  * from BOLT 8 Appendix A (see its _source). Every vector runs through both
  * AEAD implementations: the pure-JS default and the node:crypto one from
- * electron/services/nativeAead.ts (they must give identical bytes; the native
+ * shared/node/nativeAead.ts (they must give identical bytes; the native
  * one is imported here, rather than in test/node, so one table covers both), and
  * the handshake vectors also with libsecp256k1's ECDH and public keys, as
- * electron/services/noiseSocket.ts runs them.
+ * shared/node/noiseSocket.ts runs them.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -16,8 +16,8 @@ import { type Aead, nobleAead, noiseNonce } from '../../shared/noise/aead';
 import { CipherState, HEADER_SIZE, MAX_FRAME, MAX_PAYLOAD, NoiseTransport } from '../../shared/noise/cipher';
 import { ACT1_SIZE, NoiseInitiator, NoiseResponder, PROTOCOL_NAME } from '../../shared/noise/handshake';
 import { hkdf2, isCompressedPubkey, nobleEcdh, publicKeyOf } from '../../shared/noise/primitives';
-import { nativeAead } from '../../electron/services/nativeAead';
-import { noiseHandshakeCrypto } from '../../electron/services/noiseSocket';
+import { nativeAead } from '../../shared/node/nativeAead';
+import { noiseHandshakeCrypto } from '../../shared/node/noiseSocket';
 
 const h = (s: string): Uint8Array => hexToBytes(s);
 const hex = bytesToHex;

@@ -1,10 +1,10 @@
 /**
- * What several sources prove (electron/services/recovery/freshness.ts; docs/PROTOCOL.md §5):
+ * What several sources prove (shared/node/recovery/freshness.ts; docs/PROTOCOL.md §5):
  * proven fresh when n − k + 1 of the node's n servers answered; each source's outcome; forks.
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { displayServerId, findForks, forkPoint, judgeFreshness, type FreshnessCandidate, type FreshnessSource } from '../../electron/services/recovery/freshness';
+import { displayServerId, findForks, forkPoint, judgeFreshness, type FreshnessCandidate, type FreshnessSource } from '../../shared/node/recovery/freshness';
 
 const KEY = (i: number): string => '02' + String(i).repeat(64).slice(0, 64);
 const SID = (i: number): string => displayServerId(KEY(i));

@@ -15,7 +15,7 @@ import net from 'node:net';
 import { hexToBytes } from '../../../shared/bytes';
 import { encodeMessage, MSG } from '../../../shared/cldcb/messages';
 import { randomPrivateKey } from '../../../shared/noise/primitives';
-import { dialNoise } from '../../../electron/services/noiseSocket';
+import { dialNoise } from '../../../shared/node/noiseSocket';
 
 export interface FloodConfig {
   readonly port: number;

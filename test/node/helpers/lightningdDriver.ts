@@ -1,6 +1,6 @@
 /**
  * The lightningd stand-in used by the plugin tests and benchmarks. It moved to
- * electron/services/lightningdPlayer.ts (shipped: `cldcb-client drill --demo` plays the
+ * shared/node/lightningdPlayer.ts (shipped: `cldcb-client drill --demo` plays the
  * bundled trace with it); this file keeps the old import path working.
  */
-export * from '../../../electron/services/lightningdPlayer';
+export * from '../../../shared/node/lightningdPlayer';

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { readSecretFile } from '../../../electron/services/secretFiles';
+import { readSecretFile } from '../../../shared/node/secretFiles';
 import { nodePrivateKey } from '../../../shared/secrets/nodeKey';
 import { forgetSecret } from '../../../shared/secrets/hsmSecret';
 import { signRecognitionCode } from '../../../shared/cldcb/recognition';

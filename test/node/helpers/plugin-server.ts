@@ -31,7 +31,7 @@ import {
   type CldcbMessage,
 } from '../../../shared/cldcb/messages';
 import { publicKeyOf } from '../../../shared/noise/primitives';
-import { acceptNoise, type NoiseConnection } from '../../../electron/services/noiseSocket';
+import { acceptNoise, type NoiseConnection } from '../../../shared/node/noiseSocket';
 
 export interface StoredArchive {
   reupload: Uint8Array[];

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '../../../shared/bytes';
 import { nobleSecp } from '../../../shared/cldcb/curve';
 import { findOwnRecords } from '../../../shared/cldcb/recognition';
-import { CldcbClient, readToken } from '../../../electron/services/cldcbClient';
+import { CldcbClient, readToken } from '../../../shared/node/cldcbClient';
 import { compareDatabases, decodeBackup, replayToFile } from './replay';
 import type { NodeFixture } from './plugin-fixtures';
 import type { ServerProcess } from './server-harness';

@@ -20,11 +20,11 @@ import { zeroize } from '../../../shared/bytes';
 import { nodePrivateKey } from '../../../shared/secrets/nodeKey';
 import { forgetSecret } from '../../../shared/secrets/hsmSecret';
 import { publicKeyOf } from '../../../shared/noise/primitives';
-import { newClientKey } from '../../../electron/services/installCeremony';
-import { readSecretFile } from '../../../electron/services/secretFiles';
-import { stateFileName } from '../../../electron/services/pluginState';
+import { newClientKey } from '../../../shared/node/installCeremony';
+import { readSecretFile } from '../../../shared/node/secretFiles';
+import { stateFileName } from '../../../shared/node/pluginState';
 import { QuorumBackup } from '../../../plugin/quorum';
-import type { TraceCall } from '../../../electron/services/lightningdPlayer';
+import type { TraceCall } from '../../../shared/node/lightningdPlayer';
 import { ensureServerBuilt, ROOT, startServer, type ServerProcess } from './server-harness';
 
 /** The real lightningd node whose trace is played (test/fixtures/lightningd/README.md). */

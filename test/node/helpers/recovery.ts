@@ -1,7 +1,7 @@
 /**
  * Shared set-up for the recovery tests (test/node/recover-*.test.ts): random keys, a test
  * file's temp directory, server directories and hand-made sealed archives, and running the
- * rebuild (electron/services/recovery) with its refusals and databases to compare.
+ * rebuild (shared/node/recovery) with its refusals and databases to compare.
  */
 import { expect } from 'vitest';
 import { createHash } from 'node:crypto';
@@ -31,9 +31,9 @@ import {
 import { Sealer } from '../../../shared/cldcb/seal';
 import { CldcbError } from '../../../shared/errors';
 import { randomPrivateKey } from '../../../shared/noise/primitives';
-import { nativeBoxCrypto } from '../../../electron/services/nativeSeal';
-import { recover } from '../../../electron/services/recovery/engine';
-import type { RecoveryVerdict } from '../../../electron/services/recovery/types';
+import { nativeBoxCrypto } from '../../../shared/node/nativeSeal';
+import { recover } from '../../../shared/node/recovery/engine';
+import type { RecoveryVerdict } from '../../../shared/node/recovery/types';
 
 /** A random valid secp256k1 private key (node, client or server key): shared/noise's generator. */
 export const randomKey = (): Uint8Array => randomPrivateKey();

@@ -3,7 +3,7 @@
  * into a fresh SQLite database; compare databases row by row. Built on the one codec and the
  * one replay plan: test/unit/helpers/decode.ts composes shared/cldcb (framer, readers,
  * opener, chain planner), and each write set runs through the recovery's replay plan
- * (electron/services/recovery/replayPlan.ts: leading PRAGMAs before BEGIN, the rest in one
+ * (shared/node/recovery/replayPlan.ts: leading PRAGMAs before BEGIN, the rest in one
  * transaction, trailing PRAGMAs after COMMIT; foreign keys ON as on lightningd's connection,
  * again before a redo) and its statement-by-statement executor — here one write set at a
  * time, in memory, as lightningd ran them. What it decides is what the recovery decides; the
@@ -13,9 +13,9 @@ import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { bytesToHex, concatBytes, utf8 } from '../../../shared/bytes';
 import type { ArchEvent } from '../../../shared/cldcb/arch';
-import { nativeBoxCrypto } from '../../../electron/services/nativeSeal';
-import { Executor } from '../../../electron/services/recovery/executor';
-import { ReplayPlanner } from '../../../electron/services/recovery/replayPlan';
+import { nativeBoxCrypto } from '../../../shared/node/nativeSeal';
+import { Executor } from '../../../shared/node/recovery/executor';
+import { ReplayPlanner } from '../../../shared/node/recovery/replayPlan';
 import { decodeArchive, type DecodedArchive, type DecodedIncrement } from '../../unit/helpers/decode';
 
 export type { DecodedIncrement } from '../../unit/helpers/decode';

@@ -25,7 +25,7 @@ import {
 } from '../../../shared/cldcb/messages';
 import { CldcbError } from '../../../shared/errors';
 import { publicKeyOf, randomPrivateKey } from '../../../shared/noise/primitives';
-import { dialNoise, type NoiseConnection } from '../../../electron/services/noiseSocket';
+import { dialNoise, type NoiseConnection } from '../../../shared/node/noiseSocket';
 
 export interface ClientKey {
   readonly priv: Uint8Array;

@@ -55,7 +55,7 @@ function bundleIsFresh(): boolean {
 /** The server bundle alone is newer than its sources. */
 function serverBundleIsFresh(): boolean {
   try {
-    const src = Math.max(...['server', 'shared', 'electron/services'].map((d) => newestSource(path.join(ROOT, d))));
+    const src = Math.max(...['server', 'shared'].map((d) => newestSource(path.join(ROOT, d))));
     return statSync(BUNDLE).mtimeMs > src;
   } catch {
     return false;

@@ -16,7 +16,7 @@ import { encodeFooter } from '../../../shared/cldcb/arch';
 import { isValidPrivateKey } from '../../../shared/cldcb/curve';
 import { encodeIncrementPlaintext, encodeIncrementPlaintextV1, encodeReuploadHeader, REUPLOAD_PIECE_SIZE, splitIncrementPlaintext } from '../../../shared/cldcb/plaintexts';
 import { Sealer } from '../../../shared/cldcb/seal';
-import { nativeBoxCrypto } from '../../../electron/services/nativeSeal';
+import { nativeBoxCrypto } from '../../../shared/node/nativeSeal';
 
 export interface SyntheticOptions {
   /** Where the archive goes. */
