@@ -223,6 +223,9 @@ describe('k of n servers', () => {
       expect(all.v.freshness).toMatchObject({ state: 'proven', servers: 3, quorum: 2, answered: 3, needed: 2 });
       expect((all.v.sources as { outcome: string }[]).map((x) => x.outcome)).toEqual(['newest', 'newest', 'newest']);
       expect(all.v.data_version).toBe(final);
+      // Proven: the one-archive caveat ("a dropped tail cannot be detected") would contradict it.
+      const kinds = (v: Record<string, unknown>): string[] => (v.warnings as { kind: string }[]).map((w) => w.kind);
+      expect(kinds(all.v)).not.toContain('tail_undetectable');
       expect(compareDatabases(path.join(all.ln, 'lightningd.sqlite3'), single.db)).toEqual([]);
       // Server 2 rolled back to its older directory: the newest comes from the others, server 2 is named behind.
       const rolled = recoverFrom('rec-rolled', [t.servers[0]!.dir, old, t.servers[2]!.dir]);
@@ -238,6 +241,7 @@ describe('k of n servers', () => {
       expect(one.v.freshness).toMatchObject({ state: 'not-proven', answered: 1, needed: 2 });
       expect((one.v.freshness as { missing_servers: string[] }).missing_servers).toHaveLength(2);
       expect(existsSync(path.join(one.ln, 'lightningd.sqlite3'))).toBe(false);
+      expect(kinds(one.v)).toContain('tail_undetectable');
       expect(String(one.v.database)).toMatch(/lightningd\.sqlite3\.stale-\d+$/);
       expect((one.v.next_steps as string[]).join(' ')).toMatch(/recover again with 1 more of the node's servers/);
     } finally {

@@ -92,6 +92,9 @@ export async function recover(input: RecoverInput, opts: ProgressOptions = {}): 
       // and n − k + 1 of them answered (docs/PROTOCOL.md §5). Any other unreadable backup (another
       // installation, no sealed policy) may still be newer.
       const coveredByProof = (c: Candidate): boolean => freshness.state === 'proven' && freshness.sources[c.source]?.policyServer === true;
+      // Proven fresh: the other servers did detect what one archive cannot (a dropped tail), so
+      // the one-archive caveat would only contradict the verdict.
+      if (freshness.state === 'proven') warnings.splice(0, warnings.length, ...warnings.filter((w) => w.kind !== 'tail_undetectable'));
       const staleReasons = staleness(input, search, chosenIndex, dv, time, warnings, coveredByProof);
       stopEnding(out.plan.ending, dv, time.time, staleReasons, warnings);
       // Several servers: a state not proven to be the newest may be stale (docs/PROTOCOL.md §5).
