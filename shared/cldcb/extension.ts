@@ -9,6 +9,7 @@
  *   (only the node key holder and the client key holder know it); the server keeps V = SHA256(T).
  *     240 set_read_verifier (TLV 0 = V, 32 bytes)          → 241 read_verifier_stored (after fsync)
  *     242 prove_read (TLV 0 = 33-byte 02/03 client key, TLV 1 = T) → 243 read_granted
+ * - Forced re-upload: TLV 1 = `01` in request_incremental ({@link REQUEST_INCREMENTAL_REUPLOAD_TLV}).
  * The message ids live in messages.ts `MSG` with every other id (the decoder names them).
  */
 import { concatBytes, u16be, utf8 } from '../bytes';
@@ -21,6 +22,13 @@ import { encodeMessage, MSG, SERVER_PING_BODY, type RawMessage } from './message
 export const EXTENSION_VERSION = 1;
 /** TLV type of the version in the advertising ping. */
 export const EXTENSION_TLV = 1;
+/**
+ * TLV type of "please ask me for a re-upload" in request_incremental (value `01`; messages.ts
+ * `requestIncremental(dv, { wantsReupload })` writes it and `decodeMessage` reads it). Sent only
+ * to a server that advertised v1: the client has no chain head to continue (the state file was
+ * lost), so its increment chains to a fresh snapshot (docs/PROTOCOL.md §3).
+ */
+export const REQUEST_INCREMENTAL_REUPLOAD_TLV = 1;
 
 /** The advertising ping: TLV 0 = 42 zero bytes, TLV 1 = u16 version. */
 export function advertisingPing(version = EXTENSION_VERSION): Uint8Array {

@@ -9,6 +9,9 @@
 import { bytesToHex, concatBytes, u16be, u32be } from '../bytes';
 import { CldcbError } from '../errors';
 import { isValidCompressedPubkey } from './curve';
+// extension.ts imports this module's encoder, and this module its TLV constant: used only inside
+// functions, so the cycle is harmless for ES modules (nothing reads it while modules load).
+import { REQUEST_INCREMENTAL_REUPLOAD_TLV } from './extension';
 
 /** Message ids (§3.2, `common/Protocol/MID.hpp`). */
 export const MSG = {
@@ -289,13 +292,6 @@ export function ping(body: Uint8Array = SERVER_PING_BODY): Uint8Array {
 export function pong(tlvs: Iterable<readonly [number, Uint8Array]> = [[0, SERVER_PING_BODY]]): Uint8Array {
   return encodeMessage(MSG.pong, tlvs);
 }
-/**
- * TLV type of "please ask me for a re-upload" in request_incremental (extension v1, value `01`).
- * Sent only to a server that advertised v1: the client has no chain head to continue (the
- * state file was lost), so its increment chains to a fresh snapshot (docs/PROTOCOL.md §3).
- */
-export const REQUEST_INCREMENTAL_REUPLOAD_TLV = 1;
-
 /**
  * 32: `00 20 00 00 04 <dv u32> FF 00 00`; with `wantsReupload`, TLV 1 = `01` before the terminator.
  * @throws CldcbError bad_input
