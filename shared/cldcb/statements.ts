@@ -85,6 +85,16 @@ export function isPragma(statement: string): boolean {
   return isPragmaBytes(encoder.encode(statement));
 }
 
+/**
+ * A db_write call of PRAGMAs only (at least one statement): lightningd ran it outside any
+ * transaction (db/db_sqlite3.c complete_table_manip: `PRAGMA foreign_keys` is a no-op inside
+ * one). For what plays lightningd towards the plugin (lightningdPlayer.ts, the tests' writers);
+ * the recovery learns the same from {@link StatementBytesFacts.onlyPragmas}.
+ */
+export function isPragmaOnlyCall(statements: readonly string[]): boolean {
+  return statements.length > 0 && statements.every(isPragma);
+}
+
 const TRANSACTION_WORDS = ['begin', 'commit', 'end', 'rollback', 'savepoint', 'release'];
 
 /**

@@ -19,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { isPragmaOnlyCall } from '../cldcb/statements';
 
 export interface TraceCall {
   readonly data_version: number;
@@ -46,8 +47,6 @@ export interface DriverOptions {
 export type HookResult =
   | { readonly ok: true; readonly ms: number; readonly hookMs: number }
   | { readonly ok: false; readonly reply: unknown; readonly ms: number; readonly hookMs: number };
-
-const PRAGMA_RE = /^\s*PRAGMA\b/i;
 
 export class LightningdDriver {
   readonly logs: LogLine[] = [];
@@ -156,7 +155,7 @@ export class LightningdDriver {
    */
   async dbWrite(call: TraceCall, opts: { crashBeforeCommit?: boolean } = {}): Promise<HookResult> {
     if (this.dead) throw new Error('lightningd already died (an earlier hook failed)');
-    const pragmaOnly = call.writes.length > 0 && call.writes.every((w) => PRAGMA_RE.test(w));
+    const pragmaOnly = isPragmaOnlyCall(call.writes);
     const t0 = performance.now();
     if (pragmaOnly) {
       for (const w of call.writes) this.db.exec(w);

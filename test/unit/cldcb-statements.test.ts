@@ -11,6 +11,7 @@ import {
   isForeignKeysPragma,
   isPragma,
   isPragmaBytes,
+  isPragmaOnlyCall,
   StatementBytesFacts,
   transactionKeyword,
 } from '../../shared/cldcb/statements';
@@ -45,6 +46,16 @@ describe('PRAGMA, transaction statements, deferred constraints', () => {
       expect(isPragmaBytes(utf8(s)), s).toBe(true);
     }
     for (const s of ['PRAGMATIC nonsense', 'INSERT INTO t VALUES (1) -- PRAGMA', '', '/* c */ PRAGMA x']) expect(isPragma(s), s).toBe(false);
+  });
+
+  it('a PRAGMA-only call (run outside a transaction) is at least one statement, every one a PRAGMA — as the recovery reads it', () => {
+    const calls: string[][] = [['PRAGMA foreign_keys = OFF;'], ['PRAGMA foreign_keys = ON;', ' pragma x'], [], ['PRAGMA foreign_keys = OFF;', 'DROP TABLE x'], ['PRAGMATIC']];
+    for (const call of calls) {
+      const facts = new StatementBytesFacts();
+      for (const w of call) facts.statement(utf8(w));
+      expect(isPragmaOnlyCall(call), call.join(' | ')).toBe(facts.onlyPragmas);
+    }
+    expect(calls.map(isPragmaOnlyCall)).toEqual([true, true, false, false, false]);
   });
 
   it('names transaction statements and only those', () => {

@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import { formatClientId, formatServerId } from '../../../shared/cldcb/ids';
 import { signInstall } from '../../../shared/cldcb/install';
 import { formatPluginWrapper, parsePluginWrapper, wrapperServers } from '../../../shared/cldcb/wrapper';
+import { isPragmaOnlyCall } from '../../../shared/cldcb/statements';
 import { zeroize } from '../../../shared/bytes';
 import { nodePrivateKey } from '../../../shared/secrets/nodeKey';
 import { forgetSecret } from '../../../shared/secrets/hsmSecret';
@@ -110,7 +111,7 @@ export async function makeQuorumArchives(opts: { splitAt?: number } = {}): Promi
     // As lightningd does: run the transaction, wait for the hook, commit.
     const play = async (calls: readonly TraceCall[]): Promise<void> => {
       for (const c of calls) {
-        const pragmaOnly = c.writes.length > 0 && c.writes.every((w) => /^\s*PRAGMA\b/i.test(w));
+        const pragmaOnly = isPragmaOnlyCall(c.writes);
         if (!pragmaOnly) database.exec('BEGIN');
         for (const w of c.writes) database.exec(w);
         await writer.write(c.data_version, c.writes);
