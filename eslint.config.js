@@ -2,7 +2,7 @@
 //  - shared/ (outside shared/node/) is platform-free: no Node built-ins, no Electron, no DOM, no React,
 //    and it never imports shared/node/.
 //  - shared/node/ is the Node-side core every program uses: Node, better-sqlite3 and secp256k1 yes;
-//    Electron, the DOM, React, electron/ and renderer/ never.
+//    Electron, the DOM, React, electron/, renderer/ and the programs (cli/, server/, plugin/) never.
 //  - only electron/main and electron/preload may import 'electron'.
 //  - renderer/ reaches the backend only through window.api (never shared/node/).
 //  - cli/, server/, plugin/ and scripts/ never import electron/ (the app's shell): what they share
@@ -178,6 +178,10 @@ export default tseslint.config(
           })),
           patterns: [
             { group: ['**/electron/**', '**/renderer/**'], message: 'shared/node/ is used by the CLI, server and plugin too: it never imports the app (electron/, renderer/).' },
+            {
+              group: ['**/cli/**', '**/server/**', '**/plugin/**'],
+              message: 'shared/node/ is the core the programs share: it never imports one of them (cli/, server/, plugin/); move what both need into shared/node/.',
+            },
           ],
         },
       ],

@@ -1,6 +1,6 @@
 /**
  * `cldcb-plugin --after-stop WRAPPER LIGHTNINGD_PID`: the helper the plugin starts as it leaves
- * at lightningd's shutdown (plugin/shutdown.ts explains why). It runs detached, with no stdio,
+ * at lightningd's shutdown (shared/node/pluginShutdown.ts explains why). It runs detached, with no stdio,
  * in lightningd's network directory, holding `cldcb-plugin.lock`:
  *
  *  1. wait until lightningd (LIGHTNINGD_PID, the plugin's parent) has exited — its database is
@@ -24,7 +24,7 @@ import { BackupSession } from './backup';
 import { formatServerId } from '../shared/cldcb/ids';
 import { stateFileName } from '../shared/node/pluginState';
 import { DB_FILE, readDataVersion } from './snapshot';
-import { EXIT_WAIT_MS, releaseLock, waitForExit, writeLastStop, type LastStop } from './shutdown';
+import { EXIT_WAIT_MS, releaseLock, waitForExit, writeLastStop, type LastStop } from '../shared/node/pluginShutdown';
 import { readFileSync } from 'node:fs';
 
 /** The data_version lightningd's database file ended at. @throws CldcbError when it cannot be read as a clean file. */

@@ -25,7 +25,7 @@ import { JsonObjectStream } from './jsonStream';
 import { CldcbPluginRpc } from './plugin';
 import { asciiLogText } from './logText';
 import { runAfterStop } from './afterStop';
-import { describeLastStop, LOCK_FILE, LOCK_WAIT_MS, readLastStop, releaseLock, waitForAfterStopHelper, writeLock } from './shutdown';
+import { describeLastStop, LOCK_FILE, LOCK_WAIT_MS, readLastStop, releaseLock, waitForAfterStopHelper, writeLock } from '../shared/node/pluginShutdown';
 
 export const PLUGIN_VERSION = '0.1.0';
 
@@ -202,7 +202,7 @@ export async function runPlugin(argv: string[]): Promise<number> {
     process.stdin.on('end', () => {
       // lightningd let us go: it is stopping (shutdown_plugins) or it died. Writes it still
       // makes get no hook, so a helper checks its final database once it has exited
-      // (plugin/shutdown.ts). Let queued writes finish answering.
+      // (shared/node/pluginShutdown.ts). Let queued writes finish answering.
       // Hold the lock from now on (a plugin started meanwhile waits), and hand it to the helper.
       if (afterStopWanted()) writeLock(dir, process.pid);
       void rpc

@@ -20,7 +20,7 @@
  *   leave by itself, and leaving can cross a db_write lightningd is starting: measured on
  *   v26.06, lightningd aborted ("Already in transaction", SIGABRT) in 1 of 15 stops. The
  *   writes lightningd commits after letting us go are covered by the after-stop helper
- *   (plugin/shutdown.ts; docs/PROTOCOL.md §4).
+ *   (shared/node/pluginShutdown.ts; docs/PROTOCOL.md §4).
  * - Unknown methods → error -32601; notifications (no id) are ignored.
  * Request ids are echoed as received (lightningd uses strings like "cln:db_write#12").
  */

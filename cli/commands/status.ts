@@ -8,7 +8,7 @@
  */
 import { WRAPPER_NAME } from '../../shared/node/installCeremony';
 import { DB_FILE, readBackupStatus, standingText, type BackupStatus } from '../../shared/node/backupStatus';
-import { describeLastStop, LOCK_FILE } from '../../plugin/shutdown';
+import { describeLastStop, LOCK_FILE } from '../../shared/node/pluginShutdown';
 import { parseOptions, printJson, requireOption, type Command } from '../command';
 
 /** "3 s ago", "2 h ago" (whole units). */

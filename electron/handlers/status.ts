@@ -8,7 +8,7 @@
 import { CldcbError } from '../../shared/errors';
 import type { BackupStatusView } from '../../shared/ipc/contract';
 import { readBackupStatus, standingText } from '../../shared/node/backupStatus';
-import { describeLastStop } from '../../plugin/shutdown';
+import { describeLastStop } from '../../shared/node/pluginShutdown';
 import type { BackendContext, HandlerGroup } from './context';
 
 type C = 'status.chooseLightningDir' | 'status.read';

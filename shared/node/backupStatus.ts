@@ -11,7 +11,7 @@
  * against lightningd's database (`vars.data_version`, read through a read-only SQLite
  * connection: SQLite's locks make that safe while lightningd runs, and it creates no file). Then
  * the quorum, and what the after-stop helper found at the last stop (`cldcb-plugin.last-stop`,
- * plugin/shutdown.ts, whose reader this uses: one definition).
+ * shared/node/pluginShutdown.ts, whose reader this uses: one definition).
  *
  * What it cannot know: whether a server still holds what it acknowledged (only a recovery reads
  * the archives back: a drill), and writes of a plugin that runs right now and has not rewritten
@@ -26,7 +26,7 @@ import { zeroize } from '../bytes';
 import { CldcbError } from '../errors';
 import { formatClientId, formatHostPort, formatServerId } from '../cldcb/ids';
 import { parsePluginWrapper, wrapperQuorum, wrapperServers, type PluginConfig } from '../cldcb/wrapper';
-import { LOCK_FILE, readLastStop, type LastStop } from '../../plugin/shutdown';
+import { LOCK_FILE, readLastStop, type LastStop } from './pluginShutdown';
 
 export const DB_FILE = 'lightningd.sqlite3';
 /** How long to wait for lightningd's lock on its database (it holds it while it commits). */

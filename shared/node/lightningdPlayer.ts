@@ -67,7 +67,7 @@ export class LightningdDriver {
     this.db = new Database(path.join(opts.cwd, 'lightningd.sqlite3'));
     if (opts.cacheSize !== undefined) this.db.pragma(`cache_size = ${opts.cacheSize}`);
     // We are not lightningd and we live on after the plugin: its after-stop helper, which waits
-    // for lightningd to exit, must not start unless a test asks for it (plugin/shutdown.ts).
+    // for lightningd to exit, must not start unless a test asks for it (shared/node/pluginShutdown.ts).
     const env = { CLDCB_AFTER_STOP: 'off', ...(opts.env ?? process.env) };
     this.child = spawn(opts.command[0]!, opts.command.slice(1), { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8');

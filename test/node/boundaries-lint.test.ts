@@ -36,6 +36,10 @@ const FORBIDDEN: [string, string, string][] = [
   ['shared/node/recovery/example.ts', use('../../../electron/handlers/context'), 'never imports the app'],
   ['shared/node/example.ts', use('../../renderer/src/api'), 'never imports the app'],
   ['shared/node/example.ts', 'export const t = document.title;\n', "'document'"],
+  // shared/node/: the programs use it; it never uses them.
+  ['shared/node/example.ts', use('../../plugin/afterStop'), 'never imports one of them'],
+  ['shared/node/recovery/example.ts', use('../../../cli/commands/recover'), 'never imports one of them'],
+  ['shared/node/example.ts', use('../../server/storage'), 'never imports one of them'],
   // renderer/: the Node-side core only through window.api.
   ['renderer/src/screens/Example.tsx', use('../../../shared/node/atomicFile'), 'only through window.api'],
   ['renderer/src/example.ts', use('../../shared/node/recovery/types'), 'only through window.api'],

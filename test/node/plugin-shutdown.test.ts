@@ -1,5 +1,5 @@
 /**
- * The plugin at lightningd's shutdown (issue 10 defect 2; plugin/shutdown.ts): lightningd
+ * The plugin at lightningd's shutdown (issue 10 defect 2; shared/node/pluginShutdown.ts): lightningd
  * lets the plugin go (stdin ends) and then still commits writes without any hook; the
  * after-stop helper the plugin starts makes the backup hold lightningd's final database.
  * Here a `sleep` process stands in for lightningd's PID (the helper waits for it to exit) and
@@ -25,7 +25,7 @@ import { buildPlugin } from './helpers/plugin-build';
 import { FIX, loadNode, playCalls, playTrace, setupClient, startDriver, type ClientSetup, type NodeFixture } from './helpers/plugin-fixtures';
 import { runClient } from './helpers/cli';
 import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
-import { LOCK_FILE, LAST_STOP_FILE, type LastStop } from '../../plugin/shutdown';
+import { LOCK_FILE, LAST_STOP_FILE, type LastStop } from '../../shared/node/pluginShutdown';
 
 let work: string;
 let channel: NodeFixture;

@@ -16,7 +16,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { formatServerId, parseClientKeyFile, parseServerId } from '../../shared/cldcb/ids';
 import { encodeStateFile, stateBinding, stateFileName } from '../../shared/node/pluginState';
-import { writeLastStop } from '../../plugin/shutdown';
+import { writeLastStop } from '../../shared/node/pluginShutdown';
 import { runCliCaptured as cli } from './helpers/cli';
 import { buildPlugin, ROOT } from './helpers/plugin-build';
 import { FIX, loadNode, playCalls, startDriver, type NodeFixture } from './helpers/plugin-fixtures';

@@ -28,7 +28,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../shared/node/atomicFile';
+import { writeFileAtomic } from './atomicFile';
 
 /** The helper waits this long for lightningd to exit (it may wait 30 s for other plugins). */
 export const EXIT_WAIT_MS = 60_000;
