@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CldcbError } from '../shared/errors';
-import { parsePluginWrapper, wrapperQuorum, wrapperServers, type PluginConfig } from '../shared/cldcb/wrapper';
+import { parsePluginWrapper, wrapperPolicy, wrapperQuorum, wrapperServers, type PluginConfig } from '../shared/cldcb/wrapper';
 import { zeroize } from '../shared/bytes';
 import { BackupSession } from './backup';
 import { formatServerId } from '../shared/cldcb/ids';
@@ -57,10 +57,15 @@ export async function afterStop(cfg: PluginConfig, dir: string, lightningdPid: n
     return full;
   };
   const servers = wrapperServers(cfg);
+  // Several servers: a re-upload starts the server's archive again, so it must carry the sealed
+  // policy as the plugin's would, or a recovery from that server alone could not know it is one
+  // of n and would call its state verified (found by the tier's three-server scenario).
+  const policy = wrapperPolicy(cfg);
   const sessions = servers.map(
     (server, i) =>
       new BackupSession({ ...server, nodeId: cfg.nodeId }, dir, () => {}, {
         stateFile: stateFileName(i, server.serverId),
+        ...(policy ? { policy } : {}),
         ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}),
       }),
   );

@@ -30,10 +30,9 @@
  * One server (n = 1) never comes here: plugin/main.ts uses the BackupSession directly, so the
  * one-server plugin behaves, on the wire and on disk, exactly as before.
  */
-import { bytesToHex } from '../shared/bytes';
 import { CldcbError } from '../shared/errors';
 import { formatHostPort, formatServerId } from '../shared/cldcb/ids';
-import { wrapperQuorum, wrapperServers, type PluginConfig } from '../shared/cldcb/wrapper';
+import { wrapperPolicy, wrapperQuorum, wrapperServers, type PluginConfig } from '../shared/cldcb/wrapper';
 import { stateFileName } from '../shared/node/pluginState';
 import { BackupSession, DEADLINE_MS, NeedsSnapshotError, snapshotDataVersion, type BackupOptions, type Log } from './backup';
 import { takeSnapshot, type Snapshot } from './snapshot';
@@ -297,7 +296,7 @@ export class QuorumBackup {
     this.deadlineMs = opts.deadlineMs ?? DEADLINE_MS;
     // Sealed into each server's increments, so a recovery learns n, k and the servers from the
     // backup itself, not only from what the operator types (docs/PROTOCOL.md §5).
-    const policy = { quorum: this.quorum, serverIds: servers.map((s) => bytesToHex(s.serverId)) };
+    const policy = wrapperPolicy(cfg);
     this.lanes = servers.map(
       (s, i) =>
         new Lane(i, `server ${i + 1} (${formatServerId(s.serverId).slice(0, 10)}...@${formatHostPort(s.server)})`, { ...s, nodeId: cfg.nodeId }, dir, log, { ...opts, policy }),

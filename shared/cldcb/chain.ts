@@ -357,6 +357,9 @@ export class ChainPlanner {
     for (let i = 0; i < replay.length; i++) {
       const d = replay[i]!;
       const before = i === 0 ? undefined : replay[i - 1]!;
+      // An increment without statements at the re-upload's own data_version (the one a re-upload
+      // made after lightningd stopped carries, with its stop event) writes nothing: no bump is due.
+      if (before === undefined && d.statements === 0 && d.dataVersion === this.snapshot.reuploadDataVersion) continue;
       if ((before === undefined || before.dataVersion !== d.dataVersion) && !d.hasBump) missingBumps.push(d.index);
     }
     if (missingBumps.length > 0)

@@ -81,6 +81,18 @@ export function wrapperQuorum(cfg: PluginConfig): number {
   return cfg.quorum ?? defaultQuorum(wrapperServers(cfg).length);
 }
 
+/**
+ * What the plugin seals into each server's increments (plaintext v2 `servers`), so a recovery
+ * learns n, k and the servers from the backup itself (docs/PROTOCOL.md §5). Every writer of
+ * increments uses this one definition — the plugin's lanes and the after-stop helper's re-upload.
+ * @returns undefined with one server (its increments stay plaintext v1, byte for byte).
+ */
+export function wrapperPolicy(cfg: PluginConfig): { readonly quorum: number; readonly serverIds: readonly string[] } | undefined {
+  const servers = wrapperServers(cfg);
+  if (servers.length === 1) return undefined;
+  return { quorum: wrapperQuorum(cfg), serverIds: servers.map((s) => bytesToHex(s.serverId)) };
+}
+
 /** `# deadline = SECONDS` (decimal seconds within the bounds). @throws CldcbError bad_input naming the key. */
 export function parseWrapperDeadline(text: string, what: string): number {
   const v = Number(text);

@@ -23,7 +23,9 @@ import { stateFileName } from '../../shared/node/pluginState';
 import { expectArchiveReplaysTo } from './helpers/quorum';
 import { compareDatabases } from './helpers/replay';
 import { buildPlugin, PLUGIN_SHIM } from './helpers/plugin-build';
-import { FIX, loadNode, playCalls, setupClient, startDriver, TestCldcbServer, type NodeFixture } from './helpers/plugin-fixtures';
+import { commitUnhooked, FIX, loadNode, playCalls, setupClient, startDriver, TestCldcbServer, type NodeFixture } from './helpers/plugin-fixtures';
+import { LAST_STOP_FILE, LOCK_FILE, type LastStop } from '../../shared/node/pluginShutdown';
+import { spawn } from 'node:child_process';
 import { runClient } from './helpers/cli';
 import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
 
@@ -245,6 +247,54 @@ describe('k of n servers', () => {
       expect(String(one.v.database)).toMatch(/lightningd\.sqlite3\.stale-\d+$/);
       expect((one.v.next_steps as string[]).join(' ')).toMatch(/recover again with 1 more of the node's servers/);
     } finally {
+      for (const s of t.servers) await s.stop();
+    }
+  });
+});
+
+describe('the after-stop helper with several servers', () => {
+  it('lightningd commits after the plugin left: the helper re-uploads to every server WITH the sealed policy, so one server alone is still not proven (never "verified"), and all three prove the final database', async () => {
+    const t = await threeServers();
+    const ld = spawn('sleep', ['600'], { stdio: 'ignore' });
+    try {
+      const d = startDriver({ dir: t.dir, wrapper: t.wrapper }, { env: { ...process.env, CLDCB_PLUGIN_DEADLINE_MS: '4000', CLDCB_AFTER_STOP: 'on', CLDCB_TEST_LIGHTNINGD_PID: String(ld.pid) } });
+      await d.getmanifest();
+      await d.init();
+      // Up to a transaction's end half-way, through the hook; the rest without one.
+      const cut = single.trace.findIndex((c, i) => i >= single.trace.length / 2 && c.writes.some((w) => /name = 'data_version'/.test(w)));
+      await playCalls(d, single.trace.slice(0, cut + 1));
+      expect(await d.stop()).toEqual({ code: 0, signal: null });
+      const db = new Database(path.join(t.dir, 'lightningd.sqlite3'));
+      for (const call of single.trace.slice(cut + 1)) commitUnhooked(db, call);
+      db.close();
+      ld.kill('SIGKILL');
+      const lockGone = Date.now() + 30_000;
+      while (existsSync(path.join(t.dir, LOCK_FILE)) && Date.now() < lockGone) await new Promise((r) => setTimeout(r, 25));
+      const last = JSON.parse(readFileSync(path.join(t.dir, LAST_STOP_FILE), 'utf8')) as LastStop;
+      expect(last.outcome, JSON.stringify(last)).toBe('repaired');
+      for (const srv of t.servers) await srv.stop();
+      const recoverFrom = (name: string, dirs: string[]): { status: number | null; v: Record<string, unknown>; ln: string } => {
+        const ln = path.join(t.dir, name);
+        mkdirSync(ln);
+        copyFileSync(path.join(FIX, 'single-node', 'hsm_secret'), path.join(ln, 'hsm_secret'));
+        const r = runClient(['recover', `--lightning-dir=${ln}`, ...dirs.map((x) => `--from=${x}`), '--json'], { cwd: t.dir });
+        return { status: r.status, v: JSON.parse(r.stdout) as Record<string, unknown>, ln };
+      };
+      const kinds = (v: Record<string, unknown>): string[] => (v.warnings as { kind: string }[]).map((w) => w.kind);
+      for (const [i, srv] of t.servers.entries()) {
+        const one = recoverFrom(`alone-${i + 1}`, [srv.dir]);
+        expect(one.status, `server ${i + 1} alone: ${JSON.stringify(one.v)}`).toBe(3);
+        expect(one.v.freshness).toMatchObject({ state: 'not-proven', servers: 3, quorum: 2 });
+        // The re-upload's empty increment (at the snapshot's own data_version) is not "hand-made".
+        expect(kinds(one.v)).not.toContain('missing_bump');
+      }
+      const all = recoverFrom('all', t.servers.map((x) => x.dir));
+      expect(all.status, JSON.stringify(all.v)).toBe(0);
+      expect(all.v.freshness).toMatchObject({ state: 'proven', answered: 3 });
+      expect(all.v.data_version).toBe(single.trace.at(-1)!.data_version);
+      expect(compareDatabases(path.join(all.ln, 'lightningd.sqlite3'), single.db)).toEqual([]);
+    } finally {
+      ld.kill('SIGKILL');
       for (const s of t.servers) await s.stop();
     }
   });

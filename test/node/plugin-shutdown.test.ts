@@ -22,7 +22,7 @@ import { publicKeyOf } from '../../shared/noise/primitives';
 import { CldcbClient, readToken } from '../../shared/node/cldcbClient';
 import { compareDatabases, decodeBackup, replayToFile } from './helpers/replay';
 import { buildPlugin } from './helpers/plugin-build';
-import { FIX, loadNode, playCalls, playTrace, setupClient, startDriver, type ClientSetup, type NodeFixture } from './helpers/plugin-fixtures';
+import { commitUnhooked, FIX, loadNode, playCalls, playTrace, setupClient, startDriver, type ClientSetup, type NodeFixture } from './helpers/plugin-fixtures';
 import { runClient } from './helpers/cli';
 import { ensureServerBuilt, startServer, type ServerProcess } from './helpers/server-harness';
 import { LOCK_FILE, LAST_STOP_FILE, type LastStop } from '../../shared/node/pluginShutdown';
@@ -60,14 +60,6 @@ async function recoverOnline(srv: ServerProcess, node: NodeFixture, clientKey: U
   } finally {
     c.close();
   }
-}
-
-/** What lightningd does once no db_write plugin is alive: commit without any hook (v26.06 plugin_hook.c:479-489). */
-function commitUnhooked(db: Database.Database, call: { writes: string[] }): void {
-  const pragmaOnly = call.writes.every((w) => /^\s*PRAGMA\b/i.test(w));
-  if (!pragmaOnly) db.exec('BEGIN');
-  for (const w of call.writes) db.exec(w);
-  if (!pragmaOnly) db.exec('COMMIT');
 }
 
 /** A process that stands in for lightningd's PID until the test "exits" it. */

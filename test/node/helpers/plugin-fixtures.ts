@@ -12,6 +12,8 @@ import { nodePrivateKey } from '../../../shared/secrets/nodeKey';
 import { forgetSecret } from '../../../shared/secrets/hsmSecret';
 import { signRecognitionCode } from '../../../shared/cldcb/recognition';
 import { parseNodeId } from '../../../shared/cldcb/ids';
+import { isPragmaOnlyCall } from '../../../shared/cldcb/statements';
+import type Database from 'better-sqlite3';
 import { publicKeyOf } from '../../../shared/noise/primitives';
 import { bytesToHex } from '../../../shared/bytes';
 import { LightningdDriver, type DriverOptions, type TraceCall } from './lightningdDriver';
@@ -144,3 +146,11 @@ export function callAt(dv: number, statements: string[]): TraceCall {
 }
 
 export { LightningdDriver, TestCldcbServer };
+
+/** What lightningd does once no db_write plugin is alive: commit without any hook (v26.06 plugin_hook.c:479-489). */
+export function commitUnhooked(db: Database.Database, call: { readonly writes: readonly string[] }): void {
+  const pragmaOnly = isPragmaOnlyCall(call.writes);
+  if (!pragmaOnly) db.exec('BEGIN');
+  for (const w of call.writes) db.exec(w);
+  if (!pragmaOnly) db.exec('COMMIT');
+}
