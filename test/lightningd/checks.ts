@@ -7,6 +7,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { describeRecovery, type Recovery } from './harness/cldcb';
 import { diffDumps, dumpDb } from './harness/compare';
+import type { Network } from './harness/network';
 import type { LightningNode } from './harness/node';
 
 /** The database `recover` rebuilt, wherever it put it (lightningd.sqlite3, or a stale-* file beside it). */
@@ -62,4 +63,21 @@ export function expectIdenticalOrHonest(
     `a stale rebuild must not be left as lightningd.sqlite3 — ${why}`,
   ).toBe(false);
   return 'honest';
+}
+
+/**
+ * A payment from `a` whose db_write cannot be stored (the servers it needs are away): lightningd
+ * must stop, not exit cleanly, about when the plugin's deadline passes, and the payment fails.
+ * @returns seconds from the payment's start to lightningd's exit.
+ */
+export async function expectStopsAtDeadline(net: Network, a: LightningNode, b: LightningNode, deadlineS: number, msat: number): Promise<number> {
+  const t0 = Date.now();
+  const pay = net.payInFlight(a, b, msat);
+  const exit = await a.waitExit((deadlineS + 20) * 1000);
+  const secs = (Date.now() - t0) / 1000;
+  expect(exit.code === 0 && exit.signal === null, `lightningd exited with ${JSON.stringify(exit)}`).toBe(false);
+  expect(secs, 'lightningd stopped about when the deadline passed').toBeGreaterThanOrEqual(deadlineS - 0.5);
+  expect(secs).toBeLessThan(deadlineS + 10);
+  expect(await pay).toMatch(/^error: /);
+  return secs;
 }

@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { expect } from 'vitest';
-import { expectIdentical } from './checks';
+import { expectIdentical, expectStopsAtDeadline } from './checks';
 import { recoverInto } from './harness/cldcb';
 import type { Network } from './harness/network';
 import type { BackedUpPair } from './harness/scenario';
@@ -89,18 +89,7 @@ step(
   async () => {
     const { a, b, server } = pair;
     await server.stop();
-    const t0 = Date.now();
-    const pay = net.payInFlight(a, b, 7_000_000);
-    const exit = await a.waitExit((DEADLINE_S + 20) * 1000);
-    const secs = (Date.now() - t0) / 1000;
-    expect(exit.code === 0 && exit.signal === null, `lightningd exited with ${JSON.stringify(exit)}`).toBe(
-      false,
-    );
-    expect(secs, 'lightningd stopped about when the deadline passed').toBeGreaterThanOrEqual(
-      DEADLINE_S - 0.5,
-    );
-    expect(secs).toBeLessThan(DEADLINE_S + 10);
-    expect(await pay).toMatch(/^error: /);
+    await expectStopsAtDeadline(net, a, b, DEADLINE_S, 7_000_000);
     expect(a.log()).toMatch(/db_write/);
     // What lightningd will start on (the hot journal rolled back) is exactly what the server holds.
     const r = await recoverInto(path.join(net.dir, 'rec-dead'), path.join(a.networkDir, 'hsm_secret'), {

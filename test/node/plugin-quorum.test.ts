@@ -79,6 +79,18 @@ async function expectEveryArchiveComplete(t: Three, servers: ServerProcess[]): P
   for (const [i, srv] of servers.entries()) await expectArchiveReplaysTo(srv, single, t.clientKeys[i]!, path.join(t.dir, `from-server-${i + 1}.sqlite3`), single.db, `server ${i + 1}`);
 }
 
+/** `cldcb-client recover --json` of the single-node fixture from `dirs` (several --from) into `<base>/<name>`. */
+function recoverFrom(base: string, name: string, dirs: string[]): { status: number | null; v: Record<string, unknown>; ln: string } {
+  const ln = path.join(base, name);
+  mkdirSync(ln);
+  copyFileSync(path.join(FIX, 'single-node', 'hsm_secret'), path.join(ln, 'hsm_secret'));
+  const r = runClient(['recover', `--lightning-dir=${ln}`, ...dirs.map((x) => `--from=${x}`), '--json'], { cwd: base });
+  return { status: r.status, v: JSON.parse(r.stdout) as Record<string, unknown>, ln };
+}
+
+/** The kinds of a verdict's warnings. */
+const kinds = (v: Record<string, unknown>): string[] => (v.warnings as { kind: string }[]).map((w) => w.kind);
+
 describe('k of n servers', () => {
   it('three servers, quorum 2: every archive replays to the database; each server has its own state file', async () => {
     const t = await threeServers();
@@ -212,25 +224,17 @@ describe('k of n servers', () => {
       await d.stop();
       for (const srv of t.servers) await srv.stop();
       const final = single.trace.at(-1)!.data_version;
-      const recoverFrom = (name: string, dirs: string[]): { status: number | null; v: Record<string, unknown>; ln: string } => {
-        const ln = path.join(t.dir, name);
-        mkdirSync(ln);
-        copyFileSync(path.join(FIX, 'single-node', 'hsm_secret'), path.join(ln, 'hsm_secret'));
-        const r = runClient(['recover', `--lightning-dir=${ln}`, ...dirs.map((x) => `--from=${x}`), '--json'], { cwd: t.dir });
-        return { status: r.status, v: JSON.parse(r.stdout) as Record<string, unknown>, ln };
-      };
       // All three: proven fresh, row-identical.
-      const all = recoverFrom('rec-all', t.servers.map((x) => x.dir));
+      const all = recoverFrom(t.dir, 'rec-all', t.servers.map((x) => x.dir));
       expect(all.status, JSON.stringify(all.v)).toBe(0);
       expect(all.v.freshness).toMatchObject({ state: 'proven', servers: 3, quorum: 2, answered: 3, needed: 2 });
       expect((all.v.sources as { outcome: string }[]).map((x) => x.outcome)).toEqual(['newest', 'newest', 'newest']);
       expect(all.v.data_version).toBe(final);
       // Proven: the one-archive caveat ("a dropped tail cannot be detected") would contradict it.
-      const kinds = (v: Record<string, unknown>): string[] => (v.warnings as { kind: string }[]).map((w) => w.kind);
       expect(kinds(all.v)).not.toContain('tail_undetectable');
       expect(compareDatabases(path.join(all.ln, 'lightningd.sqlite3'), single.db)).toEqual([]);
       // Server 2 rolled back to its older directory: the newest comes from the others, server 2 is named behind.
-      const rolled = recoverFrom('rec-rolled', [t.servers[0]!.dir, old, t.servers[2]!.dir]);
+      const rolled = recoverFrom(t.dir, 'rec-rolled', [t.servers[0]!.dir, old, t.servers[2]!.dir]);
       expect(rolled.status).toBe(0);
       expect(rolled.v.freshness).toMatchObject({ state: 'proven' });
       const outcomes = rolled.v.sources as { outcome: string; behind_by?: number; name: string }[];
@@ -238,7 +242,7 @@ describe('k of n servers', () => {
       expect(outcomes[1]!.behind_by).toBeGreaterThan(0);
       expect(compareDatabases(path.join(rolled.ln, 'lightningd.sqlite3'), single.db)).toEqual([]);
       // One server alone: not proven — the database is set aside, with the servers still needed.
-      const one = recoverFrom('rec-one', [t.servers[2]!.dir]);
+      const one = recoverFrom(t.dir, 'rec-one', [t.servers[2]!.dir]);
       expect(one.status).toBe(3);
       expect(one.v.freshness).toMatchObject({ state: 'not-proven', answered: 1, needed: 2 });
       expect((one.v.freshness as { missing_servers: string[] }).missing_servers).toHaveLength(2);
@@ -273,22 +277,14 @@ describe('the after-stop helper with several servers', () => {
       const last = JSON.parse(readFileSync(path.join(t.dir, LAST_STOP_FILE), 'utf8')) as LastStop;
       expect(last.outcome, JSON.stringify(last)).toBe('repaired');
       for (const srv of t.servers) await srv.stop();
-      const recoverFrom = (name: string, dirs: string[]): { status: number | null; v: Record<string, unknown>; ln: string } => {
-        const ln = path.join(t.dir, name);
-        mkdirSync(ln);
-        copyFileSync(path.join(FIX, 'single-node', 'hsm_secret'), path.join(ln, 'hsm_secret'));
-        const r = runClient(['recover', `--lightning-dir=${ln}`, ...dirs.map((x) => `--from=${x}`), '--json'], { cwd: t.dir });
-        return { status: r.status, v: JSON.parse(r.stdout) as Record<string, unknown>, ln };
-      };
-      const kinds = (v: Record<string, unknown>): string[] => (v.warnings as { kind: string }[]).map((w) => w.kind);
-      for (const [i, srv] of t.servers.entries()) {
-        const one = recoverFrom(`alone-${i + 1}`, [srv.dir]);
+            for (const [i, srv] of t.servers.entries()) {
+        const one = recoverFrom(t.dir, `alone-${i + 1}`, [srv.dir]);
         expect(one.status, `server ${i + 1} alone: ${JSON.stringify(one.v)}`).toBe(3);
         expect(one.v.freshness).toMatchObject({ state: 'not-proven', servers: 3, quorum: 2 });
         // The re-upload's empty increment (at the snapshot's own data_version) is not "hand-made".
         expect(kinds(one.v)).not.toContain('missing_bump');
       }
-      const all = recoverFrom('all', t.servers.map((x) => x.dir));
+      const all = recoverFrom(t.dir, 'all', t.servers.map((x) => x.dir));
       expect(all.status, JSON.stringify(all.v)).toBe(0);
       expect(all.v.freshness).toMatchObject({ state: 'proven', answered: 3 });
       expect(all.v.data_version).toBe(single.trace.at(-1)!.data_version);
@@ -323,26 +319,13 @@ describe('a server that lies is caught (issue 11)', () => {
         cpSync(t.servers[i]!.dir, to, { recursive: true });
         return to;
       };
-      const recoverFrom = (
-        name: string,
-        dirs: string[],
-      ): { status: number | null; v: Record<string, unknown>; ln: string } => {
-        const ln = path.join(t.dir, name);
-        mkdirSync(ln);
-        copyFileSync(path.join(FIX, 'single-node', 'hsm_secret'), path.join(ln, 'hsm_secret'));
-        const r = runClient(
-          ['recover', `--lightning-dir=${ln}`, ...dirs.map((x) => `--from=${x}`), '--json'],
-          { cwd: t.dir },
-        );
-        return { status: r.status, v: JSON.parse(r.stdout) as Record<string, unknown>, ln };
-      };
       type Source = { outcome: string; name: string; behind_by?: number; detail?: string };
 
       // Server 2 drops the last three increments of its log, cut cleanly at an increment's start
       // (what a server that lies about its tail serves: a shorter archive that is whole).
       const cut = copyOf(1, 'srv2-cut');
       dropTail(path.join(cut, `${cids[1]}.arch`), 3);
-      const truncated = recoverFrom('rec-cut', [t.servers[0]!.dir, cut, t.servers[2]!.dir]);
+      const truncated = recoverFrom(t.dir, 'rec-cut', [t.servers[0]!.dir, cut, t.servers[2]!.dir]);
       expect(truncated.status, JSON.stringify(truncated.v)).toBe(0);
       expect(truncated.v.freshness).toMatchObject({ state: 'proven' });
       const tOut = truncated.v.sources as Source[];
@@ -358,7 +341,7 @@ describe('a server that lies is caught (issue 11)', () => {
       // claim the rolled-back state fresh.
       dropTail(path.join(old3, `${cids[2]}.arch`), 10);
       copyFileSync(path.join(old3, `${cids[2]}.arch`), path.join(swapped, `${cids[1]}.arch`));
-      const lie = recoverFrom('rec-lie', [swapped, old3]);
+      const lie = recoverFrom(t.dir, 'rec-lie', [swapped, old3]);
       const lOut = lie.v.sources as Source[];
       expect(lOut[0]!.outcome, JSON.stringify(lOut[0])).toBe('refused');
       expect(String(lOut[0]!.detail)).toMatch(/wrong client/);
@@ -370,13 +353,13 @@ describe('a server that lies is caught (issue 11)', () => {
       // The issue's case, one liar: servers 1 and 3 honest. The newest state comes from them, proven
       // (the unreadable archive is on one of the node's own servers, so the proof covers it), and
       // server 2 is named with its reason.
-      const oneLiar = recoverFrom('rec-one-liar', [t.servers[0]!.dir, swapped, t.servers[2]!.dir]);
+      const oneLiar = recoverFrom(t.dir, 'rec-one-liar', [t.servers[0]!.dir, swapped, t.servers[2]!.dir]);
       expect(oneLiar.status, JSON.stringify(oneLiar.v)).toBe(0);
       expect(oneLiar.v.freshness).toMatchObject({ state: 'proven', answered: 2 });
       expect((oneLiar.v.sources as Source[]).map((x) => x.outcome)).toEqual(['newest', 'refused', 'newest']);
       expect(compareDatabases(path.join(oneLiar.ln, 'lightningd.sqlite3'), single.db)).toEqual([]);
       // Server 1 with both bad ones: still proven by servers 1 and 3; server 3 named behind.
-      const withHonest = recoverFrom('rec-lie-honest', [t.servers[0]!.dir, swapped, old3]);
+      const withHonest = recoverFrom(t.dir, 'rec-lie-honest', [t.servers[0]!.dir, swapped, old3]);
       expect(withHonest.status, JSON.stringify(withHonest.v)).toBe(0);
       expect((withHonest.v.sources as Source[]).map((x) => x.outcome)).toEqual([
         'newest',
