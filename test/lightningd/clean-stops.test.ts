@@ -28,11 +28,7 @@ useBackedUpPair({}, (c) => ({ net, pair } = c));
 
 /** Payments both ways, not awaited: some are in flight when the node stops. */
 function traffic(n: number): Promise<string>[] {
-  const { a, b } = pair;
-  const out: Promise<string>[] = [];
-  for (let i = 0; i < n; i++)
-    out.push(net.payInFlight(a, b, 1_000_000 + i), net.payInFlight(b, a, 500_000 + i));
-  return out;
+  return net.payBothWays(pair.a, pair.b, n, 1_000_000, 500_000);
 }
 
 /** (Re)start `node` with or without the shutdown-saver plugin. */

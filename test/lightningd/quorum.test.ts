@@ -142,18 +142,9 @@ step(
       const label = `server ${k + 1} \\(${server.serverId.slice(0, 10)}\\.\\.\\.@127\\.0\\.0\\.1:${server.port}\\)`;
       const mark = a.logMark();
       const before = server.archiveBytes(install.clientIds[k]!);
-      const burst: Promise<string>[] = [];
-      for (let i = 0; i < 4; i++)
-        burst.push(
-          net.payInFlight(a, b, 1_000_000 + k * 10 + i),
-          net.payInFlight(b, a, 700_000 + k * 10 + i),
-        );
+      const burst = net.payBothWays(a, b, 4, 1_000_000 + k * 10, 700_000 + k * 10);
       // Kill once the burst is being backed up on this server (its archive grows), at a varying moment.
-      const t0 = Date.now();
-      while (server.archiveBytes(install.clientIds[k]!) === before && Date.now() - t0 < 10_000)
-        await sleep(5);
-      await sleep(Math.floor(Math.random() * 60));
-      await server.kill();
+      await server.killWhileStoring(install.clientIds[k]!, before);
       // With the server down: the burst finishes, then timed payments and the RPC probe.
       const out = await longestHold(a, async () => {
         const statuses = await Promise.all(burst);

@@ -26,18 +26,9 @@ step(
     const statuses: string[] = [];
     for (let k = 0; k < KILLS; k++) {
       const before = server.archiveBytes(pair.install.clientId);
-      const burst: Promise<string>[] = [];
-      for (let i = 0; i < 4; i++)
-        burst.push(
-          net.payInFlight(a, b, 1_000_000 + k * 10 + i),
-          net.payInFlight(b, a, 700_000 + k * 10 + i),
-        );
+      const burst = net.payBothWays(a, b, 4, 1_000_000 + k * 10, 700_000 + k * 10);
       // Kill once the burst is being backed up (the archive grows), at a varying moment.
-      const t0 = Date.now();
-      while (server.archiveBytes(pair.install.clientId) === before && Date.now() - t0 < 10_000)
-        await new Promise((r) => setTimeout(r, 5));
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 60)));
-      await server.kill();
+      await server.killWhileStoring(pair.install.clientId, before);
       await server.start();
       statuses.push(...(await Promise.all(burst)));
       expect(a.running, `lightningd A after kill ${k + 1}:\n${a.diagnostics()}`).toBe(true);

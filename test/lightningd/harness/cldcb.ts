@@ -169,6 +169,17 @@ export class CldcbServer {
     await this.reap();
   }
 
+  /**
+   * kill -9 while the server is storing for `clientId`: once its archive has grown since
+   * `sizeBefore` (or after 10 s), then at a random moment within 60 ms.
+   */
+  async killWhileStoring(clientId: string, sizeBefore: number): Promise<void> {
+    const t0 = Date.now();
+    while (this.archiveBytes(clientId) === sizeBefore && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 60)));
+    await this.kill();
+  }
+
   /** SIGSTOP: the server keeps its connections but answers nothing (a hung host). */
   freeze(): void {
     if (this.pgid !== undefined) killGroup(this.pgid, 'SIGSTOP');

@@ -273,6 +273,13 @@ export class Network {
       );
   }
 
+  /** `n` payments each way, all in flight together: a→b of `abMsat` + i, b→a of `baMsat` + i. @returns their outcomes. */
+  payBothWays(a: LightningNode, b: LightningNode, n: number, abMsat: number, baMsat: number): Promise<string>[] {
+    const out: Promise<string>[] = [];
+    for (let i = 0; i < n; i++) out.push(this.payInFlight(a, b, abMsat + i), this.payInFlight(b, a, baMsat + i));
+    return out;
+  }
+
   /** Mark the test failed: the run directory is kept for inspection. */
   keep(): void {
     this.failed = true;
