@@ -195,39 +195,22 @@ export function judgeFreshness(sources: readonly FreshnessSource[], candidates: 
   const missingServers = policy.serverIds.filter((s) => !answeredKeys.has(s)).map(displayServerId);
   const answered = answeredKeys.size;
   const policyView = { quorum: k, servers: n, serverIds: policy.serverIds.map(displayServerId) };
+  const common = { policy: policyView, answered, needed, missingServers, newest, sources: out, diverged };
   if (diverged.length > 0)
     return {
       state: 'not-proven',
       reason: `Two histories of this node were found: ${diverged.map((d) => `${sources[candidates[d.b]!.source]!.label} forks from ${sources[candidates[d.a]!.source]!.label} at data_version ${d.dataVersion}`).join('; ')}. The backups were not merged; find out which node ran on which database before starting anything.`,
-      policy: policyView,
-      answered,
-      needed,
-      missingServers,
-      newest,
-      sources: out,
-      diverged,
+      ...common,
     };
   if (answered >= needed)
     return {
       state: 'proven',
       reason: `${answered} of the node's ${n} servers answered, and every write lightningd committed was stored by at least ${k} of them, so any ${needed} hold the newest: this is the newest state (assuming none of them served an older copy on purpose${answered < n ? `; with all ${n}, such a server is caught` : ''}).`,
-      policy: policyView,
-      answered,
-      needed,
-      missingServers,
-      newest,
-      sources: out,
-      diverged,
+      ...common,
     };
   return {
     state: 'not-proven',
     reason: `${answered} of the node's ${n} servers answered; ${needed} are needed to prove this is the newest state (every committed write is on at least ${k} of ${n}). Read ${needed - answered} more of: ${missingServers.join(', ')}.`,
-    policy: policyView,
-    answered,
-    needed,
-    missingServers,
-    newest,
-    sources: out,
-    diverged,
+    ...common,
   };
 }
