@@ -7,19 +7,16 @@
  * lightningd: test/lightningd/clean-stops.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { downloadArchive } from './helpers/quorum';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { bytesToHex } from '../../shared/bytes';
 import { formatClientId } from '../../shared/cldcb/ids';
-import { findOwnRecords } from '../../shared/cldcb/recognition';
 import { readArchive } from '../../shared/cldcb/arch';
-import { nobleSecp } from '../../shared/cldcb/curve';
 import { publicKeyOf } from '../../shared/noise/primitives';
-import { CldcbClient, readToken } from '../../shared/node/cldcbClient';
 import { compareDatabases, decodeBackup, replayToFile } from './helpers/replay';
 import { buildPlugin } from './helpers/plugin-build';
 import { commitUnhooked, FIX, loadNode, playCalls, playTrace, setupClient, startDriver, type ClientSetup, type NodeFixture } from './helpers/plugin-fixtures';
@@ -50,17 +47,6 @@ async function setupFor(node: NodeFixture): Promise<{ s: ClientSetup; srv: Serve
   return { s: setupClient(work, node, { port: srv.port, serverKey: srv.serverPub }, clientPriv), srv };
 }
 
-async function recoverOnline(srv: ServerProcess, node: NodeFixture, clientKey: Uint8Array) {
-  const c = await CldcbClient.connect({ host: '127.0.0.1', port: srv.port, serverKey: srv.serverPub, clientPrivateKey: new Uint8Array(randomBytes(32)) });
-  try {
-    const mine = findOwnRecords(node.nodePriv, await c.listRecognitionCodes());
-    expect(mine.map((r) => bytesToHex(r.clientKey))).toEqual([bytesToHex(clientKey)]);
-    await c.proveRead(clientKey, readToken(nobleSecp.ecdhHash(node.nodePriv, clientKey)));
-    return await c.downloadBackup(clientKey);
-  } finally {
-    c.close();
-  }
-}
 
 /** A process that stands in for lightningd's PID until the test "exits" it. */
 function standInLightningd(): ChildProcess {
@@ -102,7 +88,7 @@ describe('the plugin at lightningd\'s shutdown', () => {
       const finalDv = channel.trace.at(-1)!.data_version;
       expect(last).toMatchObject({ outcome: 'repaired', lightningdDataVersion: finalDv, backupDataVersion: channel.trace[cut]!.data_version });
       // The backup now holds the database as lightningd left it.
-      const b = decodeBackup(await recoverOnline(srv, channel, s.clientKey), channel.nodePriv, s.clientKey);
+      const b = decodeBackup(await downloadArchive(srv, channel, s.clientKey), channel.nodePriv, s.clientKey);
       expect(b.headerDv).toBe(finalDv);
       expect(b.plan.ending).toBe('stopped');
       const plan = replayToFile(b, path.join(s.dir, 'after-stop.sqlite3'));

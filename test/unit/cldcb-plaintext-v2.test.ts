@@ -4,10 +4,10 @@
  * one increment reader however the pieces fall, and judged by the one chain planner.
  */
 import { describe, expect, it } from 'vitest';
+import { errorCode as code } from './helpers/errors';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { bytesToHex, concatBytes, hexToBytes } from '../../shared/bytes';
-import { CldcbError } from '../../shared/errors';
 import { encodeIncrementPlaintextV1, encodeIncrementPlaintextV2, IncrementReader, type IncrementEvents } from '../../shared/cldcb/plaintexts';
 import { planReplay, type IncrementSummary, type SnapshotSummary } from '../../shared/cldcb/chain';
 
@@ -24,16 +24,6 @@ function read(pt: Uint8Array, cuts: number[] = []): { end: ReturnType<IncrementR
   }
   statements.push(...r.push(pt.subarray(o)));
   return { end: r.finish(), statements };
-}
-
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CldcbError) return e.code;
-    throw e;
-  }
-  return undefined;
 }
 
 describe('increment plaintext v2', () => {

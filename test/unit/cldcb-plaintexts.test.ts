@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { errorCode as code } from './helpers/errors';
 import fc from 'fast-check';
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from '../../shared/bytes';
-import { CldcbError } from '../../shared/errors';
 import { nobleSecp } from '../../shared/cldcb/curve';
 import { MAX_CHUNK } from '../../shared/cldcb/messages';
 import {
@@ -23,16 +23,6 @@ const NPK = hexToBytes('1ff8408eee5b9d9d65ca6d3698067b551f93aef9b548f05520369ed4
 const NID = nobleSecp.publicKey(NPK);
 const CPK = hexToBytes('257f11cd46fb5c79fce3f13a24b9be2d90dde2348575d58657667e6bc035ff3f');
 const CID = nobleSecp.publicKey(CPK);
-
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CldcbError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 describe('increment plaintext (cldcb-protocol §5.1)', () => {
   it('encodes 0x00 ‖ u32 dv ‖ u64 n ‖ n × (u64 len ‖ utf8)', () => {
